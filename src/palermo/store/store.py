@@ -1,0 +1,270 @@
+"""The Store: the one door to a node's data. Every method takes the acting viewer.
+
+Reads compile the viewer's sharing rights into the SQL (see ``visibility``); writes only
+accept statements owned by the writer's agency; every read, search, export and write of
+entity data appends to the audit chain in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from palermo.access.credentials import check_password
+from palermo.access.viewer import AccessDenied, Viewer
+from palermo.model.schemata import model
+from palermo.model.statement import Statement
+from palermo.store import audit, directory, migrate
+from palermo.store.engine import create_engine
+from palermo.store.tables import metadata, policy, statement
+from palermo.store.views import Entity, assemble
+from palermo.store.visibility import visible_statements
+from palermo.store.writer import append_statements
+
+NAME_PROPS = ("name", "alias", "weakAlias", "previousName", "firstName", "lastName", "number",
+              "caseNumber", "registrationNumber", "iban", "accountNumber")
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._known_policies: set[str] = set()
+
+    @classmethod
+    def open(cls, url: str | None = None, upgrade: bool = True) -> Store:
+        engine = create_engine(url)
+        if upgrade:
+            migrate.upgrade(engine)
+        return cls(engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- directory -------------------------------------------------------------------
+
+    def add_agency(self, actor: Viewer, new: directory.Agency) -> None:
+        actor.require_admin("add agencies", agency=None if actor.is_system else "*")
+        with self.transaction() as conn:
+            directory.add_agency(conn, new)
+            self._audit(conn, actor, "agency.add", new.code, {"country": new.country})
+
+    def join_group(self, actor: Viewer, group: str, agency_code: str) -> None:
+        actor.require_admin("change groups", agency=None if actor.is_system else "*")
+        with self.transaction() as conn:
+            directory.join_group(conn, group, agency_code)
+            self._audit(conn, actor, "group.join", agency_code, {"group": group})
+
+    def add_user(
+        self, actor: Viewer, username: str, agency: str, roles: str | list[str],
+        display_name: str | None = None, password: str | None = None,
+    ) -> directory.User:
+        actor.require_admin("add users", agency=agency)
+        with self.transaction() as conn:
+            user = directory.add_user(conn, username, agency, roles, display_name, password)
+            self._audit(conn, actor, "user.add", username, {"roles": sorted(user.roles)})
+        return user
+
+    def create_token(self, actor: Viewer, username: str, label: str,
+                     expires_at: datetime | None = None) -> str:
+        with self.transaction() as conn:
+            user = directory.get_user(conn, username)
+            if user is None:
+                raise directory.DirectoryError(f"username: no user {username!r}")
+            if actor.username != username:
+                actor.require_admin("create tokens for others", agency=user.agency)
+            token = directory.create_token(conn, username, label, expires_at)
+            self._audit(conn, actor, "token.create", username, {"label": label})
+        return token
+
+    def agencies(self) -> list[directory.Agency]:
+        with self.engine.connect() as conn:
+            return directory.list_agencies(conn)
+
+    def user(self, username: str) -> directory.User | None:
+        with self.engine.connect() as conn:
+            return directory.get_user(conn, username)
+
+    def viewer(self, username: str) -> Viewer:
+        user = self.user(username)
+        if user is None:
+            raise AccessDenied(f"no user {username!r}")
+        return user.viewer()
+
+    def viewer_for_token(self, token: str) -> Viewer | None:
+        with self.engine.connect() as conn:
+            user = directory.user_for_token(conn, token)
+        return user.viewer() if user else None
+
+    def login(self, username: str, password: str) -> Viewer | None:
+        with self.engine.connect() as conn:
+            stored = directory.password_hash_of(conn, username)
+            user = directory.get_user(conn, username)
+        if user is None or not check_password(password, stored):
+            return None
+        return user.viewer()
+
+    # --- writing ---------------------------------------------------------------------
+
+    def write(self, writer: Viewer, stmts: Iterable[Statement], action: str = "write",
+              target: str = "", conn: Connection | None = None) -> int:
+        """Append statements owned by the writer's agency, atomically, with one audit row."""
+        writer.require_data_role("write entity data")
+        checked = _owned_by(writer, stmts)
+        if conn is not None:
+            return self._write(conn, writer, checked, action, target)
+        with self.transaction() as own:
+            return self._write(own, writer, checked, action, target)
+
+    def _write(self, conn: Connection, writer: Viewer, stmts: Iterable[Statement],
+               action: str, target: str) -> int:
+        digest = hashlib.sha256()
+        entity_ids: set[str] = set()
+
+        def tracked() -> Iterator[Statement]:
+            for stmt in stmts:
+                digest.update(stmt.id.encode())
+                entity_ids.add(stmt.entity_id)
+                yield stmt
+
+        count = append_statements(conn, tracked(), self._known_policies)
+        detail = {"statements": count, "entities": len(entity_ids), "digest": digest.hexdigest()}
+        self._audit(conn, writer, action, target or _sample(entity_ids), detail)
+        return count
+
+    def retract(self, writer: Viewer, entity_id: str, prop: str | None = None) -> int:
+        """Withdraw the writer agency's current values of an entity (or of one property)."""
+        writer.require_data_role("retract entity data")
+        own = self._own_current(writer, entity_id, prop)
+        return self.write(writer, [s.retraction() for s in own], action="retract", target=entity_id)
+
+    def _own_current(self, writer: Viewer, entity_id: str, prop: str | None) -> list[Statement]:
+        from palermo.store.rows import statement_from_row
+
+        query = visible_statements(writer.with_victim_details()).where(
+            statement.c.entity_id == entity_id, statement.c.agency == writer.agency
+        )
+        if prop is not None:
+            query = query.where(statement.c.prop == prop)
+        query = query.add_columns(policy.c.canonical).join(
+            policy, policy.c.id == statement.c.policy_id
+        )
+        with self.engine.connect() as conn:
+            return [statement_from_row(r._mapping) for r in conn.execute(query)]
+
+    # --- reading ---------------------------------------------------------------------
+
+    def entities(
+        self, viewer: Viewer, ids: Sequence[str] | None = None, schema: str | None = None,
+        limit: int = 100, offset: int = 0,
+    ) -> list[Entity]:
+        """Entities as the viewer may see them; an entity it may not see does not exist."""
+        viewer.require_data_role("read entity data")
+        visible = visible_statements(viewer).subquery()
+        page = sa.select(visible.c.entity_id).distinct()
+        if ids is not None:
+            page = page.where(visible.c.entity_id.in_(list(ids)))
+        if schema is not None:
+            page = page.where(visible.c.schema.in_(_descendants(schema)))
+        page = page.order_by(visible.c.entity_id).limit(limit).offset(offset)
+        with self.transaction() as conn:
+            entity_ids = list(conn.execute(page).scalars())
+            rows = conn.execute(
+                sa.select(visible).where(visible.c.entity_id.in_(entity_ids))
+                .order_by(visible.c.entity_id, visible.c.seq)
+            )
+            result = assemble(r._mapping for r in rows)
+            self._audit(conn, viewer, "read", _sample(entity_ids), {"entities": entity_ids})
+        return result
+
+    def entity(self, viewer: Viewer, entity_id: str) -> Entity | None:
+        found = self.entities(viewer, ids=[entity_id], limit=1)
+        return found[0] if found else None
+
+    def search(self, viewer: Viewer, text: str, schema: str | None = None,
+               limit: int = 20) -> list[Entity]:
+        """Substring search over names and identifiers the viewer may see."""
+        viewer.require_data_role("search")
+        visible = visible_statements(viewer).subquery()
+        needle = f"%{text.strip().lower()}%"
+        query = (
+            sa.select(visible.c.entity_id).distinct()
+            .where(visible.c.prop.in_(NAME_PROPS), sa.func.lower(visible.c.value).like(needle))
+            .order_by(visible.c.entity_id).limit(limit)
+        )
+        if schema is not None:
+            query = query.where(visible.c.schema.in_(_descendants(schema)))
+        with self.transaction() as conn:
+            ids = list(conn.execute(query).scalars())
+            self._audit(conn, viewer, "search", text, {"hits": len(ids)})
+        return self.entities(viewer, ids=ids, limit=limit) if ids else []
+
+    def export(self, viewer: Viewer, schema: str | None = None,
+               batch: int = 1000) -> Iterator[Entity]:
+        """Every entity the viewer may see, page by page (each page is audited as a read)."""
+        offset = 0
+        while True:
+            page = self.entities(viewer, schema=schema, limit=batch, offset=offset)
+            if not page:
+                return
+            yield from page
+            offset += batch
+
+    def count_statements(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(statement)).scalar_one())
+
+    # --- audit -----------------------------------------------------------------------
+
+    def audit_verify(self) -> audit.AuditReport:
+        with self.engine.connect() as conn:
+            return audit.verify(conn)
+
+    def audit_entries(self, since: int = 0) -> list[audit.AuditEntry]:
+        with self.engine.connect() as conn:
+            return list(audit.entries(conn, since))
+
+    def _audit(self, conn: Connection, actor: Viewer, action: str, target: str,
+               detail: dict[str, Any]) -> None:
+        audit.append(conn, actor.agency, actor.username, action, target, detail)
+
+    def reset(self) -> None:
+        """Drop and recreate every table (tests and demos only)."""
+        metadata.drop_all(self.engine)
+        with self.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        migrate.upgrade(self.engine)
+        self._known_policies.clear()
+
+
+def _owned_by(writer: Viewer, stmts: Iterable[Statement]) -> Iterator[Statement]:
+    for stmt in stmts:
+        if stmt.agency != writer.agency:
+            raise AccessDenied(
+                f"{writer.username}@{writer.agency} may not write a statement owned by "
+                f"{stmt.agency} (entity {stmt.entity_id})"
+            )
+        yield stmt
+
+
+def _descendants(schema: str) -> list[str]:
+    found = model.get(schema)
+    if found is None:
+        raise ValueError(f"schema: no schema named {schema!r}")
+    return sorted(s.name for s in found.descendants) + [found.name]
+
+
+def _sample(ids: Iterable[str], size: int = 5) -> str:
+    items = sorted(ids)
+    more = f" (+{len(items) - size})" if len(items) > size else ""
+    return ",".join(items[:size]) + more

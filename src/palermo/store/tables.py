@@ -1,0 +1,131 @@
+"""The relational schema, in SQLAlchemy Core, shared by SQLite and PostgreSQL.
+
+Sharing is normalised into *policies*: a statement points at the policy (audience +
+handling codes) it was written under. A node holds many millions of statements but only a
+handful of distinct policies, so the access filter is a small subquery over policies rather
+than a join over per-statement grants.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# Integer primary keys that autoincrement on both backends (SQLite only does so for INTEGER).
+BigSeq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+agency = sa.Table(
+    "agency",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+agency_group = sa.Table(
+    "agency_group",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+)
+
+group_member = sa.Table(
+    "group_member",
+    metadata,
+    sa.Column("group_code", sa.String(64), sa.ForeignKey("agency_group.code"), primary_key=True),
+    sa.Column("agency_code", sa.String(64), sa.ForeignKey("agency.code"), primary_key=True),
+)
+
+app_user = sa.Table(
+    "app_user",
+    metadata,
+    sa.Column("username", sa.String(128), primary_key=True),
+    sa.Column("agency_code", sa.String(64), sa.ForeignKey("agency.code"), nullable=False),
+    sa.Column("display_name", sa.String(255), nullable=False),
+    sa.Column("roles", sa.String(255), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+api_token = sa.Table(
+    "api_token",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(128), sa.ForeignKey("app_user.username"), nullable=False),
+    sa.Column("label", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked", sa.Boolean(), nullable=False, default=False),
+)
+
+policy = sa.Table(
+    "policy",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("canonical", sa.Text(), nullable=False),
+    sa.Column("everyone", sa.Boolean(), nullable=False),
+    sa.Column("victim_sensitive", sa.Boolean(), nullable=False),
+    sa.Column("no_onward", sa.Boolean(), nullable=False),
+)
+
+policy_agency = sa.Table(
+    "policy_agency",
+    metadata,
+    sa.Column("policy_id", sa.String(40), sa.ForeignKey("policy.id"), primary_key=True),
+    sa.Column("agency_code", sa.String(64), primary_key=True),
+)
+
+policy_group = sa.Table(
+    "policy_group",
+    metadata,
+    sa.Column("policy_id", sa.String(40), sa.ForeignKey("policy.id"), primary_key=True),
+    sa.Column("group_code", sa.String(64), primary_key=True),
+)
+
+statement = sa.Table(
+    "statement",
+    metadata,
+    sa.Column("seq", BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("key", sa.String(40), nullable=False, index=True),
+    sa.Column("entity_id", sa.String(255), nullable=False, index=True),
+    sa.Column("schema", sa.String(64), nullable=False),
+    sa.Column("prop", sa.String(64), nullable=False),
+    sa.Column("value", sa.Text(), nullable=False),
+    sa.Column("agency", sa.String(64), nullable=False),
+    sa.Column("source_record_id", sa.String(255), nullable=False),
+    sa.Column("policy_id", sa.String(40), sa.ForeignKey("policy.id"), nullable=False),
+    sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("retracted", sa.Boolean(), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_statement_schema_entity", "schema", "entity_id"),
+    sa.Index("ix_statement_agency_policy", "agency", "policy_id"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", BigSeq, primary_key=True, autoincrement=False),
+    sa.Column("ts", sa.String(40), nullable=False),  # ISO text: hashed byte-for-byte
+    sa.Column("agency", sa.String(64), nullable=False),
+    sa.Column("username", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.Text(), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# One row: the newest link of the audit chain. It is locked while appending (serialising
+# writers on PostgreSQL) and lets `audit verify` notice a deleted tail.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
