@@ -18,7 +18,7 @@ from followthemoney.settings import MODEL_PATH
 EXTENSION_PATH = Path(__file__).parent / "schema"
 
 
-class PalermoModel(Model):  # type: ignore[misc]
+class PalermoModel(Model):
     """An FtM model loaded from FtM's schema folder and palermo's extension folder."""
 
     def __init__(self) -> None:

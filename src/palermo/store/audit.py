@@ -46,7 +46,13 @@ class AuditReport:
 
 
 def row_hash(
-    seq: int, ts: str, agency: str, username: str, action: str, target: str, detail: str,
+    seq: int,
+    ts: str,
+    agency: str,
+    username: str,
+    action: str,
+    target: str,
+    detail: str,
     prev_hash: str,
 ) -> str:
     fields = (str(seq), ts, agency, username, action, target, detail, prev_hash)
@@ -101,8 +107,14 @@ def verify(conn: Connection) -> AuditReport:
         if entry.prev_hash != prev_hash:
             return AuditReport(False, checked, entry.seq, "does not link to the row before it")
         recomputed = row_hash(
-            entry.seq, entry.ts, entry.agency, entry.username, entry.action, entry.target,
-            entry.detail, entry.prev_hash,
+            entry.seq,
+            entry.ts,
+            entry.agency,
+            entry.username,
+            entry.action,
+            entry.target,
+            entry.detail,
+            entry.prev_hash,
         )
         if recomputed != entry.hash:
             return AuditReport(False, checked, entry.seq, "contents were changed")
@@ -113,7 +125,10 @@ def verify(conn: Connection) -> AuditReport:
     if head_seq != expected_seq - 1 or head_hash != prev_hash:
         missing = expected_seq if head_seq >= expected_seq else head_seq
         return AuditReport(
-            False, checked, missing, f"the chain head says row {head_seq}, the log ends at "
-            f"row {expected_seq - 1}: rows were deleted or the head was changed"
+            False,
+            checked,
+            missing,
+            f"the chain head says row {head_seq}, the log ends at "
+            f"row {expected_seq - 1}: rows were deleted or the head was changed",
         )
     return AuditReport(True, checked)

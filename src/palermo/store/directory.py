@@ -50,7 +50,10 @@ def add_agency(conn: Connection, new: Agency) -> None:
         raise DirectoryError(f"code: agency {new.code} already exists")
     conn.execute(
         sa.insert(agency).values(
-            code=new.code, name=new.name, country=new.country.upper(), kind=new.kind,
+            code=new.code,
+            name=new.name,
+            country=new.country.upper(),
+            kind=new.kind,
             created_at=datetime.now(UTC),
         )
     )
@@ -107,8 +110,11 @@ def add_user(
         raise DirectoryError(f"roles: {exc}") from None
     conn.execute(
         sa.insert(app_user).values(
-            username=username, agency_code=agency_code, display_name=display_name or username,
-            roles=",".join(sorted(parsed)), created_at=datetime.now(UTC),
+            username=username,
+            agency_code=agency_code,
+            display_name=display_name or username,
+            roles=",".join(sorted(parsed)),
+            created_at=datetime.now(UTC),
             password_hash=hash_password(password) if password else None,
         )
     )
@@ -135,8 +141,12 @@ def create_token(
     token = new_token()
     conn.execute(
         sa.insert(api_token).values(
-            token_hash=token_hash(token), username=username, label=label,
-            created_at=datetime.now(UTC), expires_at=expires_at, revoked=False,
+            token_hash=token_hash(token),
+            username=username,
+            label=label,
+            created_at=datetime.now(UTC),
+            expires_at=expires_at,
+            revoked=False,
         )
     )
     return token

@@ -27,8 +27,19 @@ from palermo.store.views import Entity, assemble
 from palermo.store.visibility import visible_statements
 from palermo.store.writer import append_statements
 
-NAME_PROPS = ("name", "alias", "weakAlias", "previousName", "firstName", "lastName", "number",
-              "caseNumber", "registrationNumber", "iban", "accountNumber")
+NAME_PROPS = (
+    "name",
+    "alias",
+    "weakAlias",
+    "previousName",
+    "firstName",
+    "lastName",
+    "number",
+    "caseNumber",
+    "registrationNumber",
+    "iban",
+    "accountNumber",
+)
 
 
 class Store:
@@ -66,8 +77,13 @@ class Store:
             self._audit(conn, actor, "group.join", agency_code, {"group": group})
 
     def add_user(
-        self, actor: Viewer, username: str, agency: str, roles: str | list[str],
-        display_name: str | None = None, password: str | None = None,
+        self,
+        actor: Viewer,
+        username: str,
+        agency: str,
+        roles: str | list[str],
+        display_name: str | None = None,
+        password: str | None = None,
     ) -> directory.User:
         actor.require_admin("add users", agency=agency)
         with self.transaction() as conn:
@@ -75,8 +91,9 @@ class Store:
             self._audit(conn, actor, "user.add", username, {"roles": sorted(user.roles)})
         return user
 
-    def create_token(self, actor: Viewer, username: str, label: str,
-                     expires_at: datetime | None = None) -> str:
+    def create_token(
+        self, actor: Viewer, username: str, label: str, expires_at: datetime | None = None
+    ) -> str:
         with self.transaction() as conn:
             user = directory.get_user(conn, username)
             if user is None:
@@ -116,8 +133,14 @@ class Store:
 
     # --- writing ---------------------------------------------------------------------
 
-    def write(self, writer: Viewer, stmts: Iterable[Statement], action: str = "write",
-              target: str = "", conn: Connection | None = None) -> int:
+    def write(
+        self,
+        writer: Viewer,
+        stmts: Iterable[Statement],
+        action: str = "write",
+        target: str = "",
+        conn: Connection | None = None,
+    ) -> int:
         """Append statements owned by the writer's agency, atomically, with one audit row."""
         writer.require_data_role("write entity data")
         checked = _owned_by(writer, stmts)
@@ -126,8 +149,9 @@ class Store:
         with self.transaction() as own:
             return self._write(own, writer, checked, action, target)
 
-    def _write(self, conn: Connection, writer: Viewer, stmts: Iterable[Statement],
-               action: str, target: str) -> int:
+    def _write(
+        self, conn: Connection, writer: Viewer, stmts: Iterable[Statement], action: str, target: str
+    ) -> int:
         digest = hashlib.sha256()
         entity_ids: set[str] = set()
 
@@ -160,13 +184,17 @@ class Store:
             policy, policy.c.id == statement.c.policy_id
         )
         with self.engine.connect() as conn:
-            return [statement_from_row(r._mapping) for r in conn.execute(query)]
+            return [statement_from_row(dict(r._mapping)) for r in conn.execute(query)]
 
     # --- reading ---------------------------------------------------------------------
 
     def entities(
-        self, viewer: Viewer, ids: Sequence[str] | None = None, schema: str | None = None,
-        limit: int = 100, offset: int = 0,
+        self,
+        viewer: Viewer,
+        ids: Sequence[str] | None = None,
+        schema: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[Entity]:
         """Entities as the viewer may see them; an entity it may not see does not exist."""
         viewer.require_data_role("read entity data")
@@ -180,10 +208,11 @@ class Store:
         with self.transaction() as conn:
             entity_ids = list(conn.execute(page).scalars())
             rows = conn.execute(
-                sa.select(visible).where(visible.c.entity_id.in_(entity_ids))
+                sa.select(visible)
+                .where(visible.c.entity_id.in_(entity_ids))
                 .order_by(visible.c.entity_id, visible.c.seq)
             )
-            result = assemble(r._mapping for r in rows)
+            result = assemble(dict(r._mapping) for r in rows)
             self._audit(conn, viewer, "read", _sample(entity_ids), {"entities": entity_ids})
         return result
 
@@ -191,16 +220,19 @@ class Store:
         found = self.entities(viewer, ids=[entity_id], limit=1)
         return found[0] if found else None
 
-    def search(self, viewer: Viewer, text: str, schema: str | None = None,
-               limit: int = 20) -> list[Entity]:
+    def search(
+        self, viewer: Viewer, text: str, schema: str | None = None, limit: int = 20
+    ) -> list[Entity]:
         """Substring search over names and identifiers the viewer may see."""
         viewer.require_data_role("search")
         visible = visible_statements(viewer).subquery()
         needle = f"%{text.strip().lower()}%"
         query = (
-            sa.select(visible.c.entity_id).distinct()
+            sa.select(visible.c.entity_id)
+            .distinct()
             .where(visible.c.prop.in_(NAME_PROPS), sa.func.lower(visible.c.value).like(needle))
-            .order_by(visible.c.entity_id).limit(limit)
+            .order_by(visible.c.entity_id)
+            .limit(limit)
         )
         if schema is not None:
             query = query.where(visible.c.schema.in_(_descendants(schema)))
@@ -209,8 +241,9 @@ class Store:
             self._audit(conn, viewer, "search", text, {"hits": len(ids)})
         return self.entities(viewer, ids=ids, limit=limit) if ids else []
 
-    def export(self, viewer: Viewer, schema: str | None = None,
-               batch: int = 1000) -> Iterator[Entity]:
+    def export(
+        self, viewer: Viewer, schema: str | None = None, batch: int = 1000
+    ) -> Iterator[Entity]:
         """Every entity the viewer may see, page by page (each page is audited as a read)."""
         offset = 0
         while True:
@@ -219,6 +252,12 @@ class Store:
                 return
             yield from page
             offset += batch
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics; after a bulk load PostgreSQL otherwise keeps
+        planning for an empty table (measured: 55 ms vs 5 ms per entity read)."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
 
     def count_statements(self) -> int:
         with self.engine.connect() as conn:
@@ -234,8 +273,14 @@ class Store:
         with self.engine.connect() as conn:
             return list(audit.entries(conn, since))
 
-    def _audit(self, conn: Connection, actor: Viewer, action: str, target: str,
-               detail: dict[str, Any]) -> None:
+    def audit_event(self, actor: Viewer, action: str, target: str, detail: dict[str, Any]) -> None:
+        """Record an event that changed no data (e.g. a rejected import) on its own."""
+        with self.transaction() as conn:
+            self._audit(conn, actor, action, target, detail)
+
+    def _audit(
+        self, conn: Connection, actor: Viewer, action: str, target: str, detail: dict[str, Any]
+    ) -> None:
         audit.append(conn, actor.agency, actor.username, action, target, detail)
 
     def reset(self) -> None:
@@ -261,7 +306,7 @@ def _descendants(schema: str) -> list[str]:
     found = model.get(schema)
     if found is None:
         raise ValueError(f"schema: no schema named {schema!r}")
-    return sorted(s.name for s in found.descendants) + [found.name]
+    return [*sorted(s.name for s in found.descendants), found.name]
 
 
 def _sample(ids: Iterable[str], size: int = 5) -> str:

@@ -17,7 +17,9 @@ from palermo.store.tables import policy, policy_agency, policy_group, statement
 BATCH = 5000
 
 
-def insert_ignoring_duplicates(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+def insert_ignoring_duplicates(
+    conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]
+) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: replays and re-imports change nothing."""
     if not rows:
         return
@@ -32,10 +34,19 @@ def ensure_policies(conn: Connection, sharings: Iterable[Sharing], known: set[st
         pid = sharing.policy_id
         if pid in known:
             continue
-        insert_ignoring_duplicates(conn, policy, [{
-            "id": pid, "canonical": sharing.canonical, "everyone": sharing.everyone,
-            "victim_sensitive": sharing.victim_sensitive, "no_onward": sharing.no_onward,
-        }])
+        insert_ignoring_duplicates(
+            conn,
+            policy,
+            [
+                {
+                    "id": pid,
+                    "canonical": sharing.canonical,
+                    "everyone": sharing.everyone,
+                    "victim_sensitive": sharing.victim_sensitive,
+                    "no_onward": sharing.no_onward,
+                }
+            ],
+        )
         insert_ignoring_duplicates(
             conn, policy_agency, [{"policy_id": pid, "agency_code": a} for a in sharing.agencies]
         )

@@ -1,0 +1,44 @@
+# The two commands of the contract: `make demo` and `make test`. Both start from nothing.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+DEMO_DIR ?= var/demo
+DEMO_PERSONS ?= 200
+
+.PHONY: setup services lint typecheck test test-fast demo bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -U pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+setup: $(STAMP)
+
+services:
+	bash scripts/ensure-services.sh
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+
+typecheck: setup
+	$(BIN)/mypy --strict src
+
+# Every test, on SQLite and PostgreSQL, plus ruff and mypy --strict.
+test: setup services lint typecheck
+	$(BIN)/pytest
+
+# The unit tests without the slow integration ones, for quick local loops.
+test-fast: setup
+	$(BIN)/pytest -m "not slow" -x -q
+
+# Generate a demo world, load every agency's view into this node, start the server.
+demo: setup
+	bash scripts/demo.sh "$(DEMO_DIR)" "$(DEMO_PERSONS)"
+
+bench: setup services
+	$(BIN)/python bench/store.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

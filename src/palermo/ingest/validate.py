@@ -1,0 +1,106 @@
+"""From an entity dict to statements, checking every value against the model.
+
+Values are cleaned with the followthemoney property types (so "Germany" becomes "de" and
+"1980-13-05" is rejected as a date), and entity references are namespaced with the
+writing agency just like the entity ids themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from followthemoney.types import registry
+
+from palermo.ingest.errors import RowProblem
+from palermo.model.schemata import model
+from palermo.model.sharing import Sharing, SharingError
+from palermo.model.statement import BASE, Statement, make_entity_id, utcnow
+
+
+def entity_statements(
+    data: Any, agency: str, default_sharing: Sharing, seen: datetime | None = None
+) -> list[Statement]:
+    """All statements of one entity dict, or a :class:`RowProblem` for the first bad field."""
+    if not isinstance(data, Mapping):
+        raise RowProblem("(row)", "expected a JSON object with id, schema and properties")
+    source_id = _text(data.get("id"), "id")
+    schema = model.get(_text(data.get("schema"), "schema"))
+    if schema is None:
+        raise RowProblem("schema", f"no schema named {data.get('schema')!r}")
+    if schema.abstract:
+        raise RowProblem("schema", f"{schema.name} is abstract; use one of its sub-schemata")
+    sharing = _sharing(data.get("sharing"), default_sharing)
+    first_seen = _when(data.get("first_seen"), "first_seen") or seen or utcnow()
+    last_seen = _when(data.get("last_seen"), "last_seen")
+    entity_id = make_entity_id(agency, source_id)
+
+    def stmt(prop: str, value: str) -> Statement:
+        return Statement(
+            entity_id, schema.name, prop, value, agency, source_id, sharing, first_seen, last_seen
+        )
+
+    out = [stmt(BASE, entity_id)]
+    for prop_name, value in _properties(data).items():
+        prop = schema.get(prop_name)
+        if prop is None:
+            raise RowProblem(prop_name, f"{schema.name} has no property {prop_name!r}")
+        for raw in value:
+            out.append(stmt(prop.name, _clean(prop, raw, agency)))
+    return out
+
+
+def _properties(data: Mapping[str, Any]) -> dict[str, list[Any]]:
+    props = data.get("properties", {})
+    if not isinstance(props, Mapping):
+        raise RowProblem("properties", "must be an object of property names to value lists")
+    out: dict[str, list[Any]] = {}
+    for name, value in props.items():
+        values = value if isinstance(value, list) else [value]
+        out[str(name)] = [v for v in values if v is not None and str(v).strip() != ""]
+    return out
+
+
+def _clean(prop: Any, raw: Any, agency: str) -> str:
+    if not isinstance(raw, str | int | float):
+        raise RowProblem(prop.name, f"{raw!r} is not a text or number value")
+    text = str(raw).strip()
+    if prop.type == registry.entity:
+        return make_entity_id(agency, text)
+    cleaned = prop.type.clean(text)
+    if cleaned is None:
+        raise RowProblem(prop.name, f"{text!r} is not a valid {prop.type.label.lower()}")
+    return str(cleaned)
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str | int) or not str(value).strip():
+        raise RowProblem(name, "missing or empty")
+    return str(value).strip()
+
+
+def _sharing(value: Any, default: Sharing) -> Sharing:
+    if value is None:
+        return default
+    try:
+        if isinstance(value, str):
+            return Sharing.parse(value)
+        if isinstance(value, Mapping):
+            handling = value.get("handling", [])
+            if isinstance(handling, str):
+                handling = handling.split(",")
+            return Sharing.parse(str(value.get("scope", "owner")), handling)
+    except SharingError as exc:
+        raise RowProblem("sharing", str(exc)) from None
+    raise RowProblem("sharing", "must be a scope string or {scope, handling}")
+
+
+def _when(value: Any, name: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise RowProblem(name, f"{value!r} is not an ISO 8601 date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
