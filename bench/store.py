@@ -168,7 +168,7 @@ def main() -> None:
             f"{b['p50'] / a['p50']:.2f}x",
             f"{b['p99'] / a['p99']:.2f}x",
         )
-    Console().print(table)
+    Console(width=120).print(table)
 
 
 if __name__ == "__main__":

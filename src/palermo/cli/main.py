@@ -15,6 +15,7 @@ from palermo.cli.admin import agency_app, token_app, user_app
 from palermo.cli.audit import audit_app
 from palermo.cli.common import CliError, console, errors, open_store
 from palermo.cli.data import export_command, import_command, search_command
+from palermo.cli.serve import serve_command
 from palermo.store.engine import database_url
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(audit_app, name="audit")
 app.command("import")(import_command)
 app.command("export")(export_command)
 app.command("search")(search_command)
+app.command("serve")(serve_command)
 
 # Sub-apps of the higher packages, mounted when present.
 OPTIONAL_APPS = {"world": "palermo.cli.world"}

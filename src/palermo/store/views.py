@@ -25,6 +25,7 @@ class Value:
     first_seen: datetime
     last_seen: datetime | None
     policy_id: str
+    policy: str  # canonical text of the sharing policy, e.g. "group:EU|victim-sensitive"
     masked: bool
     statement_id: str
 
@@ -102,6 +103,7 @@ def assemble(rows: Iterable[Mapping[str, Any]]) -> list[Entity]:
                 first_seen=as_utc(row["first_seen"]) or datetime.now(UTC),
                 last_seen=as_utc(row["last_seen"]),
                 policy_id=row["policy_id"],
+                policy=row["policy"],
                 masked=bool(row["masked"]),
                 statement_id=row["id"],
             )

@@ -82,4 +82,8 @@ def visible_statements(viewer: Viewer) -> sa.Select[tuple[object, ...]]:
         statement.c.first_seen,
         statement.c.last_seen,
         (masked != statement.c.value).label("masked"),
+        sa.select(policy.c.canonical)
+        .where(policy.c.id == statement.c.policy_id)
+        .scalar_subquery()
+        .label("policy"),
     ).where(may_see(viewer), is_current())

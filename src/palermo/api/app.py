@@ -1,0 +1,28 @@
+"""The application factory: one FastAPI app serves the API and the web UI."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from palermo import __version__
+from palermo.api import problems
+from palermo.api.routes import router
+from palermo.store.store import Store
+
+
+def create_app(store: Store | None = None, db_url: str | None = None) -> FastAPI:
+    app = FastAPI(
+        title="palermo",
+        version=__version__,
+        description="Federated intelligence against human trafficking. Every response "
+        "contains only what the caller's agency may see; every call is audited.",
+    )
+    app.state.store = store or Store.open(db_url)
+    problems.install(app)
+    app.include_router(router)
+    try:
+        from palermo.web.routes import mount
+    except ModuleNotFoundError:
+        return app
+    mount(app)
+    return app

@@ -1,0 +1,35 @@
+"""Who is calling: a bearer token (API) or the same token in a cookie (web UI)."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+
+from palermo.access.viewer import Viewer
+from palermo.store.store import Store
+
+COOKIE = "palermo_token"
+
+
+def store_of(request: Request) -> Store:
+    store = request.app.state.store
+    assert isinstance(store, Store)
+    return store
+
+
+def token_of(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(COOKIE)
+
+
+def optional_viewer(request: Request) -> Viewer | None:
+    token = token_of(request)
+    return store_of(request).viewer_for_token(token) if token else None
+
+
+def current_viewer(request: Request) -> Viewer:
+    viewer = optional_viewer(request)
+    if viewer is None:
+        raise HTTPException(status_code=401, detail="authentication required: a valid bearer token")
+    return viewer

@@ -1,0 +1,84 @@
+"""The JSON shapes of the API, as pydantic models so OpenAPI documents them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from palermo.store.views import Entity
+
+
+class ValueOut(BaseModel):
+    value: str
+    agency: str = Field(description="The agency that said this value")
+    source_record_id: str
+    first_seen: datetime
+    last_seen: datetime | None
+    sharing: str = Field(
+        description="Audience and handling codes, e.g. 'group:EU|victim-sensitive'"
+    )
+    masked: bool = Field(description="True when the value is hidden for the caller's role")
+
+
+class EntityOut(BaseModel):
+    id: str
+    schema_: str = Field(alias="schema")
+    caption: str
+    agencies: list[str]
+    properties: dict[str, list[ValueOut]]
+
+    model_config = {"populate_by_name": True}
+
+    @classmethod
+    def of(cls, entity: Entity) -> EntityOut:
+        props = {
+            prop: [
+                ValueOut(
+                    value=v.value,
+                    agency=v.agency,
+                    source_record_id=v.source_record_id,
+                    first_seen=v.first_seen,
+                    last_seen=v.last_seen,
+                    sharing=v.policy,
+                    masked=v.masked,
+                )
+                for v in values
+            ]
+            for prop, values in sorted(entity.properties.items())
+        }
+        return cls(
+            id=entity.id,
+            schema=entity.schema,
+            caption=entity.caption,
+            agencies=sorted(entity.agencies),
+            properties=props,
+        )
+
+
+class Page(BaseModel):
+    results: list[EntityOut]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class Me(BaseModel):
+    username: str
+    agency: str
+    roles: list[str]
+
+
+class AgencyOut(BaseModel):
+    code: str
+    name: str
+    country: str
+    kind: str
+    groups: list[str]
+
+
+class AuditOut(BaseModel):
+    ok: bool
+    rows_checked: int
+    broken_seq: int | None
+    reason: str
