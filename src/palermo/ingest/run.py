@@ -18,7 +18,6 @@ from palermo.model.sharing import Sharing
 from palermo.model.statement import Statement, utcnow
 from palermo.store.store import Store
 
-
 BULK = 10_000  # statements after which an import refreshes planner statistics
 
 
