@@ -20,6 +20,9 @@ def create_app(store: Store | None = None, db_url: str | None = None) -> FastAPI
     app.state.store = store or Store.open(db_url)
     problems.install(app)
     app.include_router(router)
+    from palermo.exchange.http import router as exchange_router
+
+    app.include_router(exchange_router)
     try:
         from palermo.web.routes import mount
     except ModuleNotFoundError:

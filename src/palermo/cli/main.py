@@ -15,6 +15,8 @@ from palermo.cli.admin import agency_app, token_app, user_app
 from palermo.cli.audit import audit_app
 from palermo.cli.common import CliError, console, errors, open_store
 from palermo.cli.data import export_command, import_command, search_command
+from palermo.cli.node import app as node_app
+from palermo.cli.node import sync_command
 from palermo.cli.serve import serve_command
 from palermo.store.engine import database_url
 
@@ -31,6 +33,8 @@ app.command("import")(import_command)
 app.command("export")(export_command)
 app.command("search")(search_command)
 app.command("serve")(serve_command)
+app.command("sync")(sync_command)
+app.add_typer(node_app, name="node")
 
 # Sub-apps of the higher packages, mounted when present.
 OPTIONAL_APPS = {"world": "palermo.cli.world"}

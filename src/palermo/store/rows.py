@@ -11,7 +11,7 @@ from palermo.store.views import as_utc
 
 
 def statement_from_row(row: Mapping[str, Any]) -> Statement:
-    """A row joined with its policy's ``canonical`` column, as a Statement."""
+    """A statement row with its policy's canonical text (as ``canonical`` or ``policy``)."""
     first_seen = as_utc(row["first_seen"])
     assert first_seen is not None  # column is NOT NULL
     return Statement(
@@ -21,7 +21,7 @@ def statement_from_row(row: Mapping[str, Any]) -> Statement:
         value=row["value"],
         agency=row["agency"],
         source_record_id=row["source_record_id"],
-        sharing=Sharing.from_canonical(row["canonical"]),
+        sharing=Sharing.from_canonical(row.get("canonical") or row["policy"]),
         first_seen=first_seen,
         last_seen=as_utc(row["last_seen"]),
         retracted=bool(row.get("retracted", False)),

@@ -22,7 +22,7 @@ from palermo.model.schemata import model
 from palermo.model.statement import Statement
 from palermo.store import audit, directory, migrate
 from palermo.store.engine import create_engine
-from palermo.store.tables import metadata, policy, statement
+from palermo.store.tables import metadata, statement
 from palermo.store.views import Entity, assemble
 from palermo.store.visibility import visible_statements
 from palermo.store.writer import append_statements
@@ -166,6 +166,23 @@ class Store:
         self._audit(conn, writer, action, target or _sample(entity_ids), detail)
         return count
 
+    def receive(self, conn: Connection, stmts: list[Statement], sender_node: str) -> int:
+        """Store statements another node sent, keeping their agency and sharing.
+
+        Only the exchange inbox calls this, after it verified the batch's signature, that the
+        sender owns every statement and that every statement's sharing reaches this node.
+        """
+        count = append_statements(conn, stmts, self._known_policies, received_from=sender_node)
+        detail = {"statements": count, "from": sender_node}
+        self._audit(
+            conn,
+            Viewer(sender_node, "exchange"),
+            "exchange.receive",
+            _sample({s.entity_id for s in stmts}),
+            detail,
+        )
+        return count
+
     def retract(self, writer: Viewer, entity_id: str, prop: str | None = None) -> int:
         """Withdraw the writer agency's current values of an entity (or of one property)."""
         writer.require_data_role("retract entity data")
@@ -180,9 +197,6 @@ class Store:
         )
         if prop is not None:
             query = query.where(statement.c.prop == prop)
-        query = query.add_columns(policy.c.canonical).join(
-            policy, policy.c.id == statement.c.policy_id
-        )
         with self.engine.connect() as conn:
             return [statement_from_row(dict(r._mapping)) for r in conn.execute(query)]
 

@@ -102,6 +102,8 @@ statement = sa.Table(
     sa.Column("last_seen", sa.DateTime(timezone=True), nullable=True),
     sa.Column("retracted", sa.Boolean(), nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    # The node a statement arrived from through exchange; NULL for statements written here.
+    sa.Column("received_from", sa.String(128), nullable=True),
     sa.Index("ix_statement_schema_entity", "schema", "entity_id"),
     sa.Index("ix_statement_agency_policy", "agency", "policy_id"),
 )
@@ -128,4 +130,52 @@ audit_head = sa.Table(
     sa.Column("id", sa.Integer(), primary_key=True),
     sa.Column("seq", sa.BigInteger(), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+)
+
+
+# --- exchange: this node, its peers, their keys, and how far each sync got ---------------
+
+node_self = sa.Table(
+    "node_self",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("node_id", sa.String(128), nullable=False),
+    sa.Column("agency_code", sa.String(64), nullable=False),
+    sa.Column("public_key", sa.String(64), nullable=False),
+    sa.Column("key_file", sa.Text(), nullable=False),
+)
+
+peer = sa.Table(
+    "peer",
+    metadata,
+    sa.Column("node_id", sa.String(128), primary_key=True),
+    sa.Column("agency_code", sa.String(64), nullable=False),
+    sa.Column("endpoint", sa.Text(), nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+peer_key = sa.Table(
+    "peer_key",
+    metadata,
+    sa.Column("public_key", sa.String(64), primary_key=True),
+    sa.Column("node_id", sa.String(128), sa.ForeignKey("peer.node_id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # active, retired, revoked
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Outbound: the highest local statement seq each peer has acknowledged.
+sync_outbound = sa.Table(
+    "sync_outbound",
+    metadata,
+    sa.Column("node_id", sa.String(128), primary_key=True),
+    sa.Column("acked_seq", sa.BigInteger(), nullable=False),
+)
+
+# Inbound: the sender's highest seq stored here, so batches apply in order and exactly once.
+sync_inbound = sa.Table(
+    "sync_inbound",
+    metadata,
+    sa.Column("node_id", sa.String(128), primary_key=True),
+    sa.Column("cursor", sa.BigInteger(), nullable=False),
 )

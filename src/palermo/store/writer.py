@@ -56,7 +56,9 @@ def ensure_policies(conn: Connection, sharings: Iterable[Sharing], known: set[st
         known.add(pid)
 
 
-def statement_row(stmt: Statement, recorded_at: datetime) -> dict[str, Any]:
+def statement_row(
+    stmt: Statement, recorded_at: datetime, received_from: str | None = None
+) -> dict[str, Any]:
     return {
         "id": stmt.id,
         "key": stmt.key,
@@ -71,10 +73,16 @@ def statement_row(stmt: Statement, recorded_at: datetime) -> dict[str, Any]:
         "last_seen": stmt.last_seen,
         "retracted": stmt.retracted,
         "recorded_at": recorded_at,
+        "received_from": received_from,
     }
 
 
-def append_statements(conn: Connection, stmts: Iterable[Statement], known: set[str]) -> int:
+def append_statements(
+    conn: Connection,
+    stmts: Iterable[Statement],
+    known: set[str],
+    received_from: str | None = None,
+) -> int:
     """Append statements in batches; returns how many were offered (duplicates are no-ops)."""
     now = datetime.now(UTC)
     batch: list[Statement] = []
@@ -82,12 +90,19 @@ def append_statements(conn: Connection, stmts: Iterable[Statement], known: set[s
     for stmt in stmts:
         batch.append(stmt)
         if len(batch) >= BATCH:
-            count += _flush(conn, batch, known, now)
+            count += _flush(conn, batch, known, now, received_from)
             batch = []
-    return count + _flush(conn, batch, known, now)
+    return count + _flush(conn, batch, known, now, received_from)
 
 
-def _flush(conn: Connection, batch: list[Statement], known: set[str], now: datetime) -> int:
+def _flush(
+    conn: Connection,
+    batch: list[Statement],
+    known: set[str],
+    now: datetime,
+    received_from: str | None,
+) -> int:
     ensure_policies(conn, {s.sharing for s in batch}, known)
-    insert_ignoring_duplicates(conn, statement, [statement_row(s, now) for s in batch])
+    rows = [statement_row(s, now, received_from) for s in batch]
+    insert_ignoring_duplicates(conn, statement, rows)
     return len(batch)
