@@ -8,7 +8,7 @@ entity data appends to the audit chain in the same transaction.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -46,6 +46,8 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._known_policies: set[str] = set()
+        # Called after each committed local write (e.g. to wake the exchange worker).
+        self.write_listeners: list[Callable[[], None]] = []
 
     @classmethod
     def open(cls, url: str | None = None, upgrade: bool = True) -> Store:
@@ -56,8 +58,12 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
+        """One database transaction; listeners queued inside it run after it commits."""
         with self.engine.begin() as conn:
             yield conn
+            pending = conn.info.pop("palermo_after_commit", [])
+        for listener in pending:
+            listener()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -145,9 +151,17 @@ class Store:
         writer.require_data_role("write entity data")
         checked = _owned_by(writer, stmts)
         if conn is not None:
-            return self._write(conn, writer, checked, action, target)
+            count = self._write(conn, writer, checked, action, target)
+            conn.info.setdefault("palermo_after_commit", []).extend(self.write_listeners)
+            return count
         with self.transaction() as own:
-            return self._write(own, writer, checked, action, target)
+            count = self._write(own, writer, checked, action, target)
+        self._notify()
+        return count
+
+    def _notify(self) -> None:
+        for listener in self.write_listeners:
+            listener()
 
     def _write(
         self, conn: Connection, writer: Viewer, stmts: Iterable[Statement], action: str, target: str
