@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from palermo.access.viewer import Viewer
-from palermo.exchange import registry
+from palermo.exchange import alerts, registry
 from palermo.exchange.sync import sync_all
 from palermo.exchange.worker import SyncWorker
 from palermo.model.sharing import Sharing
@@ -111,6 +111,9 @@ def main() -> None:
             registry.add_peer(conn, "b-pol", "B-POL", f"http://127.0.0.1:{port}", b_key)
         with b.transaction() as conn:
             registry.add_peer(conn, "a-pol", "A-POL", "http://127.0.0.1:1", a_key)
+        watcher = b.viewer("u-B-POL")
+        for probe in range(args.probes):
+            alerts.subscribe(b, watcher, "entity", f"a-pol.alert{probe}")
         b.close()
         server = start_server(tmp / "B-POL.db", port)
         try:
@@ -137,11 +140,34 @@ def main() -> None:
                         break
                     time.sleep(0.002)
                 latencies.append(time.perf_counter() - t0)
+            alert_latencies = []
+            for probe in range(args.probes):
+                stmt = Statement(
+                    f"a-pol.alert{probe}",
+                    "Person",
+                    "name",
+                    f"Suspect {probe}",
+                    "A-POL",
+                    f"alert{probe}",
+                    SHARING,
+                )
+                t0 = time.perf_counter()
+                a.write(writer, [stmt])
+                while True:
+                    with engine.connect() as conn:
+                        found = conn.execute(
+                            sa.text("SELECT 1 FROM alert WHERE statement_id = :i"), {"i": stmt.id}
+                        ).first()
+                    if found:
+                        break
+                    time.sleep(0.002)
+                alert_latencies.append(time.perf_counter() - t0)
             worker.stop()
         finally:
             server.terminate()
             server.wait(timeout=10)
     q = statistics.quantiles(latencies, n=100)
+    qa = statistics.quantiles(alert_latencies, n=100)
     table = Table(title="palermo exchange: node A -> node B over HTTP on loopback")
     for col in ("measure", "value", "target"):
         table.add_column(col)
@@ -149,7 +175,9 @@ def main() -> None:
     table.add_row("bulk sync wall time", f"{bulk:.1f} s", "< 30 s for 100k")
     table.add_row("bulk sync rate", f"{args.statements / bulk:,.0f} statements/s", "")
     table.add_row("write->visible latency p50", f"{q[49] * 1000:.0f} ms", "")
-    table.add_row("write->visible latency p99", f"{q[98] * 1000:.0f} ms", "< 1 s")
+    table.add_row("write->visible latency p99", f"{q[98] * 1000:.0f} ms", "")
+    table.add_row("write on A -> alert on B p50", f"{qa[49] * 1000:.0f} ms", "")
+    table.add_row("write on A -> alert on B p99", f"{qa[98] * 1000:.0f} ms", "< 1 s")
     Console(width=100).print(table)
 
 

@@ -20,8 +20,10 @@ def create_app(store: Store | None = None, db_url: str | None = None) -> FastAPI
     app.state.store = store or Store.open(db_url)
     problems.install(app)
     app.include_router(router)
+    from palermo.api.exchange_routes import router as exchange_api
     from palermo.exchange.http import router as exchange_router
 
+    app.include_router(exchange_api)
     app.include_router(exchange_router)
     try:
         from palermo.web.routes import mount

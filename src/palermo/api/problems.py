@@ -30,6 +30,11 @@ def install(app: FastAPI) -> None:
         field = str(exc).split(":", 1)[0]
         return problem(400, "Bad request", str(exc), field=field)
 
+    @app.exception_handler(ValueError)
+    async def bad_value(_: Request, exc: ValueError) -> JSONResponse:
+        field = str(exc).split(":", 1)[0] if ":" in str(exc) else ""
+        return problem(400, "Bad request", str(exc), field=field)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [

@@ -1,31 +1,35 @@
-"""The sync worker: pushes to peers as soon as something is written, and retries.
+"""The node's background worker: pushes to peers and raises alerts as soon as data lands.
 
-Local writes wake it (``Store.write_listeners``); it also wakes every ``interval`` seconds
-to retry peers that were unreachable. One thread per node is enough: batches are large and
-the receiver does the heavy work.
+Local writes and received batches wake it (``Store.write_listeners``); it also wakes every
+``interval`` seconds to retry peers that were unreachable. One thread per node is enough:
+batches are large and the receiver does the heavy work.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 
 from palermo.exchange.sync import Transport, http_transport, sync_all
 from palermo.store.store import Store
 
+log = logging.getLogger(__name__)
 
-class SyncWorker:
+
+class Worker:
     def __init__(
-        self, store: Store, transport: Transport | None = None, interval: float = 2.0
+        self, store: Store, tasks: list[Callable[[], object]], interval: float = 2.0
     ) -> None:
         self.store = store
-        self.transport = transport or http_transport()
+        self.tasks = tasks
         self.interval = interval
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="palermo-sync", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="palermo-worker", daemon=True)
         self.rounds = 0
 
-    def start(self) -> SyncWorker:
+    def start(self) -> Worker:
         self.store.write_listeners.append(self._wake.set)
         self._thread.start()
         return self
@@ -41,5 +45,19 @@ class SyncWorker:
             self._wake.clear()
             if self._stop.is_set():
                 return
-            sync_all(self.store, self.transport)
+            for task in self.tasks:
+                try:
+                    task()
+                except Exception:  # a failing round must not kill the worker; it retries
+                    log.exception("background task failed")
             self.rounds += 1
+
+
+def SyncWorker(
+    store: Store,
+    transport: Transport | None = None,
+    interval: float = 2.0,
+) -> Worker:
+    """A worker that only syncs (benchmarks and tests)."""
+    send = transport or http_transport()
+    return Worker(store, [lambda: sync_all(store, send)], interval)

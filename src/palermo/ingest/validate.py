@@ -20,9 +20,17 @@ from palermo.model.statement import BASE, Statement, make_entity_id, utcnow
 
 
 def entity_statements(
-    data: Any, agency: str, default_sharing: Sharing, seen: datetime | None = None
+    data: Any,
+    agency: str,
+    default_sharing: Sharing,
+    seen: datetime | None = None,
+    local_ids: bool = True,
 ) -> list[Statement]:
-    """All statements of one entity dict, or a :class:`RowProblem` for the first bad field."""
+    """All statements of one entity dict, or a :class:`RowProblem` for the first bad field.
+
+    With ``local_ids`` (imports) the id and entity references are the agency's own record
+    ids and get namespaced; without it (code building entities) they are global ids already.
+    """
     if not isinstance(data, Mapping):
         raise RowProblem("(row)", "expected a JSON object with id, schema and properties")
     source_id = _text(data.get("id"), "id")
@@ -34,7 +42,7 @@ def entity_statements(
     sharing = _sharing(data.get("sharing"), default_sharing)
     first_seen = _when(data.get("first_seen"), "first_seen") or seen or utcnow()
     last_seen = _when(data.get("last_seen"), "last_seen")
-    entity_id = make_entity_id(agency, source_id)
+    entity_id = make_entity_id(agency, source_id) if local_ids else source_id
 
     def stmt(prop: str, value: str) -> Statement:
         return Statement(
@@ -47,7 +55,7 @@ def entity_statements(
         if prop is None:
             raise RowProblem(prop_name, f"{schema.name} has no property {prop_name!r}")
         for raw in value:
-            out.append(stmt(prop.name, _clean(prop, raw, agency)))
+            out.append(stmt(prop.name, _clean(prop, raw, agency if local_ids else None)))
     return out
 
 
@@ -62,12 +70,12 @@ def _properties(data: Mapping[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
-def _clean(prop: Any, raw: Any, agency: str) -> str:
+def _clean(prop: Any, raw: Any, agency: str | None) -> str:
     if not isinstance(raw, str | int | float):
         raise RowProblem(prop.name, f"{raw!r} is not a text or number value")
     text = str(raw).strip()
     if prop.type == registry.entity:
-        return make_entity_id(agency, text)
+        return make_entity_id(agency, text) if agency else text
     cleaned = prop.type.clean(text)
     if cleaned is None:
         raise RowProblem(prop.name, f"{text!r} is not a valid {prop.type.label.lower()}")

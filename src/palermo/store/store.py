@@ -187,6 +187,7 @@ class Store:
         sender owns every statement and that every statement's sharing reaches this node.
         """
         count = append_statements(conn, stmts, self._known_policies, received_from=sender_node)
+        conn.info.setdefault("palermo_after_commit", []).extend(self.write_listeners)
         detail = {"statements": count, "from": sender_node}
         self._audit(
             conn,

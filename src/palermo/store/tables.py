@@ -179,3 +179,39 @@ sync_inbound = sa.Table(
     sa.Column("node_id", sa.String(128), primary_key=True),
     sa.Column("cursor", sa.BigInteger(), nullable=False),
 )
+
+
+# --- alerts: what users asked to be told about, and what they were told ------------------
+
+subscription = sa.Table(
+    "subscription",
+    metadata,
+    sa.Column("id", BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(128), sa.ForeignKey("app_user.username"), nullable=False),
+    sa.Column(
+        "kind", sa.String(32), nullable=False
+    ),  # entity, document, name, notice-type, country
+    sa.Column("value", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+alert = sa.Table(
+    "alert",
+    metadata,
+    sa.Column("id", BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("subscription_id", sa.BigInteger(), nullable=False),
+    sa.Column("username", sa.String(128), nullable=False, index=True),
+    sa.Column("statement_id", sa.String(40), nullable=False),
+    sa.Column("entity_id", sa.String(255), nullable=False),
+    sa.Column("summary", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("subscription_id", "statement_id", name="uq_alert_subscription_statement"),
+)
+
+# How far the alert scanner has read the statement table.
+alert_cursor = sa.Table(
+    "alert_cursor",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+)
