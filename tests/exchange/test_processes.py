@@ -196,10 +196,10 @@ def shared_with(reader: str, count: int) -> set[str]:
 
 @pytest.mark.slow
 def test_three_nodes_end_with_exactly_what_was_shared(federation: dict[str, NodeProcess]) -> None:
+    th = federation["TH-RTP"]
+    th.kill()  # TH's node is down while DE and NL write and sync
     for node in federation.values():
         import_data(node, 30)
-    th = federation["TH-RTP"]
-    th.kill()  # TH's node is down while DE and NL sync
     for code in ("DE-BKA", "NL-KMAR"):
         failed = subprocess.run(
             [sys.executable, "-c", "from palermo.cli.main import main; main()", "sync", "--json"],
