@@ -37,7 +37,7 @@ app.command("sync")(sync_command)
 app.add_typer(node_app, name="node")
 
 # Sub-apps of the higher packages, mounted when present.
-OPTIONAL_APPS = {"world": "palermo.cli.world"}
+OPTIONAL_APPS = {"world": "palermo.cli.world", "demo": "palermo.cli.demo"}
 for _name, _module in OPTIONAL_APPS.items():
     with contextlib.suppress(ModuleNotFoundError):
         app.add_typer(importlib.import_module(_module).app, name=_name)
