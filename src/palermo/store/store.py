@@ -270,6 +270,20 @@ class Store:
             self._audit(conn, viewer, "search", text, {"hits": len(ids)})
         return self.entities(viewer, ids=ids, limit=limit) if ids else []
 
+    def referencing(
+        self, viewer: Viewer, target_id: str, schema: str | None = None, limit: int = 1000
+    ) -> list[Entity]:
+        """Entities the viewer may see that point at ``target_id`` (tasks of a case, ...)."""
+        viewer.require_data_role("read entity data")
+        visible = visible_statements(viewer).subquery()
+        query = sa.select(visible.c.entity_id).distinct().where(visible.c.value == target_id)
+        query = query.where(visible.c.prop != "id")
+        if schema is not None:
+            query = query.where(visible.c.schema.in_(_descendants(schema)))
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(query.limit(limit)).scalars())
+        return self.entities(viewer, ids=ids, limit=limit) if ids else []
+
     def export(
         self, viewer: Viewer, schema: str | None = None, batch: int = 1000
     ) -> Iterator[Entity]:
