@@ -38,6 +38,14 @@ def serve_command(
     tasks: list[Callable[[], object]] = [lambda: alerts.scan(store, publish)]
     if is_node and sync_interval:
         tasks.insert(0, lambda: sync_all(store))
+    with store.engine.connect() as conn:
+        me = registry.identity(conn)
+    if me is not None:
+        from palermo.access.viewer import Role, Viewer
+        from palermo.coordination import deconfliction
+
+        scanner = Viewer(me.agency, "deconfliction", frozenset({Role.ANALYST}))
+        tasks.append(lambda: deconfliction.detect(store, scanner))
     worker = Worker(store, tasks, interval=sync_interval or 2.0).start()
     console.print(f"palermo serving on http://{host}:{port}/  (API docs: /docs)")
     try:

@@ -26,7 +26,7 @@ from palermo.store.store import Store
 from palermo.store.tables import alert, alert_cursor, statement, subscription
 from palermo.store.visibility import visible_statements
 
-KINDS = ("entity", "document", "name", "notice-type", "country")
+KINDS = ("entity", "document", "name", "notice-type", "country", "hit")
 DOCUMENT_PROPS = {"number", "passportNumber", "documentNumber", "idNumber"}
 NAME_PROPS = {"name", "alias", "weakAlias", "previousName", "firstName", "lastName"}
 SCAN_BATCH = 5000
@@ -112,6 +112,8 @@ def matches(kind: str, wanted: str, schema: str, prop: str, value: str, entity_i
         return prop in NAME_PROPS and bool(want) and want <= _tokens(value)
     if kind == "notice-type":
         return schema == "Notice" and prop == "noticeType" and value == wanted.lower()
+    if kind == "hit":  # deconfliction hits (value "*" or a selector type)
+        return schema == "DeconflictionHit" and prop == "selectorType" and wanted in ("*", value)
     if kind == "country":
         schema_obj = model.get(schema)
         p = schema_obj.get(prop) if schema_obj else None
