@@ -86,7 +86,11 @@ def entity(request: Request, entity_id: str) -> Response:
         response = page(request, "missing.html", entity_id=entity_id)
         response.status_code = 404
         return response
-    return page(request, "entity.html", entity=found, schema=model.get(found.schema))
+    from palermo.coordination.victims import non_punishment
+
+    protected = found.schema == "Person" and non_punishment(store_of(request), viewer, entity_id)
+    return page(request, "entity.html", entity=found, schema=model.get(found.schema),
+                non_punishment=protected)
 
 
 def mount(app: FastAPI) -> None:
