@@ -24,6 +24,9 @@ def create_app(store: Store | None = None, db_url: str | None = None) -> FastAPI
     from palermo.exchange.http import router as exchange_router
 
     app.include_router(exchange_api)
+    from palermo.api.coordination_routes import router as coordination_api
+
+    app.include_router(coordination_api)
     app.include_router(exchange_router)
     try:
         from palermo.web.routes import mount

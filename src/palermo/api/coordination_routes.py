@@ -1,0 +1,336 @@
+"""API for cases, deconfliction, joint operations, legal assistance, victims and laws."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from palermo.access.viewer import Viewer
+from palermo.api.auth import current_viewer, store_of
+from palermo.api.schemas import EntityOut
+from palermo.coordination import cases, deconfliction, legal, mla, operations, victims
+
+router = APIRouter(prefix="/api/v1")
+CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
+
+
+class CaseIn(BaseModel):
+    case_number: str = Field(examples=["BKA-2026-17"])
+    title: str
+    exploitation_form: str = Field(examples=["forced-labour"])
+    subjects: list[str] = []
+    team: dict[str, str] = Field({}, examples=[{"NL-KMAR": "member"}])
+    country: str | None = None
+
+
+class CaseFileOut(BaseModel):
+    case: EntityOut
+    tasks: list[EntityOut]
+    notes: list[EntityOut]
+    team: dict[str, str]
+
+
+class TextIn(BaseModel):
+    text: str
+
+
+class TaskIn(BaseModel):
+    title: str
+    assignee: str = ""
+    due: date | None = None
+
+
+class Created(BaseModel):
+    id: str
+
+
+class HitOut(BaseModel):
+    id: str
+    selector_type: str
+    agencies: list[str]
+    case_references: list[str]
+
+
+class ParticipantIn(BaseModel):
+    agency: str
+    country: str
+    timezone: str = Field(examples=["Europe/Berlin"])
+
+
+class OperationIn(BaseModel):
+    name: str
+    participants: list[ParticipantIn]
+    action_time: datetime = Field(examples=["2026-12-03T05:30:00+01:00"])
+    targets: list[str] = []
+    target_notes: str = ""
+    case_id: str | None = None
+
+
+class ResultIn(BaseModel):
+    country: str
+    arrests: int = Field(0, ge=0)
+    victimsIdentified: int = Field(0, ge=0)
+    victimsRescued: int = Field(0, ge=0)
+    documentsSeized: int = Field(0, ge=0)
+    checksPerformed: int = Field(0, ge=0)
+
+
+class DashboardOut(BaseModel):
+    operation: EntityOut
+    local_action_times: dict[str, str]
+    by_country: dict[str, dict[str, int]]
+    totals: dict[str, int]
+    missing_reports: list[str]
+    report_markdown: str
+
+
+class FactsIn(BaseModel):
+    acts: list[str] = Field([], examples=[["recruitment"]])
+    means: list[str] = Field([], examples=[["deception"]])
+    purposes: list[str] = Field([], examples=[["forced-labour"]])
+    victim_age: int | None = Field(None, ge=0, le=120)
+
+    def facts(self) -> legal.Facts:
+        return legal.Facts(
+            frozenset(self.acts), frozenset(self.means), frozenset(self.purposes), self.victim_age
+        )
+
+
+class MlaIn(BaseModel):
+    reference: str
+    requesting_country: str
+    requested_country: str
+    requested_agency: str
+    request_type: str = Field(examples=["evidence"])
+    legal_basis: str
+    deadline: date
+    facts: FactsIn
+    case_id: str | None = None
+
+
+class StatusIn(BaseModel):
+    status: str
+
+
+class VictimIn(BaseModel):
+    person_id: str
+    exploitation_form: str
+    consent: str = Field("none", examples=["none", "agency", "partners", "all"])
+    partners: list[str] = []
+    protection_needs: list[str] = []
+    re_trafficking_risk: str = "medium"
+    non_punishment: bool = True
+
+
+class ReferralIn(BaseModel):
+    service: str = Field(examples=["shelter"])
+    provider: str
+
+
+class FindingOut(BaseModel):
+    country: str
+    criminal: bool
+    reasons: list[str]
+
+
+class DualOut(BaseModel):
+    dual_criminality: bool
+    findings: list[FindingOut]
+
+
+@router.post("/cases", response_model=Created, tags=["cases"])
+def open_case(request: Request, viewer: CurrentViewer, body: CaseIn) -> Created:
+    """Open a case, shared with the team's agencies (with roles)."""
+    case_id = cases.open_case(
+        store_of(request),
+        viewer,
+        body.case_number,
+        body.title,
+        body.exploitation_form,
+        body.subjects,
+        body.team,
+        body.country,
+    )
+    return Created(id=case_id)
+
+
+@router.get("/cases/{case_id}", response_model=CaseFileOut, tags=["cases"])
+def get_case(request: Request, viewer: CurrentViewer, case_id: str) -> CaseFileOut:
+    """The case with its tasks, notes and team."""
+    file = cases.case_file(store_of(request), viewer, case_id)
+    if file is None:
+        raise ValueError(f"case_id: no visible case {case_id!r}")
+    return CaseFileOut(
+        case=EntityOut.of(file.case),
+        tasks=[EntityOut.of(t) for t in file.tasks],
+        notes=[EntityOut.of(n) for n in file.notes],
+        team=file.team,
+    )
+
+
+@router.post("/cases/{case_id}/tasks", response_model=Created, tags=["cases"])
+def add_task(request: Request, viewer: CurrentViewer, case_id: str, body: TaskIn) -> Created:
+    due = body.due.isoformat() if body.due else None
+    return Created(
+        id=cases.add_task(store_of(request), viewer, case_id, body.title, body.assignee, due)
+    )
+
+
+@router.post("/cases/{case_id}/notes", response_model=Created, tags=["cases"])
+def add_note(request: Request, viewer: CurrentViewer, case_id: str, body: TextIn) -> Created:
+    return Created(id=cases.add_note(store_of(request), viewer, case_id, body.text))
+
+
+@router.post("/cases/{case_id}/deconfliction", tags=["deconfliction"])
+def publish(request: Request, viewer: CurrentViewer, case_id: str) -> dict[str, int]:
+    """Publish the case's keyed selectors to all members (no identifiers leave the node)."""
+    return {"selectors": deconfliction.publish_case(store_of(request), viewer, case_id)}
+
+
+@router.get("/deconfliction/hits", response_model=list[HitOut], tags=["deconfliction"])
+def hits(request: Request, viewer: CurrentViewer) -> list[HitOut]:
+    """Overlaps with other agencies: their agency and case reference only."""
+    store = store_of(request)
+    deconfliction.detect(store, viewer)
+    return [
+        HitOut(
+            id=h.id,
+            selector_type=h.selector_type,
+            agencies=list(h.agencies),
+            case_references=list(h.case_references),
+        )
+        for h in deconfliction.hits(store, viewer)
+    ]
+
+
+@router.post("/operations", response_model=Created, tags=["operations"])
+def plan(request: Request, viewer: CurrentViewer, body: OperationIn) -> Created:
+    participants = [
+        operations.Participant(p.agency, p.country, p.timezone) for p in body.participants
+    ]
+    return Created(
+        id=operations.plan_operation(
+            store_of(request),
+            viewer,
+            body.name,
+            participants,
+            body.action_time,
+            body.targets,
+            body.target_notes,
+            body.case_id,
+        )
+    )
+
+
+@router.post("/operations/{operation_id}/results", response_model=Created, tags=["operations"])
+def report(request: Request, viewer: CurrentViewer, operation_id: str, body: ResultIn) -> Created:
+    counts = body.model_dump(exclude={"country"})
+    return Created(
+        id=operations.report_result(store_of(request), viewer, operation_id, body.country, **counts)
+    )
+
+
+@router.get("/operations/{operation_id}", response_model=DashboardOut, tags=["operations"])
+def dashboard(request: Request, viewer: CurrentViewer, operation_id: str) -> DashboardOut:
+    """Live dashboard: local action times, results per country, missing reports."""
+    store = store_of(request)
+    board = operations.dashboard(store, viewer, operation_id)
+    return DashboardOut(
+        operation=EntityOut.of(board.operation),
+        local_action_times=board.local_action_times,
+        by_country=board.by_country,
+        totals=board.totals,
+        missing_reports=board.missing_reports,
+        report_markdown=operations.after_action_report(store, viewer, operation_id),
+    )
+
+
+@router.post("/mla", response_model=Created, tags=["legal assistance"])
+def create_mla(request: Request, viewer: CurrentViewer, body: MlaIn) -> Created:
+    return Created(
+        id=mla.create_request(
+            store_of(request),
+            viewer,
+            body.reference,
+            body.requesting_country,
+            body.requested_country,
+            body.requested_agency,
+            body.request_type,
+            body.legal_basis,
+            body.deadline,
+            body.facts.facts(),
+            body.case_id,
+        )
+    )
+
+
+@router.post("/mla/{request_id}/status", tags=["legal assistance"])
+def mla_status(
+    request: Request, viewer: CurrentViewer, request_id: str, body: StatusIn
+) -> dict[str, str]:
+    mla.set_status(store_of(request), viewer, request_id, body.status)
+    return {"status": body.status}
+
+
+@router.get("/mla/reminders", tags=["legal assistance"])
+def reminders(
+    request: Request, viewer: CurrentViewer, today: Annotated[date | None, Query()] = None
+) -> list[dict[str, Any]]:
+    """Open requests past their deadline, most overdue first."""
+    found = mla.reminders(store_of(request), viewer, today or date.today())
+    return [r.__dict__ for r in found]
+
+
+@router.post("/laws/dual-criminality", response_model=DualOut, tags=["legal frameworks"])
+def dual(
+    body: FactsIn,
+    viewer: CurrentViewer,
+    requesting: Annotated[str, Query(examples=["DE"])],
+    requested: Annotated[str, Query(examples=["TH"])],
+) -> DualOut:
+    """Would these facts be trafficking in both countries (illustrative coded laws)?"""
+    ok, findings = legal.dual_criminality(body.facts(), requesting, requested)
+    return DualOut(dual_criminality=ok, findings=[FindingOut(**f.__dict__) for f in findings])
+
+
+@router.get("/laws/compare", tags=["legal frameworks"])
+def compare(
+    viewer: CurrentViewer, countries: Annotated[str, Query(examples=["DE,NL,US"])]
+) -> list[dict[str, Any]]:
+    """Where the coded laws of these countries differ."""
+    return legal.compare([c.strip() for c in countries.split(",") if c.strip()])
+
+
+@router.post("/victims", response_model=Created, tags=["victims"])
+def record_victim(request: Request, viewer: CurrentViewer, body: VictimIn) -> Created:
+    return Created(
+        id=victims.record_victim(
+            store_of(request),
+            viewer,
+            body.person_id,
+            body.exploitation_form,
+            body.consent,
+            frozenset(body.partners),
+            body.protection_needs,
+            body.re_trafficking_risk,
+            body.non_punishment,
+        )
+    )
+
+
+@router.post("/victims/{record_id}/referrals", response_model=Created, tags=["victims"])
+def refer(request: Request, viewer: CurrentViewer, record_id: str, body: ReferralIn) -> Created:
+    return Created(
+        id=victims.refer(store_of(request), viewer, record_id, body.service, body.provider)
+    )
+
+
+@router.post("/referrals/{referral_id}/status", tags=["victims"])
+def referral_status(
+    request: Request, viewer: CurrentViewer, referral_id: str, body: StatusIn
+) -> dict[str, str]:
+    victims.update_referral(store_of(request), viewer, referral_id, body.status)
+    return {"status": body.status}
