@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from palermo.access.viewer import Viewer
 from palermo.cli.common import CliError, console, open_store
@@ -88,7 +87,6 @@ def load(
     """Load a generated world into this (empty) node and print the demo logins."""
     store = open_store(ctx)
     logins = load_world(store, world)
-    table = Table("agency", "user", "password", "records imported")
+    console.print("[bold]demo logins[/bold] (agency, user, password, records imported):")
     for agency, user, password, count in logins:
-        table.add_row(agency, user, password, str(count))
-    console.print(table)
+        console.print(f"  {agency:<16} {user:<28} {password:<34} {count}", soft_wrap=True)

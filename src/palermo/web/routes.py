@@ -89,8 +89,13 @@ def entity(request: Request, entity_id: str) -> Response:
     from palermo.coordination.victims import non_punishment
 
     protected = found.schema == "Person" and non_punishment(store_of(request), viewer, entity_id)
-    return page(request, "entity.html", entity=found, schema=model.get(found.schema),
-                non_punishment=protected)
+    return page(
+        request,
+        "entity.html",
+        entity=found,
+        schema=model.get(found.schema),
+        non_punishment=protected,
+    )
 
 
 def mount(app: FastAPI) -> None:

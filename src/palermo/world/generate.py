@@ -1,0 +1,295 @@
+"""Generating a world: network by network, each agency's view streamed to its own file.
+
+Memory stays flat: one network lives in memory at a time. Output is byte-identical for a
+seed: each network has its own ``Random(f"{seed}:{n}")``, and nothing depends on set order,
+time or the environment.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import random
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from palermo.world.agencies import AGENCIES, AgencySpec
+from palermo.world.people import Network, TruePerson, make_network
+from palermo.world.views import (
+    Record,
+    border_records,
+    document_report,
+    holds,
+    person_record,
+    sharing,
+    victim_record,
+)
+
+PREFIX = {
+    "TH-RTP": "RTP-",
+    "MY-IMM": "IMM/",
+    "DE-BKA": "BKA-ST-",
+    "DE-FKS": "FKS-",
+    "NL-KMAR": "KMAR",
+    "NL-NGO-FAIRWORK": "FW-",
+    "NG-NAPTIP": "NAPTIP/",
+}
+
+
+@dataclass
+class WorldSummary:
+    persons: int = 0
+    networks: int = 0
+    records: dict[str, int] = field(default_factory=dict)
+
+
+class Writers:
+    """Per-agency entity files and the ground-truth files, opened once."""
+
+    def __init__(self, out: Path, stack: ExitStack) -> None:
+        self.entities: dict[str, IO[str]] = {}
+        for agency in AGENCIES:
+            (out / agency.code).mkdir(parents=True, exist_ok=True)
+            path = out / agency.code / "entities.ftm.json"
+            self.entities[agency.code] = stack.enter_context(path.open("w", encoding="utf-8"))
+        (out / "truth").mkdir(parents=True, exist_ok=True)
+        self.records = csv.writer(
+            stack.enter_context(
+                (out / "truth" / "records.csv").open("w", encoding="utf-8", newline="")
+            )
+        )
+        self.people = csv.writer(
+            stack.enter_context(
+                (out / "truth" / "persons.csv").open("w", encoding="utf-8", newline="")
+            )
+        )
+        self.networks = csv.writer(
+            stack.enter_context(
+                (out / "truth" / "networks.csv").open("w", encoding="utf-8", newline="")
+            )
+        )
+        self.records.writerow(["agency", "record_id", "schema", "true_id", "network_id", "role"])
+        self.people.writerow(
+            [
+                "true_id",
+                "network_id",
+                "role",
+                "sex",
+                "birth_date",
+                "nationality",
+                "given_name",
+                "family_name",
+                "passport",
+                "passport_status",
+            ]
+        )
+        self.networks.writerow(["network_id", "origin", "transit", "destination", "form"])
+
+
+def generate(
+    out: Path, persons: int, seed: int, progress: Callable[[int], None] | None = None
+) -> WorldSummary:
+    out.mkdir(parents=True, exist_ok=True)
+    write_agencies(out / "agencies.json")
+    summary = WorldSummary(records={a.code: 0 for a in AGENCIES})
+    counters = {a.code: 0 for a in AGENCIES}
+    with ExitStack() as stack:
+        writers = Writers(out, stack)
+        number = 0
+        while summary.persons < persons:
+            rng = random.Random(f"{seed}:{number}")
+            victims = max(1, min(rng.randint(3, 12), persons - summary.persons - 6))
+            network = make_network(rng, number, victims)
+            network.people = network.people[: persons - summary.persons]
+            write_network(rng, network, writers, counters, summary)
+            summary.persons += len(network.people)
+            summary.networks += 1
+            number += 1
+            if progress is not None:
+                progress(summary.persons)
+    return summary
+
+
+def write_network(
+    rng: random.Random,
+    network: Network,
+    writers: Writers,
+    counters: dict[str, int],
+    summary: WorldSummary,
+) -> None:
+    route = network.route
+    writers.networks.writerow(
+        [network.id, route.origin, "|".join(route.transit), route.destination, network.form]
+    )
+    held: dict[str, list[tuple[TruePerson, str]]] = {}
+    for person in network.people:
+        writers.people.writerow(
+            [
+                person.id,
+                network.id,
+                person.role,
+                person.sex,
+                person.birth,
+                person.nationality,
+                person.given[1][0],
+                person.family[1][0],
+                person.passport,
+                person.passport_status,
+            ]
+        )
+        for agency in AGENCIES:
+            if not holds(rng, agency, person):
+                continue
+            counters[agency.code] += 1
+            local = f"{PREFIX[agency.code]}{counters[agency.code]:07d}"
+            held.setdefault(agency.code, []).append((person, local))
+            for record in person_records(rng, agency, person, network, local):
+                emit(writers, agency, record, person, summary)
+    for code, people in held.items():
+        agency = next(a for a in AGENCIES if a.code == code)
+        for record, person in network_links(rng, agency, network, people):
+            emit(writers, agency, record, person, summary)
+
+
+def person_records(
+    rng: random.Random, agency: AgencySpec, person: TruePerson, network: Network, local: str
+) -> list[Record]:
+    records = [person_record(rng, agency, person, local)]
+    if agency.kind == "border" and (person.is_victim or person.role == "transporter"):
+        records += border_records(rng, agency, person, network, local, 1)
+    if person.is_victim and agency.kind in ("police", "ngo", "labour"):
+        records.append(victim_record(rng, agency, person, network, local))
+    if (
+        agency.country == person.nationality
+        and person.passport_status in ("stolen", "lost")
+        and agency.kind == "police"
+    ):
+        doc = f"{local}-PP"
+        records.append(
+            {
+                "id": doc,
+                "schema": "Passport",
+                "sharing": {"scope": "all"},
+                "properties": {
+                    "number": [person.passport],
+                    "holder": [local],
+                    "country": [person.nationality.lower()],
+                },
+            }
+        )
+        records.append(
+            document_report(rng, agency, doc, person, person.passport_status, f"{local}-DR")
+        )
+    return records
+
+
+def network_links(
+    rng: random.Random, agency: AgencySpec, network: Network, people: list[tuple[TruePerson, str]]
+) -> list[tuple[Record, TruePerson]]:
+    """What a police or labour agency knows of how the suspects it holds hang together."""
+    if agency.kind not in ("police", "labour"):
+        return []
+    suspects = [(p, local) for p, local in people if not p.is_victim]
+    out: list[tuple[Record, TruePerson]] = []
+    for (a, la), (_, lb) in itertools.pairwise(suspects):
+        out.append(
+            (
+                {
+                    "id": f"{la}-A-{lb}",
+                    "schema": "Associate",
+                    "sharing": sharing(rng, agency),
+                    "properties": {
+                        "person": [la],
+                        "associate": [lb],
+                        "relationship": ["co-offender"],
+                    },
+                },
+                a,
+            )
+        )
+    exploiters = [(p, lo) for p, lo in suspects if p.role == "exploiter"]
+    movers = [(p, lo) for p, lo in suspects if p.role == "money-mover"]
+    for (e, le), (_, lm) in zip(exploiters, movers, strict=False):
+        out.append(
+            (
+                {
+                    "id": f"{le}-PAY-{lm}",
+                    "schema": "Payment",
+                    "sharing": sharing(rng, agency),
+                    "properties": {
+                        "payer": [le],
+                        "beneficiary": [lm],
+                        "amount": [str(rng.randint(500, 20000))],
+                        "currency": ["EUR"],
+                        "date": [f"2025-{rng.randint(1, 12):02d}-01"],
+                    },
+                },
+                e,
+            )
+        )
+    for p, local in suspects:
+        if p.role == "transporter":
+            out.append(
+                (
+                    {
+                        "id": f"{local}-VEH",
+                        "schema": "Vehicle",
+                        "sharing": sharing(rng, agency),
+                        "properties": {"registrationNumber": [network.vehicle], "owner": [local]},
+                    },
+                    p,
+                )
+            )
+        if p.role == "exploiter":
+            out.append(
+                (
+                    {
+                        "id": f"{local}-ADDR",
+                        "schema": "Address",
+                        "sharing": sharing(rng, agency),
+                        "properties": {
+                            "full": [network.address],
+                            "country": [network.route.destination.lower()],
+                        },
+                    },
+                    p,
+                )
+            )
+    return out
+
+
+def emit(
+    writers: Writers, agency: AgencySpec, record: Record, person: TruePerson, summary: WorldSummary
+) -> None:
+    writers.entities[agency.code].write(
+        json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+    )
+    writers.records.writerow(
+        [agency.code, record["id"], record["schema"], person.id, person.network, person.role]
+    )
+    summary.records[agency.code] += 1
+
+
+def write_agencies(path: Path) -> None:
+    data: list[dict[str, Any]] = []
+    for a in AGENCIES:
+        users = [{"username": f"analyst-{a.code.lower()}", "roles": ["analyst", "officer"]}]
+        if a.kind in ("police", "ngo"):
+            users.append(
+                {"username": f"support-{a.code.lower()}", "roles": ["victim-support", "analyst"]}
+            )
+        data.append(
+            {
+                "code": a.code,
+                "name": a.name,
+                "country": a.country,
+                "kind": a.kind,
+                "groups": list(a.groups),
+                "users": users,
+            }
+        )
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,145 @@
+"""The true world: networks and the people in them (what no agency sees whole)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from palermo.world.agencies import ISO3, MOBILE, ROUTES, Route
+from palermo.world.pools import CULTURES, Culture, Name
+
+CRIMINAL_ROLES = ("recruiter", "transporter", "forger", "exploiter", "money-mover")
+
+
+@dataclass
+class TruePerson:
+    id: str
+    role: str
+    network: str
+    sex: str
+    culture: Culture
+    given: Name
+    family: Name
+    birth: str
+    nationality: str
+    passport: str
+    passport_status: str  # valid, stolen, lost, forged
+    phone: str
+    touch: tuple[str, ...]
+
+    @property
+    def is_victim(self) -> bool:
+        return self.role == "victim"
+
+
+@dataclass
+class Network:
+    id: str
+    route: Route
+    form: str
+    people: list[TruePerson] = field(default_factory=list)
+    address: str = ""
+    vehicle: str = ""
+    iban: str = ""
+
+
+def pick_route(rng: random.Random) -> Route:
+    return rng.choices(ROUTES, weights=[r.weight for r in ROUTES])[0]
+
+
+def touch_countries(role: str, route: Route) -> tuple[str, ...]:
+    if role == "victim":
+        return (route.origin, *route.transit, route.destination)
+    if role in ("recruiter", "forger"):
+        return (route.origin,)
+    if role == "transporter":
+        return (route.origin, *route.transit, route.destination)
+    if role == "exploiter":
+        return (route.destination,)
+    return (route.destination, route.origin)  # money mover
+
+
+def make_person(rng: random.Random, network: Network, index: int, role: str) -> TruePerson:
+    route = network.route
+    culture = CULTURES.get(route.origin) or CULTURES["NG"]
+    victim = role == "victim"
+    sex = (
+        ("female" if rng.random() < (0.75 if "sexual" in network.form else 0.4) else "male")
+        if victim
+        else ("male" if rng.random() < 0.75 else "female")
+    )
+    age = rng.randint(14, 35) if victim else rng.randint(24, 62)
+    year = 2026 - age
+    birth = f"{year:04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    given = rng.choice(culture.female if sex == "female" else culture.male)
+    status_roll = rng.random()
+    status = (
+        "stolen"
+        if status_roll < 0.06
+        else "lost"
+        if status_roll < 0.1
+        else "forged"
+        if status_roll < 0.15
+        else "valid"
+    )
+    letters = rng.choice("ABCEFGHKLMNPRSTUVWXYZ") + rng.choice("ABCDEFGH")
+    passport = f"{letters}{rng.randint(0, 9999999):07d}"
+    prefix, digits = MOBILE.get(route.origin, MOBILE["NG"])
+    phone = f"{prefix}{rng.randrange(10 ** (digits - 1), 10**digits)}"
+    return TruePerson(
+        id=f"{network.id}-{index:02d}",
+        role=role,
+        network=network.id,
+        sex=sex,
+        culture=culture,
+        given=given,
+        family=rng.choice(culture.family),
+        birth=birth,
+        nationality=route.origin,
+        passport=passport,
+        passport_status=status,
+        phone=phone,
+        touch=touch_countries(role, route),
+    )
+
+
+def make_network(rng: random.Random, number: int, victims: int) -> Network:
+    route = pick_route(rng)
+    network = Network(f"N{number:07d}", route, rng.choice(route.forms))
+    roles = (
+        ["recruiter"] * rng.randint(1, 2)
+        + ["transporter"]
+        + ["forger"] * rng.randint(0, 1)
+        + ["exploiter"] * rng.randint(1, 2)
+        + ["money-mover"]
+        + ["victim"] * victims
+    )
+    network.people = [make_person(rng, network, i, role) for i, role in enumerate(roles)]
+    network.address = (
+        f"{rng.randint(1, 250)} {rng.choice(STREETS)}, {rng.choice(CITIES[route.destination])}"
+    )
+    plate = rng.choice("ABCDEFGHJK") + rng.choice("LMNPRSTUVW")
+    network.vehicle = f"{route.destination}-{rng.randint(100, 999)}-{plate}"
+    network.iban = f"{route.destination}{rng.randint(10, 99)}{rng.randint(10**15, 10**16 - 1)}"
+    return network
+
+
+def iso3(country: str) -> str:
+    return ISO3.get(country, "XXX")
+
+
+STREETS = (
+    "Harbour Road",
+    "Station Street",
+    "Industrial Park",
+    "Market Lane",
+    "Canal Street",
+    "Riverside",
+    "Old Town Square",
+)
+CITIES = {
+    "NL": ("Amsterdam", "Rotterdam", "Den Haag"),
+    "DE": ("Berlin", "Frankfurt", "Hamburg"),
+    "MY": ("Kuala Lumpur", "Johor Bahru", "Kota Kinabalu"),
+    "TH": ("Bangkok", "Pattaya", "Mae Sot"),
+}
