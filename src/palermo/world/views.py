@@ -69,7 +69,11 @@ def spelled_name(rng: random.Random, agency: AgencySpec, person: TruePerson) -> 
 
 def person_record(rng: random.Random, agency: AgencySpec, person: TruePerson, local: str) -> Record:
     props: dict[str, list[str]] = {"name": [spelled_name(rng, agency, person)]}
-    if person.culture.script != "Latin" and rng.random() < 0.35 and not agency.native_script:
+    if (
+        person.culture.script != "Latin"
+        and person.culture.code != agency.country
+        and rng.random() < 0.6
+    ):
         props["alias"] = [f"{person.given[0]} {person.family[0]}"]
     missing = 0.4 if agency.kind == "ngo" else 0.12
     if rng.random() > missing:
