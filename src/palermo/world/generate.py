@@ -244,6 +244,33 @@ def network_links(
                     p,
                 )
             )
+        if p.role == "money-mover":
+            account = f"{local}-ACC"
+            out.append(
+                (
+                    {
+                        "id": account,
+                        "schema": "BankAccount",
+                        "sharing": sharing(rng, agency),
+                        "properties": {
+                            "iban": [network.iban],
+                            "country": [network.route.destination.lower()],
+                        },
+                    },
+                    p,
+                )
+            )
+            out.append(
+                (
+                    {
+                        "id": f"{local}-OWN",
+                        "schema": "Ownership",
+                        "sharing": sharing(rng, agency),
+                        "properties": {"owner": [local], "asset": [account]},
+                    },
+                    p,
+                )
+            )
         if p.role == "exploiter":
             out.append(
                 (

@@ -135,6 +135,17 @@ def border_records(
     }
     month = rng.randint(1, 12)
     point = rng.choice(CROSSING_POINTS.get(agency.country, ("XXX",)))
+    route = network.route
+    trip = f"{local}-T{seq}"
+    yield {
+        "id": trip,
+        "schema": "Trip",
+        "sharing": sharing(rng, agency),
+        "properties": {
+            "name": [" -> ".join((route.origin, *route.transit, route.destination))],
+            "date": [f"2025-{month:02d}-01"],
+        },
+    }
     yield {
         "id": f"{local}-X{seq}",
         "schema": "BorderCrossing",
@@ -142,6 +153,7 @@ def border_records(
         "properties": {
             "traveller": [local],
             "document": [doc],
+            "trip": [trip],
             "crossingPoint": [point],
             "direction": ["entry"],
             "date": [f"2025-{month:02d}-{rng.randint(1, 28):02d}"],
