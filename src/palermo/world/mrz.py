@@ -4,19 +4,7 @@ from __future__ import annotations
 
 import re
 
-WEIGHTS = (7, 3, 1)
-
-
-def char_value(char: str) -> int:
-    if char.isdigit():
-        return int(char)
-    if "A" <= char <= "Z":
-        return ord(char) - 55
-    return 0  # the filler '<'
-
-
-def check_digit(field: str) -> str:
-    return str(sum(char_value(c) * WEIGHTS[i % 3] for i, c in enumerate(field)) % 10)
+from palermo.match.mrz import check_digit
 
 
 def mrz_name(text: str) -> str:

@@ -1,0 +1,158 @@
+"""Names across scripts: transliteration, name parts, phonetic keys and fuzzy scores.
+
+Transliteration uses maintained libraries: ICU through normality/rigour for Cyrillic, Greek,
+Arabic, Hebrew, Chinese (pinyin), Devanagari and the rest, and pythainlp's Royal Thai
+General System for Thai (ICU's Thai output follows ISO 11940, which nobody writes on a
+passport). On top of that, comparison folds the spelling habits of different languages
+(w/v, j/y, kh/h, sch/sh, ee/i, final ff/v) and, for scripts written without vowels, also
+compares consonant skeletons (محمد -> mhmd ~ Mohamed -> mhmd).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from normality import latinize_text
+from rapidfuzz.distance import JaroWinkler
+from rigour.text import metaphone
+
+PARTICLES = {
+    "al",
+    "el",
+    "bin",
+    "ibn",
+    "binti",
+    "bint",
+    "abu",
+    "van",
+    "der",
+    "den",
+    "de",
+    "von",
+    "da",
+    "di",
+    "du",
+    "dos",
+    "das",
+    "le",
+    "la",
+    "mc",
+    "ben",
+}
+FOLDS = (
+    ("tsch", "ch"),
+    ("sch", "sh"),
+    ("dzh", "j"),
+    ("zh", "j"),
+    ("kh", "h"),
+    ("ch", "j"),
+    ("ph", "f"),
+    ("ue", "u"),
+    ("ae", "a"),
+    ("oe", "o"),
+    ("th", "t"),
+    ("dh", "d"),
+    ("gh", "g"),
+    ("ck", "k"),
+    ("ee", "i"),
+    ("oo", "u"),
+    ("ou", "u"),
+    ("x", "ks"),
+    ("q", "k"),
+    ("w", "v"),
+    ("y", "i"),
+    ("j", "i"),
+    ("c", "k"),
+)
+VOWELS = set("aeiou")
+
+
+def has_thai(text: str) -> bool:
+    return any("\u0e00" <= c <= "\u0e7f" for c in text)
+
+
+@lru_cache(maxsize=200_000)
+def latinize(name: str) -> str:
+    """Lower-case ASCII Latin form of a name written in any script."""
+    if has_thai(name):
+        from pythainlp.transliterate import romanize
+
+        name = " ".join(romanize(part, engine="royin") for part in name.split())
+    text = latinize_text(name) or ""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[^a-z ]+", " ", text.lower()).strip()
+
+
+def tokens(name: str) -> list[str]:
+    """Name parts without particles; 'Al-Hassan' and 'Alhassan' both give 'hassan'."""
+    out = []
+    for token in latinize(name).split():
+        if token in PARTICLES:
+            continue
+        if len(token) > 5 and token[:2] in ("al", "el") and token[2] not in VOWELS:
+            token = token[2:]
+        out.append(token)
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def fold(token: str) -> str:
+    for a, b in FOLDS:
+        token = token.replace(a, b)
+    token = re.sub(r"(.)\1+", r"\1", token)
+    return token[:-1] + "v" if token.endswith("f") and len(token) > 3 else token
+
+
+def skeleton(token: str) -> str:
+    """Consonants only: how abjad scripts (Arabic, Hebrew) write names."""
+    return re.sub(r"(.)\1+", r"\1", "".join(c for c in fold(token) if c not in VOWELS))
+
+
+def keys(name: str) -> set[str]:
+    """Phonetic keys of the name parts, for blocking candidates before scoring."""
+    out = set()
+    for token in tokens(name):
+        if len(token) < 2:
+            continue
+        out.add("m:" + (metaphone(fold(token)) or fold(token)))
+        sk = skeleton(token)
+        if len(sk) >= 2:
+            out.add("s:" + sk)
+    return out
+
+
+def token_similarity(a: str, b: str) -> float:
+    fa, fb = fold(a), fold(b)
+    if fa == fb:
+        return 1.0
+    score = JaroWinkler.similarity(fa, fb)
+    sa, sb = skeleton(a), skeleton(b)
+    abjad = not (set(a) & VOWELS) or not (set(b) & VOWELS)  # written without vowels
+    if sa == sb and (len(sa) >= 2 or (abjad and sa)):
+        score = max(score, 0.9)
+    return score
+
+
+def name_similarity(a: str, b: str) -> float:
+    """Similarity in [0, 1] of two names, any scripts, any order of parts."""
+    ta, tb = tokens(a), tokens(b)
+    if not ta or not tb:
+        return 0.0
+    joined = JaroWinkler.similarity(fold("".join(sorted(ta))), fold("".join(sorted(tb))))
+    glued = max(
+        token_similarity("".join(ta), "".join(tb)),
+        token_similarity("".join(ta), "".join(reversed(tb))),
+    )
+    short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+    best = [max(token_similarity(s, t) for t in long_) for s in short]
+    # The weakest part counts double: one shared given name must not make two people alike.
+    matched = sum(best) / len(best) - 0.5 * (1 - min(best))
+    coverage = len(short) / len(long_)
+    parts = matched * (0.85 + 0.15 * coverage)
+    if len(ta) == len(tb):
+        return round(max(parts, 0.0), 4)
+    # Differently split names ("Xiao Ming" / "Xiaoming", "Al Hassan" / "Alhassan").
+    return round(max(parts, glued, joined * 0.95, 0.0), 4)
