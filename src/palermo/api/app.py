@@ -27,6 +27,9 @@ def create_app(store: Store | None = None, db_url: str | None = None) -> FastAPI
     from palermo.api.coordination_routes import router as coordination_api
 
     app.include_router(coordination_api)
+    from palermo.api.screening_routes import router as screening_api
+
+    app.include_router(screening_api)
     app.include_router(exchange_router)
     try:
         from palermo.web.routes import mount

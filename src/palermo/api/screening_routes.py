@@ -1,0 +1,163 @@
+"""Screening over HTTP: one document, one person, or a whole passenger manifest."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from palermo.access.viewer import Viewer
+from palermo.api.auth import current_viewer, store_of
+from palermo.match import manifest as manifests
+from palermo.match.screening import Candidate, ScreeningIndex
+from palermo.match.service import IndexCache
+
+router = APIRouter(prefix="/api/v1/screening", tags=["screening"])
+CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
+
+
+class DocumentIn(BaseModel):
+    number: str = Field(min_length=1, examples=["L898902C3"])
+
+
+class DocumentOut(BaseModel):
+    number: str
+    status: str = Field(description="clear, or stolen / lost / forged / revoked ...")
+    agencies: list[str]
+    age_days: int | None = Field(description="Days since the oldest report")
+
+
+class PersonIn(BaseModel):
+    name: str = Field(min_length=1, examples=["Олександр Волков"])
+    birth_date: str | None = Field(None, examples=["1983-04-12"])
+    nationality: str | None = Field(None, examples=["ua"])
+    sex: str | None = Field(None, examples=["M"])
+    document_number: str | None = None
+
+
+class FeatureOut(BaseModel):
+    name: str
+    score: float
+    explanation: str
+
+
+class CandidateOut(BaseModel):
+    id: str
+    names: list[str]
+    agency: str
+    score: float
+    features: list[FeatureOut]
+    flags: list[str]
+
+
+class PassengerOut(BaseModel):
+    row: int
+    name: str
+    risk: float
+    reasons: list[str]
+    document_status: str | None
+    candidates: list[CandidateOut]
+
+
+class ManifestOut(BaseModel):
+    passengers: list[PassengerOut]
+    errors: list[dict[str, Any]]
+
+
+class ManifestIn(BaseModel):
+    passengers: list[dict[str, Any]] = Field(
+        examples=[
+            [
+                {
+                    "name": "WOLKOW Aleksandr",
+                    "birth_date": "1983-04-12",
+                    "document_number": "FP123456",
+                }
+            ]
+        ]
+    )
+
+
+def index_for(request: Request, viewer: Viewer) -> ScreeningIndex:
+    cache = getattr(request.app.state, "screening", None)
+    if cache is None:
+        cache = request.app.state.screening = IndexCache(store_of(request))
+    assert isinstance(cache, IndexCache)
+    return cache.for_viewer(viewer)
+
+
+def candidate_out(c: Candidate) -> CandidateOut:
+    return CandidateOut(
+        id=c.person.id,
+        names=list(c.person.names),
+        agency=c.person.agency,
+        score=c.score.value,
+        flags=list(c.flags),
+        features=[
+            FeatureOut(name=f.name, score=f.score, explanation=f.explanation)
+            for f in c.score.features
+        ],
+    )
+
+
+@router.post("/document", response_model=DocumentOut)
+def check_document(request: Request, viewer: CurrentViewer, body: DocumentIn) -> DocumentOut:
+    """Is this travel document reported stolen, lost, revoked or forged?"""
+    check = index_for(request, viewer).check_document(body.number)
+    store_of(request).audit_event(viewer, "screen.document", check.number, {"status": check.status})
+    return DocumentOut(
+        number=check.number,
+        status=check.status,
+        agencies=sorted({h.agency for h in check.hits}),
+        age_days=check.age_days(date.today()),
+    )
+
+
+@router.post("/person", response_model=list[CandidateOut])
+def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> list[CandidateOut]:
+    """Ranked candidates (any script, typos, date errors) with a per-feature explanation."""
+    row = body.model_dump()
+    query = manifests.passenger(row, 0)
+    found = index_for(request, viewer).screen(query, limit=20, threshold=0.6)
+    store_of(request).audit_event(viewer, "screen.person", body.name, {"hits": len(found)})
+    return [candidate_out(c) for c in found]
+
+
+@router.post("/manifest", response_model=ManifestOut)
+def screen_manifest(request: Request, viewer: CurrentViewer, body: ManifestIn) -> ManifestOut:
+    """Screen a passenger list; passengers come back sorted by risk, bad rows as errors."""
+    rows = [(n, p) for n, p in enumerate(body.passengers, start=1)]
+    return _manifest(request, viewer, rows)
+
+
+@router.post("/manifest.csv", response_model=ManifestOut)
+async def screen_manifest_csv(request: Request, viewer: CurrentViewer) -> ManifestOut:
+    """The same for a CSV body (columns name, birth_date, nationality, sex, document_number)."""
+    text = (await request.body()).decode("utf-8-sig")
+    return _manifest(request, viewer, manifests.read_csv(text))
+
+
+def _manifest(request: Request, viewer: Viewer, rows: list[tuple[int, Any]]) -> ManifestOut:
+    result = manifests.screen_manifest(index_for(request, viewer), rows)
+    store_of(request).audit_event(
+        viewer,
+        "screen.manifest",
+        f"{len(rows)} passengers",
+        {"flagged": sum(1 for p in result.passengers if p.risk > 0)},
+    )
+    return ManifestOut(
+        passengers=[
+            PassengerOut(
+                row=p.row,
+                name=p.passenger.names[0],
+                risk=p.risk,
+                reasons=p.reasons,
+                document_status=p.document.status if p.document else None,
+                candidates=[candidate_out(c) for c in p.candidates],
+            )
+            for p in result.passengers
+        ],
+        errors=[e.__dict__ for e in result.errors],
+    )

@@ -1,0 +1,185 @@
+"""Screening: documents, persons and whole passenger manifests against what a viewer may see.
+
+An index is built from the entities *one viewer* may read (through the store's visibility
+rule), so screening cannot return a record the viewer may not see: the record is not in
+its index. Documents are a hash lookup on the normalised number; persons are blocked on
+phonetic name keys and document numbers, then scored with explanations.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from palermo.match.mrz import normalise_document_number
+from palermo.match.names import keys
+from palermo.match.person import PersonRecord, Score, person_record_from_entity, score_person
+
+MASK = "[masked]"
+NOTICE_RISK = {
+    "red": 1.0,
+    "yellow": 0.9,
+    "blue": 0.7,
+    "green": 0.6,
+    "orange": 0.8,
+    "purple": 0.5,
+    "black": 0.5,
+}
+WATCH_TOPICS = {"crime.traffick.human": "trafficking suspect", "wanted": "wanted"}
+MAX_CANDIDATES = 300
+
+
+@dataclass(frozen=True)
+class DocumentHit:
+    number: str
+    status: str
+    agency: str
+    reported: str
+    entity_id: str
+
+
+@dataclass(frozen=True)
+class DocumentCheck:
+    number: str
+    status: str  # clear, or the worst reported status
+    hits: tuple[DocumentHit, ...] = ()
+
+    def age_days(self, today: date) -> int | None:
+        dated = [h.reported for h in self.hits if len(h.reported) >= 10]
+        return (today - date.fromisoformat(min(dated)[:10])).days if dated else None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person: PersonRecord
+    score: Score
+    flags: tuple[str, ...]
+    risk: float
+
+
+@dataclass
+class ScreeningIndex:
+    persons: list[PersonRecord] = field(default_factory=list)
+    blocks: dict[str, list[int]] = field(default_factory=dict)
+    documents: dict[str, list[DocumentHit]] = field(default_factory=dict)
+    flags: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    _passports: dict[str, str] = field(default_factory=dict)
+    _pending: list[Mapping[str, Any]] = field(default_factory=list)
+
+    def add(self, entity: Mapping[str, Any]) -> None:
+        """Add one entity (FtM dict, optionally with "agency")."""
+        schema = entity.get("schema")
+        props: Mapping[str, list[str]] = entity.get("properties", {})
+        if schema == "Person":
+            self._add_person(entity, props)
+        elif schema in ("Passport", "Identification"):
+            for number in props.get("number", []):
+                if number != MASK:
+                    self._passports[str(entity["id"])] = normalise_document_number(number)
+        elif schema in ("DocumentReport", "Notice"):
+            self._pending.append(entity)
+
+    def _add_person(self, entity: Mapping[str, Any], props: Mapping[str, list[str]]) -> None:
+        record = person_record_from_entity(entity)
+        names = tuple(n for n in record.names if n != MASK)
+        if not names:
+            return
+        record = PersonRecord(
+            record.id,
+            names,
+            record.birth_dates,
+            record.nationalities,
+            record.sex,
+            record.documents,
+            record.agency,
+        )
+        index = len(self.persons)
+        self.persons.append(record)
+        block_keys = {k for n in names for k in keys(n)}
+        block_keys |= {"d:" + normalise_document_number(d) for d in record.documents}
+        for key in block_keys:
+            self.blocks.setdefault(key, []).append(index)
+        for topic in props.get("topics", []):
+            if topic in WATCH_TOPICS:
+                self.flags.setdefault(record.id, []).append((f"watch: {WATCH_TOPICS[topic]}", 0.8))
+
+    def finish(self) -> ScreeningIndex:
+        """Resolve reports and notices that point at documents and persons."""
+        for entity in self._pending:
+            props: Mapping[str, list[str]] = entity.get("properties", {})
+            if entity.get("schema") == "DocumentReport":
+                self._add_report(entity, props)
+            else:
+                self._add_notice(props)
+        self._pending.clear()
+        return self
+
+    def _add_report(self, entity: Mapping[str, Any], props: Mapping[str, list[str]]) -> None:
+        numbers = {
+            normalise_document_number(n) for n in props.get("documentNumber", []) if n != MASK
+        }
+        numbers |= {self._passports[d] for d in props.get("document", []) if d in self._passports}
+        for number in numbers:
+            for status in props.get("reportStatus", ["reported"]):
+                hit = DocumentHit(
+                    number,
+                    status,
+                    str(entity.get("agency", "")),
+                    (props.get("date") or [""])[0],
+                    str(entity["id"]),
+                )
+                self.documents.setdefault(number, []).append(hit)
+
+    def _add_notice(self, props: Mapping[str, list[str]]) -> None:
+        if "withdrawn" in props.get("noticeStatus", []):
+            return
+        end = (props.get("endDate") or [""])[0]
+        if end and end[:10] < date.today().isoformat():
+            return
+        for kind in props.get("noticeType", []):
+            label = f"{kind} notice" + (
+                " (missing person / possible victim)" if kind == "yellow" else ""
+            )
+            for subject in props.get("subject", []):
+                self.flags.setdefault(subject, []).append((label, NOTICE_RISK.get(kind, 0.5)))
+
+    # --- queries -----------------------------------------------------------------------
+
+    def check_document(self, number: str) -> DocumentCheck:
+        key = normalise_document_number(number)
+        hits = tuple(self.documents.get(key, ()))
+        order = ("stolen", "stolen-blank", "forged", "revoked", "invalidated", "lost")
+        statuses = sorted(
+            {h.status for h in hits}, key=lambda s: order.index(s) if s in order else len(order)
+        )
+        return DocumentCheck(key, statuses[0] if statuses else "clear", hits)
+
+    def screen(
+        self, query: PersonRecord, limit: int = 10, threshold: float = 0.7
+    ) -> list[Candidate]:
+        counts: Counter[int] = Counter()
+        for name in query.names:
+            for key in keys(name):
+                counts.update(self.blocks.get(key, ()))
+        for doc in query.documents:
+            counts.update(self.blocks.get("d:" + normalise_document_number(doc), ()))
+        found = []
+        for index, _ in counts.most_common(MAX_CANDIDATES):
+            person = self.persons[index]
+            score = score_person(query, person)
+            if score.value >= threshold:
+                flags = self.flags.get(person.id, [])
+                risk = score.value * max((w for _, w in flags), default=0.3)
+                found.append(Candidate(person, score, tuple(f for f, _ in flags), risk))
+        found.sort(key=lambda c: (-c.score.value, c.person.id))
+        return found[:limit]
+
+
+def build_index(entities: Iterable[Mapping[str, Any]]) -> ScreeningIndex:
+    index = ScreeningIndex()
+    for entity in entities:
+        index.add(entity)
+    return index.finish()

@@ -1,0 +1,50 @@
+"""Names across scripts: same people score high, different people low."""
+
+from __future__ import annotations
+
+import pytest
+
+from palermo.match.names import keys, latinize, name_similarity
+
+SAME = [
+    ("Мухаммед Али", "Muhammad Ali"),
+    ("محمد علي", "Mohamed Aly"),
+    ("王小明", "Wang Xiaoming"),
+    ("สมชาย ใจดี", "Somchai Jaidee"),
+    ("Jürgen Müller", "Juergen Mueller"),
+    ("Олександр Волков", "WOLKOW Aleksandr"),
+    ("Al Hassan Khalil", "Alhassan Khaleel"),
+    ("Yuliia Kovalenko", "Julija Kowalenko"),
+    ("NGUYEN THI HOA", "Thi Hoa Nguyen"),
+    ("Ελένη Παπαδοπούλου", "Eleni Papadopoulou"),
+    ("Olena Kovalenko", "Olena Kovalneko"),
+    ("Schewtschenko Oksana", "Shevchenko Oxana"),
+    ("प्रिया शर्मा", "Priya Sharma"),
+]
+DIFFERENT = [
+    ("Ivan Petrov", "Anna Berg"),
+    ("Wang Wei", "Li Jing"),
+    ("Somchai Jaidee", "Prayut Srisuk"),
+    ("Olena Kovalenko", "Olena Bondarenko"),
+    ("Nguyen Thi Hoa", "Tran Van Nam"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), SAME)
+def test_same_person_across_scripts(a: str, b: str) -> None:
+    assert name_similarity(a, b) >= 0.85, (a, b, name_similarity(a, b))
+
+
+@pytest.mark.parametrize(("a", "b"), DIFFERENT)
+def test_different_people_stay_apart(a: str, b: str) -> None:
+    assert name_similarity(a, b) < 0.75, (a, b, name_similarity(a, b))
+
+
+def test_same_people_share_a_blocking_key() -> None:
+    for a, b in SAME:
+        assert keys(a) & keys(b), (a, b, keys(a), keys(b))
+
+
+def test_transliteration_uses_rtgs_for_thai_and_pinyin_for_chinese() -> None:
+    assert latinize("สมชาย") == "somchai"
+    assert latinize("王小明") == "wang xiao ming"
