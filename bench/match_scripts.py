@@ -125,7 +125,7 @@ def plain_splink(records: list[XrefRecord], threshold: float) -> list[list[str]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=3000)
-    parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument("--thresholds", default="0.5,0.8,0.9")
     args = parser.parse_args()
     logging.getLogger("splink").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
@@ -136,26 +136,39 @@ def main() -> None:
         title=f"cross-script resolution: {len(records):,} person records of "
         f"{args.persons:,} true persons, {len(truth):,} true pairs"
     )
-    for col in ("system", "precision", "recall", "F1", "seconds", "F1 vs plain Splink"):
+    for col in (
+        "threshold",
+        "system",
+        "precision",
+        "recall",
+        "F1",
+        "seconds",
+        "F1 vs plain Splink",
+    ):
         table.add_column(col, justify="right")
     started = time.perf_counter()
-    links = predict([features(r) for r in records], threshold=0.5)
-    ours = cluster([r.id for r in records], links, args.threshold, {})
+    links = predict([features(r) for r in records], threshold=0.3)
     ours_t = time.perf_counter() - started
-    started = time.perf_counter()
-    plain = plain_splink(records, args.threshold)
-    plain_t = time.perf_counter() - started
-    p_ours, p_plain = scores(ours, truth), scores(plain, truth)
-    for name, (p, r, f), secs in (("palermo", p_ours, ours_t), ("plain Splink", p_plain, plain_t)):
-        table.add_row(
-            name,
-            f"{p:.3f}",
-            f"{r:.3f}",
-            f"{f:.3f}",
-            f"{secs:.1f}",
-            f"{f / p_plain[2]:.2f}x" if p_plain[2] else "n/a",
-        )
-    Console(width=110).print(table)
+    for threshold in (float(t) for t in args.thresholds.split(",")):
+        ours = cluster([r.id for r in records], links, threshold, {})
+        started = time.perf_counter()
+        plain = plain_splink(records, threshold)
+        plain_t = time.perf_counter() - started
+        p_ours, p_plain = scores(ours, truth), scores(plain, truth)
+        for name, (p, r, f), secs in (
+            ("palermo", p_ours, ours_t),
+            ("plain Splink", p_plain, plain_t),
+        ):
+            table.add_row(
+                f"{threshold:.2f}",
+                name,
+                f"{p:.3f}",
+                f"{r:.3f}",
+                f"{f:.3f}",
+                f"{secs:.1f}",
+                f"{f / p_plain[2]:.2f}x" if p_plain[2] else "n/a",
+            )
+    Console(width=120).print(table)
 
 
 if __name__ == "__main__":

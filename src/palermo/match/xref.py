@@ -17,6 +17,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from palermo.match.mrz import normalise_document_number
@@ -165,6 +166,7 @@ def settings(link_type: Any = "dedupe_only") -> Any:
     )
 
 
+@lru_cache(maxsize=1_000_000)
 def best_name_similarity(left: str | None, right: str | None) -> float:
     """palermo's cross-script name similarity, best over every name of either record."""
     if not left or not right:
@@ -204,7 +206,7 @@ def predict(
         linker.training.estimate_probability_two_random_records_match(
             [block_on("name_fold", "dob"), block_on("document")], recall=0.7
         )
-        linker.training.estimate_u_using_random_sampling(max_pairs=2e6)
+        linker.training.estimate_u_using_random_sampling(max_pairs=3e5)
         for rule in (block_on("dob"), block_on("name_key1", "name_key2")):
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
     frame = linker.inference.predict(threshold_match_probability=threshold)
