@@ -30,6 +30,9 @@ def create_app(store: Store | None = None, db_url: str | None = None) -> FastAPI
     from palermo.api.screening_routes import router as screening_api
 
     app.include_router(screening_api)
+    from palermo.api.screening_routes import xref_router
+
+    app.include_router(xref_router)
     app.include_router(exchange_router)
     try:
         from palermo.web.routes import mount

@@ -161,3 +161,51 @@ def _manifest(request: Request, viewer: Viewer, rows: list[tuple[int, Any]]) -> 
         ],
         errors=[e.__dict__ for e in result.errors],
     )
+
+
+xref_router = APIRouter(prefix="/api/v1/xref", tags=["cross-referencing"])
+
+
+class JudgementIn(BaseModel):
+    left: str
+    right: str
+    judgement: str = Field(examples=["confirm", "reject", "unsure"])
+    reason: str = ""
+
+
+class XrefOut(BaseModel):
+    identities: list[list[str]]
+    links: list[dict[str, Any]]
+    hits: list[dict[str, Any]]
+
+
+@xref_router.post("/run", response_model=XrefOut)
+def run_xref(request: Request, viewer: CurrentViewer, threshold: float = 0.9) -> XrefOut:
+    """Resolve every person record the caller may see into identities; notify hits."""
+    from palermo.match.resolution import cross_reference
+
+    result, hits = cross_reference(store_of(request), viewer, threshold)
+    return XrefOut(
+        identities=[c for c in result.clusters if len(c) > 1],
+        links=[
+            {
+                "left": lk.left,
+                "right": lk.right,
+                "probability": lk.probability,
+                "weights": lk.weights,
+                "judged": lk.judged,
+            }
+            for lk in result.links
+        ],
+        hits=[h.__dict__ for h in hits],
+    )
+
+
+@xref_router.post("/judgements", tags=["cross-referencing"])
+def add_judgement(request: Request, viewer: CurrentViewer, body: JudgementIn) -> dict[str, str]:
+    """Confirm, reject or mark unsure a pair; every later run respects it."""
+    from palermo.match.resolution import judge
+
+    return {
+        "id": judge(store_of(request), viewer, body.left, body.right, body.judgement, body.reason)
+    }
