@@ -36,6 +36,7 @@ class XrefRecord:
     nationality: str | None = None
     sex: str | None = None
     document: str | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ def features(record: XrefRecord) -> dict[str, Any]:
         "nationality": record.nationality,
         "sex": record.sex,
         "document": normalise_document_number(record.document) if record.document else None,
+        "address": " ".join(sorted(fold(t) for t in (record.address or "").lower().split()))
+        or None,
     }
 
 
@@ -141,8 +144,41 @@ def settings(link_type: Any = "dedupe_only") -> Any:
         comparisons=[
             name,
             dob,
-            cl.ExactMatch("document").configure(
-                m_probabilities=[0.6, 0.4], u_probabilities=[0.00001, 0.99999]
+            cl.CustomComparison(
+                output_column_name="document",
+                comparison_levels=[
+                    {
+                        "sql_condition": '"document_l" IS NULL OR "document_r" IS NULL',
+                        "label_for_charts": "null",
+                        "is_null_level": True,
+                    },
+                    _level('"document_l" = "document_r"', "exact", 0.6, 0.00001),
+                    _level(
+                        'damerau_levenshtein("document_l", "document_r") <= 1',
+                        "one misread character",
+                        0.2,
+                        0.0005,
+                    ),
+                    _level("ELSE", "else", 0.2, 0.99949),
+                ],
+            ),
+            cl.CustomComparison(
+                output_column_name="address",
+                comparison_levels=[
+                    {
+                        "sql_condition": '"address_l" IS NULL OR "address_r" IS NULL',
+                        "label_for_charts": "null",
+                        "is_null_level": True,
+                    },
+                    _level('"address_l" = "address_r"', "exact", 0.6, 0.001),
+                    _level(
+                        'jaro_winkler_similarity("address_l", "address_r") >= 0.9',
+                        "similar",
+                        0.2,
+                        0.01,
+                    ),
+                    _level("ELSE", "else", 0.2, 0.989),
+                ],
             ),
             cl.ExactMatch("nationality").configure(
                 m_probabilities=[0.9, 0.1], u_probabilities=[0.2, 0.8]
