@@ -106,6 +106,7 @@ def fold(token: str) -> str:
     return token[:-1] + "v" if token.endswith("f") and len(token) > 3 else token
 
 
+@lru_cache(maxsize=200_000)
 def skeleton(token: str) -> str:
     """Consonants only: how abjad scripts (Arabic, Hebrew) write names."""
     return re.sub(r"(.)\1+", r"\1", "".join(c for c in fold(token) if c not in VOWELS))
@@ -129,6 +130,8 @@ def token_similarity(a: str, b: str) -> float:
     if fa == fb:
         return 1.0
     score = JaroWinkler.similarity(fa, fb)
+    if score >= 0.9:
+        return score
     sa, sb = skeleton(a), skeleton(b)
     abjad = not (set(a) & VOWELS) or not (set(b) & VOWELS)  # written without vowels
     if sa == sb and (len(sa) >= 2 or (abjad and sa)):

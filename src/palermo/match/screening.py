@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from rapidfuzz import fuzz, process
+
 from palermo.match.mrz import normalise_document_number
-from palermo.match.names import keys
+from palermo.match.names import fold, keys, tokens
 from palermo.match.person import PersonRecord, Score, person_record_from_entity, score_person
 
 MASK = "[masked]"
@@ -30,6 +32,14 @@ NOTICE_RISK = {
 }
 WATCH_TOPICS = {"crime.traffick.human": "trafficking suspect", "wanted": "wanted"}
 MAX_CANDIDATES = 300
+BLOCK_BUDGET = 5000  # candidate ids gathered from blocking keys per query
+PREFILTER = 10
+PREFILTER_CUTOFF = 50  # token-sort ratio of folded names below which no match survives
+PREFILTER_CUTOFF = 60  # token-sort ratio below which a name cannot reach the 0.6 floor
+
+
+def folded_name(names: Iterable[str]) -> str:
+    return " ".join(sorted({fold(t) for name in names for t in tokens(name)}))
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class Candidate:
 @dataclass
 class ScreeningIndex:
     persons: list[PersonRecord] = field(default_factory=list)
+    folded: list[str] = field(default_factory=list)  # per person: folded name parts, sorted
     blocks: dict[str, list[int]] = field(default_factory=dict)
     documents: dict[str, list[DocumentHit]] = field(default_factory=dict)
     flags: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
@@ -98,6 +109,7 @@ class ScreeningIndex:
         )
         index = len(self.persons)
         self.persons.append(record)
+        self.folded.append(folded_name(names))
         block_keys = {k for n in names for k in keys(n)}
         block_keys |= {"d:" + normalise_document_number(d) for d in record.documents}
         for key in block_keys:
@@ -161,13 +173,33 @@ class ScreeningIndex:
         self, query: PersonRecord, limit: int = 10, threshold: float = 0.7
     ) -> list[Candidate]:
         counts: Counter[int] = Counter()
-        for name in query.names:
-            for key in keys(name):
-                counts.update(self.blocks.get(key, ()))
+        lists = sorted((self.blocks.get(k, []) for n in query.names for k in keys(n)), key=len)
+        gathered = 0
+        for block in lists:  # rarest keys first; common ones (popular given names) add little
+            if gathered and gathered + len(block) > BLOCK_BUDGET:
+                break
+            counts.update(block)
+            gathered += len(block)
         for doc in query.documents:
             counts.update(self.blocks.get("d:" + normalise_document_number(doc), ()))
+        shortlist = [i for i, _ in counts.most_common(MAX_CANDIDATES)]
+        if shortlist:  # cheap C-speed ranking before the full scorer
+            choices = {i: self.folded[i] for i in shortlist}
+            ranked = process.extract(
+                folded_name(query.names),
+                choices,
+                scorer=fuzz.token_sort_ratio,
+                limit=PREFILTER,
+                score_cutoff=PREFILTER_CUTOFF,
+            )
+            doc_hits = {
+                i
+                for d in query.documents
+                for i in self.blocks.get("d:" + normalise_document_number(d), ())
+            }
+            shortlist = list(dict.fromkeys([*doc_hits, *(key for _, _, key in ranked)]))
         found = []
-        for index, _ in counts.most_common(MAX_CANDIDATES):
+        for index in shortlist:
             person = self.persons[index]
             score = score_person(query, person)
             if score.value >= threshold:
