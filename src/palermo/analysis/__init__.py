@@ -1,0 +1,1 @@
+"""Analysis over what a viewer may see: link analysis, routes, statistics, indicators."""
