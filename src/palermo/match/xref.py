@@ -88,6 +88,15 @@ def features(record: XrefRecord) -> dict[str, Any]:
     }
 
 
+def _null(column: str) -> dict[str, Any]:
+    """The level for pairs where either side lacks the value: it neither helps nor hurts."""
+    return {
+        "sql_condition": f'"{column}_l" IS NULL OR "{column}_r" IS NULL',
+        "label_for_charts": "null",
+        "is_null_level": True,
+    }
+
+
 def _level(sql: str, label: str, m: float, u: float) -> dict[str, Any]:
     """A comparison level with prior m and u probabilities (EM refines them)."""
     return {"sql_condition": sql, "label_for_charts": label, "m_probability": m, "u_probability": u}
@@ -103,11 +112,7 @@ def settings(link_type: Any = "dedupe_only") -> Any:
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
-            {
-                "sql_condition": '"names_l" IS NULL OR "names_r" IS NULL',
-                "label_for_charts": "null",
-                "is_null_level": True,
-            },
+            _null("names"),
             _level(f"{sim} >= 0.97", "same name (any script)", 0.7, 0.001),
             _level(f"{sim} >= 0.9", "very similar", 0.15, 0.003),
             _level(f"{sim} >= 0.8", "similar", 0.08, 0.02),
@@ -118,11 +123,7 @@ def settings(link_type: Any = "dedupe_only") -> Any:
     dob = cl.CustomComparison(
         output_column_name="dob",
         comparison_levels=[
-            {
-                "sql_condition": '"dob_l" IS NULL OR "dob_r" IS NULL',
-                "label_for_charts": "null",
-                "is_null_level": True,
-            },
+            _null("dob"),
             _level('"dob_l" = "dob_r"', "exact", 0.7, 0.0003),
             _level(
                 'substr("dob_l", 1, 4) = substr("dob_r", 1, 4) AND '
@@ -147,11 +148,7 @@ def settings(link_type: Any = "dedupe_only") -> Any:
             cl.CustomComparison(
                 output_column_name="document",
                 comparison_levels=[
-                    {
-                        "sql_condition": '"document_l" IS NULL OR "document_r" IS NULL',
-                        "label_for_charts": "null",
-                        "is_null_level": True,
-                    },
+                    _null("document"),
                     _level('"document_l" = "document_r"', "exact", 0.6, 0.00001),
                     _level(
                         'damerau_levenshtein("document_l", "document_r") <= 1',
@@ -165,11 +162,7 @@ def settings(link_type: Any = "dedupe_only") -> Any:
             cl.CustomComparison(
                 output_column_name="address",
                 comparison_levels=[
-                    {
-                        "sql_condition": '"address_l" IS NULL OR "address_r" IS NULL',
-                        "label_for_charts": "null",
-                        "is_null_level": True,
-                    },
+                    _null("address"),
                     _level('"address_l" = "address_r"', "exact", 0.6, 0.001),
                     _level(
                         'jaro_winkler_similarity("address_l", "address_r") >= 0.9',
