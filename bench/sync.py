@@ -97,6 +97,19 @@ def count_in(db: Path, where: str = "") -> int:
     return int(value)
 
 
+def time_until(
+    engine: sa.Engine, node: Store, writer: Viewer, stmt: Statement, query: str
+) -> float:
+    """Write one statement on node A, then poll B's database until ``query`` finds it."""
+    t0 = time.perf_counter()
+    node.write(writer, [stmt])
+    while True:
+        with engine.connect() as conn:
+            if conn.execute(sa.text(query), {"i": stmt.id}).first():
+                return time.perf_counter() - t0
+        time.sleep(0.002)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statements", type=int, default=100_000)
@@ -125,43 +138,31 @@ def main() -> None:
             received = count_in(tmp / "B-POL.db", "WHERE agency = 'A-POL'")
             assert received == args.statements, received
             worker = SyncWorker(a, interval=5.0).start()
-            latencies = []
             engine = sa.create_engine(f"sqlite:///{tmp / 'B-POL.db'}")
-            for probe in range(args.probes):
-                stmt = statements(1, offset=10_000_000 + probe)[0]
-                t0 = time.perf_counter()
-                a.write(writer, [stmt])
-                while True:
-                    with engine.connect() as conn:
-                        found = conn.execute(
-                            sa.text("SELECT 1 FROM statement WHERE id = :i"), {"i": stmt.id}
-                        ).first()
-                    if found:
-                        break
-                    time.sleep(0.002)
-                latencies.append(time.perf_counter() - t0)
-            alert_latencies = []
-            for probe in range(args.probes):
-                stmt = Statement(
-                    f"a-pol.alert{probe}",
-                    "Person",
-                    "name",
-                    f"Suspect {probe}",
-                    "A-POL",
-                    f"alert{probe}",
-                    SHARING,
+            visible = "SELECT 1 FROM statement WHERE id = :i"
+            alerted = "SELECT 1 FROM alert WHERE statement_id = :i"
+            latencies = [
+                time_until(engine, a, writer, statements(1, offset=10_000_000 + p)[0], visible)
+                for p in range(args.probes)
+            ]
+            alert_latencies = [
+                time_until(
+                    engine,
+                    a,
+                    writer,
+                    Statement(
+                        f"a-pol.alert{p}",
+                        "Person",
+                        "name",
+                        f"Suspect {p}",
+                        "A-POL",
+                        f"alert{p}",
+                        SHARING,
+                    ),
+                    alerted,
                 )
-                t0 = time.perf_counter()
-                a.write(writer, [stmt])
-                while True:
-                    with engine.connect() as conn:
-                        found = conn.execute(
-                            sa.text("SELECT 1 FROM alert WHERE statement_id = :i"), {"i": stmt.id}
-                        ).first()
-                    if found:
-                        break
-                    time.sleep(0.002)
-                alert_latencies.append(time.perf_counter() - t0)
+                for p in range(args.probes)
+            ]
             worker.stop()
         finally:
             server.terminate()

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from palermo.datasets.glotip import (
+    HEADER,
     VICTIMS,
     Cell,
     GlotipError,
@@ -90,23 +91,7 @@ def test_malformed_rows_are_named(tmp_path: Path) -> None:
     sheet.title = "data_glotip_1"
     sheet.append(["UNODC"])
     sheet.append(["14/04/2025"])
-    sheet.append(
-        [
-            "Iso3_code",
-            "Country",
-            "Region",
-            "Subregion",
-            "Indicator",
-            "Dimension",
-            "Category",
-            "Sex",
-            "Age",
-            "Year",
-            "Unit of measurement",
-            "txtVALUE",
-            "Source",
-        ]
-    )
+    sheet.append(list(HEADER))
     sheet.append(
         [
             "NLD",
