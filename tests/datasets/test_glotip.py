@@ -84,6 +84,24 @@ def test_value_parsing() -> None:
         parse_value("n/a")
 
 
+def nld_row(year: object, value: str) -> list[object]:
+    return [
+        "NLD",
+        "Netherlands",
+        "Europe",
+        "W",
+        VICTIMS,
+        "Total",
+        "Total",
+        "Total",
+        "Total",
+        year,
+        "Counts",
+        value,
+        "GLOTIP",
+    ]
+
+
 def test_malformed_rows_are_named(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
@@ -92,57 +110,9 @@ def test_malformed_rows_are_named(tmp_path: Path) -> None:
     sheet.append(["UNODC"])
     sheet.append(["14/04/2025"])
     sheet.append(list(HEADER))
-    sheet.append(
-        [
-            "NLD",
-            "Netherlands",
-            "Europe",
-            "W",
-            VICTIMS,
-            "Total",
-            "Total",
-            "Total",
-            "Total",
-            2020,
-            "Counts",
-            "12",
-            "GLOTIP",
-        ]
-    )
-    sheet.append(
-        [
-            "NLD",
-            "Netherlands",
-            "Europe",
-            "W",
-            VICTIMS,
-            "Total",
-            "Total",
-            "Total",
-            "Total",
-            "soon",
-            "Counts",
-            "12",
-            "GLOTIP",
-        ]
-    )
-    sheet.append(
-        [
-            "NLD",
-            "Netherlands",
-            "Europe",
-            "W",
-            VICTIMS,
-            "Total",
-            "Total",
-            "Total",
-            "Total",
-            2021,
-            "Counts",
-            "lots",
-            "GLOTIP",
-        ]
-    )
+    sheet.append(nld_row(2020, "12"))
+    sheet.append(nld_row("soon", "12"))
+    sheet.append(nld_row(2021, "lots"))
     path = tmp_path / "g.xlsx"
     book.save(path)
     errors: list[GlotipError] = []
