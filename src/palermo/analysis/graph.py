@@ -27,18 +27,17 @@ class Graph:
     def from_edges(
         cls, nodes: Iterable[str], edges: Iterable[Edge], directed: bool = False
     ) -> Graph:
-        names = list(dict.fromkeys(nodes))
+        index = {n: i for i, n in enumerate(dict.fromkeys(nodes))}
         edge_list = list(edges)
         for e in edge_list:
-            for n in (e.source, e.target):
-                if n not in names:
-                    names.append(n)
-        index = {n: i for i, n in enumerate(names)}
-        g = ig.Graph(n=len(names), directed=directed)
-        g.vs["name"] = names
+            index.setdefault(e.source, len(index))
+            index.setdefault(e.target, len(index))
+        g = ig.Graph(n=len(index), directed=directed)
+        g.vs["name"] = list(index)
         g.add_edges([(index[e.source], index[e.target]) for e in edge_list])
         g.es["weight"] = [e.weight for e in edge_list]
         g.es["kind"] = [e.kind for e in edge_list]
+        g.es["date"] = [e.date for e in edge_list]
         return cls(g)
 
     def _v(self, name: str) -> int:

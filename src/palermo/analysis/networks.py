@@ -22,6 +22,7 @@ class Edge:
     target: str
     weight: float = 1.0
     kind: str = "tie"
+    date: str = ""  # ISO date the link was observed, "" when the record gives none
 
 
 def load_adjacency(path: Path, directed: bool = True) -> tuple[list[str], list[Edge]]:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from palermo.access.viewer import AccessDenied
 from palermo.cli.admin import agency_app, token_app, user_app
+from palermo.cli.analysis import app as analysis_app
 from palermo.cli.audit import audit_app
 from palermo.cli.common import CliError, console, errors, open_store
 from palermo.cli.data import export_command, import_command, search_command
@@ -35,6 +36,7 @@ app.command("search")(search_command)
 app.command("serve")(serve_command)
 app.command("sync")(sync_command)
 app.add_typer(node_app, name="node")
+app.add_typer(analysis_app, name="analyze")
 
 # Sub-apps of the higher packages, mounted when present.
 OPTIONAL_APPS = {"world": "palermo.cli.world", "demo": "palermo.cli.demo"}

@@ -10,25 +10,13 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-from typing import Any
-
-import yaml
 
 from palermo.access.viewer import Viewer
 from palermo.ingest.build import write_entity
+from palermo.model.indicators import indicators
 from palermo.model.sharing import Sharing
 from palermo.store.store import Store
 from palermo.store.views import Entity
-
-INDICATORS_FILE = Path(__file__).parent / "indicators.yaml"
-
-
-@cache
-def indicators() -> dict[str, dict[str, Any]]:
-    data: dict[str, dict[str, Any]] = yaml.safe_load(INDICATORS_FILE.read_text("utf-8"))
-    return data
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from palermo.world.agencies import AGENCIES, AgencySpec
-from palermo.world.people import Network, TruePerson, make_network
+from palermo.world.people import Network, TruePerson, make_network, situate
+from palermo.world.places import near
 from palermo.world.views import (
     Record,
+    Scene,
     border_records,
     document_report,
     holds,
     person_record,
     sharing,
-    victim_record,
+    victim_records,
 )
 
 PREFIX = {
@@ -87,7 +89,18 @@ class Writers:
                 "passport_status",
             ]
         )
-        self.networks.writerow(["network_id", "origin", "transit", "destination", "form"])
+        self.networks.writerow(
+            [
+                "network_id",
+                "origin",
+                "transit",
+                "destination",
+                "form",
+                "year",
+                "recruitment_place",
+                "exploitation_place",
+            ]
+        )
 
 
 def generate(
@@ -105,7 +118,12 @@ def generate(
             victims = max(1, min(rng.randint(3, 12), persons - summary.persons - 6))
             network = make_network(rng, number, victims)
             network.people = network.people[: persons - summary.persons]
-            write_network(rng, network, writers, counters, summary)
+            scene = Scene(
+                random.Random(f"{seed}:{number}:side"),
+                recruiter_phones=[p.phone for p in network.people if p.role == "recruiter"],
+            )
+            situate(scene.side, network)
+            write_network(rng, scene, network, writers, counters, summary)
             summary.persons += len(network.people)
             summary.networks += 1
             number += 1
@@ -116,6 +134,7 @@ def generate(
 
 def write_network(
     rng: random.Random,
+    scene: Scene,
     network: Network,
     writers: Writers,
     counters: dict[str, int],
@@ -123,7 +142,16 @@ def write_network(
 ) -> None:
     route = network.route
     writers.networks.writerow(
-        [network.id, route.origin, "|".join(route.transit), route.destination, network.form]
+        [
+            network.id,
+            route.origin,
+            "|".join(route.transit),
+            route.destination,
+            network.form,
+            network.year,
+            network.recruitment.name if network.recruitment else "",
+            network.exploitation.name if network.exploitation else "",
+        ]
     )
     held: dict[str, list[tuple[TruePerson, str]]] = {}
     for person in network.people:
@@ -147,22 +175,27 @@ def write_network(
             counters[agency.code] += 1
             local = f"{PREFIX[agency.code]}{counters[agency.code]:07d}"
             held.setdefault(agency.code, []).append((person, local))
-            for record in person_records(rng, agency, person, network, local):
+            for record in person_records(rng, scene, agency, person, network, local):
                 emit(writers, agency, record, person, summary)
     for code, people in held.items():
         agency = next(a for a in AGENCIES if a.code == code)
-        for record, person in network_links(rng, agency, network, people):
+        for record, person in network_links(rng, scene, agency, network, people):
             emit(writers, agency, record, person, summary)
 
 
 def person_records(
-    rng: random.Random, agency: AgencySpec, person: TruePerson, network: Network, local: str
+    rng: random.Random,
+    scene: Scene,
+    agency: AgencySpec,
+    person: TruePerson,
+    network: Network,
+    local: str,
 ) -> list[Record]:
-    records = [person_record(rng, agency, person, local)]
+    records = [person_record(rng, scene, agency, person, network, local)]
     if agency.kind == "border" and (person.is_victim or person.role == "transporter"):
-        records += border_records(rng, agency, person, network, local, 1)
+        records += border_records(rng, scene, agency, person, network, local, 1)
     if person.is_victim and agency.kind in ("police", "ngo", "labour"):
-        records.append(victim_record(rng, agency, person, network, local))
+        records += victim_records(rng, scene, agency, person, network, local)
     if (
         agency.country == person.nationality
         and person.passport_status in ("stolen", "lost")
@@ -188,13 +221,19 @@ def person_records(
 
 
 def network_links(
-    rng: random.Random, agency: AgencySpec, network: Network, people: list[tuple[TruePerson, str]]
+    rng: random.Random,
+    scene: Scene,
+    agency: AgencySpec,
+    network: Network,
+    people: list[tuple[TruePerson, str]],
 ) -> list[tuple[Record, TruePerson]]:
-    """What a police or labour agency knows of how the suspects it holds hang together."""
-    if agency.kind not in ("police", "labour"):
+    """What a police or labour agency knows of how the people it holds hang together."""
+    if agency.kind not in ("police", "labour", "ngo"):
         return []
+    if agency.kind == "ngo":
+        return recruiter_phones(scene, agency, [(p, lo) for p, lo in people if p.is_victim])
     suspects = [(p, local) for p, local in people if not p.is_victim]
-    out: list[tuple[Record, TruePerson]] = []
+    out = victim_links(scene, agency, people)
     for (a, la), (_, lb) in itertools.pairwise(suspects):
         out.append(
             (
@@ -281,11 +320,106 @@ def network_links(
                         "properties": {
                             "full": [network.address],
                             "country": [network.route.destination.lower()],
+                            **coordinates(scene, network),
                         },
                     },
                     p,
                 )
             )
+    return out
+
+
+def coordinates(scene: Scene, network: Network) -> dict[str, list[str]]:
+    if network.exploitation is None:
+        return {}
+    lat, lon = near(scene.side, network.exploitation)
+    return {"latitude": [str(lat)], "longitude": [str(lon)], "city": [network.exploitation.name]}
+
+
+def victim_links(
+    scene: Scene, agency: AgencySpec, people: list[tuple[TruePerson, str]]
+) -> list[tuple[Record, TruePerson]]:
+    """Who recruited and who exploited a victim, when the victim's statement names them;
+    for labour inspectors, who employs the victim; the recruiter's phone number."""
+    out: list[tuple[Record, TruePerson]] = []
+    victims = [(p, lo) for p, lo in people if p.is_victim]
+    out += employment_links(scene, agency, people, victims)
+    out += recruiter_phones(scene, agency, victims)
+    for relation, role in (("recruited-by", "recruiter"), ("exploited-by", "exploiter")):
+        offenders = [lo for p, lo in people if p.role == role]
+        for victim, local in victims:
+            if not offenders or scene.side.random() >= 0.5:
+                continue
+            other = offenders[scene.side.randrange(len(offenders))]
+            record = {
+                "id": f"{local}-{relation}-{other}",
+                "schema": "Associate",
+                "sharing": sharing(scene.side, agency, victim_data=True),
+                "properties": {"person": [local], "associate": [other], "relationship": [relation]},
+            }
+            out.append((record, victim))
+    return out
+
+
+def employment_links(
+    scene: Scene,
+    agency: AgencySpec,
+    people: list[tuple[TruePerson, str]],
+    victims: list[tuple[TruePerson, str]],
+) -> list[tuple[Record, TruePerson]]:
+    employers = [lo for p, lo in people if p.role == "exploiter"]
+    if agency.kind != "labour" or not employers:
+        return []
+    out: list[tuple[Record, TruePerson]] = []
+    for victim, local in victims:
+        if scene.side.random() < 0.85:
+            employer = employers[scene.side.randrange(len(employers))]
+            record = {
+                "id": f"{local}-EMP",
+                "schema": "Employment",
+                "sharing": sharing(scene.side, agency),
+                "properties": {"employer": [employer], "employee": [local], "role": ["worker"]},
+            }
+            out.append((record, victim))
+    return out
+
+
+def recruiter_phones(
+    scene: Scene, agency: AgencySpec, victims: list[tuple[TruePerson, str]]
+) -> list[tuple[Record, TruePerson]]:
+    """The number the victim was recruited from, as the victim gave it in a statement."""
+    out: list[tuple[Record, TruePerson]] = []
+    for victim, local in victims:
+        if scene.side.random() >= 0.5 or not scene.recruiter_phones:
+            continue
+        number = scene.recruiter_phones[scene.side.randrange(len(scene.recruiter_phones))]
+        handling = sharing(scene.side, agency, victim_data=True)
+        out.append(
+            (
+                {
+                    "id": f"{local}-RPH",
+                    "schema": "Phone",
+                    "sharing": handling,
+                    "properties": {"number": [number]},
+                },
+                victim,
+            )
+        )
+        out.append(
+            (
+                {
+                    "id": f"{local}-RPH-L",
+                    "schema": "UnknownLink",
+                    "sharing": handling,
+                    "properties": {
+                        "subject": [local],
+                        "object": [f"{local}-RPH"],
+                        "role": ["recruiter's number, from the victim's statement"],
+                    },
+                },
+                victim,
+            )
+        )
     return out
 
 

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 
 from palermo.world.agencies import ISO3, MOBILE, ROUTES, Route
+from palermo.world.places import EXPLOITATION, RECRUITMENT, Place, pick
 from palermo.world.pools import CULTURES, Culture, Name
 
 CRIMINAL_ROLES = ("recruiter", "transporter", "forger", "exploiter", "money-mover")
@@ -41,6 +42,13 @@ class Network:
     address: str = ""
     vehicle: str = ""
     iban: str = ""
+    # Drawn from the network's second random stream (`situate`), so that adding them left
+    # every earlier draw -- and so every earlier field of the world -- as it was.
+    year: int = 2025
+    travel_date: str = "2025-06-01"
+    recruitment: Place | None = None
+    exploitation: Place | None = None
+    group_travel: float = 0.8  # share of victims travelling with the transporter
 
 
 def pick_route(rng: random.Random) -> Route:
@@ -124,6 +132,28 @@ def make_network(rng: random.Random, number: int, victims: int) -> Network:
     return network
 
 
+# Relative number of networks per year (2021..2025) by (origin, destination); others flat.
+# Forced criminality in scam compounds (CN -> TH) grows fast and is new after 2022; UA -> DE
+# jumps in 2022. A trend analysis of the world should find both.
+TRENDS: dict[tuple[str, str], tuple[float, ...]] = {
+    ("CN", "TH"): (0, 0, 1, 3, 6),
+    ("UA", "DE"): (1, 1, 4, 3, 3),
+}
+YEARS = (2021, 2022, 2023, 2024, 2025)
+
+
+def situate(side: random.Random, network: Network) -> None:
+    """When and where the network operates: year, travel date, recruitment town, city."""
+    route = network.route
+    weights = TRENDS.get((route.origin, route.destination), (1, 1, 1, 1, 1))
+    network.year = side.choices(YEARS, weights=weights)[0]
+    network.travel_date = f"{network.year}-{side.randint(1, 12):02d}-{side.randint(1, 28):02d}"
+    network.recruitment = pick(side, RECRUITMENT.get(route.origin, RECRUITMENT["NG"]))
+    city = network.address.rsplit(", ", 1)[-1]
+    network.exploitation = next(p for p in EXPLOITATION[route.destination] if p.name == city)
+    network.group_travel = side.uniform(0.6, 0.95)
+
+
 def iso3(country: str) -> str:
     return ISO3.get(country, "XXX")
 
@@ -137,9 +167,4 @@ STREETS = (
     "Riverside",
     "Old Town Square",
 )
-CITIES = {
-    "NL": ("Amsterdam", "Rotterdam", "Den Haag"),
-    "DE": ("Berlin", "Frankfurt", "Hamburg"),
-    "MY": ("Kuala Lumpur", "Johor Bahru", "Kota Kinabalu"),
-    "TH": ("Bangkok", "Pattaya", "Mae Sot"),
-}
+CITIES = {code: tuple(p.name for p in places) for code, places in EXPLOITATION.items()}

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from palermo.world.agencies import COVERAGE, CROSSING_POINTS, AgencySpec
 from palermo.world.mrz import td3
 from palermo.world.noise import noisy_date, typo
 from palermo.world.people import Network, TruePerson, iso3
+from palermo.world.places import CROSSING_POINTS as POSTS
+from palermo.world.places import Place, near
 
 Record = dict[str, Any]
 
@@ -35,6 +38,26 @@ INDICATORS = {
         "ilo-abuse-of-vulnerability",
     ),
 }
+
+
+# What a border officer notes at the gate (UNODC indicators for border and immigration
+# staff), with the chance of noting each for a victim and for anyone else who travels.
+BORDER_INDICATORS: dict[str, tuple[float, float]] = {
+    "unodc-travel-arranged-by-others": (0.45, 0.12),
+    "unodc-accompanied-and-spoken-for": (0.35, 0.05),
+    "unodc-scripted-story": (0.3, 0.08),
+    "unodc-no-knowledge-of-address": (0.35, 0.05),
+    "ilo-retention-of-documents": (0.2, 0.02),
+}
+
+
+@dataclass
+class Scene:
+    """Per-network state on the generator's second random stream (see people.situate)."""
+
+    side: random.Random
+    trips: set[str] = field(default_factory=set)  # group trips already written, per agency
+    recruiter_phones: list[str] = field(default_factory=list)
 
 
 def holds(rng: random.Random, agency: AgencySpec, person: TruePerson) -> bool:
@@ -67,7 +90,14 @@ def spelled_name(rng: random.Random, agency: AgencySpec, person: TruePerson) -> 
     return typo(rng, name) if rng.random() < 0.08 else name
 
 
-def person_record(rng: random.Random, agency: AgencySpec, person: TruePerson, local: str) -> Record:
+def person_record(
+    rng: random.Random,
+    scene: Scene,
+    agency: AgencySpec,
+    person: TruePerson,
+    network: Network,
+    local: str,
+) -> Record:
     props: dict[str, list[str]] = {"name": [spelled_name(rng, agency, person)]}
     if (
         person.culture.script != "Latin"
@@ -89,6 +119,9 @@ def person_record(rng: random.Random, agency: AgencySpec, person: TruePerson, lo
             props["phone"] = [person.phone]
         if agency.kind in ("police", "labour"):
             props["topics"] = ["crime.traffick.human"]
+    lives_on_site = person.is_victim or person.role == "exploiter"
+    if lives_on_site and agency.kind != "border" and scene.side.random() < 0.5:
+        props["address"] = [network.address]  # the safe house / employer-provided housing
     return {
         "id": local,
         "schema": "Person",
@@ -99,6 +132,7 @@ def person_record(rng: random.Random, agency: AgencySpec, person: TruePerson, lo
 
 def border_records(
     rng: random.Random,
+    scene: Scene,
     agency: AgencySpec,
     person: TruePerson,
     network: Network,
@@ -136,16 +170,22 @@ def border_records(
     month = rng.randint(1, 12)
     point = rng.choice(CROSSING_POINTS.get(agency.country, ("XXX",)))
     route = network.route
-    trip = f"{local}-T{seq}"
-    yield {
-        "id": trip,
-        "schema": "Trip",
-        "sharing": sharing(rng, agency),
-        "properties": {
-            "name": [" -> ".join((route.origin, *route.transit, route.destination))],
-            "date": [f"2025-{month:02d}-01"],
-        },
-    }
+    trip, trip_sharing = f"{local}-T{seq}", sharing(rng, agency)
+    date = f"{network.year}-{month:02d}-{rng.randint(1, 28):02d}"
+    if scene.side.random() < network.group_travel:  # travels with the group
+        trip, date = f"{agency.code}-TRIP-{network.id}", network.travel_date
+    if trip not in scene.trips:
+        scene.trips.add(trip)
+        yield {
+            "id": trip,
+            "schema": "Trip",
+            "sharing": trip_sharing,
+            "properties": {
+                "name": [" -> ".join((route.origin, *route.transit, route.destination))],
+                "date": [date],
+            },
+        }
+    post = next((p for p in POSTS.get(agency.country, ()) if p.name == point), None)
     yield {
         "id": f"{local}-X{seq}",
         "schema": "BorderCrossing",
@@ -156,13 +196,42 @@ def border_records(
             "trip": [trip],
             "crossingPoint": [point],
             "direction": ["entry"],
-            "date": [f"2025-{month:02d}-{rng.randint(1, 28):02d}"],
+            "date": [date],
             "fromCountry": [network.route.origin.lower()],
             "toCountry": [agency.country.lower()],
+            **({"latitude": [str(post.lat)], "longitude": [str(post.lon)]} if post else {}),
+            **border_indicators(scene.side, person),
         },
     }
     if person.passport_status == "forged" and rng.random() < 0.4:
         yield document_report(rng, agency, doc, person, "forged", f"{local}-DR")
+
+
+def border_indicators(side: random.Random, person: TruePerson) -> dict[str, list[str]]:
+    noted = [
+        code
+        for code, (victim, other) in BORDER_INDICATORS.items()
+        if side.random() < (victim if person.is_victim else other)
+    ]
+    return {"indicators": noted} if noted else {}
+
+
+def place_record(
+    side: random.Random, place: Place, local: str, agency_sharing: dict[str, Any]
+) -> Record:
+    lat, lon = near(side, place)
+    return {
+        "id": local,
+        "schema": "Address",
+        "sharing": agency_sharing,
+        "properties": {
+            "full": [f"{place.name}, {place.country}"],
+            "city": [place.name],
+            "country": [place.country.lower()],
+            "latitude": [str(lat)],
+            "longitude": [str(lon)],
+        },
+    }
 
 
 def document_report(
@@ -180,6 +249,31 @@ def document_report(
             "date": [f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"],
         },
     }
+
+
+def victim_records(
+    rng: random.Random,
+    scene: Scene,
+    agency: AgencySpec,
+    person: TruePerson,
+    network: Network,
+    local: str,
+) -> list[Record]:
+    """The victim record and the places of recruitment and exploitation it names."""
+    record = victim_record(rng, agency, person, network, local)
+    props, places = record["properties"], []
+    props["registrationYear"] = [str(min(2025, network.year + (scene.side.random() < 0.3)))]
+    props["startDate"] = [network.travel_date]
+    for prop, place, suffix in (
+        ("recruitment", network.recruitment, "RA"),
+        ("exploitation", network.exploitation, "EA"),
+    ):
+        if place is None:
+            continue
+        props[f"{prop}Place"] = [place.name]
+        props[f"{prop}Address"] = [f"{local}-{suffix}"]
+        places.append(place_record(scene.side, place, f"{local}-{suffix}", record["sharing"]))
+    return [record, *places]
 
 
 def victim_record(

@@ -1,0 +1,203 @@
+"""Risk indicators: the ILO and UNODC indicators coded as rules, with an explained score.
+
+Each rule looks for one indicator in the records an identity is named in, and says which
+records made it fire. The score combines the fired indicators' weights (from the catalogue,
+`model/indicators.yaml`) as independent pieces of evidence, 1 - prod(1 - w), so one strong
+indicator counts for much and more indicators always count for more, never past 1.
+
+Rules:
+- observed: an officer, inspector or case worker noted the indicator on a record (a border
+  crossing's or a victim record's `indicators`);
+- unodc-false-documents: the person's passport number is reported stolen, lost or forged;
+- unodc-child-travelling: a border crossing before the person's 18th birthday;
+- unodc-travel-arranged-by-others: on one trip with a suspect of trafficking;
+- unodc-employer-provided-housing: lives at an address shared with a suspect, or with three
+  or more other people;
+- unodc-named-recruiter: the person's statement names a recruiter or exploiter (an
+  Associate link `recruited-by` / `exploited-by` from the person).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from palermo.analysis.linkgraph import normalise
+from palermo.analysis.statistics import SUSPECT_TOPIC, first
+from palermo.model.indicators import indicators
+from palermo.store.visibility import MASK
+
+Props = Mapping[str, list[str]]
+NAMED_RELATIONS = ("recruited-by", "exploited-by", "transported-by")
+
+
+@dataclass(frozen=True)
+class Fired:
+    indicator: str
+    label: str
+    weight: float
+    records: tuple[str, ...]
+
+
+@dataclass
+class RiskScore:
+    identity: str
+    score: float
+    fired: list[Fired] = field(default_factory=list)
+
+    def explain(self) -> str:
+        parts = [f"{f.label} ({f.weight:.2f}; {', '.join(f.records)})" for f in self.fired]
+        return f"{self.score:.2f}: " + ("; ".join(parts) if parts else "no indicator fired")
+
+
+@dataclass
+class _Evidence:
+    """Indicator -> records, per identity."""
+
+    found: dict[str, dict[str, set[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set))
+    )
+
+    def add(self, who: str, indicator: str, record: str) -> None:
+        if who:
+            self.found[who][indicator].add(record)
+
+
+def score(
+    entities: Iterable[Mapping[str, Any]],
+    identity_of: Mapping[str, str] | None = None,
+    use_victim_records: bool = True,
+) -> list[RiskScore]:
+    """A score for every person identity, highest first.
+
+    ``use_victim_records=False`` leaves out what victim records say -- the setting for
+    finding victims nobody has identified yet (and for an honest benchmark, since a victim
+    record is itself a sign that someone is a victim)."""
+    ident = identity_of or {}
+    items = list(entities)
+    persons = {str(e["id"]): e.get("properties", {}) for e in items if e["schema"] == "Person"}
+    who = {p: ident.get(p, p) for p in persons}
+    suspects = {who[p] for p, props in persons.items() if SUSPECT_TOPIC in props.get("topics", [])}
+    evidence = _Evidence()
+    _observed(evidence, items, who, use_victim_records)
+    _documents(evidence, items, persons, who)
+    _travel(evidence, items, persons, who, suspects)
+    _housing(evidence, persons, who, suspects)
+    if use_victim_records:
+        _statements(evidence, items, who)
+    catalogue = indicators()
+    out = []
+    for identity in sorted(set(who.values())):
+        fired = [
+            Fired(
+                code,
+                catalogue.get(code, {}).get("label", code),
+                float(catalogue.get(code, {}).get("weight", 0.2)),
+                tuple(sorted(records)),
+            )
+            for code, records in sorted(evidence.found.get(identity, {}).items())
+        ]
+        remaining = 1.0
+        for f in fired:
+            remaining *= 1 - f.weight
+        fired.sort(key=lambda f: (-f.weight, f.indicator))
+        out.append(RiskScore(identity, round(1 - remaining, 6), fired))
+    return sorted(out, key=lambda r: (-r.score, r.identity))
+
+
+def _observed(
+    evidence: _Evidence,
+    items: list[Mapping[str, Any]],
+    who: Mapping[str, str],
+    use_victim_records: bool,
+) -> None:
+    subject = {"BorderCrossing": "traveller", "VictimRecord": "victim"}
+    for e in items:
+        prop = subject.get(e["schema"])
+        if prop is None or (e["schema"] == "VictimRecord" and not use_victim_records):
+            continue
+        props: Props = e.get("properties", {})
+        person = who.get(first(props, prop, ""), "")
+        for code in props.get("indicators", []):
+            if code != MASK:
+                evidence.add(person, code, str(e["id"]))
+
+
+def _documents(
+    evidence: _Evidence,
+    items: list[Mapping[str, Any]],
+    persons: Mapping[str, Props],
+    who: Mapping[str, str],
+) -> None:
+    reported = {
+        normalise("document", n): str(e["id"])
+        for e in items
+        if e["schema"] == "DocumentReport"
+        and first(e.get("properties", {}), "reportStatus", "") in ("stolen", "lost", "forged")
+        for n in e.get("properties", {}).get("documentNumber", [])
+    }
+    reported.pop("", None)
+    for pid, props in persons.items():
+        for number in props.get("passportNumber", []):
+            report = reported.get(normalise("document", number))
+            if report:
+                evidence.add(who[pid], "unodc-false-documents", report)
+
+
+def _travel(
+    evidence: _Evidence,
+    items: list[Mapping[str, Any]],
+    persons: Mapping[str, Props],
+    who: Mapping[str, str],
+    suspects: set[str],
+) -> None:
+    on_trip: dict[str, set[str]] = defaultdict(set)
+    for e in items:
+        if e["schema"] != "BorderCrossing":
+            continue
+        props: Props = e.get("properties", {})
+        traveller = first(props, "traveller", "")
+        if traveller not in persons:
+            continue
+        trip = first(props, "trip", "")
+        if trip:
+            on_trip[trip].add(who[traveller])
+        birth, date = first(persons[traveller], "birthDate", ""), first(props, "date", "")
+        if len(birth) >= 10 and len(date) >= 10 and _age(birth, date) < 18:
+            evidence.add(who[traveller], "unodc-child-travelling", str(e["id"]))
+    for trip, people in on_trip.items():
+        if people & suspects:
+            for person in people - suspects:
+                evidence.add(person, "unodc-travel-arranged-by-others", trip)
+
+
+def _age(birth: str, on: str) -> int:
+    years = int(on[:4]) - int(birth[:4])
+    return years - (on[5:10] < birth[5:10])
+
+
+def _housing(
+    evidence: _Evidence, persons: Mapping[str, Props], who: Mapping[str, str], suspects: set[str]
+) -> None:
+    living: dict[str, set[str]] = defaultdict(set)
+    for pid, props in persons.items():
+        for address in props.get("address", []):
+            key = normalise("address", address)
+            if key:
+                living[key].add(who[pid])
+    for key, people in living.items():
+        others = people - suspects
+        if people & suspects or len(others) >= 4:
+            for person in others:
+                evidence.add(person, "unodc-employer-provided-housing", f"address:{key}")
+
+
+def _statements(
+    evidence: _Evidence, items: list[Mapping[str, Any]], who: Mapping[str, str]
+) -> None:
+    for e in items:
+        props: Props = e.get("properties", {})
+        if e["schema"] == "Associate" and first(props, "relationship", "") in NAMED_RELATIONS:
+            evidence.add(who.get(first(props, "person", ""), ""), "unodc-named-recruiter", e["id"])

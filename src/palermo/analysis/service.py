@@ -1,0 +1,207 @@
+"""Analysis as a viewer: read what the viewer may see through the store, then analyse.
+
+Every function here starts from `Store.export`, so access control stays in the query and
+every page read is audited; nothing in `analysis` reads tables directly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from palermo.access.viewer import Viewer
+from palermo.analysis import hotspots as hotspots_mod
+from palermo.analysis import indicators as indicators_mod
+from palermo.analysis import linkgraph
+from palermo.analysis import routes as routes_mod
+from palermo.analysis.graph import subgraph
+from palermo.analysis.identities import resolve_identities
+from palermo.analysis.linkgraph import LinkGraph
+from palermo.analysis.report import ReportData, build_report
+from palermo.store.store import Store
+
+ANALYSED = (
+    "Person",
+    "Organization",
+    "Company",
+    "Associate",
+    "Family",
+    "Employment",
+    "Membership",
+    "Ownership",
+    "Payment",
+    "UnknownLink",
+    "Passport",
+    "Identification",
+    "Phone",
+    "Vehicle",
+    "BankAccount",
+    "Address",
+    "Trip",
+    "BorderCrossing",
+    "DocumentReport",
+    "VictimRecord",
+)
+
+
+def visible(
+    store: Store,
+    viewer: Viewer,
+    schemata: Iterable[str] = ANALYSED,
+    progress: Callable[[int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """The viewer's entities as FtM dicts, each with the agencies that hold it."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for schema in schemata:
+        for entity in store.export(viewer, schema=schema, batch=5000):
+            if entity.id in seen:  # a descendant schema, already read under its parent
+                continue
+            seen.add(entity.id)
+            data = entity.to_ftm()
+            data["agency"] = ",".join(sorted(entity.agencies))
+            out.append(data)
+            if progress is not None and len(out) % 1000 == 0:
+                progress(len(out))
+    return out
+
+
+@dataclass
+class Workspace:
+    """One viewer's material for analysis: visible entities and their resolved identities."""
+
+    entities: list[dict[str, Any]]
+    identity_of: dict[str, str]
+    _graph: LinkGraph | None = None
+
+    @classmethod
+    def load(
+        cls,
+        store: Store,
+        viewer: Viewer,
+        resolve: bool = True,
+        progress: Callable[[int], None] | None = None,
+    ) -> Workspace:
+        viewer.require_data_role("analyse")
+        entities = visible(store, viewer, progress=progress)
+        return cls(entities, resolve_identities(entities) if resolve else {})
+
+    def resolved(self) -> Workspace:
+        """The same entities with person records cross-referenced into identities."""
+        return Workspace(self.entities, resolve_identities(self.entities))
+
+    def link_graph(self) -> LinkGraph:
+        if self._graph is None:
+            self._graph = linkgraph.build(self.entities, self.identity_of)
+        return self._graph
+
+    def node(self, record_id: str) -> str:
+        """The graph node of a record id (its identity) or of an identity id itself."""
+        node = self.identity_of.get(record_id, record_id)
+        if node not in self.link_graph().labels:
+            raise KeyError(f"entity: {record_id!r} is not in your link graph")
+        return node
+
+    def graph_json(self, ego: str | None = None, hops: int = 2) -> dict[str, Any]:
+        lg = self.link_graph()
+        graph = lg.graph
+        if ego is not None:
+            graph = subgraph(graph, graph.ego(self.node(ego), hops=hops))
+        data = graph.to_json(labels=lg.labels, schema=lg.schema)
+        for node in data["nodes"]:
+            node["records"] = lg.records.get(node["id"], [])
+        return data
+
+    def path(self, source: str, target: str) -> list[dict[str, str]]:
+        lg = self.link_graph()
+        names = lg.graph.shortest_path(self.node(source), self.node(target))
+        return [
+            {"id": n, "label": lg.labels.get(n, n), "schema": lg.schema.get(n, "")} for n in names
+        ]
+
+    def brokers(self, top: int = 10) -> list[dict[str, Any]]:
+        lg = self.link_graph()
+        persons = set(lg.persons())
+        ranked = [(n, s) for n, s in lg.graph.brokers(top=len(lg.labels)) if n in persons]
+        return [
+            {"id": n, "label": lg.labels[n], "betweenness": round(s, 6)} for n, s in ranked[:top]
+        ]
+
+    def routes(self, form: str | None = None, start: str = "", end: str = "") -> dict[str, Any]:
+        all_flows = routes_mod.flows(self.entities, self.identity_of)
+        result: dict[str, Any] = {
+            "flows": len(all_flows),
+            "top": [{"route": r, "flows": n} for r, n in routes_mod.top_routes(all_flows, form)],
+            "by_form": {
+                f: [{"route": r, "flows": n} for r, n in top]
+                for f, top in routes_mod.routes_by_form(all_flows).items()
+            },
+        }
+        if start:
+            result["new"] = [
+                {"route": r, "flows": n, "first_seen": d}
+                for r, n, d in routes_mod.new_routes(all_flows, start, end or "9999")
+            ]
+        return result
+
+    def hotspots(
+        self,
+        kind: str | None = None,
+        resolution: int = 5,
+        period: tuple[str, str] = ("", ""),
+        baseline: tuple[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        events = hotspots_mod.events(self.entities)
+        chosen = hotspots_mod.in_period(events, *period)
+        base = hotspots_mod.in_period(events, *baseline) if baseline else None
+        found = hotspots_mod.hotspots(chosen, kind, resolution, base)
+        return [asdict(h) | {"significant": h.significant} for h in found]
+
+    def risk(self, top: int = 50, use_victim_records: bool = True) -> list[dict[str, Any]]:
+        scores = indicators_mod.score(self.entities, self.identity_of, use_victim_records)
+        labels = self.link_graph().labels
+        return [
+            {
+                "identity": s.identity,
+                "label": labels.get(s.identity, s.identity),
+                "score": s.score,
+                "indicators": [asdict(f) for f in s.fired],
+                "explanation": s.explain(),
+            }
+            for s in scores[:top]
+        ]
+
+    def report(self, title: str, source: str) -> ReportData:
+        top = routes_mod.top_routes(routes_mod.flows(self.entities, self.identity_of))
+        return build_report(self.entities, title, source, top)
+
+    def trends(self) -> dict[str, Any]:
+        data = self.report("", "")
+        return {caption: dict(counts) for caption, _, counts, _ in data.tables()}
+
+
+class WorkspaceCache:
+    """Workspaces per (agency, victim-support) -- dropped whenever the store changes."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._spaces: dict[tuple[str, bool], Workspace] = {}
+        self._lock = threading.Lock()
+        store.write_listeners.append(self.clear)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._spaces.clear()
+
+    def for_viewer(self, viewer: Viewer) -> Workspace:
+        viewer.require_data_role("analyse")
+        key = (viewer.agency, viewer.sees_victim_details)
+        with self._lock:
+            space = self._spaces.get(key)
+        if space is None:
+            space = Workspace.load(self.store, viewer)
+            with self._lock:
+                self._spaces[key] = space
+        return space

@@ -1,0 +1,215 @@
+"""``palermo analyze``: link analysis, routes, hotspots, trends, risk and reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from palermo.analysis.report import render_html, render_pdf
+from palermo.analysis.service import Workspace
+from palermo.cli.common import CliError, acting_viewer, console, emit, open_store
+
+app = typer.Typer(help="Analyse what you may see: networks, routes, hotspots, trends, risk.")
+
+AsUser = Annotated[str | None, typer.Option("--as", help="acting user (or PALERMO_USER)")]
+AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+NoResolve = Annotated[
+    bool, typer.Option("--no-resolve", help="analyse records, not resolved identities")
+]
+
+
+def workspace(ctx: typer.Context, user: str | None, no_resolve: bool, quiet: bool) -> Workspace:
+    store = open_store(ctx)
+    viewer = acting_viewer(store, user)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=console, disable=quiet
+    ) as bar:
+        task = bar.add_task("reading visible records", total=None)
+        space = Workspace.load(
+            store,
+            viewer,
+            resolve=False,
+            progress=lambda n: bar.update(task, description=f"read {n:,} records"),
+        )
+        if not no_resolve:
+            bar.update(task, description=f"resolving identities of {len(space.entities):,}")
+            space = space.resolved()
+    return space
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c)
+    for row in rows:
+        table.add_row(*(str(v) for v in row))
+    return table
+
+
+def _lookup(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except KeyError as exc:
+        raise CliError(str(exc.args[0])) from None
+
+
+@app.command()
+def graph(
+    ctx: typer.Context,
+    user: AsUser = None,
+    ego: Annotated[str | None, typer.Option(help="record or identity at the centre")] = None,
+    hops: Annotated[int, typer.Option(min=1, max=6)] = 2,
+    path: Annotated[
+        tuple[str, str] | None, typer.Option(help="shortest path between two entities")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="write .graphml, .gexf or .json")] = None,
+    as_json: AsJson = False,
+    no_resolve: NoResolve = False,
+) -> None:
+    """Link analysis: key brokers, an ego network, a path, or an export of the graph."""
+    space = workspace(ctx, user, no_resolve, as_json)
+    if path is not None:
+        emit(_lookup(space.path, *path), as_json)
+        return
+    if out is not None:
+        _export(space, out, ego, hops)
+        console.print(f"wrote {out}")
+        return
+    if ego is not None:
+        emit(_lookup(space.graph_json, ego, hops), True)
+        return
+    brokers = space.brokers()
+    if as_json:
+        emit(brokers, True)
+        return
+    rows = [[b["label"], b["id"], b["betweenness"]] for b in brokers]
+    console.print(_table("Key brokers (betweenness)", ["name", "node", "betweenness"], rows))
+
+
+def _export(space: Workspace, out: Path, ego: str | None, hops: int) -> None:
+    suffix = out.suffix.lower()
+    if suffix == ".json":
+        data = _lookup(space.graph_json, ego, hops)
+        out.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    elif suffix in (".graphml", ".gexf"):
+        g = space.link_graph().graph
+        (g.write_graphml if suffix == ".graphml" else g.write_gexf)(out)
+    else:
+        raise CliError(f"--out: unknown format {suffix!r} (use .graphml, .gexf or .json)")
+
+
+@app.command()
+def routes(
+    ctx: typer.Context,
+    user: AsUser = None,
+    form: Annotated[str | None, typer.Option(help="form of exploitation (prefix)")] = None,
+    new_since: Annotated[str, typer.Option(help="list routes first seen since (YYYY[-MM])")] = "",
+    as_json: AsJson = False,
+    no_resolve: NoResolve = False,
+) -> None:
+    """Origin -> transit -> destination flows: top routes, per form, new routes."""
+    result = workspace(ctx, user, no_resolve, as_json).routes(form, new_since)
+    if as_json:
+        emit(result, True)
+        return
+    console.print(
+        _table("Top routes", ["route", "flows"], [[r["route"], r["flows"]] for r in result["top"]])
+    )
+    if new_since:
+        rows = [[r["route"], r["flows"], r["first_seen"]] for r in result["new"]]
+        console.print(_table(f"New since {new_since}", ["route", "flows", "first seen"], rows))
+
+
+@app.command()
+def hotspots(
+    ctx: typer.Context,
+    user: AsUser = None,
+    kind: Annotated[str | None, typer.Option(help="recruitment, transit or exploitation")] = None,
+    resolution: Annotated[int, typer.Option(min=0, max=15, help="H3 resolution")] = 5,
+    start: str = "",
+    end: str = "",
+    baseline: Annotated[
+        tuple[str, str] | None, typer.Option(help="baseline period START END")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """H3 cells where events concentrate, with Getis-Ord Gi* and baseline significance."""
+    found = workspace(ctx, user, True, as_json).hotspots(kind, resolution, (start, end), baseline)
+    if as_json:
+        emit(found, True)
+        return
+    rows = [
+        [
+            h["cell"],
+            f"{h['lat']}, {h['lon']}",
+            h["count"],
+            h["z"],
+            f"{h['p']:.2g}",
+            h["significant"],
+        ]
+        for h in found[:20]
+    ]
+    columns = ["cell", "centre", "events", "Gi* z", "p", "significant"]
+    console.print(_table("Hotspots", columns, rows))
+
+
+@app.command()
+def trends(ctx: typer.Context, user: AsUser = None, as_json: AsJson = False) -> None:
+    """Detected victims and suspects by year, sex and age, form, country, citizenship."""
+    tables = workspace(ctx, user, True, as_json).trends()
+    if as_json:
+        emit(tables, True)
+        return
+    for caption, counts in tables.items():
+        rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        console.print(_table(caption, ["category", "count"], [list(r) for r in rows]))
+
+
+@app.command()
+def risk(
+    ctx: typer.Context,
+    user: AsUser = None,
+    top: Annotated[int, typer.Option(min=1)] = 20,
+    without_victim_records: Annotated[
+        bool, typer.Option(help="score only on what is not a victim record")
+    ] = False,
+    as_json: AsJson = False,
+    no_resolve: NoResolve = False,
+) -> None:
+    """Indicator-based risk: who shows the ILO/UNODC indicators, and from which records."""
+    space = workspace(ctx, user, no_resolve, as_json)
+    ranked = space.risk(top, use_victim_records=not without_victim_records)
+    if as_json:
+        emit(ranked, True)
+        return
+    rows = [
+        [r["label"], r["score"], "; ".join(f["label"] for f in r["indicators"])] for r in ranked
+    ]
+    console.print(_table("Risk indicators", ["person", "score", "indicators fired"], rows))
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="report file: .html or .pdf")],
+    user: AsUser = None,
+    title: str = "Trafficking in persons: detected victims and suspects",
+) -> None:
+    """A Global-Report-style report with charts, as HTML or PDF."""
+    if out.suffix.lower() not in (".html", ".pdf"):
+        raise CliError(f"--out: unknown format {out.suffix!r} (use .html or .pdf)")
+    space = workspace(ctx, user, False, False)
+    viewer = acting_viewer(open_store(ctx), user)
+    data = space.report(title, f"records visible to {viewer.agency}")
+    if out.suffix.lower() == ".pdf":
+        out.write_bytes(render_pdf(data))
+    else:
+        out.write_text(render_html(data), encoding="utf-8")
+    console.print(
+        f"wrote {out} ({data.victims.total} victim records, {data.suspects.total} suspects)"
+    )
