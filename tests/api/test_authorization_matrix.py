@@ -34,6 +34,13 @@ def get_endpoints(entity_id: str) -> list[tuple[str, str]]:
         ("GET", "/api/v1/notices"),
         ("GET", "/api/v1/messages"),
         ("GET", "/api/v1/deconfliction/hits"),
+        ("GET", "/api/v1/analysis/graph"),
+        ("GET", "/api/v1/analysis/brokers"),
+        ("GET", "/api/v1/analysis/routes"),
+        ("GET", "/api/v1/analysis/hotspots"),
+        ("GET", "/api/v1/analysis/trends"),
+        ("GET", "/api/v1/analysis/risk"),
+        ("GET", "/api/v1/analysis/report"),
     ]
 
 
@@ -91,6 +98,10 @@ def test_record_visibility_by_role(
     assert name["masked"] is (role != "victim-support")
     found = {e["id"] for e in client.get("/api/v1/search?q=person", headers=h).json()}
     assert "b2.secret" not in found
+    graph = client.get("/api/v1/analysis/graph", headers=h).json()
+    in_graph = {r for node in graph["nodes"] for r in node["records"]}
+    assert in_graph == listed  # the link chart holds exactly what the user may read
+    assert client.get("/api/v1/analysis/graph?ego=b2.secret", headers=h).status_code == 404
 
 
 @pytest.mark.parametrize("role", ["admin", ""])

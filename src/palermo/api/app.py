@@ -33,6 +33,9 @@ def create_app(store: Store | None = None, db_url: str | None = None) -> FastAPI
     from palermo.api.screening_routes import xref_router
 
     app.include_router(xref_router)
+    from palermo.api.analysis_routes import router as analysis_api
+
+    app.include_router(analysis_api)
     app.include_router(exchange_router)
     try:
         from palermo.web.routes import mount
