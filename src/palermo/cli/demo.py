@@ -87,6 +87,13 @@ def load(
     """Load a generated world into this (empty) node and print the demo logins."""
     store = open_store(ctx)
     logins = load_world(store, world)
+    from palermo.world.scenario import play
+
+    story = play(store)
+    console.print(
+        f"demo story: cases {', '.join(story.cases.values())}; {story.hits} deconfliction hits;"
+        f" operation {story.operation}; MLA request {story.mla_request}"
+    )
     console.print("[bold]demo logins[/bold] (agency, user, password, records imported):")
     for agency, user, password, count in logins:
         console.print(f"  {agency:<16} {user:<28} {password:<34} {count}", soft_wrap=True)
