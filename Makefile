@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 DEMO_DIR ?= var/demo
 DEMO_PERSONS ?= 200
 
-.PHONY: setup services lint typecheck test test-fast demo bench clean
+.PHONY: setup browser services lint typecheck test test-fast demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,7 +14,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-setup: $(STAMP)
+NPM_STAMP := node_modules/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
+
+$(NPM_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	bash scripts/vendor.sh
+	rm -f node_modules/.installed-* && touch $(NPM_STAMP)
+
+# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+setup: $(STAMP) $(NPM_STAMP)
 
 services:
 	bash scripts/ensure-services.sh
@@ -26,7 +37,7 @@ typecheck: setup
 	$(BIN)/mypy --strict src
 
 # Every test, on SQLite and PostgreSQL, plus ruff and mypy --strict.
-test: setup services lint typecheck
+test: setup browser services lint typecheck
 	$(BIN)/pytest
 
 # The unit tests without the slow integration ones, for quick local loops.

@@ -11,6 +11,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from h3 import cell_to_boundary
+from rigour.territories import get_territory
+
 from palermo.access.viewer import Viewer
 from palermo.analysis import hotspots as hotspots_mod
 from palermo.analysis import indicators as indicators_mod
@@ -139,6 +142,8 @@ class Workspace:
                 for f, top in routes_mod.routes_by_form(all_flows).items()
             },
         }
+        codes = {c for f in all_flows for c in (f.origin, *f.transit, f.destination)}
+        result["countries"] = {c.upper(): country_name(c) for c in sorted(codes)}
         if start:
             result["new"] = [
                 {"route": r, "flows": n, "first_seen": d}
@@ -157,7 +162,14 @@ class Workspace:
         chosen = hotspots_mod.in_period(events, *period)
         base = hotspots_mod.in_period(events, *baseline) if baseline else None
         found = hotspots_mod.hotspots(chosen, kind, resolution, base)
-        return [asdict(h) | {"significant": h.significant} for h in found]
+        return [
+            asdict(h)
+            | {
+                "significant": h.significant,
+                "boundary": [list(p) for p in cell_to_boundary(h.cell)],
+            }
+            for h in found
+        ]
 
     def risk(self, top: int = 50, use_victim_records: bool = True) -> list[dict[str, Any]]:
         scores = indicators_mod.score(self.entities, self.identity_of, use_victim_records)
@@ -180,6 +192,11 @@ class Workspace:
     def trends(self) -> dict[str, Any]:
         data = self.report("", "")
         return {caption: dict(counts) for caption, _, counts, _ in data.tables()}
+
+
+def country_name(code: str) -> str:
+    territory = get_territory(code.lower())
+    return territory.name if territory is not None else code.upper()
 
 
 class WorkspaceCache:

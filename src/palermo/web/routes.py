@@ -4,26 +4,18 @@ logged-in user, so the UI can show nothing the API would not."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from palermo.api.auth import COOKIE, optional_viewer, store_of
 from palermo.model.schemata import model
+from palermo.web.render import HERE, page
 
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 SESSION = timedelta(hours=12)
-
-
-def page(request: Request, name: str, **context: object) -> HTMLResponse:
-    viewer = optional_viewer(request)
-    return templates.TemplateResponse(request, name, {"viewer": viewer, "model": model, **context})
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -99,5 +91,8 @@ def entity(request: Request, entity_id: str) -> Response:
 
 
 def mount(app: FastAPI) -> None:
+    from palermo.web.pages import router as pages
+
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
+    app.include_router(pages)

@@ -1,0 +1,233 @@
+"""Analyst pages beyond search: link chart, map, trends, screening and coordination.
+
+Each page calls the same functions as the REST API, as the logged-in user (the session
+cookie carries the same token the API takes), so the browser can show nothing the API
+would not. Interactive parts (chart, map, graphs) fetch the API's JSON from the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from palermo.access.viewer import AccessDenied, Viewer
+from palermo.api import screening_routes as screening
+from palermo.api.auth import optional_viewer, store_of
+from palermo.coordination import deconfliction, mla, operations
+from palermo.exchange import messages, notices
+from palermo.match import manifest as manifests
+from palermo.web.render import page
+
+router = APIRouter(include_in_schema=False)
+Handler = Callable[[Request, Viewer], Response]
+
+
+def signed_in(request: Request, handler: Handler) -> Response:
+    """Run the page as the logged-in user; send strangers to the login page."""
+    viewer = optional_viewer(request)
+    if viewer is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        return handler(request, viewer)
+    except AccessDenied as exc:
+        response = page(request, "message.html", title="Not allowed", text=str(exc))
+        response.status_code = 403
+        return response
+
+
+@router.get("/graph", response_class=HTMLResponse)
+def graph(request: Request, ego: str = "", hops: int = 2) -> Response:
+    return signed_in(request, lambda r, v: page(r, "graph.html", ego=ego, hops=hops))
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(request: Request) -> Response:
+    return signed_in(request, lambda r, v: page(r, "map.html"))
+
+
+@router.get("/trends", response_class=HTMLResponse)
+def trends(request: Request) -> Response:
+    return signed_in(request, lambda r, v: page(r, "trends.html"))
+
+
+@router.get("/risk", response_class=HTMLResponse)
+def risk(request: Request) -> Response:
+    def show(r: Request, v: Viewer) -> Response:
+        from palermo.api.analysis_routes import workspace
+
+        return page(r, "risk.html", ranked=workspace(r, v).risk(top=50))
+
+    return signed_in(request, show)
+
+
+# --- screening ------------------------------------------------------------------------
+
+
+@router.get("/screening", response_class=HTMLResponse)
+def screening_page(request: Request) -> Response:
+    return signed_in(request, lambda r, v: page(r, "screening.html"))
+
+
+@router.post("/screening/person", response_class=HTMLResponse)
+def screen_person(
+    request: Request,
+    name: Annotated[str, Form()],
+    birth_date: Annotated[str, Form()] = "",
+    nationality: Annotated[str, Form()] = "",
+) -> Response:
+    def show(r: Request, v: Viewer) -> Response:
+        if not name.strip():
+            return _bad(r, "name: give a name to screen")
+        query = screening.PersonIn(
+            name=name, birth_date=birth_date or None, nationality=nationality or None, sex=None
+        )
+        try:
+            found = screening.screen_person(r, v, query)
+        except ValueError as exc:
+            return _bad(r, str(exc))
+        return page(r, "screening.html", person=query, candidates=found)
+
+    return signed_in(request, show)
+
+
+@router.post("/screening/document", response_class=HTMLResponse)
+def screen_document(request: Request, number: Annotated[str, Form()]) -> Response:
+    def show(r: Request, v: Viewer) -> Response:
+        if not number.strip():
+            return _bad(r, "number: give a document number")
+        check = screening.check_document(r, v, screening.DocumentIn(number=number))
+        return page(r, "screening.html", document=check)
+
+    return signed_in(request, show)
+
+
+@router.post("/screening/manifest", response_class=HTMLResponse)
+async def screen_manifest(request: Request, manifest: Annotated[UploadFile, File()]) -> Response:
+    raw = await manifest.read()
+
+    def show(r: Request, v: Viewer) -> Response:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return _bad(r, "manifest: the file is not UTF-8 text (CSV expected)")
+        result = screening._manifest(r, v, manifests.read_csv(text))
+        return page(r, "screening.html", manifest=result, filename=manifest.filename)
+
+    return signed_in(request, show)
+
+
+def _bad(request: Request, text: str) -> Response:
+    response = page(request, "screening.html", error=text)
+    response.status_code = 422
+    return response
+
+
+# --- coordination ---------------------------------------------------------------------
+
+
+def entity_list(schema: str, title: str, columns: list[tuple[str, str]]) -> Handler:
+    """A page listing the visible entities of one schema, newest first."""
+
+    def show(r: Request, v: Viewer) -> Response:
+        rows = store_of(r).entities(v, schema=schema, limit=500)
+        return page(r, "list.html", title=title, columns=columns, rows=rows, schema=schema)
+
+    return show
+
+
+LISTS: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
+    "cases": (
+        "InvestigationCase",
+        "Cases",
+        [
+            ("caseNumber", "Case number"),
+            ("title", "Title"),
+            ("caseStatus", "Status"),
+            ("team", "Team"),
+        ],
+    ),
+    "operations": (
+        "JointOperation",
+        "Joint operations",
+        [("name", "Operation"), ("actionTime", "Action day (UTC)"), ("participants", "Countries")],
+    ),
+    "referrals": (
+        "Referral",
+        "Victim referrals",
+        [("serviceType", "Service"), ("provider", "Provider"), ("referralStatus", "Status")],
+    ),
+}
+
+
+def _list_route(slug: str) -> None:
+    schema, title, columns = LISTS[slug]
+
+    def handler(request: Request) -> Response:
+        return signed_in(request, entity_list(schema, title, columns))
+
+    router.add_api_route(f"/{slug}", handler, methods=["GET"], response_class=HTMLResponse)
+
+
+for _slug in LISTS:
+    _list_route(_slug)
+
+
+@router.get("/hits", response_class=HTMLResponse)
+def hits(request: Request) -> Response:
+    def show(r: Request, v: Viewer) -> Response:
+        return page(r, "hits.html", hits=deconfliction.hits(store_of(r), v))
+
+    return signed_in(request, show)
+
+
+@router.get("/operations/{operation_id}", response_class=HTMLResponse)
+def operation(request: Request, operation_id: str) -> Response:
+    def show(r: Request, v: Viewer) -> Response:
+        try:
+            board = operations.dashboard(store_of(r), v, operation_id)
+        except (KeyError, ValueError) as exc:
+            response = page(r, "message.html", title="No such operation", text=str(exc))
+            response.status_code = 404
+            return response
+        return page(r, "operation.html", board=board, counts=operations.COUNTS)
+
+    return signed_in(request, show)
+
+
+@router.get("/mla", response_class=HTMLResponse)
+def mla_page(request: Request) -> Response:
+    def show(r: Request, v: Viewer) -> Response:
+        from datetime import date
+
+        store = store_of(r)
+        rows = store.entities(v, schema="LegalAssistanceRequest", limit=500)
+        overdue = {x.request_id: x.days_overdue for x in mla.reminders(store, v, date.today())}
+        status = {e.id: mla.status_of(e) for e in rows}
+        return page(r, "mla.html", rows=rows, status=status, overdue=overdue)
+
+    return signed_in(request, show)
+
+
+@router.get("/notices", response_class=HTMLResponse)
+def notices_page(request: Request) -> Response:
+    def show(r: Request, v: Viewer) -> Response:
+        rows = store_of(r).entities(v, schema="Notice", limit=500)
+        status = {e.id: notices.status_of(e) for e in rows}
+        return page(r, "notices.html", rows=rows, status=status)
+
+    return signed_in(request, show)
+
+
+@router.get("/messages", response_class=HTMLResponse)
+def messages_page(request: Request) -> Response:
+    def show(r: Request, v: Viewer) -> Response:
+        return page(r, "messages.html", rows=messages.inbox(store_of(r), v))
+
+    return signed_in(request, show)
+
+
+def columns_of(entity: Any, prop: str) -> str:
+    return ", ".join(v for v in entity.values(prop))

@@ -1,0 +1,122 @@
+// Link chart: Cytoscape over /api/v1/analysis JSON; every action also has a keyboard path
+// through the node table (expand buttons) and the path form.
+(function () {
+  "use strict";
+  const PALETTE = ["#1b6ca8", "#d1495b", "#2e8540", "#8c5bb0", "#e07a00", "#00798c",
+    "#6b4226", "#c2185b", "#546e7a", "#9e9d24"];
+  const params = new URLSearchParams(location.search);
+  const status = document.getElementById("status");
+  const tbody = document.querySelector("#nodes tbody");
+  const kinds = document.getElementById("kinds");
+  if (!window.cytoscape) { status.textContent = "Chart library missing (run make setup)."; return; }
+  const cy = cytoscape({
+    container: document.getElementById("chart"),
+    style: [
+      { selector: "node", style: { "background-color": "data(colour)", label: "data(label)",
+        "font-size": 9, width: "mapData(score, 0, 0.2, 14, 40)", height: "mapData(score, 0, 0.2, 14, 40)" } },
+      { selector: "node[schema != 'Person']", style: { shape: "round-rectangle" } },
+      { selector: "edge", style: { width: 1.5, "line-color": "#9aa5b1", label: "data(kind)", "font-size": 7 } },
+      { selector: ".path", style: { "line-color": "#ffbf00", "background-color": "#ffbf00", width: 5 } },
+      { selector: ".hidden", style: { display: "none" } },
+    ],
+    layout: { name: "cose" },
+  });
+
+  function add(data) {
+    data.nodes.forEach(function (n) {
+      if (cy.getElementById(n.id).length) return;
+      cy.add({ group: "nodes", data: { id: n.id, label: n.label, schema: n.schema, score: n.score,
+        community: n.community, colour: PALETTE[n.community % PALETTE.length], records: n.records || [] } });
+    });
+    data.links.forEach(function (l) {
+      const id = l.source + "|" + l.target + "|" + l.kind;
+      if (!cy.getElementById(id).length) cy.add({ group: "edges", data: { id: id, source: l.source, target: l.target, kind: l.kind } });
+    });
+    cy.layout({ name: "cose", animate: false }).run();
+    refreshTable(); refreshKinds();
+    status.textContent = cy.nodes().length + " nodes, " + cy.edges().length + " links.";
+  }
+
+  function load(ego, hops) {
+    const url = "/api/v1/analysis/graph?hops=" + hops + (ego ? "&ego=" + encodeURIComponent(ego) : "");
+    status.textContent = "Loading…";
+    return fetch(url).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) { status.textContent = body.detail || body.title || "Error"; return; }
+        add(body);
+      });
+    });
+  }
+
+  function refreshTable() {
+    tbody.innerHTML = "";
+    cy.nodes().sort(function (a, b) { return b.data("score") - a.data("score"); }).forEach(function (n) {
+      const tr = document.createElement("tr");
+      const cells = [n.data("label"), n.data("schema"), String(n.data("community")),
+        n.data("score").toFixed(4), (n.data("records") || []).join(", ")];
+      cells.forEach(function (text, i) {
+        const td = document.createElement(i === 0 ? "th" : "td");
+        if (i === 0) { td.scope = "row"; td.style.borderLeft = "6px solid " + n.data("colour"); }
+        td.textContent = text; tr.appendChild(td);
+      });
+      const td = document.createElement("td");
+      const button = document.createElement("button");
+      button.type = "button"; button.textContent = "Expand"; button.className = "expand";
+      button.setAttribute("aria-label", "Expand " + n.data("label"));
+      button.addEventListener("click", function () { load(n.id(), 1); });
+      td.appendChild(button); tr.appendChild(td); tbody.appendChild(tr);
+    });
+  }
+
+  function refreshKinds() {
+    const present = new Set(cy.edges().map(function (e) { return e.data("kind"); }));
+    present.forEach(function (kind) {
+      if (kinds.querySelector("[value='" + kind + "']")) return;
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox"; box.checked = true; box.value = kind;
+      box.addEventListener("change", function () {
+        cy.edges("[kind = '" + kind + "']").toggleClass("hidden", !box.checked);
+      });
+      label.appendChild(box); label.append(" " + kind); kinds.appendChild(label);
+    });
+  }
+
+  cy.on("tap", "node", function (evt) {
+    const from = document.getElementById("path-from"), to = document.getElementById("path-to");
+    if (!from.value || (from.value && to.value)) { from.value = evt.target.id(); to.value = ""; }
+    else { to.value = evt.target.id(); }
+  });
+  cy.on("dbltap", "node", function (evt) { load(evt.target.id(), 1); });
+
+  document.getElementById("path-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    const a = document.getElementById("path-from").value, b = document.getElementById("path-to").value;
+    const out = document.getElementById("path-result");
+    fetch("/api/v1/analysis/path?source=" + encodeURIComponent(a) + "&target=" + encodeURIComponent(b))
+      .then(function (r) { return r.json().then(function (body) {
+        if (!r.ok) { out.textContent = body.detail || "No path."; return; }
+        cy.elements().removeClass("path");
+        body.forEach(function (n, i) {
+          cy.getElementById(n.id).addClass("path");
+          if (i > 0) cy.edges().filter(function (e) {
+            const s = e.data("source"), t = e.data("target"), p = body[i - 1].id;
+            return (s === p && t === n.id) || (t === p && s === n.id);
+          }).addClass("path");
+        });
+        out.textContent = "Path: " + body.map(function (n) { return n.label; }).join(" → ");
+      }); });
+  });
+
+  fetch("/api/v1/analysis/brokers?top=10").then(function (r) { return r.ok ? r.json() : []; }).then(function (rows) {
+    const list = document.getElementById("brokers");
+    rows.forEach(function (b) {
+      const li = document.createElement("li"), a = document.createElement("a");
+      a.href = "/graph?ego=" + encodeURIComponent(b.id); a.textContent = b.label + " (" + b.betweenness.toFixed(4) + ")";
+      li.appendChild(a); list.appendChild(li);
+    });
+  });
+  const ego = params.get("ego");
+  if (ego) load(ego, params.get("hops") || 2);
+  else status.textContent = "Give an entity, or start from a key broker below.";
+})();

@@ -1,0 +1,244 @@
+"""The analyst's day in a real browser: Debian's Chromium driven by Playwright.
+
+A demo node (a generated world, each agency's records loaded as that agency, the demo story
+played: two cases on one trafficker, a deconfliction hit, a joint operation) is served by
+`palermo serve` in a subprocess. The tests log in, search, open an entity, expand the link
+chart, screen a manifest and open a deconfliction hit, saving a screenshot of each step in
+test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from palermo.cli.demo import demo_password, load_world
+from palermo.store.store import Store
+from palermo.world.generate import generate
+from palermo.world.scenario import play
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+USER = "analyst-de-bka"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required in CI (make browser installs Debian's package)")
+        pytest.skip("Debian's chromium is not installed (make browser)")
+    tmp = tmp_path_factory.mktemp("node")
+    world = tmp / "world"
+    generate(world, 300, 2024)
+    db = f"sqlite:///{tmp / 'node.db'}"
+    store = Store.open(db)
+    load_world(store, world)
+    story = play(store)
+    store.close()
+    port = free_port()
+    env = {**os.environ, "PALERMO_DB": db}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "palermo"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{base}/login", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        pytest.fail("palermo serve did not start")
+    yield {"base": base, "world": world, "story": story, "db": db}
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, node: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    pg.goto(f"{node['base']}/login")
+    pg.get_by_label("User name").fill(USER)
+    pg.get_by_label("Password").fill(demo_password(USER))
+    pg.get_by_role("button", name="Log in").click()
+    pg.wait_for_url(f"{node['base']}/")
+    yield pg
+    context.close()
+
+
+def shot(pg: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_login_search_and_open_an_entity(page: Any, node: dict[str, Any]) -> None:
+    shot(page, "01-home")
+    suspect = Store.open(node["db"]).entity(
+        Store.open(node["db"]).viewer(USER), node["story"].cases["DE-BKA"]
+    )
+    assert suspect is not None
+    subject = suspect.first("subjects")
+    name = Store.open(node["db"]).entity(Store.open(node["db"]).viewer(USER), subject).first("name")  # type: ignore[union-attr]
+    page.get_by_label("Search names and identifiers").fill(name.split()[0])
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_selector("table.results")
+    shot(page, "02-search")
+    page.locator(f"a[href='/entities/{subject}']").click()
+    page.wait_for_selector("table.values")
+    shot(page, "03-entity")
+    text = page.locator("table.values").inner_text()
+    assert "DE-BKA" in text and name in text  # each value with its source agency
+    assert page.locator("th", has_text="Sharing").count() == 1
+
+
+def test_link_chart_expands(page: Any, node: dict[str, Any]) -> None:
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    graph = httpx.get(f"{node['base']}/api/v1/analysis/graph", cookies=cookies, timeout=300).json()
+    ego, neighbour = pick_expandable(graph)
+    page.goto(f"{node['base']}/graph?ego={ego}&hops=1")
+    page.wait_for_selector("#nodes tbody tr")
+    before = page.locator("#nodes tbody tr").count()
+    page.get_by_role("button", name=f"Expand {neighbour['label']}").first.click()
+    page.wait_for_function(f"document.querySelectorAll('#nodes tbody tr').length > {before}")
+    after = page.locator("#nodes tbody tr").count()
+    shot(page, "04-link-chart")
+    assert after > before
+    assert page.locator("#kinds input[type=checkbox]").count() >= 1  # link filters
+
+
+def pick_expandable(graph: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An ego whose neighbour has links of its own beyond the ego's 1-hop network."""
+    adjacency: dict[str, set[str]] = {}
+    for link in graph["links"]:
+        adjacency.setdefault(link["source"], set()).add(link["target"])
+        adjacency.setdefault(link["target"], set()).add(link["source"])
+    nodes = {n["id"]: n for n in graph["nodes"]}
+    labels: dict[str, int] = {}
+    for n in graph["nodes"]:
+        labels[n["label"]] = labels.get(n["label"], 0) + 1
+    for ego, near in sorted(adjacency.items()):
+        if nodes[ego]["schema"] != "Person":
+            continue
+        ring = near | {ego}
+        for other in sorted(near):
+            if labels[nodes[other]["label"]] == 1 and adjacency.get(other, set()) - ring:
+                return ego, nodes[other]
+    raise AssertionError("no expandable node in the demo graph")
+
+
+def test_screen_a_manifest(page: Any, node: dict[str, Any], tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.csv"
+    with (node["world"] / "truth" / "persons.csv").open(encoding="utf-8") as fh:
+        people = list(csv.DictReader(fh))
+    reported = {
+        r["properties"]["documentNumber"][0]
+        for f in node["world"].glob("*/entities.ftm.json")
+        for r in map(json.loads, f.read_text(encoding="utf-8").splitlines())
+        if r["schema"] == "DocumentReport" and r["properties"]["reportStatus"][0] != "forged"
+    }
+    stolen = [p for p in people if p["passport"] in reported][:3]
+    rows = stolen + people[:20] + [{"given_name": "", "family_name": "", "birth_date": "31/31/1990"}]
+    with manifest.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["name", "birth_date", "nationality", "document_number"])
+        for p in rows:
+            out.writerow(
+                [
+                    f"{p['given_name']} {p['family_name']}".strip(),
+                    p.get("birth_date", ""),
+                    p.get("nationality", ""),
+                    p.get("passport", ""),
+                ]
+            )
+    page.goto(f"{node['base']}/screening")
+    page.get_by_label("CSV file").set_input_files(str(manifest))
+    page.get_by_role("button", name="Screen manifest").click()
+    page.wait_for_selector("#manifest-results")
+    shot(page, "05-manifest")
+    table = page.locator("#manifest-results").inner_text()
+    assert len(stolen) >= 1 and "reported" in table  # stolen/lost documents flagged
+    first_risk = float(page.locator("#manifest-results tbody tr td:nth-child(3)").first.inner_text())
+    assert first_risk > 0  # sorted by risk
+    assert "name" in page.locator("table.errors").inner_text()  # the bad row, by field
+
+
+def test_open_a_deconfliction_hit(page: Any, node: dict[str, Any]) -> None:
+    page.goto(f"{node['base']}/hits")
+    page.wait_for_selector("#hits")
+    shot(page, "06-hits")
+    text = page.locator("#hits").inner_text()
+    assert "DE-BKA" in text and "NL-KMAR" in text and "KMAR-2026-88" in text
+    page.locator("#hits tbody a").first.click()
+    page.wait_for_selector("table.values")
+    shot(page, "07-hit")
+    assert "BKA-2026-0417" in page.locator("table.values").inner_text()
+
+
+def test_map_trends_and_operation_render(page: Any, node: dict[str, Any]) -> None:
+    page.goto(f"{node['base']}/map")
+    page.wait_for_selector("#routes tbody tr")
+    page.wait_for_selector("path.leaflet-interactive")
+    shot(page, "08-map")
+    assert page.locator("#cells tbody tr").count() > 0
+    page.goto(f"{node['base']}/trends")
+    page.wait_for_selector("#charts canvas")
+    shot(page, "09-trends")
+    page.goto(f"{node['base']}/operations/{node['story'].operation}")
+    shot(page, "10-operation")
+    totals = page.locator("#results tr.total").inner_text()
+    assert "3" in totals and "4" in totals  # arrests 2+1, victims rescued 3+1
+
+
+def test_keyboard_reaches_every_section(page: Any) -> None:
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    links = page.locator("nav a")
+    assert links.count() >= 12
+    for i in range(links.count()):
+        assert links.nth(i).get_attribute("href")
