@@ -17,8 +17,9 @@ router = APIRouter(prefix="/exchange/v1", tags=["exchange"])
 async def receive_batch(request: Request) -> JSONResponse:
     """Receive one signed batch from a peer node (see docs/exchange.md).
 
-    200 `{"status": "applied"|"duplicate", "cursor": N}`; 409 `{"status": "gap", "cursor": N}`
-    (resend from N); 403 `{"status": "rejected", "reason": ...}`.
+    200 `{"status": "applied"|"duplicate", "cursor": N}`; refusals are problem details:
+    409 `{"outcome": "gap", "cursor": N, ...}` (resend from N); 403 `{"outcome": "rejected",
+    "reason": ...}`.
     """
     try:
         data: Any = await request.json()
@@ -31,4 +32,19 @@ async def receive_batch(request: Request) -> JSONResponse:
         "reason": outcome.reason,
         "stored": outcome.stored,
     }
-    return JSONResponse(body, status_code=outcome.http_status)
+    if outcome.http_status == 200:
+        return JSONResponse(body, status_code=200)
+    # Refusals are RFC 9457 problem details like every other error; the protocol's own
+    # outcome ("gap", "rejected") and the cursor travel as extension members.
+    title = "Gap: resend from cursor" if outcome.status == "gap" else "Batch rejected"
+    problem = {
+        "type": "about:blank",
+        "title": title,
+        "status": outcome.http_status,
+        "detail": outcome.reason or outcome.status,
+        **{k: v for k, v in body.items() if k != "status"},
+        "outcome": outcome.status,
+    }
+    return JSONResponse(
+        problem, status_code=outcome.http_status, media_type="application/problem+json"
+    )
