@@ -183,7 +183,9 @@ def test_screen_a_manifest(page: Any, node: dict[str, Any], tmp_path: Path) -> N
         if r["schema"] == "DocumentReport" and r["properties"]["reportStatus"][0] != "forged"
     }
     stolen = [p for p in people if p["passport"] in reported][:3]
-    rows = stolen + people[:20] + [{"given_name": "", "family_name": "", "birth_date": "31/31/1990"}]
+    rows = (
+        stolen + people[:20] + [{"given_name": "", "family_name": "", "birth_date": "31/31/1990"}]
+    )
     with manifest.open("w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(["name", "birth_date", "nationality", "document_number"])
@@ -203,7 +205,9 @@ def test_screen_a_manifest(page: Any, node: dict[str, Any], tmp_path: Path) -> N
     shot(page, "05-manifest")
     table = page.locator("#manifest-results").inner_text()
     assert len(stolen) >= 1 and "reported" in table  # stolen/lost documents flagged
-    first_risk = float(page.locator("#manifest-results tbody tr td:nth-child(3)").first.inner_text())
+    first_risk = float(
+        page.locator("#manifest-results tbody tr td:nth-child(3)").first.inner_text()
+    )
     assert first_risk > 0  # sorted by risk
     assert "name" in page.locator("table.errors").inner_text()  # the bad row, by field
 

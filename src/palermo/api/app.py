@@ -6,11 +6,14 @@ from fastapi import FastAPI
 
 from palermo import __version__
 from palermo.api import problems
+from palermo.api.limits import RateLimit
 from palermo.api.routes import router
 from palermo.store.store import Store
 
 
-def create_app(store: Store | None = None, db_url: str | None = None) -> FastAPI:
+def create_app(
+    store: Store | None = None, db_url: str | None = None, rate_limit: float | None = None
+) -> FastAPI:
     app = FastAPI(
         title="palermo",
         version=__version__,
@@ -18,6 +21,7 @@ def create_app(store: Store | None = None, db_url: str | None = None) -> FastAPI
         "contains only what the caller's agency may see; every call is audited.",
     )
     app.state.store = store or Store.open(db_url)
+    app.add_middleware(RateLimit, rate=rate_limit)
     problems.install(app)
     app.include_router(router)
     from palermo.api.exchange_routes import router as exchange_api

@@ -69,6 +69,7 @@ def append(
 ) -> AuditEntry:
     """Append one entry inside the caller's transaction, so the audit row and the action
     it records commit or roll back together."""
+    _claim_head(conn)
     head = conn.execute(
         sa.select(audit_head.c.seq, audit_head.c.hash)
         .where(audit_head.c.id == HEAD_ID)
@@ -81,13 +82,26 @@ def append(
     digest = row_hash(seq, ts, agency, username, action, target, detail_text, prev_hash)
     entry = AuditEntry(seq, ts, agency, username, action, target, detail_text, prev_hash, digest)
     conn.execute(sa.insert(audit_log).values(**entry.__dict__))
-    if head is None:
-        conn.execute(sa.insert(audit_head).values(id=HEAD_ID, seq=seq, hash=digest))
-    else:
-        conn.execute(
-            sa.update(audit_head).where(audit_head.c.id == HEAD_ID).values(seq=seq, hash=digest)
-        )
+    conn.execute(
+        sa.update(audit_head).where(audit_head.c.id == HEAD_ID).values(seq=seq, hash=digest)
+    )
     return entry
+
+
+def _claim_head(conn: Connection) -> None:
+    """Make sure the head row exists, as a write, so that concurrent appends queue here.
+
+    On PostgreSQL the head is then locked FOR UPDATE; on SQLite, whose driver opens a
+    transaction only at the first write, this write takes the database's write lock before
+    the head is read -- without it two threads could read one head and write one seq twice.
+    """
+    values = {"id": HEAD_ID, "seq": 0, "hash": GENESIS}
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        conn.execute(insert(audit_head).values(**values).on_conflict_do_nothing())
+    else:
+        conn.execute(sa.insert(audit_head).prefix_with("OR IGNORE").values(**values))
 
 
 def entries(conn: Connection, since: int = 0) -> Iterator[AuditEntry]:

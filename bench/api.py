@@ -1,0 +1,208 @@
+"""API benchmark: document checks and person screening over HTTP, with wrk on loopback.
+
+    .venv/bin/python bench/api.py                    # 200,000 documents, 50,000 persons
+    .venv/bin/python bench/api.py --documents 1000000 --duration 30
+
+A node is loaded (stolen-document reports and persons shared by another agency) and served
+by `palermo serve` in its own process, exactly as in production: token auth, rate limit
+(set to 5,000/s so it is in the measured path but does not bind), audit log, screening
+index. wrk (Debian's package; C, one thread) sends the load over loopback from the other
+core. The baseline row is `GET /api/v1/me` (token lookup and framework only): each row's
+ratio to it shows what the screening itself costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from palermo.access.viewer import Viewer
+from palermo.model.sharing import Sharing
+from palermo.model.statement import BASE, Statement
+from palermo.store.directory import Agency
+from palermo.store.store import Store
+
+SYSTEM = Viewer.system()
+NAMES = ("Ivan Petrenko", "Olena Kovalenko", "Somchai Boonma", "Nguyen Van An", "Efosa Obi")
+
+
+def load(store: Store, documents: int, persons: int) -> str:
+    """Reports and persons of agency B2, shared with all; returns a token of A1's analyst."""
+    for code in ("A1", "B2"):
+        store.add_agency(SYSTEM, Agency(code, code, "DE", "police", ()))
+    store.add_user(SYSTEM, "analyst", "A1", "analyst")
+    writer = store.add_user(SYSTEM, "writer", "B2", "analyst").viewer()
+    share = Sharing.parse("all")
+    batch: list[Statement] = []
+    rng = random.Random(3)
+    for n in range(documents):
+        eid = f"b2.dr{n}"
+        batch += [
+            Statement(eid, "DocumentReport", BASE, eid, "B2", f"dr{n}", share),
+            Statement(eid, "DocumentReport", "documentNumber", f"D{n:09d}", "B2", f"dr{n}", share),
+            Statement(eid, "DocumentReport", "reportStatus", "stolen", "B2", f"dr{n}", share),
+        ]
+        if len(batch) >= 30_000:
+            store.write(writer, batch)
+            batch = []
+    for n in range(persons):
+        eid = f"b2.p{n}"
+        name = f"{rng.choice(NAMES)} {n}"
+        batch += [
+            Statement(eid, "Person", BASE, eid, "B2", f"p{n}", share),
+            Statement(eid, "Person", "name", name, "B2", f"p{n}", share),
+            Statement(
+                eid, "Person", "birthDate", f"19{rng.randint(50, 99)}-01-01", "B2", f"p{n}", share
+            ),
+        ]
+        if len(batch) >= 30_000:
+            store.write(writer, batch)
+            batch = []
+    if batch:
+        store.write(writer, batch)
+    store.analyze()
+    return store.create_token(SYSTEM, "analyst", "bench")
+
+
+def lua(method: str, path: str, token: str, bodies: list[str]) -> str:
+    items = ",".join(json.dumps(b) for b in bodies) if bodies else '""'
+    return f"""
+math.randomseed(7)
+local bodies = {{{items}}}
+request = function()
+  local body = bodies[math.random(#bodies)]
+  return wrk.format("{method}", "{path}", {{["Content-Type"]="application/json",
+    ["Authorization"]="Bearer {token}"}}, body ~= "" and body or nil)
+end
+"""
+
+
+def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    lat = dict(re.findall(r"\s(50|99)%\s+([\d.]+\w+)", out))
+    return {
+        "rate": rate,
+        "p50": to_ms(lat.get("50", "0ms")),
+        "p99": to_ms(lat.get("99", "0ms")),
+        "errors": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def to_ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def settle(pid: int, timeout: float = 600) -> None:
+    """Wait until the server process is idle (under 5% of a core for a second)."""
+
+    def cpu() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = cpu()
+        time.sleep(1)
+        if cpu() - before < 0.05:
+            return
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=200_000)
+    parser.add_argument("--persons", type=int, default=50_000)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    console = Console(width=140)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite:///{Path(tmp) / 'api.db'}"
+        started = time.perf_counter()
+        token = load(Store.open(db), args.documents, args.persons)
+        console.print(f"loaded in {time.perf_counter() - started:.0f} s")
+        port = free_port()
+        env = {**os.environ, "PALERMO_DB": db, "PALERMO_RATE_LIMIT": "5000"}
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "palermo"), "serve", "--port", str(port),
+             "--sync-interval", "0"],
+            env=env,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            headers = {"Authorization": f"Bearer {token}"}
+            for _ in range(200):
+                try:
+                    httpx.get(f"{base}/api/v1/me", headers=headers, timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            settle(server.pid)  # the alert scanner's first pass over the load
+            warm = time.perf_counter()  # builds the viewer's screening index
+            httpx.post(f"{base}/api/v1/screening/document", json={"number": "X"}, headers=headers,
+                       timeout=600)  # fmt: skip
+            console.print(f"screening index built in {time.perf_counter() - warm:.1f} s")
+            rng = random.Random(1)
+            docs = [
+                json.dumps({"number": f"D{rng.randrange(args.documents * 2):09d}"})
+                for _ in range(500)
+            ]
+            people = [
+                json.dumps({"name": f"{rng.choice(NAMES).upper()} {rng.randrange(args.persons)}"})
+                for _ in range(500)
+            ]
+            runs = [
+                ("GET /api/v1/me (baseline)", "GET", "/api/v1/me", []),
+                ("POST /screening/document", "POST", "/api/v1/screening/document", docs),
+                ("POST /screening/person", "POST", "/api/v1/screening/person", people),
+            ]
+            table = Table(title=f"API over HTTP, {args.documents:,} documents, {args.persons:,} persons, "
+                          f"wrk -c{args.connections} {args.duration}s")  # fmt: skip
+            for column in ("request", "requests/s", "p50 ms", "p99 ms", "non-2xx", "vs baseline"):
+                table.add_column(column, justify="left" if column == "request" else "right")
+            baseline = None
+            for label, method, path, bodies in runs:
+                script = Path(tmp) / "load.lua"
+                script.write_text(lua(method, path, token, bodies), encoding="utf-8")
+                m = run_wrk(base + path, script, args.duration, args.connections)
+                baseline = baseline or m["rate"]
+                table.add_row(label, f"{m['rate']:,.0f}", f"{m['p50']:.2f}", f"{m['p99']:.2f}",
+                              f"{m['errors']:.0f}", f"{m['rate'] / baseline:.2f}x")  # fmt: skip
+        finally:
+            server.terminate()
+            server.wait(10)
+    console.print(table)
+    console.print("target: >= 1,000 document checks/s on 2 cores")
+
+
+if __name__ == "__main__":
+    main()
