@@ -185,8 +185,8 @@ def main() -> None:
                 ("POST /screening/document", "POST", "/api/v1/screening/document", docs),
                 ("POST /screening/person", "POST", "/api/v1/screening/person", people),
             ]
-            table = Table(title=f"API over HTTP, {args.documents:,} documents, {args.persons:,} persons, "
-                          f"wrk -c{args.connections} {args.duration}s")  # fmt: skip
+            title = f"API over HTTP, {args.documents:,} documents, {args.persons:,} persons"
+            table = Table(title=f"{title}, wrk -c{args.connections} {args.duration}s")
             for column in ("request", "requests/s", "p50 ms", "p99 ms", "non-2xx", "vs baseline"):
                 table.add_column(column, justify="left" if column == "request" else "right")
             baseline = None

@@ -23,6 +23,10 @@ def create_app(
     app.state.store = store or Store.open(db_url)
     app.add_middleware(RateLimit, rate=rate_limit)
     problems.install(app)
+    # Screening first: routes match in order, and document checks are the hottest path.
+    from palermo.api.screening_routes import router as screening_api
+
+    app.include_router(screening_api)
     app.include_router(router)
     from palermo.api.exchange_routes import router as exchange_api
     from palermo.exchange.http import router as exchange_router
@@ -31,9 +35,6 @@ def create_app(
     from palermo.api.coordination_routes import router as coordination_api
 
     app.include_router(coordination_api)
-    from palermo.api.screening_routes import router as screening_api
-
-    app.include_router(screening_api)
     from palermo.api.screening_routes import xref_router
 
     app.include_router(xref_router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from palermo.access.viewer import Viewer
 from palermo.store.store import Store
@@ -28,8 +29,13 @@ def optional_viewer(request: Request) -> Viewer | None:
     return store_of(request).viewer_for_token(token) if token else None
 
 
-def current_viewer(request: Request) -> Viewer:
-    viewer = optional_viewer(request)
+async def current_viewer(request: Request) -> Viewer:
+    """The caller; async so that a remembered token costs no worker thread."""
+    token = token_of(request)
+    store = store_of(request)
+    viewer = store.cached_viewer(token) if token else None
+    if viewer is None and token:
+        viewer = await run_in_threadpool(store.viewer_for_token, token)
     if viewer is None:
         raise HTTPException(status_code=401, detail="authentication required: a valid bearer token")
     return viewer

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
 from palermo.match import manifest as manifests
-from palermo.match.screening import Candidate, ScreeningIndex
+from palermo.match.screening import Candidate, DocumentCheck, ScreeningIndex
 from palermo.match.service import IndexCache
 
 router = APIRouter(prefix="/api/v1/screening", tags=["screening"])
@@ -80,6 +81,16 @@ class ManifestIn(BaseModel):
     )
 
 
+async def cached_index(request: Request, viewer: Viewer) -> ScreeningIndex:
+    """The viewer's index; built in a worker thread the first time (it reads the store)."""
+    cache = getattr(request.app.state, "screening", None)
+    if isinstance(cache, IndexCache):
+        index = cache.cached(viewer)
+        if index is not None:
+            return index
+    return await run_in_threadpool(index_for, request, viewer)
+
+
 def index_for(request: Request, viewer: Viewer) -> ScreeningIndex:
     cache = getattr(request.app.state, "screening", None)
     if cache is None:
@@ -103,10 +114,17 @@ def candidate_out(c: Candidate) -> CandidateOut:
 
 
 @router.post("/document", response_model=DocumentOut)
-def check_document(request: Request, viewer: CurrentViewer, body: DocumentIn) -> DocumentOut:
+async def check_document(request: Request, viewer: CurrentViewer, body: DocumentIn) -> DocumentOut:
     """Is this travel document reported stolen, lost, revoked or forged?"""
-    check = index_for(request, viewer).check_document(body.number)
-    store_of(request).audit_event(viewer, "screen.document", check.number, {"status": check.status})
+    index = await cached_index(request, viewer)
+    check = index.check_document(body.number)
+    await store_of(request).audit_event_async(
+        viewer, "screen.document", check.number, {"status": check.status}
+    )
+    return document_out(check)
+
+
+def document_out(check: DocumentCheck) -> DocumentOut:
     return DocumentOut(
         number=check.number,
         status=check.status,

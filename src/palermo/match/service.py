@@ -36,6 +36,12 @@ class IndexCache:
         with self._lock:
             self._indexes.clear()
 
+    def cached(self, viewer: Viewer) -> ScreeningIndex | None:
+        """The viewer's index if it is built, without building it."""
+        viewer.require_data_role("screen")
+        with self._lock:
+            return self._indexes.get((viewer.agency, viewer.sees_victim_details))
+
     def for_viewer(self, viewer: Viewer) -> ScreeningIndex:
         viewer.require_data_role("screen")
         key = (viewer.agency, viewer.sees_victim_details)

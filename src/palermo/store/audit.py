@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import queue
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,6 +62,9 @@ def row_hash(
     return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
 
 
+Event = tuple[str, str, str, str, Mapping[str, Any] | None]  # agency, user, action, target, detail
+
+
 def append(
     conn: Connection,
     agency: str,
@@ -69,23 +75,108 @@ def append(
 ) -> AuditEntry:
     """Append one entry inside the caller's transaction, so the audit row and the action
     it records commit or roll back together."""
+    return append_many(conn, [(agency, username, action, target, detail)])[0]
+
+
+def append_many(conn: Connection, events: list[Event]) -> list[AuditEntry]:
+    """Append entries in order under one lock of the head (group commit)."""
     _claim_head(conn)
     head = conn.execute(
         sa.select(audit_head.c.seq, audit_head.c.hash)
         .where(audit_head.c.id == HEAD_ID)
         .with_for_update()
     ).first()
-    prev_seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    seq = prev_seq + 1
-    ts = datetime.now(UTC).isoformat(timespec="microseconds")
-    detail_text = json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"))
-    digest = row_hash(seq, ts, agency, username, action, target, detail_text, prev_hash)
-    entry = AuditEntry(seq, ts, agency, username, action, target, detail_text, prev_hash, digest)
-    conn.execute(sa.insert(audit_log).values(**entry.__dict__))
+    seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    out = []
+    for agency, username, action, target, detail in events:
+        seq += 1
+        ts = datetime.now(UTC).isoformat(timespec="microseconds")
+        detail_text = json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"))
+        digest = row_hash(seq, ts, agency, username, action, target, detail_text, prev_hash)
+        out.append(
+            AuditEntry(seq, ts, agency, username, action, target, detail_text, prev_hash, digest)
+        )
+        prev_hash = digest
+    conn.execute(sa.insert(audit_log), [e.__dict__ for e in out])
     conn.execute(
-        sa.update(audit_head).where(audit_head.c.id == HEAD_ID).values(seq=seq, hash=digest)
+        sa.update(audit_head)
+        .where(audit_head.c.id == HEAD_ID)
+        .values(seq=out[-1].seq, hash=out[-1].hash)
     )
-    return entry
+    return out
+
+
+class GroupCommit:
+    """Standalone audit events (screening, searches) written in groups by one thread.
+
+    A caller returns only once its entry is committed, as with a direct append; under load
+    the entries of many requests share one transaction and one lock of the chain head,
+    which is what lets a node log every one of a thousand document checks a second.
+    """
+
+    def __init__(self, transaction: Callable[[], AbstractContextManager[Connection]]) -> None:
+        self._transaction = transaction
+        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+
+    def submit(self, event: Event) -> None:
+        self._ensure_thread()
+        pending = _Pending(event)
+        self._queue.put(pending)
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+
+    async def submit_async(self, event: Event) -> None:
+        """The same for an event loop: waits without holding a worker thread."""
+        import asyncio
+
+        self._ensure_thread()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def finish(error: Exception | None) -> None:
+            if not future.done():
+                future.set_exception(error) if error else future.set_result(None)
+
+        pending = _Pending(event, on_done=lambda e: loop.call_soon_threadsafe(finish, e))
+        self._queue.put(pending)
+        await future
+
+    def _ensure_thread(self) -> None:
+        with self._start:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="audit", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < 1000:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            error: Exception | None = None
+            try:
+                with self._transaction() as conn:
+                    append_many(conn, [p.event for p in batch])
+            except Exception as exc:  # handed to every waiting caller
+                error = exc
+            for p in batch:
+                p.error = error
+                p.done.set()
+                if p.on_done is not None:
+                    p.on_done(error)
+
+
+@dataclass
+class _Pending:
+    event: Event
+    done: threading.Event = field(default_factory=threading.Event)
+    error: Exception | None = None
+    on_done: Callable[[Exception | None], object] | None = None
 
 
 def _claim_head(conn: Connection) -> None:

@@ -23,7 +23,9 @@ def database_url(explicit: str | None = None) -> str:
 def create_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        # A pool as large as the server's worker threads: a connection opened per request
+        # (and its pragmas) would cost more than the request.
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, pool_size=40, max_overflow=20)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)

@@ -8,8 +8,10 @@ entity data appends to the audit chain in the same transaction.
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -42,12 +44,20 @@ NAME_PROPS = (
 )
 
 
+TOKEN_TTL = 5.0  # seconds a valid API token is remembered (see Store.viewer_for_token)
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._known_policies: set[str] = set()
         # Called after each committed local write (e.g. to wake the exchange worker).
         self.write_listeners: list[Callable[[], None]] = []
+        self._tokens: dict[str, tuple[float, Viewer]] = {}
+        self._group = audit.GroupCommit(self.transaction)
+        self._writer: AbstractContextManager[Any] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @classmethod
     def open(cls, url: str | None = None, upgrade: bool = True) -> Store:
@@ -58,8 +68,12 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One database transaction; listeners queued inside it run after it commits."""
-        with self.engine.begin() as conn:
+        """One database transaction; listeners queued inside it run after it commits.
+
+        SQLite has one writer at a time and makes the others wait in sleeps of up to 100 ms;
+        every transaction here writes (at least its audit row), so on SQLite this process's
+        transactions queue on a lock instead, which hands over in microseconds."""
+        with self._writer, self.engine.begin() as conn:
             yield conn
             pending = conn.info.pop("palermo_after_commit", [])
         for listener in pending:
@@ -92,6 +106,7 @@ class Store:
         password: str | None = None,
     ) -> directory.User:
         actor.require_admin("add users", agency=agency)
+        self._tokens.clear()
         with self.transaction() as conn:
             user = directory.add_user(conn, username, agency, roles, display_name, password)
             self._audit(conn, actor, "user.add", username, {"roles": sorted(user.roles)})
@@ -124,10 +139,31 @@ class Store:
             raise AccessDenied(f"no user {username!r}")
         return user.viewer()
 
+    def cached_viewer(self, token: str) -> Viewer | None:
+        """The token's user if it was looked up in the last TOKEN_TTL seconds (no I/O)."""
+        cached = self._tokens.get(token)
+        if cached is not None and time.monotonic() - cached[0] < TOKEN_TTL:
+            return cached[1]
+        return None
+
     def viewer_for_token(self, token: str) -> Viewer | None:
+        """The token's user; valid tokens are remembered for TOKEN_TTL seconds, so a busy
+        API does not look every request's token up (a change of roles or a revocation made
+        by another process takes effect within that time)."""
+        now = time.monotonic()
+        cached = self._tokens.get(token)
+        if cached is not None and now - cached[0] < TOKEN_TTL:
+            return cached[1]
         with self.engine.connect() as conn:
             user = directory.user_for_token(conn, token)
-        return user.viewer() if user else None
+        if user is None:
+            self._tokens.pop(token, None)
+            return None
+        viewer = user.viewer()
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[token] = (now, viewer)
+        return viewer
 
     def login(self, username: str, password: str) -> Viewer | None:
         with self.engine.connect() as conn:
@@ -317,9 +353,15 @@ class Store:
             return list(audit.entries(conn, since))
 
     def audit_event(self, actor: Viewer, action: str, target: str, detail: dict[str, Any]) -> None:
-        """Record an event that changed no data (e.g. a rejected import) on its own."""
-        with self.transaction() as conn:
-            self._audit(conn, actor, action, target, detail)
+        """Record an event that changed no data (a screening, a rejected import) on its own;
+        returns once it is committed (in a group with other requests' events)."""
+        self._group.submit((actor.agency, actor.username, action, target, detail))
+
+    async def audit_event_async(
+        self, actor: Viewer, action: str, target: str, detail: dict[str, Any]
+    ) -> None:
+        """`audit_event` for async handlers: waits on the event loop, not in a thread."""
+        await self._group.submit_async((actor.agency, actor.username, action, target, detail))
 
     def _audit(
         self, conn: Connection, actor: Viewer, action: str, target: str, detail: dict[str, Any]

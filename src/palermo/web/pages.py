@@ -98,8 +98,9 @@ def screen_document(request: Request, number: Annotated[str, Form()]) -> Respons
     def show(r: Request, v: Viewer) -> Response:
         if not number.strip():
             return _bad(r, "number: give a document number")
-        check = screening.check_document(r, v, screening.DocumentIn(number=number))
-        return page(r, "screening.html", document=check)
+        check = screening.index_for(r, v).check_document(number)
+        store_of(r).audit_event(v, "screen.document", check.number, {"status": check.status})
+        return page(r, "screening.html", document=screening.document_out(check))
 
     return signed_in(request, show)
 
