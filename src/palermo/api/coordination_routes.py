@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
-from palermo.api.schemas import EntityOut
+from palermo.api.routes import page_of
+from palermo.api.schemas import EntityOut, Page
 from palermo.coordination import cases, deconfliction, legal, mla, operations, victims
 
 router = APIRouter(prefix="/api/v1")
@@ -334,3 +335,46 @@ def referral_status(
 ) -> dict[str, str]:
     victims.update_referral(store_of(request), viewer, referral_id, body.status)
     return {"status": body.status}
+
+
+# --- lists ------------------------------------------------------------------------------
+LISTS = {
+    "/cases": (
+        "InvestigationCase",
+        "cases",
+        "Cases the caller's agency leads or is on the team of",
+    ),
+    "/operations": ("JointOperation", "operations", "Joint operations the agency takes part in"),
+    "/mla": ("LegalAssistanceRequest", "legal assistance", "MLA requests sent or received"),
+    "/victims": (
+        "VictimRecord",
+        "victims",
+        "Victim records (details masked unless victim-support)",
+    ),
+    "/referrals": ("Referral", "victims", "Victim referrals to protection services"),
+}
+
+
+def _add_list(path: str, schema: str, tag: str, summary: str) -> None:
+    def list_page(
+        request: Request,
+        viewer: CurrentViewer,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Page:
+        return page_of(request, viewer, schema, limit, offset)
+
+    list_page.__doc__ = f"{summary}; paginated (`next_offset` is null on the last page)."
+    router.add_api_route(
+        path,
+        list_page,
+        methods=["GET"],
+        response_model=Page,
+        tags=[tag],
+        summary=summary,
+        name=f"list_{schema}",
+    )
+
+
+for _path, (_schema, _tag, _summary) in LISTS.items():
+    _add_list(_path, _schema, _tag, _summary)

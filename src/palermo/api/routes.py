@@ -33,11 +33,15 @@ def list_entities(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page | Response:
     """Entities the caller's agency may see, each value with its source and sharing."""
-    store = store_of(request)
     try:
-        found = store.entities(viewer, schema=schema, limit=limit + 1, offset=offset)
+        return page_of(request, viewer, schema, limit, offset)
     except ValueError as exc:
         return problem(400, "Bad request", str(exc), field="schema")
+
+
+def page_of(request: Request, viewer: Viewer, schema: str | None, limit: int, offset: int) -> Page:
+    """One page of visible entities; `next_offset` is None on the last page."""
+    found = store_of(request).entities(viewer, schema=schema, limit=limit + 1, offset=offset)
     return Page(
         results=[EntityOut.of(e) for e in found[:limit]],
         limit=limit,

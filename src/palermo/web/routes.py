@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from palermo.access.viewer import Viewer
 from palermo.api.auth import COOKIE, optional_viewer, store_of
 from palermo.model.schemata import model
 from palermo.web.render import HERE, page
@@ -27,7 +28,9 @@ def home(request: Request) -> Response:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
-    return page(request, "login.html", error=None)
+    from palermo.web.oidc import config_of
+
+    return page(request, "login.html", error=None, oidc=config_of(request))
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -42,14 +45,27 @@ def login(
         response = page(request, "login.html", error="Unknown user or wrong password.")
         response.status_code = 401
         return response
-    token = store.create_token(
+    return start_session(request, viewer, RedirectResponse("/", status_code=303))
+
+
+def start_session(request: Request, viewer: Viewer, response: Response | None = None) -> Response:
+    """A session token in an HttpOnly, SameSite=strict cookie.
+
+    After single sign-on the browser arrives from the identity provider's site, and a strict
+    cookie set on a cross-site redirect chain would not be sent on to "/"; so by default the
+    answer is a page that moves on to "/" itself (a same-site navigation)."""
+    token = store_of(request).create_token(
         viewer, viewer.username, "web session", expires_at=datetime.now(UTC) + SESSION
     )
-    redirect = RedirectResponse("/", status_code=303)
-    redirect.set_cookie(
+    if response is None:
+        response = HTMLResponse(
+            "<!doctype html><meta charset='utf-8'><meta http-equiv='refresh' content='0;url=/'>"
+            "<title>Signed in</title><p>Signed in. <a href='/'>Continue</a></p>"
+        )
+    response.set_cookie(
         COOKIE, token, httponly=True, samesite="strict", max_age=int(SESSION.total_seconds())
     )
-    return redirect
+    return response
 
 
 @router.post("/logout")
@@ -91,8 +107,10 @@ def entity(request: Request, entity_id: str) -> Response:
 
 
 def mount(app: FastAPI) -> None:
+    from palermo.web.oidc import router as oidc
     from palermo.web.pages import router as pages
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
     app.include_router(pages)
+    app.include_router(oidc)
