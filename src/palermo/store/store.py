@@ -260,11 +260,17 @@ class Store:
         schema: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        after: str | None = None,
     ) -> list[Entity]:
-        """Entities as the viewer may see them; an entity it may not see does not exist."""
+        """Entities as the viewer may see them; an entity it may not see does not exist.
+
+        ``after`` pages by key (ids greater than it), which stays fast deep into a large
+        store where ``offset`` makes the database count its way past every earlier row."""
         viewer.require_data_role("read entity data")
         visible = visible_statements(viewer).subquery()
         page = sa.select(visible.c.entity_id).distinct()
+        if after is not None:
+            page = page.where(visible.c.entity_id > after)
         if ids is not None:
             page = page.where(visible.c.entity_id.in_(list(ids)))
         if schema is not None:
@@ -324,13 +330,13 @@ class Store:
         self, viewer: Viewer, schema: str | None = None, batch: int = 1000
     ) -> Iterator[Entity]:
         """Every entity the viewer may see, page by page (each page is audited as a read)."""
-        offset = 0
+        after: str | None = None
         while True:
-            page = self.entities(viewer, schema=schema, limit=batch, offset=offset)
+            page = self.entities(viewer, schema=schema, limit=batch, after=after)
             if not page:
                 return
             yield from page
-            offset += batch
+            after = max(e.id for e in page)
 
     def analyze(self) -> None:
         """Refresh the planner's statistics; after a bulk load PostgreSQL otherwise keeps
