@@ -8,12 +8,12 @@ phonetic name keys and document numbers, then scored with explanations.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from palermo.match.mrz import normalise_document_number
@@ -32,9 +32,9 @@ NOTICE_RISK = {
 }
 WATCH_TOPICS = {"crime.traffick.human": "trafficking suspect", "wanted": "wanted"}
 MAX_CANDIDATES = 300
+EMPTY: np.ndarray[Any, Any] = np.zeros(0, dtype=np.int32)
 BLOCK_BUDGET = 5000  # candidate ids gathered from blocking keys per query
 PREFILTER = 10
-PREFILTER_CUTOFF = 50  # token-sort ratio of folded names below which no match survives
 PREFILTER_CUTOFF = 60  # token-sort ratio below which a name cannot reach the 0.6 floor
 
 
@@ -74,7 +74,8 @@ class Candidate:
 class ScreeningIndex:
     persons: list[PersonRecord] = field(default_factory=list)
     folded: list[str] = field(default_factory=list)  # per person: folded name parts, sorted
-    blocks: dict[str, list[int]] = field(default_factory=dict)
+    blocks: dict[str, list[int]] = field(default_factory=dict)  # added since finish()
+    arrays: dict[str, np.ndarray[Any, Any]] = field(default_factory=dict)  # frozen by finish()
     documents: dict[str, list[DocumentHit]] = field(default_factory=dict)
     flags: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     _passports: dict[str, str] = field(default_factory=dict)
@@ -127,7 +128,21 @@ class ScreeningIndex:
             else:
                 self._add_notice(props)
         self._pending.clear()
+        # Blocks as int32 arrays: a seventh of the memory of lists of ints, and candidates
+        # are counted with numpy instead of a Counter (half the time of a screening).
+        for key, ids in self.blocks.items():
+            old = self.arrays.get(key)
+            new = np.asarray(ids, dtype=np.int32)
+            self.arrays[key] = new if old is None else np.concatenate((old, new))
+        self.blocks.clear()
         return self
+
+    def _block(self, key: str) -> np.ndarray[Any, Any]:
+        frozen, recent = self.arrays.get(key), self.blocks.get(key)
+        if recent is None:
+            return frozen if frozen is not None else EMPTY
+        added = np.asarray(recent, dtype=np.int32)
+        return added if frozen is None else np.concatenate((frozen, added))
 
     def _add_report(self, entity: Mapping[str, Any], props: Mapping[str, list[str]]) -> None:
         numbers = {
@@ -172,32 +187,25 @@ class ScreeningIndex:
     def screen(
         self, query: PersonRecord, limit: int = 10, threshold: float = 0.7
     ) -> list[Candidate]:
-        counts: Counter[int] = Counter()
-        lists = sorted((self.blocks.get(k, []) for n in query.names for k in keys(n)), key=len)
-        gathered = 0
+        lists = sorted((self._block(k) for n in query.names for k in keys(n)), key=len)
+        chosen, gathered = [], 0
         for block in lists:  # rarest keys first; common ones (popular given names) add little
             if gathered and gathered + len(block) > BLOCK_BUDGET:
                 break
-            counts.update(block)
+            chosen.append(block)
             gathered += len(block)
-        for doc in query.documents:
-            counts.update(self.blocks.get("d:" + normalise_document_number(doc), ()))
-        shortlist = [i for i, _ in counts.most_common(MAX_CANDIDATES)]
+        doc_blocks = [self._block("d:" + normalise_document_number(d)) for d in query.documents]
+        shortlist = most_shared(chosen + doc_blocks, MAX_CANDIDATES)
         if shortlist:  # cheap C-speed ranking before the full scorer
-            choices = {i: self.folded[i] for i in shortlist}
             ranked = process.extract(
                 folded_name(query.names),
-                choices,
+                [self.folded[i] for i in shortlist],
                 scorer=fuzz.token_sort_ratio,
                 limit=PREFILTER,
                 score_cutoff=PREFILTER_CUTOFF,
             )
-            doc_hits = {
-                i
-                for d in query.documents
-                for i in self.blocks.get("d:" + normalise_document_number(d), ())
-            }
-            shortlist = list(dict.fromkeys([*doc_hits, *(key for _, _, key in ranked)]))
+            doc_hits = [i for block in doc_blocks for i in block.tolist()]
+            shortlist = list(dict.fromkeys([*doc_hits, *(shortlist[k] for _, _, k in ranked)]))
         found = []
         for index in shortlist:
             person = self.persons[index]
@@ -208,6 +216,20 @@ class ScreeningIndex:
                 found.append(Candidate(person, score, tuple(f for f, _ in flags), risk))
         found.sort(key=lambda c: (-c.score.value, c.person.id))
         return found[:limit]
+
+
+def most_shared(blocks: list[np.ndarray[Any, Any]], limit: int) -> list[int]:
+    """The ids found in most blocks (ties: lower id first), at most ``limit``."""
+    if not blocks:
+        return []
+    ids = np.concatenate(blocks)
+    if not ids.size:
+        return []
+    unique, counts = np.unique(ids, return_counts=True)
+    if len(unique) > limit:
+        keep = np.argpartition(-counts, limit - 1)[:limit]
+        unique, counts = unique[keep], counts[keep]
+    return [int(i) for i in unique[np.lexsort((unique, -counts))]]
 
 
 def build_index(entities: Iterable[Mapping[str, Any]]) -> ScreeningIndex:

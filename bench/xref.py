@@ -1,0 +1,81 @@
+"""Cross-referencing at scale: wall time, peak memory and F1 against the world's truth.
+
+    .venv/bin/python bench/xref.py                       # 1,000,000 person records
+    .venv/bin/python bench/xref.py --records 100000      # a quicker run
+
+A world is generated until it holds about N person records (every agency's Person records;
+about 0.9 per true person), then palermo's resolver (Splink on DuckDB with palermo's name
+similarity, `match.xref`) links them; clusters are scored pairwise against the ground truth.
+Phases are timed separately: feature preparation (transliteration and folding in Python),
+Splink training and prediction, clustering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from match_scripts import load, scores, true_pairs  # bench/ is the script's directory
+from rich.console import Console
+from rich.table import Table
+
+from palermo.match.xref import cluster, features, predict
+from palermo.world import generate
+
+RECORDS_PER_PERSON = 0.92  # Person records per true person in the world (measured)
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--threshold", type=float, default=0.9)
+    args = parser.parse_args()
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    timings: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        generate(Path(tmp), int(args.records / RECORDS_PER_PERSON), seed=23)
+        records, truth_map = load(Path(tmp))
+        timings["world"] = time.perf_counter() - started
+    truth = true_pairs(truth_map)
+    started = time.perf_counter()
+    rows = [features(r) for r in records]
+    timings["features"] = time.perf_counter() - started
+    started = time.perf_counter()
+    links = predict(rows, threshold=min(args.threshold, 0.5))
+    timings["splink"] = time.perf_counter() - started
+    started = time.perf_counter()
+    clusters = cluster([r.id for r in records], links, args.threshold, {})
+    timings["cluster"] = time.perf_counter() - started
+    precision, recall, f1 = scores(clusters, truth)
+    table = Table(title=f"cross-referencing {len(records):,} person records")
+    for column in ("measure", "value"):
+        table.add_column(column, justify="right")
+    rows_out = [
+        ("true pairs", f"{len(truth):,}"),
+        ("candidate links (p >= 0.5)", f"{len(links):,}"),
+        ("identities", f"{len(clusters):,}"),
+        ("precision", f"{precision:.4f}"),
+        ("recall", f"{recall:.4f}"),
+        ("F1", f"{f1:.4f}"),
+        ("features s", f"{timings['features']:.1f}"),
+        ("Splink train + predict s", f"{timings['splink']:.1f}"),
+        ("clustering s", f"{timings['cluster']:.1f}"),
+        ("wall time s (without world)", f"{sum(timings.values()) - timings['world']:.1f}"),
+        ("peak RSS MiB", f"{peak_mib():,.0f}"),
+    ]
+    for measure, value in rows_out:
+        table.add_row(measure, value)
+    Console(width=100).print(table)
+
+
+if __name__ == "__main__":
+    main()
