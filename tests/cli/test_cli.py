@@ -83,3 +83,40 @@ def test_bad_input_is_one_line_without_traceback(
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_screen_commands_json_and_exit_codes(tmp_path: Path) -> None:
+    """Document status drives the exit code (0 clear, 3 reported); JSON is one line."""
+    from palermo.store.store import Store
+    from tests.store.factories import setup_agencies
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    store = Store.open(db)
+    viewers = setup_agencies(store, {"A1": (), "B2": ()})
+    from palermo.ingest.build import build
+    from palermo.model.sharing import Sharing
+
+    store.write(
+        viewers["B2"],
+        build("B2", "b2.r1", "DocumentReport",
+              {"documentNumber": "XK123456", "reportStatus": "stolen"}, Sharing.parse("all")),
+    )  # fmt: skip
+    store.write(
+        viewers["B2"],
+        build("B2", "b2.p1", "Person", {"name": "Олена Коваленко", "birthDate": "1990-02-03"},
+              Sharing.parse("all")),
+    )  # fmt: skip
+    code, out = palermo(db, "screen", "document", "xk 123456", "--as", "analyst-a1", "--json")
+    assert code == 3 and json.loads(out.strip().splitlines()[-1])["status"] == "stolen"
+    code, out = palermo(db, "screen", "document", "ZZ999", "--as", "analyst-a1", "--json")
+    assert code == 0 and json.loads(out.strip().splitlines()[-1])["status"] == "clear"
+    code, out = palermo(db, "screen", "person", "KOVALENKO Olena", "--as", "analyst-a1", "--json")
+    found = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and found[0]["id"] == "b2.p1" and found[0]["features"]
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        "name,birth_date,document_number\nOlena Kovalenko,1990-02-03,XK123456\n,x,\n"
+    )
+    code, out = palermo(db, "screen", "manifest", str(manifest), "--as", "analyst-a1", "--json")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["passengers"][0]["risk"] > 0 and result["errors"][0]["row"] == 3

@@ -18,6 +18,7 @@ from palermo.cli.common import CliError, console, errors, open_store
 from palermo.cli.data import export_command, import_command, search_command
 from palermo.cli.node import app as node_app
 from palermo.cli.node import sync_command
+from palermo.cli.screen import app as screen_app
 from palermo.cli.serve import serve_command
 from palermo.store.engine import database_url
 
@@ -37,6 +38,7 @@ app.command("serve")(serve_command)
 app.command("sync")(sync_command)
 app.add_typer(node_app, name="node")
 app.add_typer(analysis_app, name="analyze")
+app.add_typer(screen_app, name="screen")
 
 # Sub-apps of the higher packages, mounted when present.
 OPTIONAL_APPS = {"world": "palermo.cli.world", "demo": "palermo.cli.demo"}

@@ -80,10 +80,14 @@ def rotate_key(ctx: typer.Context) -> None:
 
 
 @app.command("peers")
-def peers(ctx: typer.Context) -> None:
+def peers(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List registered peers."""
     with open_store(ctx).engine.connect() as conn:
         members = registry.peers(conn)
+    if json_out:
+        typer.echo(json.dumps([{"node": p.node_id, "agency": p.agency, "endpoint": p.endpoint}
+                               for p in members]))  # fmt: skip
+        return
     table = Table("node", "agency", "endpoint")
     for p in members:
         table.add_row(p.node_id, p.agency, p.endpoint)

@@ -1,0 +1,178 @@
+"""``palermo screen``: documents, persons, manifests and cross-referencing from the shell."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from palermo.access.viewer import Viewer
+from palermo.cli.common import acting_viewer, console, emit, errors, open_store
+from palermo.match import manifest as manifests
+from palermo.match.screening import ScreeningIndex, build_index
+from palermo.match.service import visible_entities
+from palermo.store.store import Store
+
+app = typer.Typer(help="Screen documents, persons and passenger manifests; cross-reference.")
+AsUser = Annotated[str | None, typer.Option("--as", help="acting user (or PALERMO_USER)")]
+AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+
+
+def index_for(store: Store, viewer: Viewer, quiet: bool) -> ScreeningIndex:
+    """The viewer's screening index, read through the store with a progress line."""
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=errors, disable=quiet
+    ) as bar:
+        task = bar.add_task("reading records you may see", total=None)
+        seen = 0
+
+        def counted() -> Any:
+            nonlocal seen
+            for entity in visible_entities(store, viewer):
+                seen += 1
+                if seen % 1000 == 0:
+                    bar.update(task, description=f"indexed {seen:,} records")
+                yield entity
+
+        return build_index(counted())
+
+
+@app.command()
+def document(number: str, ctx: typer.Context, user: AsUser = None, as_json: AsJson = False) -> None:
+    """Is a travel document reported stolen, lost, revoked or forged?"""
+    store = open_store(ctx)
+    viewer = acting_viewer(store, user)
+    check = index_for(store, viewer, as_json).check_document(number)
+    store.audit_event(viewer, "screen.document", check.number, {"status": check.status})
+    result = {
+        "number": check.number,
+        "status": check.status,
+        "agencies": sorted({h.agency for h in check.hits}),
+        "age_days": check.age_days(date.today()),
+    }
+    emit(result, as_json)
+    if check.status != "clear":
+        raise typer.Exit(3)  # scripts at a gate can branch on the exit code
+
+
+@app.command()
+def person(
+    name: str,
+    ctx: typer.Context,
+    birth_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    nationality: Annotated[str | None, typer.Option(help="ISO code, e.g. ua")] = None,
+    user: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
+    """Ranked candidates for a name in any script, each feature explained."""
+    store = open_store(ctx)
+    viewer = acting_viewer(store, user)
+    query = manifests.passenger(
+        {"name": name, "birth_date": birth_date, "nationality": nationality}, 0
+    )
+    found = index_for(store, viewer, as_json).screen(query, limit=20, threshold=0.6)
+    store.audit_event(viewer, "screen.person", name, {"hits": len(found)})
+    if as_json:
+        emit(
+            [
+                {
+                    "id": c.person.id,
+                    "names": list(c.person.names),
+                    "agency": c.person.agency,
+                    "score": c.score.value,
+                    "features": [asdict(f) for f in c.score.features],
+                    "flags": list(c.flags),
+                }
+                for c in found
+            ],
+            True,
+        )
+        return
+    table = Table("record", "names", "agency", "score", "why", "flags")
+    for c in found:
+        table.add_row(
+            c.person.id,
+            " / ".join(c.person.names),
+            c.person.agency,
+            f"{c.score.value:.2f}",
+            c.score.explain(),
+            ", ".join(c.flags),
+        )
+    console.print(table)
+
+
+@app.command()
+def manifest(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV manifest")],
+    ctx: typer.Context,
+    user: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
+    """Screen a passenger list (CSV: name, birth_date, nationality, sex, document_number)."""
+    store = open_store(ctx)
+    viewer = acting_viewer(store, user)
+    index = index_for(store, viewer, as_json)
+    result = manifests.screen_manifest(index, manifests.read_csv(path.read_text("utf-8-sig")))
+    flagged = sum(1 for p in result.passengers if p.risk > 0)
+    store.audit_event(viewer, "screen.manifest", path.name, {"flagged": flagged})
+    if as_json:
+        emit(
+            {
+                "passengers": [
+                    {
+                        "row": p.row,
+                        "name": p.passenger.names[0],
+                        "risk": p.risk,
+                        "reasons": p.reasons,
+                    }
+                    for p in result.passengers
+                ],
+                "errors": [asdict(e) for e in result.errors],
+            },
+            True,
+        )
+        return
+    table = Table("row", "passenger", "risk", "reasons")
+    for p in result.passengers:
+        table.add_row(str(p.row), p.passenger.names[0], f"{p.risk:.2f}", "; ".join(p.reasons))
+    console.print(table)
+    for e in result.errors:
+        errors.print(f"[yellow]{path.name}:{e.row}: {e.field}: {e.reason}[/yellow]")
+
+
+@app.command()
+def xref(
+    ctx: typer.Context,
+    user: AsUser = None,
+    threshold: Annotated[float, typer.Option(min=0.5, max=1.0)] = 0.9,
+    no_notify: Annotated[bool, typer.Option(help="do not message other agencies")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Cross-reference every person record you may see into identities; hits are messaged."""
+    from palermo.match.resolution import cross_reference
+
+    store = open_store(ctx)
+    viewer = acting_viewer(store, user)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=errors, disable=as_json
+    ) as bar:
+        bar.add_task("cross-referencing (Splink on DuckDB)", total=None)
+        result, hits = cross_reference(store, viewer, threshold, notify=not no_notify)
+    merged = [c for c in result.clusters if len(c) > 1]
+    summary = {
+        "identities": len(result.clusters),
+        "merged": merged,
+        "cross_agency_hits": [asdict(h) for h in hits],
+    }
+    if as_json:
+        emit(summary, True)
+        return
+    console.print(
+        f"{len(result.clusters):,} identities; {len(merged):,} with several records; "
+        f"{len(hits):,} cross-agency hits"
+    )
