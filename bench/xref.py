@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from match_scripts import load, scores, true_pairs  # bench/ is the script's directory
 from rich.console import Console
 from rich.table import Table
 
+from match_scripts import load, scores, true_pairs  # bench/ is the script's directory
 from palermo.match.xref import cluster, features, predict
 from palermo.world import generate
 
