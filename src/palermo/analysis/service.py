@@ -6,7 +6,6 @@ every page read is audited; nothing in `analysis` reads tables directly.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from palermo.analysis.identities import resolve_identities
 from palermo.analysis.linkgraph import LinkGraph
 from palermo.analysis.report import ReportData, build_report
 from palermo.store.store import Store
+from palermo.store.viewer_cache import ViewerCache
 
 ANALYSED = (
     "Person",
@@ -199,26 +199,8 @@ def country_name(code: str) -> str:
     return territory.name if territory is not None else code.upper()
 
 
-class WorkspaceCache:
-    """Workspaces per (agency, victim-support) -- dropped whenever the store changes."""
+class WorkspaceCache(ViewerCache[Workspace]):
+    """Analysis workspaces per viewer (see `ViewerCache`)."""
 
     def __init__(self, store: Store) -> None:
-        self.store = store
-        self._spaces: dict[tuple[str, bool], Workspace] = {}
-        self._lock = threading.Lock()
-        store.write_listeners.append(self.clear)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._spaces.clear()
-
-    def for_viewer(self, viewer: Viewer) -> Workspace:
-        viewer.require_data_role("analyse")
-        key = (viewer.agency, viewer.sees_victim_details)
-        with self._lock:
-            space = self._spaces.get(key)
-        if space is None:
-            space = Workspace.load(self.store, viewer)
-            with self._lock:
-                self._spaces[key] = space
-        return space
+        super().__init__(store, lambda v: Workspace.load(store, v), "analyse")

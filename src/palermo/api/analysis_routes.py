@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from palermo.access.viewer import Viewer
 from palermo.analysis.report import render_html, render_pdf
 from palermo.analysis.service import Workspace, WorkspaceCache
-from palermo.api.auth import current_viewer, store_of
+from palermo.api.auth import app_cache, current_viewer
 
 router = APIRouter(prefix="/api/v1/analysis", tags=["analysis"])
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
@@ -23,11 +23,7 @@ Period = Annotated[str, Query(pattern=r"^(\d{4}(-\d{2}(-\d{2})?)?)?$", examples=
 
 
 def workspace(request: Request, viewer: Viewer) -> Workspace:
-    cache = getattr(request.app.state, "analysis", None)
-    if cache is None:
-        cache = request.app.state.analysis = WorkspaceCache(store_of(request))
-    assert isinstance(cache, WorkspaceCache)
-    return cache.for_viewer(viewer)
+    return app_cache(request, "analysis", WorkspaceCache).for_viewer(viewer)
 
 
 def _found(fn: Any, *args: Any) -> Any:

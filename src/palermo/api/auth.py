@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar, cast
+
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -15,6 +18,18 @@ def store_of(request: Request) -> Store:
     store = request.app.state.store
     assert isinstance(store, Store)
     return store
+
+
+C = TypeVar("C")
+
+
+def app_cache(request: Request, name: str, make: Callable[[Store], C]) -> C:
+    """One cache object per app (screening indexes, workspaces), made on first use."""
+    cache = getattr(request.app.state, name, None)
+    if cache is None:
+        cache = make(store_of(request))
+        setattr(request.app.state, name, cache)
+    return cast(C, cache)
 
 
 def token_of(request: Request) -> str | None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from palermo.access.viewer import Viewer
-from palermo.api.auth import current_viewer, store_of
+from palermo.api.auth import app_cache, current_viewer, store_of
 from palermo.match import manifest as manifests
 from palermo.match.screening import Candidate, DocumentCheck, ScreeningIndex
 from palermo.match.service import IndexCache
@@ -83,20 +83,14 @@ class ManifestIn(BaseModel):
 
 async def cached_index(request: Request, viewer: Viewer) -> ScreeningIndex:
     """The viewer's index; built in a worker thread the first time (it reads the store)."""
-    cache = getattr(request.app.state, "screening", None)
-    if isinstance(cache, IndexCache):
-        index = cache.cached(viewer)
-        if index is not None:
-            return index
+    index = app_cache(request, "screening", IndexCache).cached(viewer)
+    if index is not None:
+        return index
     return await run_in_threadpool(index_for, request, viewer)
 
 
 def index_for(request: Request, viewer: Viewer) -> ScreeningIndex:
-    cache = getattr(request.app.state, "screening", None)
-    if cache is None:
-        cache = request.app.state.screening = IndexCache(store_of(request))
-    assert isinstance(cache, IndexCache)
-    return cache.for_viewer(viewer)
+    return app_cache(request, "screening", IndexCache).for_viewer(viewer)
 
 
 def candidate_out(c: Candidate) -> CandidateOut:

@@ -6,13 +6,13 @@ unless the viewer has the victim-support role), so two viewers never share one.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 from palermo.access.viewer import Viewer
 from palermo.match.screening import ScreeningIndex, build_index
 from palermo.store.store import Store
+from palermo.store.viewer_cache import ViewerCache
 
 SCHEMATA = ("Person", "Passport", "Identification", "DocumentReport", "Notice")
 
@@ -25,30 +25,8 @@ def visible_entities(store: Store, viewer: Viewer) -> Iterator[dict[str, Any]]:
             yield data
 
 
-class IndexCache:
+class IndexCache(ViewerCache[ScreeningIndex]):
+    """Screening indexes per viewer (see `ViewerCache`)."""
+
     def __init__(self, store: Store) -> None:
-        self.store = store
-        self._indexes: dict[tuple[str, bool], ScreeningIndex] = {}
-        self._lock = threading.Lock()
-        store.write_listeners.append(self.clear)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._indexes.clear()
-
-    def cached(self, viewer: Viewer) -> ScreeningIndex | None:
-        """The viewer's index if it is built, without building it."""
-        viewer.require_data_role("screen")
-        with self._lock:
-            return self._indexes.get((viewer.agency, viewer.sees_victim_details))
-
-    def for_viewer(self, viewer: Viewer) -> ScreeningIndex:
-        viewer.require_data_role("screen")
-        key = (viewer.agency, viewer.sees_victim_details)
-        with self._lock:
-            index = self._indexes.get(key)
-        if index is None:
-            index = build_index(visible_entities(self.store, viewer))
-            with self._lock:
-                self._indexes[key] = index
-        return index
+        super().__init__(store, lambda v: build_index(visible_entities(store, v)), "screen")
