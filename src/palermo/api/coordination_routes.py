@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
 from palermo.api.routes import page_of
-from palermo.api.schemas import EntityOut, Page
+from palermo.api.schemas import MAX_INT, EntityOut, Page
 from palermo.coordination import cases, deconfliction, legal, mla, operations, victims
 
 router = APIRouter(prefix="/api/v1")
@@ -360,7 +360,7 @@ def _add_list(path: str, schema: str, tag: str, summary: str) -> None:
         request: Request,
         viewer: CurrentViewer,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     ) -> Page:
         return page_of(request, viewer, schema, limit, offset)
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
-from palermo.api.schemas import EntityOut
+from palermo.api.schemas import MAX_INT, EntityOut
 from palermo.exchange import alerts, messages, notices
 from palermo.model.sharing import Sharing
 
@@ -140,7 +140,7 @@ def subscribe(request: Request, viewer: CurrentViewer, body: SubscriptionIn) -> 
 
 @router.get("/alerts", response_model=list[AlertOut], tags=["alerts"])
 def list_alerts(
-    request: Request, viewer: CurrentViewer, after: Annotated[int, Query(ge=0)] = 0
+    request: Request, viewer: CurrentViewer, after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0
 ) -> list[AlertOut]:
     """The caller's alerts after id AFTER."""
     return [
@@ -152,7 +152,7 @@ def list_alerts(
 async def stream(
     request: Request,
     viewer: CurrentViewer,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     poll: Annotated[float, Query(gt=0, le=10)] = 0.25,
 ) -> StreamingResponse:
     """Server-sent events: one `alert` event per new alert, as it is raised."""

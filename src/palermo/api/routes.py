@@ -10,7 +10,7 @@ from starlette.responses import Response
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
 from palermo.api.problems import problem
-from palermo.api.schemas import AgencyOut, AuditOut, EntityOut, Me, Page
+from palermo.api.schemas import MAX_INT, AgencyOut, AuditOut, EntityOut, Me, Page
 
 router = APIRouter(prefix="/api/v1")
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
@@ -30,7 +30,7 @@ def list_entities(
         str | None, Query(description="Only this schema and its sub-schemata", examples=["Person"])
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> Page | Response:
     """Entities the caller's agency may see, each value with its source and sharing."""
     try:

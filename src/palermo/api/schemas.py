@@ -82,3 +82,8 @@ class AuditOut(BaseModel):
     rows_checked: int
     broken_seq: int | None
     reason: str
+
+
+# The largest integer a database column holds (64-bit signed): bigger offsets and cursors
+# are refused as invalid input (422) instead of overflowing in the driver.
+MAX_INT = 2**62  # below 2**63 - 1 with room for offset + limit
