@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 from normality import latinize_text
@@ -141,14 +142,20 @@ def token_similarity(a: str, b: str) -> float:
 
 def name_similarity(a: str, b: str) -> float:
     """Similarity in [0, 1] of two names, any scripts, any order of parts."""
-    ta, tb = tokens(a), tokens(b)
+    return parts_similarity(tokens(a), tokens(b))
+
+
+def best_part_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
+    """The best agreement of any one part with any other: 'the family name is the same'
+    is evidence even when the given names differ (a nickname, a typo, a swapped field)."""
+    return max((token_similarity(a, b) for a in ta for b in tb), default=0.0)
+
+
+def parts_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
+    """`name_similarity` on names already split into parts by `tokens` (batch callers
+    transliterate once and compare many times)."""
     if not ta or not tb:
         return 0.0
-    joined = JaroWinkler.similarity(fold("".join(sorted(ta))), fold("".join(sorted(tb))))
-    glued = max(
-        token_similarity("".join(ta), "".join(tb)),
-        token_similarity("".join(ta), "".join(reversed(tb))),
-    )
     short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
     best = [max(token_similarity(s, t) for t in long_) for s in short]
     # The weakest part counts double: one shared given name must not make two people alike.
@@ -158,4 +165,9 @@ def name_similarity(a: str, b: str) -> float:
     if len(ta) == len(tb):
         return round(max(parts, 0.0), 4)
     # Differently split names ("Xiao Ming" / "Xiaoming", "Al Hassan" / "Alhassan").
+    joined = JaroWinkler.similarity(fold("".join(sorted(ta))), fold("".join(sorted(tb))))
+    glued = max(
+        token_similarity("".join(ta), "".join(tb)),
+        token_similarity("".join(ta), "".join(reversed(tb))),
+    )
     return round(max(parts, glued, joined * 0.95, 0.0), 4)

@@ -15,13 +15,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from palermo.match.mrz import normalise_document_number
-from palermo.match.names import fold, keys, name_similarity, skeleton, tokens
+from palermo.match.names import (
+    best_part_similarity,
+    fold,
+    keys,
+    parts_similarity,
+    skeleton,
+    tokens,
+)
 
 log = logging.getLogger(__name__)
 CONFIRM, REJECT, UNSURE = "confirm", "reject", "unsure"
@@ -63,22 +73,24 @@ class Resolution:
 
 
 def features(record: XrefRecord) -> dict[str, Any]:
-    """One row for Splink: folded name parts, skeleton, phonetic blocking keys."""
-    parts = sorted({fold(t) for name in record.names for t in tokens(name)})
-    first = min(parts, key=len) if parts else None
+    """One row for Splink: names transliterated once into parts, keys for blocking."""
+    split = [tokens(name) for name in record.names]
+    parts = sorted({fold(t) for name in split for t in name})
+    dob = record.birth_date if record.birth_date and len(record.birth_date) == 10 else None
     return {
         "unique_id": record.id,
         "agency": record.agency,
-        "names": "|".join(record.names) or None,
+        "name_parts": "|".join(" ".join(name) for name in split if name) or None,
         "name_fold": " ".join(parts) or None,
         "name_skel": " ".join(sorted({skeleton(t) for t in parts if skeleton(t)})) or None,
         "name_key1": parts[0][:4] if parts else None,
         "name_key2": parts[-1][:4] if parts else None,
-        "name_short": first,
         "name_phon": min(
             sorted(k for n in record.names for k in keys(n) if k.startswith("m:")), default=None
         ),
-        "dob": record.birth_date if record.birth_date and len(record.birth_date) == 10 else None,
+        "dob": dob,
+        "dob_swap": f"{dob[:4]}-{dob[8:10]}-{dob[5:7]}" if dob else None,
+        "dob_md": dob[5:] if dob else None,
         "dob_year": record.birth_date[:4] if record.birth_date else None,
         "nationality": record.nationality,
         "sex": record.sex,
@@ -102,77 +114,144 @@ def _level(sql: str, label: str, m: float, u: float) -> dict[str, Any]:
     return {"sql_condition": sql, "label_for_charts": label, "m_probability": m, "u_probability": u}
 
 
-def settings(link_type: Any = "dedupe_only") -> Any:
-    """Splink settings: palermo's name similarity, dates with a swapped-day level, exact
-    document, nationality and sex; priors for every level so small runs still score."""
-    import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
+# Candidate pairs come from two kinds of rule. Tight rules join on something close to the
+# person (a document, a name key with a full birth date, a full name with part of the date)
+# and stay small at any size. Broad rules catch typos in every field at once (a name key
+# with only the year, the two name keys, a shared address...); each is applied only to
+# keys shared by at most BROAD_BLOCK_MAX records, so a million records cannot turn a
+# common name into a quadratic join while a small set still gets every broad candidate.
+TIGHT = (
+    ("document",),
+    ("name_key1", "dob"),
+    ("name_key2", "dob"),
+    ("name_phon", "dob"),
+    ("name_fold", "dob_md"),
+    ("name_fold", "dob_year"),
+    ("name_skel", "dob_year"),
+)
+TIGHT_SQL = (
+    'l."name_key1" = r."name_key1" AND l."dob" = r."dob_swap"',
+    'l."name_fold" = r."name_fold" AND (l."dob" IS NULL OR r."dob" IS NULL)',
+    'l."name_skel" = r."name_skel" AND (l."dob" IS NULL OR r."dob" IS NULL)',
+)
+BROAD = (
+    ("name_key1", "dob_year"),
+    ("name_key2", "dob_year"),
+    ("name_key1", "name_key2"),
+    ("name_phon", "nationality"),
+    ("name_skel",),
+    ("dob",),
+    ("address",),
+    ("name_key1",),
+    ("name_key2",),
+)
+BROAD_BLOCK_MAX = 50
 
-    sim = 'palermo_name_sim("names_l", "names_r")'
-    name = cl.CustomComparison(
+
+def broad_keys(rows: Sequence[dict[str, Any]], limit: int = BROAD_BLOCK_MAX) -> None:
+    """Add one column per broad rule to each row: the rule's key, or None where more than
+    `limit` records share it (those pairs are left to the tight rules)."""
+    for i, cols in enumerate(BROAD):
+        column = f"broad{i}"
+        values = [
+            "\x1f".join(str(r[c]) for c in cols) if all(r.get(c) for c in cols) else None
+            for r in rows
+        ]
+        counts = Counter(v for v in values if v is not None)
+        for row, value in zip(rows, values, strict=True):
+            row[column] = value if value is not None and counts[value] <= limit else None
+
+
+def blocking_rules() -> list[Any]:
+    from splink import block_on
+
+    tight = [block_on(*cols) for cols in TIGHT] + list(TIGHT_SQL)
+    return tight + [block_on(f"broad{i}") for i in range(len(BROAD))]
+
+
+def _name_comparison() -> Any:
+    import splink.comparison_library as cl
+
+    sim = 'palermo_name_sim("name_parts_l", "name_parts_r")'
+    part = 'palermo_name_part("name_parts_l", "name_parts_r")'
+    return cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
-            _null("names"),
+            _null("name_parts"),
             _level(f"{sim} >= 0.97", "same name (any script)", 0.7, 0.001),
             _level(f"{sim} >= 0.9", "very similar", 0.15, 0.003),
             _level(f"{sim} >= 0.8", "similar", 0.08, 0.02),
             _level(f"{sim} >= 0.65", "somewhat similar", 0.04, 0.08),
-            _level("ELSE", "else", 0.03, 0.896),
+            _level(f"{part} >= 0.97", "one part the same", 0.02, 0.05),
+            _level("ELSE", "else", 0.01, 0.846),
         ],
     )
-    dob = cl.CustomComparison(
+
+
+def _dob_comparison() -> Any:
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
         output_column_name="dob",
         comparison_levels=[
             _null("dob"),
             _level('"dob_l" = "dob_r"', "exact", 0.7, 0.0003),
-            _level(
-                'substr("dob_l", 1, 4) = substr("dob_r", 1, 4) AND '
-                'substr("dob_l", 6, 2) = substr("dob_r", 9, 2) AND '
-                'substr("dob_l", 9, 2) = substr("dob_r", 6, 2)',
-                "day/month swapped",
-                0.08,
-                0.0001,
-            ),
-            _level(
-                'substr("dob_l", 6, 5) = substr("dob_r", 6, 5)', "same day and month", 0.05, 0.003
-            ),
+            _level('"dob_l" = "dob_swap_r"', "day/month swapped", 0.08, 0.0001),
+            _level('"dob_md_l" = "dob_md_r"', "same day and month", 0.05, 0.003),
             _level('levenshtein("dob_l", "dob_r") <= 1', "1 edit", 0.07, 0.01),
             _level("ELSE", "else", 0.1, 0.9866),
         ],
     )
+
+
+def _document_comparison() -> Any:
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name="document",
+        comparison_levels=[
+            _null("document"),
+            _level('"document_l" = "document_r"', "exact", 0.6, 0.00001),
+            _level(
+                'damerau_levenshtein("document_l", "document_r") <= 1',
+                "one misread character",
+                0.2,
+                0.0005,
+            ),
+            _level("ELSE", "else", 0.2, 0.99949),
+        ],
+    )
+
+
+def _address_comparison() -> Any:
+    import splink.comparison_library as cl
+
+    sim = 'palermo_address_sim("address_l", "address_r")'
+    return cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            _null("address"),
+            _level('"address_l" = "address_r"', "exact", 0.5, 0.001),
+            _level(f"{sim} >= 0.9", "very similar", 0.2, 0.005),
+            _level(f"{sim} >= 0.7", "similar", 0.1, 0.02),
+            _level("ELSE", "else", 0.2, 0.974),
+        ],
+    )
+
+
+def settings(link_type: Any = "dedupe_only") -> Any:
+    """Splink settings: palermo's name similarity, dates with a swapped-day level, exact
+    document, nationality and sex; priors for every level so small runs still score."""
+    import splink.comparison_library as cl
+    from splink import SettingsCreator
+
     return SettingsCreator(
         link_type=link_type,
         comparisons=[
-            name,
-            dob,
-            cl.CustomComparison(
-                output_column_name="document",
-                comparison_levels=[
-                    _null("document"),
-                    _level('"document_l" = "document_r"', "exact", 0.6, 0.00001),
-                    _level(
-                        'damerau_levenshtein("document_l", "document_r") <= 1',
-                        "one misread character",
-                        0.2,
-                        0.0005,
-                    ),
-                    _level("ELSE", "else", 0.2, 0.99949),
-                ],
-            ),
-            cl.CustomComparison(
-                output_column_name="address",
-                comparison_levels=[
-                    _null("address"),
-                    _level('"address_l" = "address_r"', "exact", 0.6, 0.001),
-                    _level(
-                        'jaro_winkler_similarity("address_l", "address_r") >= 0.9',
-                        "similar",
-                        0.2,
-                        0.01,
-                    ),
-                    _level("ELSE", "else", 0.2, 0.989),
-                ],
-            ),
+            _name_comparison(),
+            _dob_comparison(),
+            _document_comparison(),
+            _address_comparison(),
             cl.ExactMatch("nationality").configure(
                 m_probabilities=[0.9, 0.1], u_probabilities=[0.2, 0.8]
             ),
@@ -180,64 +259,137 @@ def settings(link_type: Any = "dedupe_only") -> Any:
                 m_probabilities=[0.95, 0.05], u_probabilities=[0.5, 0.5]
             ),
         ],
-        blocking_rules_to_generate_predictions=[
-            block_on("name_key1", "dob_year"),
-            block_on("name_key2", "dob_year"),
-            block_on("name_key1", "name_key2"),
-            block_on("document"),
-            block_on("dob"),
-            block_on("name_skel"),
-            block_on("name_phon", "dob_year"),
-            block_on("name_phon", "nationality"),
-        ],
+        blocking_rules_to_generate_predictions=blocking_rules(),
         probability_two_random_records_match=0.0001,
         retain_intermediate_calculation_columns=True,
     )
 
 
-@lru_cache(maxsize=1_000_000)
+def _split(value: str | None) -> list[tuple[str, ...]]:
+    return [tuple(name.split()) for name in value.split("|")] if value else []
+
+
+@lru_cache(maxsize=2_000_000)
 def best_name_similarity(left: str | None, right: str | None) -> float:
-    """palermo's cross-script name similarity, best over every name of either record."""
+    """palermo's cross-script name similarity, best over every name of either record
+    (arguments are `features()["name_parts"]`: names already transliterated into parts)."""
+    pairs = [(a, b) for a in _split(left) for b in _split(right)]
+    return max((parts_similarity(a, b) for a, b in pairs), default=0.0)
+
+
+@lru_cache(maxsize=2_000_000)
+def best_single_part(left: str | None, right: str | None) -> float:
+    """The best agreement of one name part of either record with one of the other's."""
+    a = {t for name in _split(left) for t in name}
+    b = {t for name in _split(right) for t in name}
+    return best_part_similarity(sorted(a), sorted(b))
+
+
+@lru_cache(maxsize=1_000_000)
+def address_similarity(left: str | None, right: str | None) -> float:
+    """Token-set similarity of two addresses (a missing suburb or street still agrees)."""
     if not left or not right:
         return 0.0
-    return max(name_similarity(a, b) for a in left.split("|") for b in right.split("|"))
+    shorter = min(left.count(" "), right.count(" ")) + 1
+    sort = fuzz.token_sort_ratio(left, right)
+    subset = fuzz.token_set_ratio(left, right) if shorter >= 3 else 0.0
+    return max(sort, subset) / 100
+
+
+def _arrow(fn: Callable[[str | None, str | None], float]) -> Callable[[Any, Any], Any]:
+    """Wrap a pairwise function as a vectorised DuckDB UDF: one Python call per batch."""
+    import pyarrow as pa
+
+    def run(left: Any, right: Any) -> Any:
+        return pa.array(
+            [fn(a, b) for a, b in zip(left.to_pylist(), right.to_pylist(), strict=True)],
+            pa.float64(),
+        )
+
+    return run
+
+
+UDFS = {
+    "palermo_name_sim": best_name_similarity,
+    "palermo_name_part": best_single_part,
+    "palermo_address_sim": address_similarity,
+}
 
 
 def register_udfs(con: Any) -> None:
-    """Make palermo's name similarity callable from Splink's SQL on DuckDB."""
-    con.create_function(
-        "palermo_name_sim",
-        best_name_similarity,
-        ["VARCHAR", "VARCHAR"],
-        "DOUBLE",
-        null_handling="special",
-    )
+    """Make palermo's similarities callable from Splink's SQL on DuckDB."""
+    for name, fn in UDFS.items():
+        con.create_function(
+            name,
+            _arrow(fn),
+            ["VARCHAR", "VARCHAR"],
+            "DOUBLE",
+            type="arrow",
+            null_handling="special",
+        )
 
 
 TRAIN_MIN = 1000  # below this many records EM has too little to learn from: use the priors
+TRAIN_MAX = 200_000  # above this, learn the weights on a sample; they do not depend on size
+
+
+def _quiet() -> None:
+    for name in ("splink", "splink.internals"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _linker(rows: Any, model: Any) -> Any:
+    from splink import Linker
+    from splink.backends.duckdb import DuckDBAPI
+
+    db_api = DuckDBAPI()
+    register_udfs(db_api._con)
+    return Linker(db_api.register(rows), model, log_level="ERROR")
+
+
+def train(rows: Sequence[Mapping[str, Any]], link_type: Any = "dedupe_only") -> dict[str, Any]:
+    """Learn the model: the prior match rate from deterministic rules, u by random
+    sampling, m by EM on two blockings; on a sample when there are many records.
+    Returns Splink's model as a dict (its JSON form)."""
+    import pyarrow as pa
+    from splink import block_on
+
+    sample = [dict(r) for r in _sample(rows, TRAIN_MAX)]
+    broad_keys(sample)
+    linker = _linker(pa.Table.from_pylist(sample), settings(link_type))
+    if len(sample) >= TRAIN_MIN:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("name_fold", "dob"), block_on("document")], recall=0.7
+        )
+        linker.training.estimate_u_using_random_sampling(max_pairs=3e5)
+        for rule in (block_on("dob"), block_on("name_fold")):
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    model: dict[str, Any] = linker.misc.save_model_to_json()
+    if len(sample) < len(rows) and len(sample) > 1:
+        # True pairs grow with n, all pairs with n squared: the prior shrinks accordingly.
+        model["probability_two_random_records_match"] *= (len(sample) - 1) / (len(rows) - 1)
+    return model
+
+
+def _sample(rows: Sequence[Mapping[str, Any]], size: int) -> Sequence[Mapping[str, Any]]:
+    """A deterministic sample (by hash of id), so reruns learn the same weights."""
+    if len(rows) <= size:
+        return rows
+    keyed = sorted(rows, key=lambda r: hashlib.blake2b(str(r["unique_id"]).encode()).digest())
+    return keyed[:size]
 
 
 def predict(
     rows: Sequence[Mapping[str, Any]], threshold: float = 0.5, link_type: Any = "dedupe_only"
 ) -> list[Link]:
-    """Train (u by sampling, m by EM) and score candidate pairs with Splink on DuckDB."""
+    """Train (see `train`) and score the candidate pairs with Splink on DuckDB."""
     import pyarrow as pa
-    from splink import Linker, block_on
-    from splink.backends.duckdb import DuckDBAPI
 
-    for name in ("splink", "splink.internals"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    table = pa.Table.from_pylist([dict(r) for r in rows])
-    db_api = DuckDBAPI()
-    register_udfs(db_api._con)
-    linker = Linker(db_api.register(table), settings(link_type), log_level="ERROR")
-    if len(rows) >= TRAIN_MIN:
-        linker.training.estimate_probability_two_random_records_match(
-            [block_on("name_fold", "dob"), block_on("document")], recall=0.7
-        )
-        linker.training.estimate_u_using_random_sampling(max_pairs=3e5)
-        for rule in (block_on("dob"), block_on("name_key1", "name_key2")):
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    _quiet()
+    prepared = [dict(r) for r in rows]
+    model = train(prepared, link_type)
+    broad_keys(prepared)
+    linker = _linker(pa.Table.from_pylist(prepared), model)
     frame = linker.inference.predict(threshold_match_probability=threshold)
     links = []
     for row in frame.as_record_list():
