@@ -97,7 +97,7 @@ def test_indicator_rules_fire_with_their_records_and_combine() -> None:
         "unodc-scripted-story": ("bc1",),
         "unodc-false-documents": ("dr1",),
         "unodc-child-travelling": ("bc1",),
-        "unodc-travel-arranged-by-others": ("t1",),  # on one trip with a suspect
+        "unodc-travel-arranged-by-others": ("bc1", "bc2"),  # crossings: on one trip with a suspect
     }
     expected = 1 - math.prod(1 - f.weight for f in mila.fired)
     assert mila.score == pytest.approx(expected, abs=1e-6)

@@ -153,7 +153,7 @@ def _travel(
     who: Mapping[str, str],
     suspects: set[str],
 ) -> None:
-    on_trip: dict[str, set[str]] = defaultdict(set)
+    on_trip: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for e in items:
         if e["schema"] != "BorderCrossing":
             continue
@@ -163,14 +163,18 @@ def _travel(
             continue
         trip = first(props, "trip", "")
         if trip:
-            on_trip[trip].add(who[traveller])
+            on_trip[trip][who[traveller]].add(str(e["id"]))
         birth, date = first(persons[traveller], "birthDate", ""), first(props, "date", "")
         if len(birth) >= 10 and len(date) >= 10 and _age(birth, date) < 18:
             evidence.add(who[traveller], "unodc-child-travelling", str(e["id"]))
-    for trip, people in on_trip.items():
-        if people & suspects:
-            for person in people - suspects:
-                evidence.add(person, "unodc-travel-arranged-by-others", trip)
+    # Evidence cites the crossings (records the viewer reads), not the trip: a trip can
+    # be another agency's record that only its reference in a shared crossing reveals.
+    for people in on_trip.values():
+        led = set(people) & suspects
+        for person in set(people) - suspects:
+            for crossing in sorted(people[person] | {c for s in led for c in people[s]}):
+                if led:
+                    evidence.add(person, "unodc-travel-arranged-by-others", crossing)
 
 
 def _age(birth: str, on: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -199,7 +200,9 @@ class ScreeningIndex:
         if shortlist:  # cheap C-speed ranking before the full scorer
             ranked = process.extract(
                 folded_name(query.names),
-                [self.folded[i] for i in shortlist],
+                itemgetter(*shortlist)(self.folded)
+                if len(shortlist) > 1
+                else [self.folded[shortlist[0]]],
                 scorer=fuzz.token_sort_ratio,
                 limit=PREFILTER,
                 score_cutoff=PREFILTER_CUTOFF,

@@ -362,13 +362,49 @@ def train(rows: Sequence[Mapping[str, Any]], link_type: Any = "dedupe_only") -> 
             [block_on("name_fold", "dob"), block_on("document")], recall=0.7
         )
         linker.training.estimate_u_using_random_sampling(max_pairs=3e5)
-        for rule in (block_on("dob"), block_on("name_fold")):
+        for rule in em_blockings(sample):
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
     model: dict[str, Any] = linker.misc.save_model_to_json()
     if len(sample) < len(rows) and len(sample) > 1:
         # True pairs grow with n, all pairs with n squared: the prior shrinks accordingly.
         model["probability_two_random_records_match"] *= (len(sample) - 1) / (len(rows) - 1)
     return model
+
+
+EM_MIN_PAIRS = 50
+
+
+def em_blockings(rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """EM learns m from pairs blocked on one field: birth date (for the other fields),
+    then the name (for the date). Blocking on the name only works where most same-name
+    pairs are one person; where namesakes are common, EM would learn that matches are
+    born on other days, so the second round blocks on the document number (nearly always
+    one person) if enough records share one, or else on name and birth year."""
+    from splink import block_on
+
+    if namesakes_rare(rows):
+        return [block_on("dob"), block_on("name_fold")]
+    documents = Counter(r["document"] for r in rows if r.get("document"))
+    if sum(n * (n - 1) // 2 for n in documents.values()) >= EM_MIN_PAIRS:
+        return [block_on("dob"), block_on("document")]
+    return [block_on("dob"), block_on("name_fold", "dob_year")]
+
+
+def namesakes_rare(rows: Sequence[Mapping[str, Any]], sample: int = 20) -> bool:
+    """Do most same-name pairs (both dated) share the birth year? Looks at up to
+    `sample` records per name so a popular name costs no more than a rare one."""
+    years: dict[str, list[str]] = {}
+    for row in rows:
+        if row.get("name_fold") and row.get("dob_year"):
+            group = years.setdefault(row["name_fold"], [])
+            if len(group) < sample:
+                group.append(row["dob_year"])
+    same = pairs = 0
+    for group in years.values():
+        counts = Counter(group)
+        pairs += len(group) * (len(group) - 1) // 2
+        same += sum(n * (n - 1) // 2 for n in counts.values())
+    return pairs == 0 or same >= pairs / 2
 
 
 def _sample(rows: Sequence[Mapping[str, Any]], size: int) -> Sequence[Mapping[str, Any]]:

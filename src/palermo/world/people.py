@@ -67,6 +67,25 @@ def touch_countries(role: str, route: Route) -> tuple[str, ...]:
     return (route.destination, route.origin)  # money mover
 
 
+# Share of people who carry a second given name: Nigerians often an English and a native
+# one, Romanians double names, Arabic names the father's name. It is also what keeps
+# a large world from being full of namesakes.
+SECOND_NAME = {"NG": 0.5, "RO": 0.35, "SY": 0.7}
+
+
+def given_name(rng: random.Random, culture: Culture, sex: str) -> Name:
+    pool = culture.female if sex == "female" else culture.male
+    first = rng.choice(pool)
+    if rng.random() >= SECOND_NAME.get(culture.code, 0.0):
+        return first
+    # the father's name in Arabic name chains; a second name of the same sex elsewhere
+    second = rng.choice(culture.male if culture.code == "SY" else pool)
+    if second == first:
+        return first
+    variants = tuple(dict.fromkeys(f"{a} {b}" for a in first[1] for b in second[1]))
+    return f"{first[0]} {second[0]}", variants
+
+
 def make_person(rng: random.Random, network: Network, index: int, role: str) -> TruePerson:
     route = network.route
     culture = CULTURES.get(route.origin) or CULTURES["NG"]
@@ -79,7 +98,7 @@ def make_person(rng: random.Random, network: Network, index: int, role: str) -> 
     age = rng.randint(14, 35) if victim else rng.randint(24, 62)
     year = 2026 - age
     birth = f"{year:04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-    given = rng.choice(culture.female if sex == "female" else culture.male)
+    given = given_name(rng, culture, sex)
     status_roll = rng.random()
     status = (
         "stolen"
