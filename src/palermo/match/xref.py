@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -146,11 +148,18 @@ BROAD = (
     ("name_key2",),
 )
 BROAD_BLOCK_MAX = 50
+BROAD_PAIRS_PER_RECORD = 5
 
 
-def broad_keys(rows: Sequence[dict[str, Any]], limit: int = BROAD_BLOCK_MAX) -> None:
-    """Add one column per broad rule to each row: the rule's key, or None where more than
-    `limit` records share it (those pairs are left to the tight rules)."""
+def broad_keys(
+    rows: Sequence[dict[str, Any]],
+    limit: int = BROAD_BLOCK_MAX,
+    per_record: float = BROAD_PAIRS_PER_RECORD,
+) -> None:
+    """Add one column per broad rule to each row: the rule's key, or None where the key is
+    too common. A key is kept if at most `limit` records share it and, rarest keys first,
+    while the rule's pairs stay within `per_record` times the number of records; the
+    pairs it leaves out are those the tight rules are there for."""
     for i, cols in enumerate(BROAD):
         column = f"broad{i}"
         values = [
@@ -158,8 +167,16 @@ def broad_keys(rows: Sequence[dict[str, Any]], limit: int = BROAD_BLOCK_MAX) -> 
             for r in rows
         ]
         counts = Counter(v for v in values if v is not None)
+        kept, pairs = set(), 0
+        for key, n in sorted(counts.items(), key=lambda kv: kv[1]):
+            if n < 2:
+                continue
+            if n > limit or pairs + n * (n - 1) // 2 > per_record * len(rows):
+                break
+            kept.add(key)
+            pairs += n * (n - 1) // 2
         for row, value in zip(rows, values, strict=True):
-            row[column] = value if value is not None and counts[value] <= limit else None
+            row[column] = value if value in kept else None
 
 
 def blocking_rules() -> list[Any]:
@@ -343,6 +360,9 @@ def _linker(rows: Any, model: Any) -> Any:
     from splink.backends.duckdb import DuckDBAPI
 
     db_api = DuckDBAPI()
+    # Bounded memory: DuckDB spills the candidate pairs to disk rather than take the host.
+    db_api._con.execute(f"SET memory_limit = '{os.environ.get('PALERMO_XREF_MEMORY', '4GB')}'")
+    db_api._con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/palermo-duckdb'")
     register_udfs(db_api._con)
     return Linker(db_api.register(rows), model, log_level="ERROR")
 
