@@ -5,7 +5,8 @@
 Every agency's Person records of a generated world (names in Thai, Cyrillic, Arabic,
 Chinese and Latin spellings, typos, swapped dates) are resolved into identities; pairwise
 precision, recall and F1 are measured against the world's ground truth. Plain Splink gets
-the same records with the name as written and the standard comparisons.
+the same records (name as written, birth date, document, nationality, sex, phone,
+address) with its standard comparisons.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from palermo.match.xref import XrefRecord, cluster, features, predict
+from palermo.match.xref import XrefRecord, cluster, features, from_ftm, predict
 from palermo.world import generate
 
 
@@ -41,19 +42,41 @@ def load(world: Path) -> tuple[list[XrefRecord], dict[str, str]]:
             entity = json.loads(line)
             if entity["schema"] != "Person":
                 continue
-            p = entity["properties"]
+            props = entity["properties"]
             records.append(
-                XrefRecord(
-                    f"{agency}:{entity['id']}",
-                    agency,
-                    tuple(p.get("name", []) + p.get("alias", [])),
-                    (p.get("birthDate") or [None])[0],
-                    (p.get("nationality") or [None])[0],
-                    (p.get("gender") or [None])[0],
-                    (p.get("passportNumber") or [None])[0],
-                )
+                from_ftm(f"{agency}:{entity['id']}", agency, lambda p, v=props: v.get(p, []))
             )
     return records, truth
+
+
+def namesakes(world: Path) -> tuple[int, int, int]:
+    """How ambiguous the world is: persons sharing passport name, sex and nationality.
+
+    Returns (persons, persons with such a namesake, those whose namesake's birth date is
+    also one recording slip away: the same, day and month swapped, or the year off by one).
+    A record without a birth date cannot tell such namesakes apart at all.
+    """
+    groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    with (world / "truth" / "persons.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        key = (row["given_name"], row["family_name"], row["sex"], row["nationality"])
+        groups[key].append(row["birth_date"])
+    named = close = 0
+    for dates in groups.values():
+        if len(dates) < 2:
+            continue
+        named += len(dates)
+        close += sum(
+            any(near(d, o) for j, o in enumerate(dates) if j != i) for i, d in enumerate(dates)
+        )
+    return len(rows), named, close
+
+
+def near(a: str, b: str) -> bool:
+    ya, ma, da = a.split("-")
+    yb, mb, db = b.split("-")
+    return ((ma, da) == (mb, db) and abs(int(ya) - int(yb)) <= 1) or (ya, ma, da) == (yb, db, mb)
 
 
 def true_pairs(truth: dict[str, str]) -> set[tuple[str, str]]:
@@ -88,6 +111,8 @@ def plain_splink(records: list[XrefRecord], threshold: float) -> list[list[str]]
             "nationality": r.nationality,
             "sex": r.sex,
             "document": r.document,
+            "phone": r.phone,
+            "address": r.address,
         }
         for r in records
     ]
@@ -99,11 +124,14 @@ def plain_splink(records: list[XrefRecord], threshold: float) -> list[list[str]]
             cl.ExactMatch("document"),
             cl.ExactMatch("nationality"),
             cl.ExactMatch("sex"),
+            cl.ExactMatch("phone"),
+            cl.ExactMatch("address"),
         ],
         blocking_rules_to_generate_predictions=[
             block_on("first", "dob"),
             block_on("last", "dob"),
             block_on("document"),
+            block_on("phone"),
             block_on("first", "last"),
         ],
     )
@@ -125,12 +153,13 @@ def plain_splink(records: list[XrefRecord], threshold: float) -> list[list[str]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=3000)
-    parser.add_argument("--thresholds", default="0.5,0.8,0.9")
+    parser.add_argument("--thresholds", default="0.5,0.7,0.8,0.9")
     args = parser.parse_args()
     logging.getLogger("splink").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         generate(Path(tmp), args.persons, seed=11)
         records, truth_map = load(Path(tmp))
+        persons, named, close = namesakes(Path(tmp))
     truth = true_pairs(truth_map)
     table = Table(
         title=f"cross-script resolution: {len(records):,} person records of "
@@ -168,7 +197,12 @@ def main() -> None:
                 f"{secs:.1f}",
                 f"{f / p_plain[2]:.2f}x" if p_plain[2] else "n/a",
             )
-    Console(width=120).print(table)
+    console = Console(width=120)
+    console.print(table)
+    console.print(
+        f"namesakes: {named:,} of {persons:,} true persons share passport name, sex and "
+        f"nationality with another; {close:,} of them also a birth date one slip away"
+    )
 
 
 if __name__ == "__main__":

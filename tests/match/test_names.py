@@ -27,6 +27,13 @@ DIFFERENT = [
     ("Somchai Jaidee", "Prayut Srisuk"),
     ("Olena Kovalenko", "Olena Bondarenko"),
     ("Nguyen Thi Hoa", "Tran Van Nam"),
+    ("Patience Iyamu", "Patience Chioma Uwadiae"),
+]
+# One part shared, the other alike in consonants or letters only: similar, not the same.
+CLOSE = [
+    ("Osaro Osayande", "Osunde Osaro"),
+    ("Igbinedion Chioma", "Igbinedion Chiamaka"),
+    ("Faith Uwadiae", "Faith Joy Uwadiae"),
 ]
 
 
@@ -38,6 +45,11 @@ def test_same_person_across_scripts(a: str, b: str) -> None:
 @pytest.mark.parametrize(("a", "b"), DIFFERENT)
 def test_different_people_stay_apart(a: str, b: str) -> None:
     assert name_similarity(a, b) < 0.75, (a, b, name_similarity(a, b))
+
+
+@pytest.mark.parametrize(("a", "b"), CLOSE)
+def test_close_names_are_not_very_similar(a: str, b: str) -> None:
+    assert name_similarity(a, b) < 0.9, (a, b, name_similarity(a, b))
 
 
 def test_same_people_share_a_blocking_key() -> None:

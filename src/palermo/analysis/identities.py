@@ -11,27 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from palermo.match.xref import XrefRecord, resolve
+from palermo.match.xref import XrefRecord, from_ftm, resolve
 from palermo.store.visibility import MASK
 
 
 def xref_record(entity: Mapping[str, Any]) -> XrefRecord:
     props: Mapping[str, list[str]] = entity.get("properties", {})
-
-    def first(prop: str) -> str | None:
-        return next((v for v in props.get(prop, []) if v and v != MASK), None)
-
-    names = tuple(v for p in ("name", "alias") for v in props.get(p, []) if v != MASK)
     agency = str(entity.get("agency") or "").split(",")[0]
-    return XrefRecord(
-        str(entity["id"]),
-        agency,
-        names,
-        first("birthDate"),
-        first("nationality"),
-        first("gender"),
-        first("passportNumber") or first("idNumber"),
-    )
+    return from_ftm(str(entity["id"]), agency, lambda p: props.get(p, []), hidden=(MASK,))
 
 
 def resolve_identities(

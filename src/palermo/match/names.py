@@ -68,6 +68,8 @@ FOLDS = (
     ("c", "k"),
 )
 VOWELS = set("aeiou")
+PART_MISSING_MAX = 0.89  # below the "very similar" level of the resolver (0.9)
+GLUED_LENGTH = 0.8  # glued names compare only if the shorter is this share of the longer
 
 
 def has_thai(text: str) -> bool:
@@ -134,9 +136,12 @@ def token_similarity(a: str, b: str) -> float:
     if score >= 0.9:
         return score
     sa, sb = skeleton(a), skeleton(b)
-    abjad = not (set(a) & VOWELS) or not (set(b) & VOWELS)  # written without vowels
-    if sa == sb and (len(sa) >= 2 or (abjad and sa)):
-        score = max(score, 0.9)
+    if sa != sb or not sa:
+        return score
+    # Scripts written without vowels (محمد -> mhmd) agree on consonants only; names both
+    # written with vowels that differ in them are different names (Osayande / Osunde).
+    if not (set(a) & VOWELS) or not (set(b) & VOWELS):
+        return max(score, 0.9)
     return score
 
 
@@ -162,9 +167,18 @@ def parts_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
     matched = sum(best) / len(best) - 0.5 * (1 - min(best))
     coverage = len(short) / len(long_)
     parts = matched * (0.85 + 0.15 * coverage)
+    if coverage < 1 and min(best) >= 0.97:
+        # "Faith Uwadiae" and "Faith Joy Uwadiae" may be one person or mother and
+        # daughter: a part more or less is similar, never the same name.
+        return round(min(parts, PART_MISSING_MAX), 4)
     if len(ta) == len(tb):
         return round(max(parts, 0.0), 4)
-    # Differently split names ("Xiao Ming" / "Xiaoming", "Al Hassan" / "Alhassan").
+    # Differently split names ("Xiao Ming" / "Xiaoming", "Al Hassan" / "Alhassan"): the
+    # same letters, so glued together they are about as long; a missing or extra name
+    # part is not a different split, and gluing would let a long shared prefix win.
+    la, lb = sum(map(len, ta)), sum(map(len, tb))
+    if min(la, lb) < GLUED_LENGTH * max(la, lb):
+        return round(max(parts, 0.0), 4)
     joined = JaroWinkler.similarity(fold("".join(sorted(ta))), fold("".join(sorted(tb))))
     glued = max(
         token_similarity("".join(ta), "".join(tb)),

@@ -14,10 +14,19 @@ from dataclasses import dataclass
 from palermo.access.viewer import Viewer
 from palermo.exchange.messages import send_message
 from palermo.ingest.build import write_entity
-from palermo.match.xref import CONFIRM, REJECT, UNSURE, Resolution, XrefRecord, resolve
+from palermo.match.xref import (
+    CONFIRM,
+    REJECT,
+    UNSURE,
+    Resolution,
+    XrefRecord,
+    from_ftm,
+    resolve,
+)
 from palermo.model.sharing import Sharing
 from palermo.store.store import Store
 from palermo.store.views import Entity
+from palermo.store.visibility import MASK
 
 JUDGEMENTS = (CONFIRM, REJECT, UNSURE)
 
@@ -31,20 +40,8 @@ class Hit:
 
 
 def record_of(entity: Entity) -> XrefRecord:
-    def first(prop: str) -> str | None:
-        return next((v for v in entity.values(prop) if v != "[masked]"), None)
-
-    names = tuple(v for p in ("name", "alias") for v in entity.values(p) if v != "[masked]")
     owner = sorted(entity.agencies)[0] if entity.agencies else ""
-    return XrefRecord(
-        entity.id,
-        owner,
-        names,
-        first("birthDate"),
-        first("nationality"),
-        first("gender"),
-        first("passportNumber") or first("idNumber"),
-    )
+    return from_ftm(entity.id, owner, entity.values, hidden=(MASK,))
 
 
 def judge(

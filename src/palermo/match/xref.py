@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -49,6 +50,36 @@ class XrefRecord:
     sex: str | None = None
     document: str | None = None
     address: str | None = None
+    phone: str | None = None
+
+
+def from_ftm(
+    record_id: str,
+    agency: str,
+    values: Callable[[str], Iterable[str]],
+    hidden: Collection[str] = (),
+) -> XrefRecord:
+    """The resolver's view of a FollowTheMoney Person: `values(prop)` gives a property's
+    values; those in `hidden` (the store's mask for fields the viewer may not read) are
+    as good as missing."""
+
+    def all_of(*props: str) -> list[str]:
+        return [v for p in props for v in values(p) if v and v not in hidden]
+
+    def first(*props: str) -> str | None:
+        return next(iter(all_of(*props)), None)
+
+    return XrefRecord(
+        record_id,
+        agency,
+        tuple(all_of("name", "alias")),
+        first("birthDate"),
+        first("nationality"),
+        first("gender"),
+        first("passportNumber", "idNumber"),
+        first("address", "addressFull"),
+        first("phone"),
+    )
 
 
 @dataclass(frozen=True)
@@ -99,7 +130,16 @@ def features(record: XrefRecord) -> dict[str, Any]:
         "document": normalise_document_number(record.document) if record.document else None,
         "address": " ".join(sorted(fold(t) for t in (record.address or "").lower().split()))
         or None,
+        "phone": phone_key(record.phone),
     }
+
+
+PHONE_DIGITS = 9  # the subscriber part: +234 803..., 0803... and 803... agree
+
+
+def phone_key(phone: str | None) -> str | None:
+    digits = "".join(c for c in phone or "" if c.isdigit())
+    return digits[-PHONE_DIGITS:] if len(digits) >= 6 else None
 
 
 def _null(column: str) -> dict[str, Any]:
@@ -124,6 +164,7 @@ def _level(sql: str, label: str, m: float, u: float) -> dict[str, Any]:
 # common name into a quadratic join while a small set still gets every broad candidate.
 TIGHT = (
     ("document",),
+    ("phone",),
     ("name_key1", "dob"),
     ("name_key2", "dob"),
     ("name_phon", "dob"),
@@ -256,6 +297,19 @@ def _address_comparison() -> Any:
     )
 
 
+def _phone_comparison() -> Any:
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name="phone",
+        comparison_levels=[
+            _null("phone"),
+            _level('"phone_l" = "phone_r"', "same number", 0.6, 0.0001),
+            _level("ELSE", "else", 0.4, 0.9999),
+        ],
+    )
+
+
 def settings(link_type: Any = "dedupe_only") -> Any:
     """Splink settings: palermo's name similarity, dates with a swapped-day level, exact
     document, nationality and sex; priors for every level so small runs still score."""
@@ -269,6 +323,7 @@ def settings(link_type: Any = "dedupe_only") -> Any:
             _dob_comparison(),
             _document_comparison(),
             _address_comparison(),
+            _phone_comparison(),
             cl.ExactMatch("nationality").configure(
                 m_probabilities=[0.9, 0.1], u_probabilities=[0.2, 0.8]
             ),
@@ -385,12 +440,46 @@ def train(rows: Sequence[Mapping[str, Any]], link_type: Any = "dedupe_only") -> 
         for rule in em_blockings(sample):
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    if len(sample) >= TRAIN_MIN and link_type == "dedupe_only":
+        model["probability_two_random_records_match"] = calibrated_prior(
+            linker, model["probability_two_random_records_match"], len(sample)
+        )
     if len(sample) < len(rows) and len(sample) > 1:
         # True pairs grow with n, all pairs with n squared: the prior shrinks accordingly.
         model["probability_two_random_records_match"] *= (len(sample) - 1) / (len(rows) - 1)
     return model
 
 
+def calibrated_prior(linker: Any, prior: float, records: int) -> float:
+    """The prior that agrees with the model's own scores: the share of all pairs that are
+    expected to match, summed over the scored candidate pairs, iterated to a fixed point
+    (EM on the prior alone, m and u held). The deterministic-rules estimate before it
+    has to guess those rules' recall, which is low where many records lack a birth date."""
+    import numpy as np
+
+    frame = linker.inference.predict(threshold_match_weight=-30)
+    column = linker._db_api._con.execute(f"SELECT match_weight FROM {frame.physical_name}")
+    weights = np.asarray(column.fetchnumpy()["match_weight"], dtype=np.float64)
+    total = records * (records - 1) / 2
+    if len(weights) == 0 or total <= 0:
+        return prior
+    factors = weights - _logit2(prior)
+    current = prior
+    for _ in range(PRIOR_ITERATIONS):
+        expected = float(np.sum(1.0 / (1.0 + np.exp2(-(factors + _logit2(current))))))
+        updated = min(max(expected / total, 1e-12), 0.5)
+        if abs(updated - current) <= 1e-4 * current:
+            log.debug("prior %s -> %s over %d pairs", prior, updated, len(weights))
+            return updated
+        current = updated
+    return current
+
+
+def _logit2(p: float) -> float:
+    return float(math.log2(p / (1 - p)))
+
+
+PRIOR_ITERATIONS = 200
 EM_MIN_PAIRS = 50
 
 
