@@ -60,3 +60,9 @@ def test_same_people_share_a_blocking_key() -> None:
 def test_transliteration_uses_rtgs_for_thai_and_pinyin_for_chinese() -> None:
     assert latinize("สมชาย") == "somchai"
     assert latinize("王小明") == "wang xiao ming"
+
+
+def test_one_part_answers_for_one_part_only() -> None:
+    # "Ibrahim Ibrahim" needs two Ibrahims: "Ibrahim Aliyu" has one.
+    assert name_similarity("Ibrahim Ibrahim", "Ibrahim Aliyu") < 0.75
+    assert name_similarity("Ibrahim Ibrahim", "Ibrahim Ibrahim") == 1.0

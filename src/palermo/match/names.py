@@ -156,13 +156,29 @@ def best_part_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
     return max((token_similarity(a, b) for a in ta for b in tb), default=0.0)
 
 
+def paired(short: Sequence[str], long_: Sequence[str]) -> list[float]:
+    """Each part of the shorter name paired with its own part of the longer one, best
+    pairs first: one "Ibrahim" may not answer for both parts of "Ibrahim Ibrahim"."""
+    scored = sorted(
+        ((token_similarity(s, t), i, j) for i, s in enumerate(short) for j, t in enumerate(long_)),
+        reverse=True,
+    )
+    best: dict[int, float] = {}
+    taken: set[int] = set()
+    for score, i, j in scored:
+        if i not in best and j not in taken:
+            best[i] = score
+            taken.add(j)
+    return list(best.values())
+
+
 def parts_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
     """`name_similarity` on names already split into parts by `tokens` (batch callers
     transliterate once and compare many times)."""
     if not ta or not tb:
         return 0.0
     short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    best = [max(token_similarity(s, t) for t in long_) for s in short]
+    best = paired(short, long_)
     # The weakest part counts double: one shared given name must not make two people alike.
     matched = sum(best) / len(best) - 0.5 * (1 - min(best))
     coverage = len(short) / len(long_)

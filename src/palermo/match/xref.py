@@ -431,23 +431,61 @@ def train(rows: Sequence[Mapping[str, Any]], link_type: Any = "dedupe_only") -> 
 
     sample = [dict(r) for r in _sample(rows, TRAIN_MAX)]
     broad_keys(sample)
-    linker = _linker(pa.Table.from_pylist(sample), settings(link_type))
+    table = pa.Table.from_pylist(sample)
+    linker = _linker(table, settings(link_type))
     if len(sample) >= TRAIN_MIN:
         linker.training.estimate_probability_two_random_records_match(
             [block_on("name_fold", "dob"), block_on("document")], recall=0.7
         )
-        linker.training.estimate_u_using_random_sampling(max_pairs=3e5)
+        linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS)
         for rule in em_blockings(sample):
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
     model: dict[str, Any] = linker.misc.save_model_to_json()
     if len(sample) >= TRAIN_MIN and link_type == "dedupe_only":
-        model["probability_two_random_records_match"] = calibrated_prior(
-            linker, model["probability_two_random_records_match"], len(sample)
-        )
+        model = unmixed(model, table, len(sample))
     if len(sample) < len(rows) and len(sample) > 1:
         # True pairs grow with n, all pairs with n squared: the prior shrinks accordingly.
         model["probability_two_random_records_match"] *= (len(sample) - 1) / (len(rows) - 1)
     return model
+
+
+U_PAIRS = 300_000  # random pairs sampled for u (more cost time, not F1, in bench/match_scripts)
+UNMIX_MAX_DROP = 0.1
+
+
+def unmixed(model: dict[str, Any], table: Any, records: int) -> dict[str, Any]:
+    """Take the true matches out of the randomly sampled u probabilities.
+
+    A random pair is a match with probability λ (the prior), so what random sampling
+    measures for a level is λ·m + (1-λ)·u, not u. Where duplicates are dense (a few
+    thousand records, each agency holding the same people) λ·m is most of what is
+    measured for rare levels like "same name": u came out ten times too high and a
+    same-name pair with nothing else to compare scored under 0.9 though nine in ten were
+    one person. λ is calibrated once, on the measured u (`calibrated_prior`), and kept:
+    calibrating again on the lowered u would feed back (lower u, higher scores, higher
+    λ, lower u). At a million records λ is ~1e-6 and this changes next to nothing."""
+    prior = calibrated_prior(
+        _linker(table, model), float(model["probability_two_random_records_match"]), records
+    )
+    for comparison in model["comparisons"]:
+        _unmix_levels(comparison["comparison_levels"], prior)
+    model["probability_two_random_records_match"] = prior
+    return model
+
+
+def _unmix_levels(levels: list[dict[str, Any]], prior: float) -> None:
+    # A level cannot be rarer among non-matches than what the sample could show, nor
+    # drop below a tenth of what was measured (EM's m carries its own error).
+    for level in levels:
+        u, m = level.get("u_probability"), level.get("m_probability")
+        if level.get("is_null_level") or u is None or m is None:
+            continue
+        unmixed_u = (u - prior * m) / (1 - prior)
+        level["u_probability"] = max(unmixed_u, u * UNMIX_MAX_DROP, 0.5 / U_PAIRS)
+    total = sum(lv["u_probability"] for lv in levels if not lv.get("is_null_level"))
+    for level in levels:
+        if not level.get("is_null_level"):
+            level["u_probability"] /= total
 
 
 def calibrated_prior(linker: Any, prior: float, records: int) -> float:
