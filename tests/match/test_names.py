@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from palermo.match.names import keys, latinize, name_similarity
+from palermo.match.names import keys, latinize, name_similarity, tokens
 
 SAME = [
     ("Мухаммед Али", "Muhammad Ali"),
@@ -66,3 +66,12 @@ def test_one_part_answers_for_one_part_only() -> None:
     # "Ibrahim Ibrahim" needs two Ibrahims: "Ibrahim Aliyu" has one.
     assert name_similarity("Ibrahim Ibrahim", "Ibrahim Aliyu") < 0.75
     assert name_similarity("Ibrahim Ibrahim", "Ibrahim Ibrahim") == 1.0
+
+
+def test_the_arabic_article_is_a_particle_in_any_script() -> None:
+    assert tokens("محمد الحسن") == ["mhmd", "hsn"]
+    # consonants only on one side: similar (Mohammed / Mahmoud share mhmd), not the same
+    plain = name_similarity("محمد حسن", "Mohammed Hassan")
+    assert plain >= 0.8
+    assert name_similarity("محمد الحسن", "Mohammed Al Hassan") == plain
+    assert name_similarity("محمد الحسن", "Mohamed El-Hassan") == plain

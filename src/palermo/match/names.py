@@ -68,6 +68,8 @@ FOLDS = (
     ("c", "k"),
 )
 VOWELS = set("aeiou")
+# The article written into an Arabic word (الحسن, al-Hasan): Latin spellings drop or split it.
+ARABIC_ARTICLE = re.compile(r"(?<!\S)\u0627\u0644(?=\S{2,})")
 PART_MISSING_MAX = 0.89  # below the "very similar" level of the resolver (0.9)
 GLUED_LENGTH = 0.8  # glued names compare only if the shorter is this share of the longer
 
@@ -92,7 +94,7 @@ def latinize(name: str) -> str:
 def tokens(name: str) -> list[str]:
     """Name parts without particles; 'Al-Hassan' and 'Alhassan' both give 'hassan'."""
     out = []
-    for token in latinize(name).split():
+    for token in latinize(ARABIC_ARTICLE.sub("", name)).split():
         if token in PARTICLES:
             continue
         if len(token) > 5 and token[:2] in ("al", "el") and token[2] not in VOWELS:

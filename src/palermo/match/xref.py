@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from palermo.match.engines import DuckDB, Engine
 from palermo.match.mrz import normalise_document_number
 from palermo.match.names import (
     best_part_similarity,
@@ -145,7 +144,7 @@ def phone_key(phone: str | None) -> str | None:
 def _null(column: str) -> dict[str, Any]:
     """The level for pairs where either side lacks the value: it neither helps nor hurts."""
     return {
-        "sql_condition": f'"{column}_l" IS NULL OR "{column}_r" IS NULL',
+        "sql_condition": f"{column}_l IS NULL OR {column}_r IS NULL",
         "label_for_charts": "null",
         "is_null_level": True,
     }
@@ -173,9 +172,9 @@ TIGHT = (
     ("name_skel", "dob_year"),
 )
 TIGHT_SQL = (
-    'l."name_key1" = r."name_key1" AND l."dob" = r."dob_swap"',
-    'l."name_fold" = r."name_fold" AND (l."dob" IS NULL OR r."dob" IS NULL)',
-    'l."name_skel" = r."name_skel" AND (l."dob" IS NULL OR r."dob" IS NULL)',
+    "l.name_key1 = r.name_key1 AND l.dob = r.dob_swap",
+    "l.name_fold = r.name_fold AND (l.dob IS NULL OR r.dob IS NULL)",
+    "l.name_skel = r.name_skel AND (l.dob IS NULL OR r.dob IS NULL)",
 )
 BROAD = (
     ("name_key1", "dob_year"),
@@ -230,8 +229,8 @@ def blocking_rules() -> list[Any]:
 def _name_comparison() -> Any:
     import splink.comparison_library as cl
 
-    sim = 'palermo_name_sim("name_parts_l", "name_parts_r")'
-    part = 'palermo_name_part("name_parts_l", "name_parts_r")'
+    sim = "palermo_name_sim(name_parts_l, name_parts_r)"
+    part = "palermo_name_part(name_parts_l, name_parts_r)"
     return cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
@@ -253,10 +252,10 @@ def _dob_comparison() -> Any:
         output_column_name="dob",
         comparison_levels=[
             _null("dob"),
-            _level('"dob_l" = "dob_r"', "exact", 0.7, 0.0003),
-            _level('"dob_l" = "dob_swap_r"', "day/month swapped", 0.08, 0.0001),
-            _level('"dob_md_l" = "dob_md_r"', "same day and month", 0.05, 0.003),
-            _level('levenshtein("dob_l", "dob_r") <= 1', "1 edit", 0.07, 0.01),
+            _level("dob_l = dob_r", "exact", 0.7, 0.0003),
+            _level("dob_l = dob_swap_r", "day/month swapped", 0.08, 0.0001),
+            _level("dob_md_l = dob_md_r", "same day and month", 0.05, 0.003),
+            _level("levenshtein(dob_l, dob_r) <= 1", "1 edit", 0.07, 0.01),
             _level("ELSE", "else", 0.1, 0.9866),
         ],
     )
@@ -269,9 +268,9 @@ def _document_comparison() -> Any:
         output_column_name="document",
         comparison_levels=[
             _null("document"),
-            _level('"document_l" = "document_r"', "exact", 0.6, 0.00001),
+            _level("document_l = document_r", "exact", 0.6, 0.00001),
             _level(
-                'damerau_levenshtein("document_l", "document_r") <= 1',
+                "damerau_levenshtein(document_l, document_r) <= 1",
                 "one misread character",
                 0.2,
                 0.0005,
@@ -284,17 +283,20 @@ def _document_comparison() -> Any:
 def _address_comparison() -> Any:
     import splink.comparison_library as cl
 
-    sim = 'palermo_address_sim("address_l", "address_r")'
+    sim = "palermo_address_sim(address_l, address_r)"
     return cl.CustomComparison(
         output_column_name="address",
         comparison_levels=[
             _null("address"),
-            _level('"address_l" = "address_r"', "exact", 0.5, 0.001),
+            _level("address_l = address_r", "exact", 0.5, 0.001),
             _level(f"{sim} >= 0.9", "very similar", 0.2, 0.005),
             _level(f"{sim} >= 0.7", "similar", 0.1, 0.02),
             _level("ELSE", "else", 0.2, 0.974),
         ],
     )
+
+
+FIXED_M = {"fix_m_probability": True}
 
 
 def _phone_comparison() -> Any:
@@ -304,8 +306,11 @@ def _phone_comparison() -> Any:
         output_column_name="phone",
         comparison_levels=[
             _null("phone"),
-            _level('"phone_l" = "phone_r"', "same number", 0.6, 0.0001),
-            _level("ELSE", "else", 0.4, 0.9999),
+            # m is fixed: people (traffickers above all) change numbers, but records
+            # of one person made weeks apart often agree on it, and EM then learns that
+            # matches never differ in it (m underflows to 0 and Splink refuses it).
+            {**_level("phone_l = phone_r", "same number", 0.6, 0.0001), **FIXED_M},
+            {**_level("ELSE", "else", 0.4, 0.9999), **FIXED_M},
         ],
     )
 
@@ -368,37 +373,11 @@ def address_similarity(left: str | None, right: str | None) -> float:
     return max(sort, subset) / 100
 
 
-def _arrow(fn: Callable[[str | None, str | None], float]) -> Callable[[Any, Any], Any]:
-    """Wrap a pairwise function as a vectorised DuckDB UDF: one Python call per batch."""
-    import pyarrow as pa
-
-    def run(left: Any, right: Any) -> Any:
-        return pa.array(
-            [fn(a, b) for a, b in zip(left.to_pylist(), right.to_pylist(), strict=True)],
-            pa.float64(),
-        )
-
-    return run
-
-
 UDFS = {
     "palermo_name_sim": best_name_similarity,
     "palermo_name_part": best_single_part,
     "palermo_address_sim": address_similarity,
 }
-
-
-def register_udfs(con: Any) -> None:
-    """Make palermo's similarities callable from Splink's SQL on DuckDB."""
-    for name, fn in UDFS.items():
-        con.create_function(
-            name,
-            _arrow(fn),
-            ["VARCHAR", "VARCHAR"],
-            "DOUBLE",
-            type="arrow",
-            null_handling="special",
-        )
 
 
 TRAIN_MIN = 1000  # below this many records EM has too little to learn from: use the priors
@@ -410,19 +389,18 @@ def _quiet() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _linker(rows: Any, model: Any) -> Any:
+def _linker(table: Any, model: Any, engine: Engine) -> Any:
     from splink import Linker
-    from splink.backends.duckdb import DuckDBAPI
 
-    db_api = DuckDBAPI()
-    # Bounded memory: DuckDB spills the candidate pairs to disk rather than take the host.
-    db_api._con.execute(f"SET memory_limit = '{os.environ.get('PALERMO_XREF_MEMORY', '4GB')}'")
-    db_api._con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/palermo-duckdb'")
-    register_udfs(db_api._con)
-    return Linker(db_api.register(rows), model, log_level="ERROR")
+    api = engine.api(UDFS)
+    return Linker(engine.register(api, table), model, log_level="ERROR")
 
 
-def train(rows: Sequence[Mapping[str, Any]], link_type: Any = "dedupe_only") -> dict[str, Any]:
+def train(
+    rows: Sequence[Mapping[str, Any]],
+    link_type: Any = "dedupe_only",
+    engine: Engine | None = None,
+) -> dict[str, Any]:
     """Learn the model: the prior match rate from deterministic rules, u by random
     sampling, m by EM on two blockings; on a sample when there are many records.
     Returns Splink's model as a dict (its JSON form)."""
@@ -432,7 +410,8 @@ def train(rows: Sequence[Mapping[str, Any]], link_type: Any = "dedupe_only") -> 
     sample = [dict(r) for r in _sample(rows, TRAIN_MAX)]
     broad_keys(sample)
     table = pa.Table.from_pylist(sample)
-    linker = _linker(table, settings(link_type))
+    engine = engine or DuckDB()
+    linker = _linker(table, settings(link_type), engine)
     if len(sample) >= TRAIN_MIN:
         linker.training.estimate_probability_two_random_records_match(
             [block_on("name_fold", "dob"), block_on("document")], recall=0.7
@@ -442,7 +421,7 @@ def train(rows: Sequence[Mapping[str, Any]], link_type: Any = "dedupe_only") -> 
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
     model: dict[str, Any] = linker.misc.save_model_to_json()
     if len(sample) >= TRAIN_MIN and link_type == "dedupe_only":
-        model = unmixed(model, table, len(sample))
+        model = unmixed(model, table, len(sample), engine)
     if len(sample) < len(rows) and len(sample) > 1:
         # True pairs grow with n, all pairs with n squared: the prior shrinks accordingly.
         model["probability_two_random_records_match"] *= (len(sample) - 1) / (len(rows) - 1)
@@ -453,7 +432,7 @@ U_PAIRS = 300_000  # random pairs sampled for u (more cost time, not F1, in benc
 UNMIX_MAX_DROP = 0.1
 
 
-def unmixed(model: dict[str, Any], table: Any, records: int) -> dict[str, Any]:
+def unmixed(model: dict[str, Any], table: Any, records: int, engine: Engine) -> dict[str, Any]:
     """Take the true matches out of the randomly sampled u probabilities.
 
     A random pair is a match with probability λ (the prior), so what random sampling
@@ -465,7 +444,10 @@ def unmixed(model: dict[str, Any], table: Any, records: int) -> dict[str, Any]:
     calibrating again on the lowered u would feed back (lower u, higher scores, higher
     λ, lower u). At a million records λ is ~1e-6 and this changes next to nothing."""
     prior = calibrated_prior(
-        _linker(table, model), float(model["probability_two_random_records_match"]), records
+        _linker(table, model, engine),
+        float(model["probability_two_random_records_match"]),
+        records,
+        engine,
     )
     for comparison in model["comparisons"]:
         _unmix_levels(comparison["comparison_levels"], prior)
@@ -488,7 +470,7 @@ def _unmix_levels(levels: list[dict[str, Any]], prior: float) -> None:
             level["u_probability"] /= total
 
 
-def calibrated_prior(linker: Any, prior: float, records: int) -> float:
+def calibrated_prior(linker: Any, prior: float, records: int, engine: Engine) -> float:
     """The prior that agrees with the model's own scores: the share of all pairs that are
     expected to match, summed over the scored candidate pairs, iterated to a fixed point
     (EM on the prior alone, m and u held). The deterministic-rules estimate before it
@@ -496,8 +478,7 @@ def calibrated_prior(linker: Any, prior: float, records: int) -> float:
     import numpy as np
 
     frame = linker.inference.predict(threshold_match_weight=-30)
-    column = linker._db_api._con.execute(f"SELECT match_weight FROM {frame.physical_name}")
-    weights = np.asarray(column.fetchnumpy()["match_weight"], dtype=np.float64)
+    weights = engine.column(linker._db_api, frame.physical_name, "match_weight")
     total = records * (records - 1) / 2
     if len(weights) == 0 or total <= 0:
         return prior
@@ -563,16 +544,21 @@ def _sample(rows: Sequence[Mapping[str, Any]], size: int) -> Sequence[Mapping[st
 
 
 def predict(
-    rows: Sequence[Mapping[str, Any]], threshold: float = 0.5, link_type: Any = "dedupe_only"
+    rows: Sequence[Mapping[str, Any]],
+    threshold: float = 0.5,
+    link_type: Any = "dedupe_only",
+    engine: Engine | None = None,
 ) -> list[Link]:
-    """Train (see `train`) and score the candidate pairs with Splink on DuckDB."""
+    """Train (see `train`) and score the candidate pairs with Splink on `engine`
+    (DuckDB unless told otherwise)."""
     import pyarrow as pa
 
     _quiet()
+    engine = engine or DuckDB()
     prepared = [dict(r) for r in rows]
-    model = train(prepared, link_type)
+    model = train(prepared, link_type, engine)
     broad_keys(prepared)
-    linker = _linker(pa.Table.from_pylist(prepared), model)
+    linker = _linker(pa.Table.from_pylist(prepared), model, engine)
     frame = linker.inference.predict(threshold_match_probability=threshold)
     links = []
     for row in frame.as_record_list():
@@ -631,10 +617,13 @@ def resolve(
     records: Sequence[XrefRecord],
     judgements: Mapping[tuple[str, str], str] | None = None,
     threshold: float = 0.9,
+    engine: Engine | None = None,
 ) -> Resolution:
+    """Link `records` into identities: Splink scores the pairs (on DuckDB unless an
+    engine is given), judgements override it, clustering never joins a rejected pair."""
     judgements = dict(judgements or {})
     rows = [features(r) for r in records]
-    links = predict(rows, threshold=min(threshold, 0.5)) if len(rows) > 1 else []
+    links = predict(rows, min(threshold, 0.5), engine=engine) if len(rows) > 1 else []
     for i, link in enumerate(links):
         j = judgements.get((link.left, link.right)) or judgements.get((link.right, link.left))
         if j:

@@ -1,0 +1,125 @@
+"""Where Splink runs cross-referencing: DuckDB on one machine, Spark to scale out.
+
+Both take the same settings (`match.xref.settings`: plain SQL with palermo's similarity
+functions) and the same model; an engine only knows how to open a Splink database API with
+those functions registered and how to read one column of a result back. Choosing Spark
+changes where the pairs are scored, not what they score.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+PairFunction = Callable[[str | None, str | None], float]
+
+
+class Engine(Protocol):
+    def api(self, functions: Mapping[str, PairFunction]) -> Any:
+        """A fresh Splink database API on which `functions` can be called from SQL."""
+        ...
+
+    def register(self, api: Any, table: Any) -> Any:
+        """Hand the records (a pyarrow Table of string columns) to Splink."""
+        ...
+
+    def column(self, api: Any, table: str, column: str) -> np.ndarray[Any, Any]:
+        """One numeric column of a table the API made, as float64."""
+        ...
+
+
+@dataclass(frozen=True)
+class DuckDB:
+    """The embedded default: memory held to `memory` (PALERMO_XREF_MEMORY, default 4GB);
+    DuckDB spills candidate pairs to a temporary folder rather than take the host."""
+
+    memory: str = os.environ.get("PALERMO_XREF_MEMORY", "4GB")
+
+    def api(self, functions: Mapping[str, PairFunction]) -> Any:
+        from splink.backends.duckdb import DuckDBAPI
+
+        db_api = DuckDBAPI()
+        con: Any = db_api._con  # DuckDB's stubs know no Arrow UDF of this shape
+        con.execute(f"SET memory_limit = '{self.memory}'")
+        con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/palermo-duckdb'")
+        for name, fn in functions.items():
+            con.create_function(
+                name,
+                _arrow(fn),
+                ["VARCHAR", "VARCHAR"],
+                "DOUBLE",
+                type="arrow",
+                null_handling="special",
+            )
+        return db_api
+
+    def register(self, api: Any, table: Any) -> Any:
+        return api.register(table)
+
+    def column(self, api: Any, table: str, column: str) -> np.ndarray[Any, Any]:
+        result = api._con.execute(f"SELECT {column} FROM {table}").fetchnumpy()[column]
+        return np.asarray(result, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Spark:
+    """A Spark session's cluster (or `local[*]`): palermo's functions run as Python UDFs
+    on the executors, which must have palermo installed (see `spark_session`)."""
+
+    session: Any
+
+    def api(self, functions: Mapping[str, PairFunction]) -> Any:
+        from pyspark.sql.types import DoubleType
+        from splink.backends import spark
+
+        for name, fn in functions.items():
+            self.session.udf.register(name, fn, DoubleType())
+        api: Any = spark.SparkAPI  # untyped in Splink
+        return api(spark_session=self.session, break_lineage_method="parquet")
+
+    def register(self, api: Any, table: Any) -> Any:
+        # Every feature is text; an explicit schema keeps all-empty columns typed.
+        schema = ", ".join(f"{name} string" for name in table.column_names)
+        return api.register(self.session.createDataFrame(table.to_pylist(), schema=schema))
+
+    def column(self, api: Any, table: str, column: str) -> np.ndarray[Any, Any]:
+        rows = self.session.sql(f"SELECT {column} FROM {table}").collect()
+        return np.asarray([r[0] for r in rows], dtype=np.float64)
+
+
+def spark_session(master: str = "local[2]", memory: str = "2g") -> Any:
+    """A Spark session ready for Splink: its similarity jar (Damerau-Levenshtein, Jaro)
+    on the class path and this Python on the executors, so palermo's UDFs import."""
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return (
+        SparkSession.builder.master(master)
+        .appName("palermo-xref")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.driver.memory", memory)
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
+        .config("spark.checkpoint.dir", tempfile.mkdtemp(prefix="palermo-spark-"))
+        .getOrCreate()
+    )
+
+
+def _arrow(fn: PairFunction) -> Callable[[Any, Any], Any]:
+    """Wrap a pairwise function as a vectorised DuckDB UDF: one Python call per batch."""
+    import pyarrow as pa
+
+    def run(left: Any, right: Any) -> Any:
+        return pa.array(
+            [fn(a, b) for a, b in zip(left.to_pylist(), right.to_pylist(), strict=True)],
+            pa.float64(),
+        )
+
+    return run
