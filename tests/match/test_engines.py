@@ -25,7 +25,9 @@ RECORDS = [
     XrefRecord(
         "th-1", "TH-RTP", ("สมชาย ใจดี",), "1985-01-02", "TH", "male", phone="+66 81 234 5678"
     ),
-    XrefRecord("th-2", "MY-IMM", ("Somchai Jaidee",), "1985-01-02", "TH", "male", phone="0812345678"),
+    XrefRecord(
+        "th-2", "MY-IMM", ("Somchai Jaidee",), "1985-01-02", "TH", "male", phone="0812345678"
+    ),
     XrefRecord("sy-1", "DE-BKA", ("محمد الحسن",), "1979-07-01", "SY", "male"),
     XrefRecord("sy-2", "NL-KMAR", ("Mohammed Al Hassan",), "1979-01-07", "SY", "male"),
     XrefRecord("de-1", "DE-BKA", ("Anna Berg",), "1970-05-05", "DE", "female"),
