@@ -1,6 +1,7 @@
 """Cross-script matching: palermo's resolver vs plain Splink on synthetic-world persons.
 
     .venv/bin/python bench/match_scripts.py --persons 3000
+    .venv/bin/python bench/match_scripts.py --engine spark   # palermo's model on local Spark
 
 Every agency's Person records of a generated world (names in Thai, Cyrillic, Arabic,
 Chinese and Latin spellings, typos, swapped dates) are resolved into identities; pairwise
@@ -25,6 +26,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from palermo.match.engines import DuckDB, Engine, Spark, spark_session
 from palermo.match.xref import XrefRecord, cluster, features, from_ftm, predict
 from palermo.world import generate
 
@@ -77,6 +79,15 @@ def near(a: str, b: str) -> bool:
     ya, ma, da = a.split("-")
     yb, mb, db = b.split("-")
     return ((ma, da) == (mb, db) and abs(int(ya) - int(yb)) <= 1) or (ya, ma, da) == (yb, db, mb)
+
+
+def engine_named(name: str) -> Engine:
+    """`duckdb` (the default) or `spark` (a local Spark session on every core)."""
+    if name == "spark":
+        session = spark_session("local[*]", "8g")
+        session.sparkContext.setLogLevel("ERROR")
+        return Spark(session)
+    return DuckDB()
 
 
 def true_pairs(truth: dict[str, str]) -> set[tuple[str, str]]:
@@ -154,6 +165,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=3000)
     parser.add_argument("--thresholds", default="0.5,0.7,0.8,0.9")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     args = parser.parse_args()
     logging.getLogger("splink").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
@@ -162,7 +174,7 @@ def main() -> None:
         persons, named, close = namesakes(Path(tmp))
     truth = true_pairs(truth_map)
     table = Table(
-        title=f"cross-script resolution: {len(records):,} person records of "
+        title=f"cross-script resolution ({args.engine}): {len(records):,} person records of "
         f"{args.persons:,} true persons, {len(truth):,} true pairs"
     )
     for col in (
@@ -176,7 +188,7 @@ def main() -> None:
     ):
         table.add_column(col, justify="right")
     started = time.perf_counter()
-    links = predict([features(r) for r in records], threshold=0.3)
+    links = predict([features(r) for r in records], threshold=0.3, engine=engine_named(args.engine))
     ours_t = time.perf_counter() - started
     for threshold in (float(t) for t in args.thresholds.split(",")):
         ours = cluster([r.id for r in records], links, threshold, {})

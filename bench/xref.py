@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/xref.py                       # 1,000,000 person records
     .venv/bin/python bench/xref.py --records 100000      # a quicker run
+    .venv/bin/python bench/xref.py --engine spark        # the same model on local Spark
 
 A world is generated until it holds about N person records (every agency's Person records;
 about 0.9 per true person), then palermo's resolver (Splink on DuckDB with palermo's name
@@ -22,7 +23,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from match_scripts import load, scores, true_pairs  # bench/ is the script's directory
+from match_scripts import engine_named, load, scores, true_pairs  # bench/ is on the path
 from palermo.match.xref import cluster, features, predict
 from palermo.world import generate
 
@@ -37,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     args = parser.parse_args()
     logging.getLogger("splink").setLevel(logging.ERROR)
     timings: dict[str, float] = {}
@@ -50,13 +52,13 @@ def main() -> None:
     rows = [features(r) for r in records]
     timings["features"] = time.perf_counter() - started
     started = time.perf_counter()
-    links = predict(rows, threshold=min(args.threshold, 0.5))
+    links = predict(rows, min(args.threshold, 0.5), engine=engine_named(args.engine))
     timings["splink"] = time.perf_counter() - started
     started = time.perf_counter()
     clusters = cluster([r.id for r in records], links, args.threshold, {})
     timings["cluster"] = time.perf_counter() - started
     precision, recall, f1 = scores(clusters, truth)
-    table = Table(title=f"cross-referencing {len(records):,} person records")
+    table = Table(title=f"cross-referencing {len(records):,} person records ({args.engine})")
     for column in ("measure", "value"):
         table.add_column(column, justify="right")
     rows_out = [
