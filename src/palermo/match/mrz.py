@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from followthemoney.types import registry
 
@@ -229,6 +230,7 @@ def _sex(mrz: MRZ) -> None:
         mrz.problems.append(Problem("sex", f"{mrz.sex!r} is not M, F, X or <"))
 
 
+@lru_cache(maxsize=100_000)  # screening compares the same candidates' numbers again and again
 def normalise_document_number(raw: str) -> str:
     """Upper-case without spaces, dashes or dots; letter O read as zero only in an otherwise
     numeric number (where it cannot be a letter)."""

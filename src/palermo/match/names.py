@@ -93,6 +93,12 @@ def latinize(name: str) -> str:
 
 def tokens(name: str) -> list[str]:
     """Name parts without particles; 'Al-Hassan' and 'Alhassan' both give 'hassan'."""
+    return list(name_parts(name))
+
+
+@lru_cache(maxsize=200_000)  # screening splits the same query and candidate names many times
+def name_parts(name: str) -> tuple[str, ...]:
+    """`tokens` as a tuple, cached."""
     out = []
     for token in latinize(ARABIC_ARTICLE.sub("", name)).split():
         if token in PARTICLES:
@@ -100,7 +106,7 @@ def tokens(name: str) -> list[str]:
         if len(token) > 5 and token[:2] in ("al", "el") and token[2] not in VOWELS:
             token = token[2:]
         out.append(token)
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=200_000)
@@ -149,7 +155,7 @@ def token_similarity(a: str, b: str) -> float:
 
 def name_similarity(a: str, b: str) -> float:
     """Similarity in [0, 1] of two names, any scripts, any order of parts."""
-    return parts_similarity(tokens(a), tokens(b))
+    return parts_similarity(name_parts(a), name_parts(b))
 
 
 def best_part_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
@@ -161,8 +167,12 @@ def best_part_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
 def paired(short: Sequence[str], long_: Sequence[str]) -> list[float]:
     """Each part of the shorter name paired with its own part of the longer one, best
     pairs first: one "Ibrahim" may not answer for both parts of "Ibrahim Ibrahim"."""
+    grid = [[token_similarity(s, t) for t in long_] for s in short]
+    picks = [max(range(len(long_)), key=row.__getitem__) for row in grid]
+    if len(set(picks)) == len(picks):  # every part's best is its own: the usual case
+        return [row[j] for row, j in zip(grid, picks, strict=True)]
     scored = sorted(
-        ((token_similarity(s, t), i, j) for i, s in enumerate(short) for j, t in enumerate(long_)),
+        ((score, i, j) for i, row in enumerate(grid) for j, score in enumerate(row)),
         reverse=True,
     )
     best: dict[int, float] = {}
