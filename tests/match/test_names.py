@@ -75,3 +75,21 @@ def test_the_arabic_article_is_a_particle_in_any_script() -> None:
     assert plain >= 0.8
     assert name_similarity("محمد الحسن", "Mohammed Al Hassan") == plain
     assert name_similarity("محمد الحسن", "Mohamed El-Hassan") == plain
+
+
+def test_thai_script_comes_out_as_thai_people_spell_it() -> None:
+    """The world's Thai names are hand-paired with the spellings agencies use; the
+    transliteration must land on one of them (after folding) for most names."""
+    from palermo.match.names import fold, romanize_thai
+    from palermo.world.pools import CULTURES
+
+    thai = CULTURES["TH"]
+    entries = thai.male + thai.female + thai.family
+
+    def spelt(native: str, variants: tuple[str, ...]) -> bool:
+        known = {fold(v.lower().replace(" ", "")) for v in variants}
+        return fold(romanize_thai(native).replace(" ", "")) in known
+
+    hits = sum(spelt(native, variants) for native, variants in entries)
+    assert hits >= 0.85 * len(entries), (hits, len(entries))
+    assert romanize_thai("สมบัติ") == "sombat"

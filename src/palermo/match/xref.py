@@ -114,6 +114,7 @@ def features(record: XrefRecord) -> dict[str, Any]:
         "agency": record.agency,
         "name_parts": "|".join(" ".join(name) for name in split if name) or None,
         "name_fold": " ".join(parts) or None,
+        **_each_name(split),
         "name_skel": " ".join(sorted({skeleton(t) for t in parts if skeleton(t)})) or None,
         "name_key1": parts[0][:4] if parts else None,
         "name_key2": parts[-1][:4] if parts else None,
@@ -133,6 +134,15 @@ def features(record: XrefRecord) -> dict[str, Any]:
     }
 
 
+def _each_name(split: Sequence[Sequence[str]]) -> dict[str, str | None]:
+    """The first two names of a record, each folded on its own: a record that holds
+    "Srisuk Pairoj" and the Thai script's "Phairo Srisuk" must still block with a
+    record of plain "Pairoj Srisuk", which `name_fold` (all names together) does not."""
+    each = [" ".join(sorted({fold(t) for t in name})) for name in split if name]
+    return {f"name_each_{i}": each[i] if len(each) > i else None for i in range(EACH_NAMES)}
+
+
+EACH_NAMES = 2
 PHONE_DIGITS = 9  # the subscriber part: +234 803..., 0803... and 803... agree
 
 
@@ -168,12 +178,19 @@ TIGHT = (
     ("name_key2", "dob"),
     ("name_phon", "dob"),
     ("name_fold", "dob_md"),
-    ("name_fold", "dob_year"),
     ("name_skel", "dob_year"),
+)
+# One name of either record the same as one of the other's, with the birth year or
+# without a date on one side: every pairing of the two per-name columns.
+EACH_NAME_SQL = tuple(
+    f"l.name_each_{i} = r.name_each_{j} AND {when}"
+    for i in range(EACH_NAMES)
+    for j in range(EACH_NAMES)
+    for when in ("l.dob_year = r.dob_year", "(l.dob IS NULL OR r.dob IS NULL)")
 )
 TIGHT_SQL = (
     "l.name_key1 = r.name_key1 AND l.dob = r.dob_swap",
-    "l.name_fold = r.name_fold AND (l.dob IS NULL OR r.dob IS NULL)",
+    *EACH_NAME_SQL,
     "l.name_skel = r.name_skel AND (l.dob IS NULL OR r.dob IS NULL)",
 )
 BROAD = (
