@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from palermo.match.names import keys, latinize, name_similarity, tokens
+from palermo.match.names import keys, latinize, name_parts, name_similarity, tokens
 
 SAME = [
     ("Мухаммед Али", "Muhammad Ali"),
@@ -88,8 +90,41 @@ def test_thai_script_comes_out_as_thai_people_spell_it() -> None:
 
     def spelt(native: str, variants: tuple[str, ...]) -> bool:
         known = {fold(v.lower().replace(" ", "")) for v in variants}
-        return fold(romanize_thai(native).replace(" ", "")) in known
+        return fold(romanize_thai(native)) in known
 
     hits = sum(spelt(native, variants) for native, variants in entries)
     assert hits >= 0.85 * len(entries), (hits, len(entries))
     assert romanize_thai("สมบัติ") == "sombat"
+
+
+def test_every_thai_spelling_compared_finds_more_names_than_the_model_alone() -> None:
+    """The model slips on some words (บุญเรือง -> "bunr"), the rules and passport habits
+    cover others; the best of all forms must reach a known spelling more often."""
+    from palermo.match.names import fold, romanize_thai, thai_spellings
+    from palermo.world.pools import CULTURES
+
+    thai = CULTURES["TH"]
+    entries = thai.male + thai.female + thai.family
+
+    def hits(spell: Callable[[str], tuple[str, ...]]) -> int:
+        return sum(
+            bool(
+                {fold(s) for s in spell(native)} & {fold(v.lower().replace(" ", "")) for v in known}
+            )
+            for native, known in entries
+        )
+
+    model, every = hits(lambda w: (romanize_thai(w),)), hits(thai_spellings)
+    assert every > model and every >= 0.93 * len(entries), (model, every, len(entries))
+    assert "bunrueang" in thai_spellings("บุญเรือง")
+    assert thai_spellings("ทองอินทร์")[0] == "thongin"  # one word, one part
+
+
+def test_thai_name_forms_let_a_passport_spelling_match() -> None:
+    from palermo.match.names import name_forms, parts_similarity
+
+    forms = name_forms("สุภาพร ทองอินทร์")
+    assert forms[0] == name_parts("สุภาพร ทองอินทร์")
+    best = max(parts_similarity(("thongin", "supaporn"), form) for form in forms)
+    assert best >= 0.97 > parts_similarity(("thongin", "supaporn"), forms[0])
+    assert name_forms("Ivan Petrov") == (("ivan", "petrov"),)

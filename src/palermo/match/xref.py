@@ -30,9 +30,9 @@ from palermo.match.names import (
     best_part_similarity,
     fold,
     keys,
+    name_forms,
     parts_similarity,
     skeleton,
-    tokens,
 )
 
 log = logging.getLogger(__name__)
@@ -106,15 +106,19 @@ class Resolution:
 
 def features(record: XrefRecord) -> dict[str, Any]:
     """One row for Splink: names transliterated once into parts, keys for blocking."""
-    split = [tokens(name) for name in record.names]
+    forms = [name_forms(name) for name in record.names]
+    split = [each[0] for each in forms]
+    # Other spellings of a name (Thai: the RTGS rules' and passport habits') compare and
+    # block after every record name's first form.
+    spellings = split + [other for each in forms for other in each[1:]]
     parts = sorted({fold(t) for name in split for t in name})
     dob = record.birth_date if record.birth_date and len(record.birth_date) == 10 else None
     return {
         "unique_id": record.id,
         "agency": record.agency,
-        "name_parts": "|".join(" ".join(name) for name in split if name) or None,
+        "name_parts": "|".join(" ".join(name) for name in spellings if name) or None,
         "name_fold": " ".join(parts) or None,
-        **_each_name(split),
+        **_each_name(spellings),
         "name_skel": " ".join(sorted({skeleton(t) for t in parts if skeleton(t)})) or None,
         "name_key1": parts[0][:4] if parts else None,
         "name_key2": parts[-1][:4] if parts else None,
@@ -138,7 +142,7 @@ def _each_name(split: Sequence[Sequence[str]]) -> dict[str, str | None]:
     """The first two names of a record, each folded on its own: a record that holds
     "Srisuk Pairoj" and the Thai script's "Phairo Srisuk" must still block with a
     record of plain "Pairoj Srisuk", which `name_fold` (all names together) does not."""
-    each = [" ".join(sorted({fold(t) for t in name})) for name in split if name]
+    each = list(dict.fromkeys(" ".join(sorted({fold(t) for t in name})) for name in split if name))
     return {f"name_each_{i}": each[i] if len(each) > i else None for i in range(EACH_NAMES)}
 
 
