@@ -86,7 +86,7 @@ def romanize_thai(word: str) -> str:
 
     pythainlp's thai2rom model (shipped inside the package, run by onnxruntime; nothing is
     downloaded) learnt from real romanised names; its rule-based RTGS engine reads the
-    implicit vowels wrongly (สมบัติ -> samabati). On the world's 129 Thai names 113 came
+    implicit vowels wrongly (สมบัติ -> samabati). On the world's 129 Thai names 115 came
     out as a spelling agencies use with the model and 69 with the rules
     (tests/match/test_names.py). One Thai word stays one name part (the model sometimes
     answers "thong-in" for ทองอินทร์)."""
@@ -112,14 +112,14 @@ def thai_spellings(word: str) -> tuple[str, ...]:
 
     No single romanisation is what every agency writes: the model slips on some words
     (บุญเรือง -> "bunr"), the RTGS rules on others, and passports follow habits neither
-    has. Comparing every form and keeping the best finds 122 of the world's 129 Thai names
-    in a known spelling, against 113 for the model alone (ADR 0008)."""
+    has. Comparing every form and keeping the best finds 123 of the world's 129 Thai names
+    in a known spelling, against 115 for the model alone (ADR 0008)."""
     from pythainlp.transliterate import romanize
 
     model = romanize_thai(word).lower()
     rules = NOT_LETTERS.sub("", str(romanize(word, engine="royin"))).lower()
     forms = (model, _passport_habits(rules), _passport_habits(model))
-    return tuple(dict.fromkeys(form for form in forms if form))
+    return tuple(dict.fromkeys(form for form in forms if form)) or ("",)  # Thai digits, marks
 
 
 def _latin_text(text: str) -> str:
