@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 DEMO_DIR ?= var/demo
 DEMO_PERSONS ?= 200
 
-.PHONY: setup browser services lint typecheck test test-fast demo bench clean
+.PHONY: setup browser java services lint typecheck test test-fast demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(NPM_STAMP): package-lock.json
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# Debian's Java runtime for the Spark engine's test (pyspark starts a JVM).
+java:
+	command -v java >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null)
+
 setup: $(STAMP) $(NPM_STAMP)
 
 services:
@@ -37,7 +41,7 @@ typecheck: setup
 	$(BIN)/mypy --strict src
 
 # Every test, on SQLite and PostgreSQL, plus ruff and mypy --strict.
-test: setup browser services lint typecheck
+test: setup browser java services lint typecheck
 	$(BIN)/pytest
 
 # The unit tests without the slow integration ones, for quick local loops.
