@@ -159,7 +159,7 @@ def tokens(name: str) -> list[str]:
     return list(name_parts(name))
 
 
-@lru_cache(maxsize=200_000)  # screening splits the same query and candidate names many times
+@lru_cache(maxsize=2_000_000)  # screening: every indexed name stays split (a million persons)
 def name_parts(name: str) -> tuple[str, ...]:
     """`tokens` as a tuple, cached."""
     return _parts(latinize(ARABIC_ARTICLE.sub("", name)))

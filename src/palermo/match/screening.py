@@ -36,7 +36,7 @@ MAX_CANDIDATES = 300
 EMPTY: np.ndarray[Any, Any] = np.zeros(0, dtype=np.int32)
 BLOCK_BUDGET = 5000  # candidate ids gathered from blocking keys per query
 PREFILTER = 10
-PREFILTER_CUTOFF = 60  # token-sort ratio below which a name cannot reach the 0.6 floor
+PREFILTER_CUTOFF = 60  # ratio of sorted folded parts below which a name cannot reach 0.6
 
 
 def folded_name(names: Iterable[str]) -> str:
@@ -203,7 +203,7 @@ class ScreeningIndex:
                 itemgetter(*shortlist)(self.folded)
                 if len(shortlist) > 1
                 else [self.folded[shortlist[0]]],
-                scorer=fuzz.token_sort_ratio,
+                scorer=fuzz.ratio,  # folded names are sorted tokens: token_sort_ratio, 5x faster
                 limit=PREFILTER,
                 score_cutoff=PREFILTER_CUTOFF,
             )
@@ -232,7 +232,7 @@ def most_shared(blocks: list[np.ndarray[Any, Any]], limit: int) -> list[int]:
     if len(unique) > limit:
         keep = np.argpartition(-counts, limit - 1)[:limit]
         unique, counts = unique[keep], counts[keep]
-    return [int(i) for i in unique[np.lexsort((unique, -counts))]]
+    return list(unique[np.lexsort((unique, -counts))].tolist())
 
 
 def build_index(entities: Iterable[Mapping[str, Any]]) -> ScreeningIndex:
