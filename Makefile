@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 DEMO_DIR ?= var/demo
 DEMO_PERSONS ?= 200
 
+# $(call debian,COMMAND,PACKAGE): install Debian's PACKAGE unless COMMAND is already there.
+debian = command -v $(1) >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null)
+
 .PHONY: setup browser java services lint typecheck test test-fast demo bench clean
 
 $(STAMP): pyproject.toml
@@ -23,11 +26,11 @@ $(NPM_STAMP): package-lock.json
 
 # Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser).
 browser:
-	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	$(call debian,chromium,chromium)
 
 # Debian's Java runtime for the Spark engine's test (pyspark starts a JVM).
 java:
-	command -v java >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null)
+	$(call debian,java,default-jre-headless)
 
 setup: $(STAMP) $(NPM_STAMP)
 

@@ -82,39 +82,39 @@ def test_the_arabic_article_is_a_particle_in_any_script() -> None:
 def test_thai_script_comes_out_as_thai_people_spell_it() -> None:
     """The world's Thai names are hand-paired with the spellings agencies use; the
     transliteration must land on one of them (after folding) for most names."""
-    from palermo.match.names import fold, romanize_thai
+    from palermo.match.names import romanize_thai
+
+    entries = _thai_entries()
+    hits = _thai_hits(lambda w: (romanize_thai(w),))
+    assert hits >= 0.85 * len(entries), (hits, len(entries))
+    assert romanize_thai("สมบัติ") == "sombat"
+
+
+def _thai_entries() -> list[tuple[str, tuple[str, ...]]]:
+    """The world's Thai names: native form and the Latin spellings agencies write."""
     from palermo.world.pools import CULTURES
 
     thai = CULTURES["TH"]
-    entries = thai.male + thai.female + thai.family
+    return list(thai.male + thai.female + thai.family)
 
-    def spelt(native: str, variants: tuple[str, ...]) -> bool:
-        known = {fold(v.lower().replace(" ", "")) for v in variants}
-        return fold(romanize_thai(native)) in known
 
-    hits = sum(spelt(native, variants) for native, variants in entries)
-    assert hits >= 0.85 * len(entries), (hits, len(entries))
-    assert romanize_thai("สมบัติ") == "sombat"
+def _thai_hits(spell: Callable[[str], tuple[str, ...]]) -> int:
+    """How many Thai names `spell` puts in a known spelling (after folding)."""
+    from palermo.match.names import fold
+
+    def known(variants: tuple[str, ...]) -> set[str]:
+        return {fold(v.lower().replace(" ", "")) for v in variants}
+
+    return sum(bool({fold(s) for s in spell(n)} & known(v)) for n, v in _thai_entries())
 
 
 def test_every_thai_spelling_compared_finds_more_names_than_the_model_alone() -> None:
     """The model slips on some words (บุญเรือง -> "bunr"), the rules and passport habits
     cover others; the best of all forms must reach a known spelling more often."""
-    from palermo.match.names import fold, romanize_thai, thai_spellings
-    from palermo.world.pools import CULTURES
+    from palermo.match.names import romanize_thai, thai_spellings
 
-    thai = CULTURES["TH"]
-    entries = thai.male + thai.female + thai.family
-
-    def hits(spell: Callable[[str], tuple[str, ...]]) -> int:
-        return sum(
-            bool(
-                {fold(s) for s in spell(native)} & {fold(v.lower().replace(" ", "")) for v in known}
-            )
-            for native, known in entries
-        )
-
-    model, every = hits(lambda w: (romanize_thai(w),)), hits(thai_spellings)
+    entries = _thai_entries()
+    model, every = _thai_hits(lambda w: (romanize_thai(w),)), _thai_hits(thai_spellings)
     assert every > model and every >= 0.93 * len(entries), (model, every, len(entries))
     assert "bunrueang" in thai_spellings("บุญเรือง")
     assert thai_spellings("ทองอินทร์")[0] == "thongin"  # one word, one part

@@ -151,7 +151,8 @@ def latin_forms(name: str) -> tuple[str, ...]:
     if not has_thai(name):
         return (latinize(name),)
     count = max(len(thai_spellings(word)) for word in name.split() if has_thai(word))
-    return tuple(dict.fromkeys(_latin_text(_thai_form(name, i)) for i in range(count)))
+    others = (_latin_text(_thai_form(name, i)) for i in range(1, count))
+    return tuple(dict.fromkeys((latinize(name), *others)))
 
 
 def tokens(name: str) -> list[str]:
@@ -168,7 +169,8 @@ def name_parts(name: str) -> tuple[str, ...]:
 @lru_cache(maxsize=200_000)
 def name_forms(name: str) -> tuple[tuple[str, ...], ...]:
     """`name_parts` of every Latin form of a name (`latin_forms`), `name_parts` first."""
-    return tuple(_parts(form) for form in latin_forms(ARABIC_ARTICLE.sub("", name)))
+    others = latin_forms(ARABIC_ARTICLE.sub("", name))[1:]
+    return (name_parts(name), *(_parts(form) for form in others))
 
 
 def _parts(latin: str) -> tuple[str, ...]:
