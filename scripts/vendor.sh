@@ -12,4 +12,7 @@ cp "$src"/leaflet/dist/images/*.png "$dst/images/"
 cp "$src/chart.js/dist/chart.umd.js" "$dst/chart.umd.js"
 cp "$src/topojson-client/dist/topojson-client.min.js" "$dst/"
 cp "$src/world-atlas/countries-50m.json" "$dst/countries-50m.json"
+# API documentation pages (/docs, /redoc), served from here instead of a public CDN.
+cp "$src/swagger-ui-dist/swagger-ui-bundle.js" "$src/swagger-ui-dist/swagger-ui.css" "$dst/"
+cp "$src/redoc/bundles/redoc.standalone.js" "$dst/"
 echo "web assets copied to $dst"

@@ -14,7 +14,7 @@ from palermo.api.app import create_app
 from palermo.ingest.build import build
 from palermo.model.sharing import Sharing
 from palermo.store.store import Store
-from tests.store.factories import SYSTEM, setup_agencies
+from tests.store.factories import SYSTEM, aliases_of, setup_agencies
 
 ROLES = ["analyst", "officer", "supervisor", "victim-support", "admin", ""]
 READERS = {"analyst", "officer", "supervisor", "victim-support"}
@@ -91,16 +91,21 @@ def test_read_endpoints_by_role(
 def test_record_visibility_by_role(
     world: tuple[Store, TestClient, dict[str, dict[str, str]]], role: str
 ) -> None:
-    _, client, headers = world
+    store, client, headers = world
     h = headers[role]
     assert client.get("/api/v1/entities/a1.own", headers=h).status_code == 200
     assert client.get("/api/v1/entities/b2.shared", headers=h).status_code == 200
     assert client.get("/api/v1/entities/b2.secret", headers=h).status_code == 404
     listed = {e["id"] for e in client.get("/api/v1/entities", headers=h).json()["results"]}
-    assert listed == {"a1.own", "b2.shared", "b2.victim"}
-    victim = client.get("/api/v1/entities/b2.victim", headers=h).json()
+    # b2.victim is all masked for every role but victim-support: it is listed under its
+    # alias and its real id is a 404 (finding 3).
+    victim_id = "b2.victim" if role == "victim-support" else aliases_of(store)["b2.victim"]
+    assert listed == {"a1.own", "b2.shared", victim_id}
+    victim = client.get(f"/api/v1/entities/{victim_id}", headers=h).json()
     name = victim["properties"]["name"][0]
     assert name["masked"] is (role != "victim-support")
+    real = client.get("/api/v1/entities/b2.victim", headers=h).status_code
+    assert real == (200 if role == "victim-support" else 404)
     found = {e["id"] for e in client.get("/api/v1/search?q=person", headers=h).json()}
     assert "b2.secret" not in found
     graph = client.get("/api/v1/analysis/graph", headers=h).json()

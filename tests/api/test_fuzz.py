@@ -44,7 +44,10 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
 
 @pytest.fixture(scope="module")
 def api_schema(fuzz_app: FastAPI) -> Any:
-    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_app).exclude(path=list(SKIP))
+    headers = {"Authorization": f"Bearer {TOKEN['value']}"}  # the schema needs a login
+    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_app, headers=headers).exclude(
+        path=list(SKIP)
+    )
 
 
 def check(case: Any) -> None:
@@ -84,7 +87,8 @@ def test_no_server_errors_and_problem_details(api_schema: Any) -> None:
 def test_openapi_is_published_with_examples(fuzz_app: FastAPI, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    spec = TestClient(fuzz_app).get("/openapi.json").json()
+    headers = {"Authorization": f"Bearer {TOKEN['value']}"}
+    spec = TestClient(fuzz_app).get("/openapi.json", headers=headers).json()
     paths = spec["paths"]
     assert "/api/v1/screening/document" in paths and "/api/v1/analysis/graph" in paths
     examples = str(spec)

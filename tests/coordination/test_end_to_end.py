@@ -1,8 +1,9 @@
 """Two agencies on two nodes: deconfliction -> joint case -> joint operation -> report.
 
 DE-BKA and NL-KMAR each investigate, without knowing it, the same man (the same passport
-number in both files, different names and ids). Their nodes publish keyed selectors, sync,
-and both learn of the overlap - agency and case reference only. They open a joint case,
+number in both files, different names and ids). Each node keeps its selectors private (keyed
+under its own secret) and runs a DH private set intersection with each peer; both learn of
+the overlap - the other agency and their own case reference only. They open a joint case,
 run an operation, report results on their own nodes, and after sync the after-action
 report on DE's node shows both countries' results.
 """
@@ -11,15 +12,30 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from palermo.coordination import cases, deconfliction, operations
 from palermo.coordination.operations import Participant
+from palermo.exchange import psi_exchange
 from palermo.exchange.sync import sync_all
 from palermo.ingest.build import build
 from palermo.model.sharing import Sharing
 from tests.exchange.nodes import Node, direct_transport, make_federation
 
-KEY = b"test-network-key"
+
+def deconflict(nodes: dict[str, Node]) -> list[deconfliction.Hit]:
+    """Every node runs a signed PSI round with every peer, each offer delivered to the
+    peer's handler as the HTTP route would (a peer answers once a minute, so reset that)."""
+    by_endpoint = {f"http://{n.node_id}": n for n in nodes.values()}
+
+    def post(endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return 200, psi_exchange.answer(by_endpoint[endpoint].store, body)
+
+    found = []
+    for node in nodes.values():
+        psi_exchange._last_answer.clear()
+        found += psi_exchange.run_all(node.store, post)
+    return found
 
 
 def sync(nodes: dict[str, Node]) -> None:
@@ -66,20 +82,30 @@ def test_deconfliction_to_joint_operation(tmp_path: Path) -> None:
         th.store, th.analyst, "RTP-1", "Other", "forced-labour", subjects=[th_person]
     )
     for node, case in ((de, de_case), (nl, nl_case), (th, th_case)):
-        assert deconfliction.publish_case(node.store, node.analyst, case, KEY) == 1
+        assert deconfliction.publish_case(node.store, node.analyst, case) == 1
     sync(nodes)
-    found = deconfliction.detect(de.store, de.analyst)
-    assert [(h.selector_type, h.agencies) for h in found] == [("document", ("DE-BKA", "NL-KMAR"))]
+    found = deconflict(nodes)
+    assert sorted((h.selector_type, h.agencies) for h in found) == [
+        ("document", ("DE-BKA", "NL-KMAR")),
+        ("document", ("DE-BKA", "NL-KMAR")),
+    ]
+    assert deconflict(nodes) == []  # told once
     sync(nodes)
-    for node in (de, nl):  # both learn at once: agency and case reference only
+    own = [(de, "BKA-ST-41", de_case, "NL-KMAR"), (nl, "KMAR-2026-8", nl_case, "DE-BKA")]
+    for node, reference, case_id, other in own:  # the other agency, own case only
         (hit,) = deconfliction.hits(node.store, node.analyst)
-        assert hit.case_references == ("DE-BKA:BKA-ST-41", "NL-KMAR:KMAR-2026-8")
+        assert hit.case_references == (f"{node.agency}:{reference}",)
+        assert (hit.case_id, hit.other_agency) == (case_id, other)
     assert deconfliction.hits(th.store, th.analyst) == []
-    # nothing else leaked: NL cannot read DE's case, suspect or passport, nor the number
+    # nothing else leaked: NL cannot read DE's case, suspect or passport, nor the number,
+    # and no selector or hit travelled as a statement
     for entity_id in (de_case, de_person, f"{de_person}-pp"):
         assert nl.store.entity(nl.analyst, entity_id) is None
-    selectors = nl.store.entities(nl.analyst, schema="DeconflictionSelector")
-    assert all("753214998" not in str(s.to_ftm()) for s in selectors)
+    for node in nodes.values():
+        for schema in ("DeconflictionSelector", "DeconflictionHit"):
+            held = node.store.entities(node.analyst, schema=schema)
+            assert {e.id.split(".", 1)[0] for e in held} <= {node.agency.lower()}
+            assert all("BKA-ST-41" not in str(e.to_ftm()) for e in held if node is not de)
 
     joint = cases.open_case(
         de.store,

@@ -38,9 +38,11 @@ def nodes(tmp_path: Path) -> dict[str, Node]:
 
 def test_notices_publish_to_their_group_and_withdraw_everywhere(nodes: dict[str, Node]) -> None:
     de, nl, th = nodes["DE-BKA"], nodes["NL-KMAR"], nodes["TH-RTP"]
+    # Issuing is an officer's act; a supervisor's red/yellow notice is active at once.
+    chief = de.store.add_user(SYSTEM, "chief-de-bka", "DE-BKA", "officer,supervisor").viewer()
     red = notices.issue_notice(
         de.store,
-        de.analyst,
+        chief,
         "red",
         "de-bka.p1",
         "wanted for trafficking",
@@ -48,7 +50,7 @@ def test_notices_publish_to_their_group_and_withdraw_everywhere(nodes: dict[str,
     )
     yellow = notices.issue_notice(
         de.store,
-        de.analyst,
+        chief,
         "yellow",
         "de-bka.p1",
         "missing",
@@ -60,11 +62,11 @@ def test_notices_publish_to_their_group_and_withdraw_everywhere(nodes: dict[str,
     assert notices.active_notices(th.store, th.analyst) == []  # red is EU-only, yellow expired
     expired = th.store.entity(th.analyst, yellow)
     assert expired is not None and notices.status_of(expired) == notices.EXPIRED
-    notices.withdraw_notice(de.store, de.analyst, red)
+    notices.withdraw_notice(de.store, chief, red)
     sync(nodes)
     assert notices.active_notices(nl.store, nl.analyst) == []
     with pytest.raises(ValueError, match="notice_type"):
-        notices.issue_notice(de.store, de.analyst, "pink", "de-bka.p1", "x")
+        notices.issue_notice(de.store, chief, "pink", "de-bka.p1", "x")
 
 
 def test_messages_reach_only_the_recipient_and_receipts_come_back(nodes: dict[str, Node]) -> None:

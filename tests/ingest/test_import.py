@@ -109,3 +109,23 @@ def test_csv_with_mapping_links_passport_to_holder(store: Store) -> None:
     assert olena is not None and olena.values("name") == ["Олена Коваленко"]
     assert store.entity(viewers["B2"], "a1.person:18") is None  # owner-only row
     assert store.entity(viewers["C3"], "a1.person:17") is None  # not in the EU group
+
+
+def test_skip_bad_drops_the_whole_line_of_a_mapped_csv(store: Store) -> None:
+    """Line 4's Person has a bad birth date: its Passport must not be stored either, or it
+    would point at a holder that does not exist (issue 21)."""
+    viewers = setup_agencies(store, {"A1": ("EU",)})
+    report = import_file(
+        store,
+        viewers["A1"],
+        DATA / "persons.csv",
+        mode=ImportMode.SKIP_BAD,
+        mapping=DATA / "persons.mapping.yml",
+    )
+    assert [(e.line, e.field) for e in report.errors] == [(4, "birthDate")]
+    assert store.entity(viewers["A1"], "a1.person:19") is None
+    assert store.entity(viewers["A1"], "a1.passport:C01X00T47") is None
+    holders = {
+        h for p in store.entities(viewers["A1"], schema="Passport") for h in p.values("holder")
+    }
+    assert all(store.entity(viewers["A1"], h) is not None for h in holders)

@@ -68,7 +68,8 @@ def test_bad_dates_states_and_sex_are_problems() -> None:
     ("text", "message"),
     [
         ("P<UTO\nL8989", "line 1: 5 characters: TD2 has 36, TD3 has 44"),
-        ("P<UTO", "line 1: 1 lines: an MRZ has 2"),
+        ("P<UTO", "^1 line: not a supported MRZ layout \\(TD1 is 3 lines of 30"),
+        ("", "^no text: not a supported MRZ layout"),
         (TD3.replace("ANNA", "ANNÄ"), "line 1, position 19: character 'Ä'"),
         (TD3 + "\nEXTRA", "line 1: 44 characters, expected 30"),
         ("one line only", "line 1, position 4: character ' '"),

@@ -16,7 +16,7 @@ from palermo.match.service import IndexCache
 from palermo.model.sharing import Sharing
 from palermo.store.store import Store
 from tests.conftest import wipe
-from tests.store.factories import setup_agencies
+from tests.store.factories import SYSTEM, setup_agencies
 
 AGENCIES = ["A1", "B2", "C3"]
 NAMES = ["Олександр Волков", "Somchai Jaidee", "محمد علي", "Anna Berg", "王小明"]
@@ -99,9 +99,11 @@ def test_manifest_flags_notices_and_stolen_documents_and_reports_bad_rows(store:
     volkov = person(
         store, a1, "v", "Олександр Волков", "group:EU", birthDate="1983-04-12", nationality="ua"
     )
-    issue_notice(store, a1, "red", volkov, "wanted for trafficking", Sharing.parse("group:EU"))
+    # Issuing is an officer's act; a supervisor's red/yellow notice is active at once.
+    chief = store.add_user(SYSTEM, "chief-a1", "A1", "officer,supervisor").viewer()
+    issue_notice(store, chief, "red", volkov, "wanted for trafficking", Sharing.parse("group:EU"))
     mai = person(store, a1, "m", "Mai Tran", "all", birthDate="2004-06-01")
-    issue_notice(store, a1, "yellow", mai, "missing, possible victim")
+    issue_notice(store, chief, "yellow", mai, "missing, possible victim")
     store.write(
         a1,
         build(

@@ -28,7 +28,11 @@ def test_tokens_are_stored_only_as_hashes(store: Store) -> None:
 def test_expired_tokens_do_not_authenticate(store: Store) -> None:
     setup_agencies(store, {"A1": ()})
     past = datetime.now(UTC) - timedelta(minutes=1)
-    token = store.create_token(SYSTEM, "analyst-a1", "old", expires_at=past)
+    with pytest.raises(DirectoryError, match="expires_at"):  # no token born expired
+        store.create_token(SYSTEM, "analyst-a1", "old", expires_at=past)
+    token = store.create_token(SYSTEM, "analyst-a1", "old", expires_at=past + timedelta(hours=1))
+    with store.engine.begin() as conn:  # ... then its time passes
+        conn.execute(sa.update(api_token).values(expires_at=past))
     assert store.viewer_for_token(token) is None
 
 

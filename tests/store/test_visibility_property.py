@@ -3,7 +3,11 @@
 Random agencies and groups, random statements with random scopes and handling codes, some
 of them retracted later; then each agency reads through the store and must get the set of
 (entity, property, value) triples that ``Sharing.reaches`` allows - no more, no less - with
-victim-sensitive values masked unless it holds the victim-support role.
+victim-sensitive values masked unless it holds the victim-support role, and an entity all
+of whose readable statements are masked shown under its alias only (finding 3). A second
+property checks that no value, source record id, statement id or real id of a masked
+statement reaches the viewer through any read path (list, entity, export, search,
+referencing), references included.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from hypothesis import strategies as st
 
 from palermo.access.viewer import Role, Viewer
 from palermo.model.sharing import Handling, Sharing
-from palermo.model.statement import Statement
+from palermo.model.statement import BASE, Statement
 from palermo.store.store import Store
+from palermo.store.views import Entity
 from palermo.store.visibility import MASK
 from tests.conftest import wipe
-from tests.store.factories import SYSTEM, setup_agencies
+from tests.store.factories import SYSTEM, aliases_of, setup_agencies
 
 AGENCIES = ["A1", "B2", "C3", "D4"]
 GROUPS = ["EU", "ASEAN"]
@@ -52,13 +57,21 @@ def expected(
     agency: str,
     groups: dict[str, tuple[str, ...]],
     victim: bool,
+    aliases: dict[str, str],
 ) -> set[tuple[str, str, str]]:
+    """What the viewer must read; an entity all of whose readable statements are masked
+    is shown under its alias (finding 3)."""
+    readable = [
+        s
+        for s in stmts
+        if s.key not in retracted and s.sharing.reaches(s.agency, agency, groups[agency])
+    ]
+    masked = {s.id for s in readable if s.sharing.victim_sensitive and not victim}
+    unmasked_entities = {s.entity_id for s in readable if s.id not in masked}
     out = set()
-    for s in stmts:
-        if s.key in retracted or not s.sharing.reaches(s.agency, agency, groups[agency]):
-            continue
-        masked = s.sharing.victim_sensitive and not victim
-        out.add((s.entity_id, s.prop, MASK if masked else s.value))
+    for s in readable:
+        shown = s.entity_id if s.entity_id in unmasked_entities else aliases[s.entity_id]
+        out.add((shown, s.prop, MASK if s.id in masked else s.value))
     return out
 
 
@@ -94,11 +107,14 @@ def test_each_viewer_sees_exactly_what_was_shared(
             victim = stmts[index]
             store.write(viewers[victim.agency], [victim.retraction()])
             retracted.add(victim.key)
+    aliases = aliases_of(store)
     for agency in AGENCIES:
         plain = viewers[agency]
-        assert seen(store, plain) == expected(stmts, retracted, agency, groups, victim=False)
+        want = expected(stmts, retracted, agency, groups, victim=False, aliases=aliases)
+        assert seen(store, plain) == want
         support = Viewer(agency, plain.username, frozenset({Role.VICTIM_SUPPORT}))
-        assert seen(store, support) == expected(stmts, retracted, agency, groups, victim=True)
+        want = expected(stmts, retracted, agency, groups, victim=True, aliases=aliases)
+        assert seen(store, support) == want
 
 
 @settings(
@@ -124,3 +140,93 @@ def test_viewers_without_data_roles_see_nothing(store: Store, stmts: list[Statem
         except AccessDenied:
             continue
         raise AssertionError(f"{viewer} read entity data")
+
+
+# --- finding 3: nothing of a masked statement leaks through ids, source ids or links ---
+
+PEOPLE = 5  # entity numbers 0..4 per agency: "a1.e3"; no id is a substring of another
+
+
+@st.composite
+def leak_worlds(draw: st.DrawFn) -> list[Statement]:
+    """Persons with unique-token values and source ids, and Associates whose references
+    (masked or not) point at persons, so every id, value and source id is findable."""
+    out: list[Statement] = []
+    for n in range(draw(st.integers(1, 14))):
+        owner = draw(st.sampled_from(AGENCIES))
+        sharing = draw(sharings)
+        source = f"src{n}x"
+        if draw(st.booleans()):
+            eid = f"{owner.lower()}.e{draw(st.integers(0, PEOPLE - 1))}"
+            out.append(Statement(eid, "Person", BASE, eid, owner, source, sharing))
+            prop = draw(st.sampled_from(["name", "alias", "notes"]))
+            out.append(Statement(eid, "Person", prop, f"val{n}x", owner, source, sharing))
+        else:
+            eid = f"{owner.lower()}.link{n}x"
+            target = f"{draw(st.sampled_from(AGENCIES)).lower()}.e{draw(st.integers(0, 4))}"
+            out.append(Statement(eid, "Associate", BASE, eid, owner, source, sharing))
+            out.append(Statement(eid, "Associate", "person", target, owner, source, sharing))
+    return out
+
+
+def rendered(entities: list[Entity]) -> str:
+    """Everything the store handed out, as one text to search tokens in."""
+    parts = []
+    for e in entities:
+        parts += [e.id, e.schema, e.caption, *sorted(e.agencies)]
+        for prop, values in e.properties.items():
+            for v in values:
+                parts += [prop, v.value, v.source_record_id, v.statement_id, v.agency, v.policy]
+    return "\n".join(parts)
+
+
+def secrets_for(
+    stmts: list[Statement], agency: str, groups: dict[str, tuple[str, ...]]
+) -> tuple[set[str], set[str]]:
+    """(tokens that must not reach an analyst of ``agency``, real ids of entities that
+    are opaque for it). Secret: the value, source id and statement id of each readable
+    masked statement and the real id of each entity it reads only masked; minus what an
+    unmasked statement shows legitimately (its value, source id and entity id)."""
+    readable = [s for s in stmts if s.sharing.reaches(s.agency, agency, groups[agency])]
+    masked = [s for s in readable if s.sharing.victim_sensitive]
+    unmasked = [s for s in readable if not s.sharing.victim_sensitive]
+    open_entities = {s.entity_id for s in unmasked}
+    opaque = {s.entity_id for s in masked} - open_entities
+    secret = {t for s in masked for t in (s.value, s.source_record_id, s.id)} | opaque
+    legit = {t for s in unmasked for t in (s.source_record_id, s.id, s.entity_id)}
+    legit |= {s.value for s in unmasked if s.value not in opaque}
+    return secret - legit, opaque
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(groups=memberships, stmts=leak_worlds())
+def test_masked_statements_leak_through_no_id_source_or_link(
+    store: Store, groups: dict[str, tuple[str, ...]], stmts: list[Statement]
+) -> None:
+    wipe(store)
+    viewers = setup_agencies(store, groups)
+    for owner in AGENCIES:
+        own = [s for s in stmts if s.agency == owner]
+        if own:
+            store.write(viewers[owner], own)
+    for agency in AGENCIES:
+        viewer = viewers[agency]
+        secret, opaque = secrets_for(stmts, agency, groups)
+        listed = store.entities(viewer, limit=1000)
+        shown = [e.id for e in listed]
+        got = [*listed, *store.export(viewer, batch=3)]
+        for entity_id in shown:
+            got += [*filter(None, [store.entity(viewer, entity_id)])]
+            got += store.referencing(viewer, entity_id)
+        for needle in ("val", "1x", "src", "mask"):
+            got += store.search(viewer, needle)
+        text = rendered(got)
+        leaked = sorted(t for t in secret if t in text)
+        assert not leaked, f"{agency} was handed masked tokens {leaked}"
+        for real in opaque:
+            assert store.entity(viewer, real) is None, f"{agency} opened {real} by its real id"
+            assert store.referencing(viewer, real) == []
+        assert len(set(shown)) == len(shown)
+        assert {e.id for e in got} <= set(shown), "a read path used another id than the list"

@@ -66,7 +66,9 @@ def sso(tmp_path: Path) -> tuple[TestClient, Provider]:
     setup_agencies(store, {"DE-BKA": ()})
     app = create_app(store)
     provider = Provider()
-    app.state.oidc = OidcConfig(ISSUER, "palermo", "secret", "BKA login")
+    app.state.oidc = OidcConfig(
+        ISSUER, "palermo", "secret", "BKA login", public_url="https://palermo.test"
+    )
     app.state.oidc_transport = httpx.MockTransport(provider.handle)
     return TestClient(app, base_url="https://palermo.test"), provider
 
@@ -80,6 +82,7 @@ def begin(client: TestClient, provider: Provider) -> dict[str, str]:
     assert target.netloc == "idp.example.org"
     query = {k: v[0] for k, v in parse_qs(target.query).items()}
     assert query["code_challenge_method"] == "S256" and query["client_id"] == "palermo"
+    assert query["redirect_uri"] == "https://palermo.test/login/oidc/callback"
     provider.nonce = query["nonce"]
     return query
 

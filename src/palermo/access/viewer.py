@@ -28,6 +28,13 @@ class AccessDenied(PermissionError):
     """The viewer may not do this. The message names what was refused and why."""
 
 
+class NotVisible(LookupError):
+    """The target does not exist for this viewer (missing, unshared or of another kind).
+
+    A 404 that says the same for "missing" and "not yours", so a refused write reveals no
+    more than a refused read. The message starts with the field, e.g. ``request_id: ...``."""
+
+
 def parse_roles(roles: Iterable[str] | str) -> frozenset[Role]:
     """Roles from a list or a comma string, naming any unknown role."""
     items = roles.split(",") if isinstance(roles, str) else list(roles)
@@ -61,11 +68,6 @@ class Viewer:
     @property
     def sees_victim_details(self) -> bool:
         return Role.VICTIM_SUPPORT in self.roles
-
-    def with_victim_details(self) -> Viewer:
-        """The same viewer able to read its own agency's masked values, for internal use
-        (e.g. computing retractions); never hand its results to a person."""
-        return Viewer(self.agency, self.username, self.roles | {Role.VICTIM_SUPPORT})
 
     def require_data_role(self, action: str) -> None:
         if self.is_system or not (self.roles & DATA_ROLES):

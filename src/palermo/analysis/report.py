@@ -3,6 +3,10 @@
 The HTML carries its charts as inline SVG and the PDF is drawn by matplotlib, so a report
 renders on a closed network with nothing fetched. Both come from one `ReportData`, so the
 numbers in the two formats cannot disagree.
+
+Titles and category labels come from users and other agencies' data, so matplotlib never
+parses them as mathtext (``text.parse_math`` off, ``text.usetex`` off for every figure): a
+``$`` is printed as a dollar sign, not handed to the mathtext parser.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import html
 import io
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,7 +94,17 @@ def _html_table(caption: str, unit: str, counts: Counter[str], total: int) -> st
     )
 
 
+def _plain_text() -> AbstractContextManager[None]:
+    """Plain text only: user and partner text must not reach the mathtext or LaTeX parsers."""
+    return plt.rc_context({"text.parse_math": False, "text.usetex": False})
+
+
 def _figure(caption: str, counts: Counter[str], chronological: bool = False) -> Any:
+    with _plain_text():
+        return _draw(caption, counts, chronological)
+
+
+def _draw(caption: str, counts: Counter[str], chronological: bool) -> Any:
     items = sorted(counts.items()) if chronological else _ordered(counts)[:12]
     fig, ax = plt.subplots(figsize=(6.5, 2.8))
     labels, values = [k for k, _ in items], [v for _, v in items]
@@ -106,7 +121,8 @@ def _figure(caption: str, counts: Counter[str], chronological: bool = False) -> 
 def _svg(caption: str, counts: Counter[str], chronological: bool = False) -> str:
     fig = _figure(caption, counts, chronological)
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg")
+    with _plain_text():
+        fig.savefig(buffer, format="svg")
     plt.close(fig)
     svg = buffer.getvalue()
     return svg[svg.index("<svg") :].replace("<svg", f"<svg role='img' aria-label='{caption}'", 1)
@@ -134,10 +150,10 @@ def render_html(stats: VictimStatistics | ReportData, title: str = "", source: s
 def render_pdf(data: ReportData) -> bytes:
     """The same report as a PDF: a cover with the key numbers, charts, then the tables."""
     buffer = io.BytesIO()
-    with PdfPages(buffer) as pdf:
+    with _plain_text(), PdfPages(buffer) as pdf:
         cover = plt.figure(figsize=(8.27, 11.69))
-        cover.text(0.08, 0.92, data.title, fontsize=18, weight="bold")
-        cover.text(0.08, 0.88, f"Source: {data.source}", fontsize=9)
+        cover.text(0.08, 0.92, data.title, fontsize=18, weight="bold", parse_math=False)
+        cover.text(0.08, 0.88, f"Source: {data.source}", fontsize=9, parse_math=False)
         cover.text(0.08, 0.85, f"{data.victims.total} victim records", fontsize=11)
         cover.text(0.08, 0.83, f"{data.suspects.total} suspects", fontsize=11)
         pdf.savefig(cover)

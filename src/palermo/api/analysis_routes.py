@@ -3,6 +3,10 @@
 Every endpoint works on the caller's workspace: what the caller's agency may see, person
 records resolved into identities. Workspaces are cached per agency and role and dropped
 when anything is written to the store.
+
+The cache means the store's own read audit sees only whoever built a workspace; so every
+endpoint here also audits its own call, under the actual caller, with what it returned
+(record ids of an ego network or path, identities ranked, sizes of whole-graph answers).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from palermo.access.viewer import Viewer
 from palermo.analysis.report import render_html, render_pdf
 from palermo.analysis.service import Workspace, WorkspaceCache
-from palermo.api.auth import app_cache, current_viewer
+from palermo.api.auth import app_cache, current_viewer, store_of
 
 router = APIRouter(prefix="/api/v1/analysis", tags=["analysis"])
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
@@ -24,6 +28,21 @@ Period = Annotated[str, Query(pattern=r"^(\d{4}(-\d{2}(-\d{2})?)?)?$", examples=
 
 def workspace(request: Request, viewer: Viewer) -> Workspace:
     return app_cache(request, "analysis", WorkspaceCache).for_viewer(viewer)
+
+
+AUDITED_IDS = 200  # ids kept in one audit row's detail; the count is always complete
+# A report title is printed in the PDF: plain text, one line, bounded.
+Title = Annotated[str, Query(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+def audit(request: Request, viewer: Viewer, action: str, target: str, **detail: Any) -> None:
+    """One audit row for this call, attributed to the caller even when served from cache."""
+    store_of(request).audit_event(viewer, f"analysis.{action}", target, detail)
+
+
+def ids_detail(ids: list[str]) -> dict[str, Any]:
+    """A bounded list of ids with the full count, for an audit detail."""
+    return {"count": len(ids), "ids": ids[:AUDITED_IDS]}
 
 
 def _found(fn: Any, *args: Any) -> Any:
@@ -42,6 +61,8 @@ def graph(
     max_nodes: Annotated[int, Query(ge=1, le=20000)] = 2000,
 ) -> dict[str, Any]:
     data: dict[str, Any] = _found(workspace(request, viewer).graph_json, ego, hops)
+    records = sorted({r for node in data["nodes"] for r in node.get("records", [])})
+    audit(request, viewer, "graph", ego or "(whole graph)", hops=hops, **ids_detail(records))
     if len(data["nodes"]) > max_nodes:
         raise HTTPException(
             422, f"ego: the graph has {len(data['nodes'])} nodes, over max_nodes={max_nodes}"
@@ -56,13 +77,16 @@ def graph_graphml(request: Request, viewer: CurrentViewer) -> Response:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "graph.graphml"
-        workspace(request, viewer).link_graph().graph.write_graphml(path)
+        lg = workspace(request, viewer).link_graph()
+        lg.graph.write_graphml(path)
+        audit(request, viewer, "graphml", "(whole graph)", nodes=len(lg.labels))
         return Response(path.read_bytes(), media_type="application/graphml+xml")
 
 
 @router.get("/path", summary="Shortest path between two entities")
 def path(request: Request, viewer: CurrentViewer, source: str, target: str) -> list[dict[str, str]]:
     result: list[dict[str, str]] = _found(workspace(request, viewer).path, source, target)
+    audit(request, viewer, "path", f"{source} -> {target}", **ids_detail([n["id"] for n in result]))
     return result
 
 
@@ -70,7 +94,9 @@ def path(request: Request, viewer: CurrentViewer, source: str, target: str) -> l
 def brokers(
     request: Request, viewer: CurrentViewer, top: Annotated[int, Query(ge=1, le=500)] = 10
 ) -> list[dict[str, Any]]:
-    return workspace(request, viewer).brokers(top)
+    found = workspace(request, viewer).brokers(top)
+    audit(request, viewer, "brokers", f"top {top}", **ids_detail([b["id"] for b in found]))
+    return found
 
 
 @router.get("/routes", summary="Top routes, routes per form of exploitation, new routes")
@@ -80,7 +106,9 @@ def routes(
     form: str | None = None,
     new_since: Period = "",
 ) -> dict[str, Any]:
-    return workspace(request, viewer).routes(form, new_since)
+    result = workspace(request, viewer).routes(form, new_since)
+    audit(request, viewer, "routes", form or "(all forms)", new_since=new_since)
+    return result
 
 
 @router.get("/hotspots", summary="H3 hotspots with Getis-Ord Gi* and baseline significance")
@@ -95,12 +123,24 @@ def hotspots(
     baseline_end: Period = "",
 ) -> list[dict[str, Any]]:
     baseline = (baseline_start, baseline_end) if baseline_start or baseline_end else None
-    return workspace(request, viewer).hotspots(kind, resolution, (start, end), baseline)
+    found = workspace(request, viewer).hotspots(kind, resolution, (start, end), baseline)
+    audit(
+        request,
+        viewer,
+        "hotspots",
+        kind or "(all kinds)",
+        resolution=resolution,
+        period=[start, end],
+        cells=len(found),
+    )
+    return found
 
 
 @router.get("/trends", summary="Detected victims and suspects in Global Report tables")
 def trends(request: Request, viewer: CurrentViewer) -> dict[str, dict[str, int]]:
-    return workspace(request, viewer).trends()
+    result = workspace(request, viewer).trends()
+    audit(request, viewer, "trends", "(all tables)", tables=len(result))
+    return result
 
 
 @router.get("/risk", summary="Indicator-based risk scores with the records behind them")
@@ -110,7 +150,9 @@ def risk(
     top: Annotated[int, Query(ge=1, le=1000)] = 50,
     use_victim_records: bool = True,
 ) -> list[dict[str, Any]]:
-    return workspace(request, viewer).risk(top, use_victim_records)
+    found = workspace(request, viewer).risk(top, use_victim_records)
+    audit(request, viewer, "risk", f"top {top}", **ids_detail([r["identity"] for r in found]))
+    return found
 
 
 @router.get(
@@ -123,9 +165,12 @@ def report(
     request: Request,
     viewer: CurrentViewer,
     format: Literal["html", "pdf"] = "html",
-    title: Annotated[str, Query(max_length=200)] = "Trafficking in persons",
+    title: Title = "Trafficking in persons",
 ) -> Response:
+    """The title is plain text (at most 120 characters, no control characters); it is
+    never interpreted as matplotlib mathtext."""
     data = workspace(request, viewer).report(title, f"records visible to {viewer.agency}")
+    audit(request, viewer, "report", title, format=format, victims=data.victims.total)
     if format == "pdf":
         return Response(render_pdf(data), media_type="application/pdf")
     return HTMLResponse(render_html(data))

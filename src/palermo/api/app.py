@@ -5,28 +5,48 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from palermo import __version__
-from palermo.api import problems
-from palermo.api.limits import RateLimit
+from palermo.api import docs, problems
+from palermo.api.body_limits import BodyLimit
+from palermo.api.limits import LoginPolicy, RateLimit
 from palermo.api.routes import router
+from palermo.api.security import SecurityHeaders
 from palermo.store.store import Store
 
 
 def create_app(
-    store: Store | None = None, db_url: str | None = None, rate_limit: float | None = None
+    store: Store | None = None,
+    db_url: str | None = None,
+    rate_limit: float | None = None,
+    login_policy: LoginPolicy | None = None,
+    public_docs: bool | None = None,
 ) -> FastAPI:
+    """The app. ``login_policy`` defaults to the environment's (PALERMO_LOGIN_*);
+    ``public_docs`` publishes /docs, /redoc and /openapi.json without login (default: the
+    PALERMO_PUBLIC_API_DOCS switch)."""
     app = FastAPI(
         title="palermo",
         version=__version__,
         description="Federated intelligence against human trafficking. Every response "
         "contains only what the caller's agency may see; every call is audited.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.store = store or Store.open(db_url)
+    app.state.login_policy = login_policy or LoginPolicy.from_env()
+    app.state.public_docs = public_docs
     app.add_middleware(RateLimit, rate=rate_limit)
+    app.add_middleware(BodyLimit)  # inside SecurityHeaders, so a 413 carries the headers too
+    app.add_middleware(SecurityHeaders)
     problems.install(app)
+    docs.install(app)
     # Screening first: routes match in order, and document checks are the hottest path.
     from palermo.api.screening_routes import router as screening_api
 
     app.include_router(screening_api)
+    from palermo.api.mrz_routes import router as mrz_api
+
+    app.include_router(mrz_api)
     app.include_router(router)
     from palermo.api.exchange_routes import router as exchange_api
     from palermo.exchange.http import router as exchange_router
@@ -42,6 +62,9 @@ def create_app(
 
     app.include_router(analysis_api)
     app.include_router(exchange_router)
+    from palermo.exchange.psi_exchange import router as deconfliction_router
+
+    app.include_router(deconfliction_router)
     try:
         from palermo.web.routes import mount
     except ModuleNotFoundError:

@@ -9,6 +9,7 @@ from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from palermo.access.viewer import Viewer
+from palermo.api.security import same_origin, unsafe
 from palermo.store.store import Store
 
 COOKIE = "palermo_token"
@@ -39,14 +40,23 @@ def token_of(request: Request) -> str | None:
     return request.cookies.get(COOKIE)
 
 
+def _by_cookie(request: Request) -> bool:
+    return not request.headers.get("authorization", "").lower().startswith("bearer ")
+
+
 def optional_viewer(request: Request) -> Viewer | None:
     token = token_of(request)
     return store_of(request).viewer_for_token(token) if token else None
 
 
 async def current_viewer(request: Request) -> Viewer:
-    """The caller; async so that a remembered token costs no worker thread."""
+    """The caller; async so that a remembered token costs no worker thread.
+
+    A state-changing call authenticated by the session cookie (not a bearer header) must
+    not name another origin: a same-site page cannot make the browser call the API."""
     token = token_of(request)
+    if token and _by_cookie(request) and unsafe(request) and not same_origin(request):
+        raise HTTPException(status_code=403, detail="origin: request sent from another site")
     store = store_of(request)
     viewer = store.cached_viewer(token) if token else None
     if viewer is None and token:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
 from palermo.api.routes import page_of
-from palermo.api.schemas import MAX_INT, EntityOut, Page
+from palermo.api.schemas import ID, LINE, MAX_INT, MAX_ITEMS, SHORT, TEXT, EntityOut, Page
 from palermo.coordination import cases, deconfliction, legal, mla, operations, victims
 
 router = APIRouter(prefix="/api/v1")
@@ -19,12 +19,14 @@ CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 
 
 class CaseIn(BaseModel):
-    case_number: str = Field(examples=["BKA-2026-17"])
-    title: str
-    exploitation_form: str = Field(examples=["forced-labour"])
-    subjects: list[str] = []
-    team: dict[str, str] = Field({}, examples=[{"NL-KMAR": "member"}])
-    country: str | None = None
+    case_number: str = Field(examples=["BKA-2026-17"], max_length=LINE)
+    title: str = Field(max_length=LINE)
+    exploitation_form: str = Field(examples=["forced-labour"], max_length=LINE)
+    subjects: list[Annotated[str, Field(max_length=ID)]] = Field([], max_length=MAX_ITEMS)
+    team: dict[Annotated[str, Field(max_length=SHORT)], Annotated[str, Field(max_length=SHORT)]] = (
+        Field({}, examples=[{"NL-KMAR": "member"}], max_length=MAX_ITEMS)
+    )
+    country: str | None = Field(None, max_length=SHORT)
 
 
 class CaseFileOut(BaseModel):
@@ -35,12 +37,12 @@ class CaseFileOut(BaseModel):
 
 
 class TextIn(BaseModel):
-    text: str
+    text: str = Field(max_length=TEXT)
 
 
 class TaskIn(BaseModel):
-    title: str
-    assignee: str = ""
+    title: str = Field(max_length=LINE)
+    assignee: str = Field("", max_length=LINE)
     due: date | None = None
 
 
@@ -52,26 +54,28 @@ class HitOut(BaseModel):
     id: str
     selector_type: str
     agencies: list[str]
-    case_references: list[str]
+    case_references: list[str] = Field(description="the caller's own case reference only")
+    other_agency: str = Field(description="the agency to call")
+    case_id: str = Field(description="the caller's own case the hit is filed under")
 
 
 class ParticipantIn(BaseModel):
-    agency: str
-    country: str
-    timezone: str = Field(examples=["Europe/Berlin"])
+    agency: str = Field(max_length=SHORT)
+    country: str = Field(max_length=SHORT)
+    timezone: str = Field(examples=["Europe/Berlin"], max_length=SHORT)
 
 
 class OperationIn(BaseModel):
-    name: str
-    participants: list[ParticipantIn]
+    name: str = Field(max_length=LINE)
+    participants: list[ParticipantIn] = Field(max_length=MAX_ITEMS)
     action_time: datetime = Field(examples=["2026-12-03T05:30:00+01:00"])
-    targets: list[str] = []
-    target_notes: str = ""
-    case_id: str | None = None
+    targets: list[Annotated[str, Field(max_length=ID)]] = Field([], max_length=MAX_ITEMS)
+    target_notes: str = Field("", max_length=TEXT)
+    case_id: str | None = Field(None, max_length=ID)
 
 
 class ResultIn(BaseModel):
-    country: str
+    country: str = Field(max_length=SHORT)
     arrests: int = Field(0, ge=0)
     victimsIdentified: int = Field(0, ge=0)
     victimsRescued: int = Field(0, ge=0)
@@ -89,9 +93,15 @@ class DashboardOut(BaseModel):
 
 
 class FactsIn(BaseModel):
-    acts: list[str] = Field([], examples=[["recruitment"]])
-    means: list[str] = Field([], examples=[["deception"]])
-    purposes: list[str] = Field([], examples=[["forced-labour"]])
+    acts: list[Annotated[str, Field(max_length=SHORT)]] = Field(
+        [], examples=[["recruitment"]], max_length=50
+    )
+    means: list[Annotated[str, Field(max_length=SHORT)]] = Field(
+        [], examples=[["deception"]], max_length=50
+    )
+    purposes: list[Annotated[str, Field(max_length=SHORT)]] = Field(
+        [], examples=[["forced-labour"]], max_length=50
+    )
     victim_age: int | None = Field(None, ge=0, le=120)
 
     def facts(self) -> legal.Facts:
@@ -101,34 +111,34 @@ class FactsIn(BaseModel):
 
 
 class MlaIn(BaseModel):
-    reference: str
-    requesting_country: str
-    requested_country: str
-    requested_agency: str
-    request_type: str = Field(examples=["evidence"])
-    legal_basis: str
+    reference: str = Field(max_length=LINE)
+    requesting_country: str = Field(max_length=SHORT)
+    requested_country: str = Field(max_length=SHORT)
+    requested_agency: str = Field(max_length=SHORT)
+    request_type: str = Field(examples=["evidence"], max_length=SHORT)
+    legal_basis: str = Field(max_length=LINE)
     deadline: date
     facts: FactsIn
-    case_id: str | None = None
+    case_id: str | None = Field(None, max_length=ID)
 
 
 class StatusIn(BaseModel):
-    status: str
+    status: str = Field(max_length=SHORT)
 
 
 class VictimIn(BaseModel):
-    person_id: str
-    exploitation_form: str
-    consent: str = Field("none", examples=["none", "agency", "partners", "all"])
-    partners: list[str] = []
-    protection_needs: list[str] = []
-    re_trafficking_risk: str = "medium"
+    person_id: str = Field(max_length=ID)
+    exploitation_form: str = Field(max_length=LINE)
+    consent: str = Field("none", examples=["none", "agency", "partners", "all"], max_length=SHORT)
+    partners: list[Annotated[str, Field(max_length=SHORT)]] = Field([], max_length=MAX_ITEMS)
+    protection_needs: list[Annotated[str, Field(max_length=LINE)]] = Field([], max_length=MAX_ITEMS)
+    re_trafficking_risk: str = Field("medium", max_length=SHORT)
     non_punishment: bool = True
 
 
 class ReferralIn(BaseModel):
-    service: str = Field(examples=["shelter"])
-    provider: str
+    service: str = Field(examples=["shelter"], max_length=LINE)
+    provider: str = Field(max_length=LINE)
 
 
 class FindingOut(BaseModel):
@@ -187,23 +197,29 @@ def add_note(request: Request, viewer: CurrentViewer, case_id: str, body: TextIn
 
 @router.post("/cases/{case_id}/deconfliction", tags=["deconfliction"])
 def publish(request: Request, viewer: CurrentViewer, case_id: str) -> dict[str, int]:
-    """Publish the case's keyed selectors to all members (no identifiers leave the node)."""
-    return {"selectors": deconfliction.publish_case(store_of(request), viewer, case_id)}
+    """Publish the case's selectors (keyed under the node secret, readable by no agency) and
+    record hits with other agencies. Only the agency that owns and leads the case may (403;
+    404 if no such case is visible); beyond the hourly allowance of new selectors, 429."""
+    try:
+        count = deconfliction.publish_case(store_of(request), viewer, case_id)
+    except deconfliction.RateLimited as exc:
+        raise HTTPException(status_code=429, detail=str(exc)) from None
+    return {"selectors": count}
 
 
 @router.get("/deconfliction/hits", response_model=list[HitOut], tags=["deconfliction"])
 def hits(request: Request, viewer: CurrentViewer) -> list[HitOut]:
-    """Overlaps with other agencies: their agency and case reference only."""
-    store = store_of(request)
-    deconfliction.detect(store, viewer)
+    """The caller agency's hits: identifier type, the other agency and its own case (read only)."""
     return [
         HitOut(
             id=h.id,
             selector_type=h.selector_type,
             agencies=list(h.agencies),
             case_references=list(h.case_references),
+            other_agency=h.other_agency,
+            case_id=h.case_id,
         )
-        for h in deconfliction.hits(store, viewer)
+        for h in deconfliction.hits(store_of(request), viewer)
     ]
 
 
@@ -307,6 +323,9 @@ def compare(
 
 @router.post("/victims", response_model=Created, tags=["victims"])
 def record_victim(request: Request, viewer: CurrentViewer, body: VictimIn) -> Created:
+    """Record an identified victim (victim-support only). Consent widens the audience
+    (`none`/`agency`: own agency, `partners`: the named agencies, `all`); the values stay
+    masked for every role but victim-support."""
     return Created(
         id=victims.record_victim(
             store_of(request),
@@ -324,6 +343,7 @@ def record_victim(request: Request, viewer: CurrentViewer, body: VictimIn) -> Cr
 
 @router.post("/victims/{record_id}/referrals", response_model=Created, tags=["victims"])
 def refer(request: Request, viewer: CurrentViewer, record_id: str, body: ReferralIn) -> Created:
+    """Refer the victim of an own victim record to a service (victim-support only)."""
     return Created(
         id=victims.refer(store_of(request), viewer, record_id, body.service, body.provider)
     )
@@ -333,6 +353,7 @@ def refer(request: Request, viewer: CurrentViewer, record_id: str, body: Referra
 def referral_status(
     request: Request, viewer: CurrentViewer, referral_id: str, body: StatusIn
 ) -> dict[str, str]:
+    """Change the status of an own referral (victim-support only)."""
     victims.update_referral(store_of(request), viewer, referral_id, body.status)
     return {"status": body.status}
 

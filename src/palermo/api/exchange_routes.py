@@ -6,31 +6,47 @@ import asyncio
 import base64
 import binascii
 import json
+import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from palermo.access.viewer import Viewer
-from palermo.api.auth import current_viewer, store_of
-from palermo.api.schemas import MAX_INT, EntityOut
+from palermo.api.auth import app_cache, current_viewer, store_of
+from palermo.api.problems import problem
+from palermo.api.schemas import ID, LINE, MAX_INT, MAX_ITEMS, SHORT, TEXT, EntityOut
 from palermo.exchange import alerts, messages, notices
-from palermo.model.sharing import Sharing
+from palermo.ingest.audiences import checked_sharing
+from palermo.store.store import Store
+from palermo.store.tables import subscription
 
 router = APIRouter(prefix="/api/v1")
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
+MAX_ATTACHMENTS = 5  # per message, each at most messages.MAX_ATTACHMENT bytes
+MAX_SUBSCRIPTIONS = 100  # per user: every scan matches each subscription against new data
+# Alert stream: a floor on the poll interval (one connection must not busy-loop a core), a
+# cap on how long one connection lives (EventSource reconnects, resuming at Last-Event-ID)
+# and on how many one user holds open at once.
+MIN_POLL, MAX_POLL = 0.5, 10.0
+STREAM_SECONDS = 300.0
+MAX_STREAMS_PER_USER = 3
 
 
 class NoticeIn(BaseModel):
-    notice_type: str = Field(examples=["yellow"], description="red, yellow, blue, green, ...")
-    subject_id: str = Field(examples=["de-bka.p1"])
-    reason: str
-    scope: str = Field("all", examples=["all", "group:EU"])
+    notice_type: str = Field(
+        examples=["yellow"], description="red, yellow, blue, green, ...", max_length=SHORT
+    )
+    subject_id: str = Field(examples=["de-bka.p1"], max_length=ID)
+    reason: str = Field(max_length=TEXT)
+    scope: str = Field("all", examples=["all", "group:EU", "NL-KMAR|no-onward"], max_length=LINE)
     expires: date | None = None
-    issuing_country: str | None = None
+    issuing_country: str | None = Field(None, max_length=SHORT)
 
 
 class Created(BaseModel):
@@ -38,24 +54,25 @@ class Created(BaseModel):
 
 
 class AttachmentIn(BaseModel):
-    name: str
-    content_base64: str
-    mime_type: str | None = None
+    name: str = Field(max_length=LINE)
+    # base64 of at most messages.MAX_ATTACHMENT bytes (4 characters per 3 bytes)
+    content_base64: str = Field(max_length=4 * (messages.MAX_ATTACHMENT // 3 + 1))
+    mime_type: str | None = Field(None, max_length=SHORT)
 
 
 class MessageIn(BaseModel):
-    to_agency: str = Field(examples=["NL-KMAR"])
-    subject: str
-    body: str
-    kind: str = Field("request", examples=["request", "reply", "notification"])
-    about: list[str] = []
-    in_reply_to: str | None = None
-    attachments: list[AttachmentIn] = []
+    to_agency: str = Field(examples=["NL-KMAR"], max_length=SHORT)
+    subject: str = Field(max_length=LINE)
+    body: str = Field(max_length=TEXT)
+    kind: str = Field("request", examples=["request", "reply", "notification"], max_length=SHORT)
+    about: list[Annotated[str, Field(max_length=ID)]] = Field([], max_length=MAX_ITEMS)
+    in_reply_to: str | None = Field(None, max_length=ID)
+    attachments: list[AttachmentIn] = Field([], max_length=MAX_ATTACHMENTS)
 
 
 class SubscriptionIn(BaseModel):
-    kind: str = Field(examples=["name"], description=", ".join(alerts.KINDS))
-    value: str = Field(examples=["Ivan Petrov"])
+    kind: str = Field(examples=["name"], description=", ".join(alerts.KINDS), max_length=SHORT)
+    value: str = Field(examples=["Ivan Petrov"], min_length=1, max_length=LINE)
 
 
 class AlertOut(BaseModel):
@@ -69,14 +86,17 @@ class AlertOut(BaseModel):
 
 @router.post("/notices", response_model=Created, tags=["notices"])
 def issue_notice(request: Request, viewer: CurrentViewer, body: NoticeIn) -> Created:
-    """Issue a notice about an entity, published to all members or to a group."""
+    """Issue a notice about an entity the caller can see (officer or supervisor).
+
+    Red and yellow notices issued by an officer are `requested` until a supervisor of the
+    agency approves them (`POST /notices/{id}/approve`); only active notices flag screening."""
     notice_id = notices.issue_notice(
         store_of(request),
         viewer,
         body.notice_type,
         body.subject_id,
         body.reason,
-        Sharing.parse(body.scope),
+        checked_sharing(store_of(request), body.scope, "scope"),
         body.expires,
         body.issuing_country,
     )
@@ -91,9 +111,16 @@ def list_notices(request: Request, viewer: CurrentViewer) -> list[EntityOut]:
 
 @router.post("/notices/{notice_id}/withdraw", tags=["notices"])
 def withdraw(request: Request, viewer: CurrentViewer, notice_id: str) -> dict[str, str]:
-    """Withdraw one of the caller agency's notices."""
+    """Withdraw one of the caller agency's notices (officer or supervisor)."""
     notices.withdraw_notice(store_of(request), viewer, notice_id)
     return {"status": "withdrawn"}
+
+
+@router.post("/notices/{notice_id}/approve", tags=["notices"])
+def approve(request: Request, viewer: CurrentViewer, notice_id: str) -> dict[str, str]:
+    """Approve a requested red or yellow notice of the caller's agency (supervisor)."""
+    notices.approve_notice(store_of(request), viewer, notice_id)
+    return {"status": notices.ACTIVE}
 
 
 @router.post("/messages", response_model=Created, tags=["messages"])
@@ -134,18 +161,75 @@ def read(request: Request, viewer: CurrentViewer, message_id: str) -> Created:
 
 @router.post("/subscriptions", tags=["alerts"])
 def subscribe(request: Request, viewer: CurrentViewer, body: SubscriptionIn) -> dict[str, int]:
-    """Be alerted when matching data arrives (entity, document, name, notice-type, country)."""
-    return {"id": alerts.subscribe(store_of(request), viewer, body.kind, body.value)}
+    """Be alerted when matching data arrives (entity, document, name, notice-type, country);
+    at most MAX_SUBSCRIPTIONS per user (400 naming `subscriptions` beyond that)."""
+    store = store_of(request)
+    if subscription_count(store, viewer.username) >= MAX_SUBSCRIPTIONS:
+        raise ValueError(
+            f"subscriptions: {viewer.username} already has the maximum of "
+            f"{MAX_SUBSCRIPTIONS} subscriptions"
+        )
+    return {"id": alerts.subscribe(store, viewer, body.kind, body.value)}
+
+
+def subscription_count(store: Store, username: str) -> int:
+    with store.engine.connect() as conn:
+        query = sa.select(sa.func.count()).where(subscription.c.username == username)
+        return int(conn.execute(query.select_from(subscription)).scalar_one())
 
 
 @router.get("/alerts", response_model=list[AlertOut], tags=["alerts"])
 def list_alerts(
     request: Request, viewer: CurrentViewer, after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0
 ) -> list[AlertOut]:
-    """The caller's alerts after id AFTER."""
-    return [
-        AlertOut(**{**a.to_json()}) for a in alerts.alerts_for(store_of(request), viewer, after)
-    ]
+    """The caller's alerts after id AFTER (audited: their summaries carry values)."""
+    store = store_of(request)
+    found = alerts.alerts_for(store, viewer, after)
+    store.audit_event(viewer, "alerts.read", f"after {after}", alerts_detail(found))
+    return [AlertOut(**{**a.to_json()}) for a in found]
+
+
+def alerts_detail(found: list[alerts.Alert]) -> dict[str, Any]:
+    """What an alert read returned: alert ids and the entities they are about."""
+    return {"alerts": [a.id for a in found], "entities": sorted({a.entity_id for a in found})}
+
+
+class StreamSlots:
+    """Open alert streams per user, so one user cannot hold unbounded connections.
+
+    A slot is given back when its stream ends; one whose stream never started (the client
+    left before the first byte) lapses after the longest a stream may live."""
+
+    def __init__(self, limit: int = MAX_STREAMS_PER_USER, lifetime: float = STREAM_SECONDS):
+        self.limit = limit
+        self.lifetime = lifetime + 30.0
+        self._open: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, username: str) -> float | None:
+        """A slot (its start time), or None when the user has all slots in use."""
+        now = time.monotonic()
+        with self._lock:
+            live = [t for t in self._open.get(username, []) if now - t < self.lifetime]
+            if len(live) >= self.limit:
+                self._open[username] = live
+                return None
+            self._open[username] = [*live, now]
+            return now
+
+    def give_back(self, username: str, slot: float) -> None:
+        with self._lock:
+            live = self._open.get(username, [])
+            if slot in live:
+                live.remove(slot)
+            if not live:
+                self._open.pop(username, None)
+
+
+def resume_point(request: Request, after: int) -> int:
+    """Where to resume: `after`, or the `Last-Event-ID` an EventSource sends on reconnect."""
+    last = request.headers.get("last-event-id", "")
+    return max(after, int(last)) if last.isdigit() and int(last) <= MAX_INT else after
 
 
 @router.get("/alerts/stream", tags=["alerts"])
@@ -153,19 +237,40 @@ async def stream(
     request: Request,
     viewer: CurrentViewer,
     after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
-    poll: Annotated[float, Query(gt=0, le=10)] = 0.25,
-) -> StreamingResponse:
-    """Server-sent events: one `alert` event per new alert, as it is raised."""
+    poll: Annotated[float, Query(ge=MIN_POLL, le=MAX_POLL)] = 1.0,
+) -> Response:
+    """Server-sent events: one `alert` event per new alert, as it is raised.
+
+    `poll` is at least 0.5 s; a connection closes after 5 minutes (the browser reconnects
+    and resumes after the last event id); a user holds at most 3 streams at once (429).
+    Opening the stream and every batch of alerts sent are audited."""
     store = store_of(request)
+    slots = app_cache(request, "alert_streams", lambda _: StreamSlots())
+    slot = slots.take(viewer.username)
+    if slot is None:
+        return problem(
+            429,
+            "Too many streams",
+            f"alerts/stream: {viewer.username} already has {slots.limit} streams open",
+            field="alerts/stream",
+        )
+    start = resume_point(request, after)
+    await store.audit_event_async(viewer, "alerts.stream", f"after {start}", {"poll": poll})
 
     async def events() -> AsyncIterator[str]:
-        last = after
-        yield ": connected\n\n"
-        while not await request.is_disconnected():
-            found = await asyncio.to_thread(alerts.alerts_for, store, viewer, last)
-            for a in found:
-                last = a.id
-                yield f"id: {a.id}\nevent: alert\ndata: {json.dumps(a.to_json())}\n\n"
-            await asyncio.sleep(poll)
+        last, deadline = start, time.monotonic() + STREAM_SECONDS
+        try:
+            yield f"retry: {int(MIN_POLL * 1000) * 4}\n: connected\n\n"
+            while time.monotonic() < deadline and not await request.is_disconnected():
+                found = await asyncio.to_thread(alerts.alerts_for, store, viewer, last)
+                if found:
+                    detail = alerts_detail(found)
+                    await store.audit_event_async(viewer, "alerts.read", "stream", detail)
+                for a in found:
+                    last = a.id
+                    yield f"id: {a.id}\nevent: alert\ndata: {json.dumps(a.to_json())}\n\n"
+                await asyncio.sleep(poll)
+        finally:
+            slots.give_back(viewer.username, slot)
 
     return StreamingResponse(events(), media_type="text/event-stream")

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from palermo.access.viewer import AccessDenied
+from palermo.access.viewer import AccessDenied, NotVisible
 from palermo.store.directory import DirectoryError
 
 PROBLEM = "application/problem+json"
@@ -24,6 +24,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AccessDenied)
     async def denied(_: Request, exc: AccessDenied) -> JSONResponse:
         return problem(403, "Forbidden", str(exc))
+
+    @app.exception_handler(NotVisible)
+    async def not_visible(_: Request, exc: NotVisible) -> JSONResponse:
+        field = str(exc).split(":", 1)[0] if ":" in str(exc) else ""
+        return problem(404, "Not found", str(exc), field=field)
 
     @app.exception_handler(DirectoryError)
     async def directory(_: Request, exc: DirectoryError) -> JSONResponse:

@@ -51,13 +51,15 @@ def page_of(request: Request, viewer: Viewer, schema: str | None, limit: int, of
 
 
 @router.get(
-    "/entities/{entity_id}",
+    "/entities/{entity_id:path}",
     response_model=EntityOut,
     tags=["entities"],
     responses={404: {"description": "No such entity, or none of it is shared with you"}},
 )
 def get_entity(request: Request, viewer: CurrentViewer, entity_id: str) -> EntityOut | Response:
-    """One entity as the caller may see it (404 when nothing of it is visible)."""
+    """One entity as the caller may see it (404 when nothing of it is visible).
+
+    The id may contain `/` (as the ids of some agencies do), literally or as `%2F`."""
     entity = store_of(request).entity(viewer, entity_id)
     if entity is None:
         return problem(
@@ -70,11 +72,17 @@ def get_entity(request: Request, viewer: CurrentViewer, entity_id: str) -> Entit
 def search(
     request: Request,
     viewer: CurrentViewer,
-    q: Annotated[str, Query(min_length=2, description="Name or identifier", examples=["petrov"])],
+    q: Annotated[
+        str,
+        Query(min_length=2, max_length=200, description="Name or identifier", examples=["petrov"]),
+    ],
     schema: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[EntityOut] | Response:
-    """Substring search over names and identifiers the caller may see."""
+    """Substring search over names and identifiers the caller may see (`%` and `_` are
+    literal characters, not wildcards)."""
+    if "\x00" in q:
+        return problem(422, "Invalid request", "q: must not contain NUL characters", field="q")
     try:
         found = store_of(request).search(viewer, q, schema=schema, limit=limit)
     except ValueError as exc:

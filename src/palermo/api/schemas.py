@@ -87,3 +87,11 @@ class AuditOut(BaseModel):
 # The largest integer a database column holds (64-bit signed): bigger offsets and cursors
 # are refused as invalid input (422) instead of overflowing in the driver.
 MAX_INT = 2**62  # below 2**63 - 1 with room for offset + limit
+
+# Field length limits for request bodies (finding 27): a request may not make the server
+# store, hash, index and match unbounded text. Ids, one-line fields, free text, list sizes.
+ID = 512  # entity ids (agency prefix + local id)
+SHORT = 64  # codes, kinds, statuses, agency codes, country codes
+LINE = 1_000  # names, titles, subjects, references, scopes
+TEXT = 20_000  # notes, message bodies, reasons
+MAX_ITEMS = 500  # entries of one list field (subjects, targets, partners, about)

@@ -1,4 +1,10 @@
-"""Screening over HTTP: one document, one person, or a whole passenger manifest."""
+"""Screening over HTTP: one document, one person, or a whole passenger manifest.
+
+Every screening is audited under the caller with what was asked and what came back: the
+name or number screened, the ids of the candidates or reports returned (a candidate list is
+a read of those records), and for a manifest the names screened, how many were flagged and
+every candidate id. A manifest has at most MAX_MANIFEST_ROWS rows.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,25 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from palermo.access.viewer import Viewer
 from palermo.api.auth import app_cache, current_viewer, store_of
+from palermo.api.problems import problem
+from palermo.api.schemas import LINE, SHORT
 from palermo.match import manifest as manifests
 from palermo.match.screening import Candidate, DocumentCheck, ScreeningIndex
 from palermo.match.service import IndexCache
 
 router = APIRouter(prefix="/api/v1/screening", tags=["screening"])
+MAX_MANIFEST_ROWS = 5_000
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 
 
 class DocumentIn(BaseModel):
-    number: str = Field(min_length=1, examples=["L898902C3"])
+    number: str = Field(min_length=1, max_length=SHORT, examples=["L898902C3"])
 
 
 class DocumentOut(BaseModel):
@@ -31,11 +41,11 @@ class DocumentOut(BaseModel):
 
 
 class PersonIn(BaseModel):
-    name: str = Field(min_length=1, examples=["Олександр Волков"])
-    birth_date: str | None = Field(None, examples=["1983-04-12"])
-    nationality: str | None = Field(None, examples=["ua"])
-    sex: str | None = Field(None, examples=["M"])
-    document_number: str | None = None
+    name: str = Field(min_length=1, max_length=LINE, examples=["Олександр Волков"])
+    birth_date: str | None = Field(None, max_length=SHORT, examples=["1983-04-12"])
+    nationality: str | None = Field(None, max_length=SHORT, examples=["ua"])
+    sex: str | None = Field(None, max_length=SHORT, examples=["M"])
+    document_number: Annotated[str | None, Field(max_length=SHORT)] = None
 
 
 class FeatureOut(BaseModel):
@@ -69,6 +79,7 @@ class ManifestOut(BaseModel):
 
 class ManifestIn(BaseModel):
     passengers: list[dict[str, Any]] = Field(
+        max_length=MAX_MANIFEST_ROWS,
         examples=[
             [
                 {
@@ -77,7 +88,7 @@ class ManifestIn(BaseModel):
                     "document_number": "FP123456",
                 }
             ]
-        ]
+        ],
     )
 
 
@@ -113,9 +124,14 @@ async def check_document(request: Request, viewer: CurrentViewer, body: Document
     index = await cached_index(request, viewer)
     check = index.check_document(body.number)
     await store_of(request).audit_event_async(
-        viewer, "screen.document", check.number, {"status": check.status}
+        viewer, "screen.document", check.number, document_audit(check)
     )
     return document_out(check)
+
+
+def document_audit(check: DocumentCheck) -> dict[str, Any]:
+    """The audit detail of a document check: its status and the reports it returned."""
+    return {"status": check.status, "reports": sorted({h.entity_id for h in check.hits})}
 
 
 def document_out(check: DocumentCheck) -> DocumentOut:
@@ -133,7 +149,12 @@ def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> li
     row = body.model_dump()
     query = manifests.passenger(row, 0)
     found = index_for(request, viewer).screen(query, limit=20, threshold=0.6)
-    store_of(request).audit_event(viewer, "screen.person", body.name, {"hits": len(found)})
+    store_of(request).audit_event(
+        viewer,
+        "screen.person",
+        body.name,
+        {"hits": len(found), "candidates": [c.person.id for c in found]},
+    )
     return [candidate_out(c) for c in found]
 
 
@@ -145,19 +166,28 @@ def screen_manifest(request: Request, viewer: CurrentViewer, body: ManifestIn) -
 
 
 @router.post("/manifest.csv", response_model=ManifestOut)
-async def screen_manifest_csv(request: Request, viewer: CurrentViewer) -> ManifestOut:
+async def screen_manifest_csv(request: Request, viewer: CurrentViewer) -> ManifestOut | Response:
     """The same for a CSV body (columns name, birth_date, nationality, sex, document_number)."""
-    text = (await request.body()).decode("utf-8-sig")
-    return _manifest(request, viewer, manifests.read_csv(text))
+    try:
+        text = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return problem(422, "Invalid request", "body: not UTF-8 text", field="body")
+    rows = manifests.read_csv(text)
+    if len(rows) > MAX_MANIFEST_ROWS:
+        return problem(422, "Invalid request", too_many(len(rows)), field="passengers")
+    return _manifest(request, viewer, rows)
+
+
+def too_many(count: int) -> str:
+    return f"passengers: {count} rows, more than the limit of {MAX_MANIFEST_ROWS} per manifest"
 
 
 def _manifest(request: Request, viewer: Viewer, rows: list[tuple[int, Any]]) -> ManifestOut:
+    if len(rows) > MAX_MANIFEST_ROWS:
+        raise ValueError(too_many(len(rows)))
     result = manifests.screen_manifest(index_for(request, viewer), rows)
     store_of(request).audit_event(
-        viewer,
-        "screen.manifest",
-        f"{len(rows)} passengers",
-        {"flagged": sum(1 for p in result.passengers if p.risk > 0)},
+        viewer, "screen.manifest", f"{len(rows)} passengers", manifest_audit(result)
     )
     return ManifestOut(
         passengers=[
@@ -173,6 +203,16 @@ def _manifest(request: Request, viewer: Viewer, rows: list[tuple[int, Any]]) -> 
         ],
         errors=[e.__dict__ for e in result.errors],
     )
+
+
+def manifest_audit(result: manifests.ManifestResult) -> dict[str, Any]:
+    """Who was screened and what came back: names, flagged count, candidate ids."""
+    return {
+        "names": [p.passenger.names[0] for p in result.passengers if p.passenger.names],
+        "flagged": sum(1 for p in result.passengers if p.risk > 0),
+        "candidates": sorted({c.person.id for p in result.passengers for c in p.candidates}),
+        "bad_rows": [e.row for e in result.errors],
+    }
 
 
 xref_router = APIRouter(prefix="/api/v1/xref", tags=["cross-referencing"])

@@ -10,9 +10,20 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from palermo.analysis.hotspots import KINDS
 from palermo.analysis.report import render_html, render_pdf
 from palermo.analysis.service import Workspace
-from palermo.cli.common import CliError, acting_viewer, console, emit, open_store
+from palermo.cli.common import (
+    CliError,
+    acting_viewer,
+    check_choice,
+    check_out_file,
+    check_period,
+    console,
+    emit,
+    errors,
+    open_store,
+)
 
 app = typer.Typer(help="Analyse what you may see: networks, routes, hotspots, trends, risk.")
 
@@ -23,11 +34,20 @@ NoResolve = Annotated[
 ]
 
 
+GRAPH_FORMATS = (".graphml", ".gexf", ".json")
+REPORT_FORMATS = (".html", ".pdf")
+
+
 def workspace(ctx: typer.Context, user: str | None, no_resolve: bool, quiet: bool) -> Workspace:
+    """The viewer's workspace; the spinner goes to stderr so stdout stays machine-readable."""
     store = open_store(ctx)
     viewer = acting_viewer(store, user)
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=console, disable=quiet
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        console=errors,
+        disable=quiet,
+        transient=True,
     ) as bar:
         task = bar.add_task("reading visible records", total=None)
         space = Workspace.load(
@@ -71,14 +91,16 @@ def graph(
     as_json: AsJson = False,
     no_resolve: NoResolve = False,
 ) -> None:
-    """Link analysis: key brokers, an ego network, a path, or an export of the graph."""
+    """Link analysis: key brokers, an ego network (always JSON), a path, or an export."""
+    if out is not None:
+        check_out_file("--out", out, GRAPH_FORMATS)
     space = workspace(ctx, user, no_resolve, as_json)
     if path is not None:
-        emit(_lookup(space.path, *path), as_json)
+        _print_path(_lookup(space.path, *path), path, as_json)
         return
     if out is not None:
         _export(space, out, ego, hops)
-        console.print(f"wrote {out}")
+        errors.print(f"wrote {out}")
         return
     if ego is not None:
         emit(_lookup(space.graph_json, ego, hops), True)
@@ -89,6 +111,17 @@ def graph(
         return
     rows = [[b["label"], b["id"], b["betweenness"]] for b in brokers]
     console.print(_table("Key brokers (betweenness)", ["name", "node", "betweenness"], rows))
+
+
+def _print_path(steps: list[dict[str, str]], ends: tuple[str, str], as_json: bool) -> None:
+    """The shortest path as JSON, or as a numbered table; an empty path says so."""
+    if as_json:
+        emit(steps, True)
+    elif not steps:
+        console.print(f"no path between {ends[0]} and {ends[1]} in your link graph")
+    else:
+        rows = [[i, s["label"], s["schema"], s["id"]] for i, s in enumerate(steps)]
+        console.print(_table("Shortest path", ["step", "name", "schema", "node"], rows))
 
 
 def _export(space: Workspace, out: Path, ego: str | None, hops: int) -> None:
@@ -113,7 +146,9 @@ def routes(
     no_resolve: NoResolve = False,
 ) -> None:
     """Origin -> transit -> destination flows: top routes, per form, new routes."""
+    check_period("--new-since", new_since)
     result = workspace(ctx, user, no_resolve, as_json).routes(form, new_since)
+    _check_form(form, result)
     if as_json:
         emit(result, True)
         return
@@ -123,6 +158,14 @@ def routes(
     if new_since:
         rows = [[r["route"], r["flows"], r["first_seen"]] for r in result["new"]]
         console.print(_table(f"New since {new_since}", ["route", "flows", "first seen"], rows))
+
+
+def _check_form(form: str | None, result: dict[str, Any]) -> None:
+    """``--form`` is a prefix of the forms in the data; one that matches none is a typo."""
+    forms = sorted(result["by_form"])
+    if form is not None and not any(f.startswith(form) for f in forms):
+        known = ", ".join(forms) or "none"
+        raise CliError(f"--form: no route has a form starting with {form!r} (forms: {known})")
 
 
 @app.command()
@@ -139,6 +182,10 @@ def hotspots(
     as_json: AsJson = False,
 ) -> None:
     """H3 cells where events concentrate, with Getis-Ord Gi* and baseline significance."""
+    check_choice("--kind", kind, KINDS)
+    periods = [("--start", start), ("--end", end), *(("--baseline", b) for b in baseline or ())]
+    for option, value in periods:
+        check_period(option, value)
     found = workspace(ctx, user, True, as_json).hotspots(kind, resolution, (start, end), baseline)
     if as_json:
         emit(found, True)
@@ -201,8 +248,7 @@ def report(
     title: str = "Trafficking in persons: detected victims and suspects",
 ) -> None:
     """A Global-Report-style report with charts, as HTML or PDF."""
-    if out.suffix.lower() not in (".html", ".pdf"):
-        raise CliError(f"--out: unknown format {out.suffix!r} (use .html or .pdf)")
+    check_out_file("--out", out, REPORT_FORMATS)
     space = workspace(ctx, user, False, False)
     viewer = acting_viewer(open_store(ctx), user)
     data = space.report(title, f"records visible to {viewer.agency}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from palermo.cli.common import console, emit, errors, open_store
 
@@ -13,15 +14,25 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 
 @audit_app.command("verify")
 def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Recompute the hash chain; exit 1 naming the first broken row."""
+    """Recompute the hash chain and every statement's content id; exit 1 naming the first
+    broken row or statement."""
     report = open_store(ctx).audit_verify()
     if json_out:
         emit(report.__dict__, True)
     elif report.ok:
-        console.print(f"audit log intact: {report.rows_checked} rows verified")
+        console.print(
+            f"audit log intact: {report.rows_checked} rows verified; "
+            f"{report.statements_checked} statements match their content ids"
+        )
+    elif report.broken_statement_seq is not None:
+        errors.print(
+            f"[red]statement store tampered at seq {report.broken_statement_seq}: "
+            f"{escape(report.reason)}[/red] ({report.statements_checked} statements verified "
+            "before it)"
+        )
     else:
         errors.print(
-            f"[red]audit log broken at row {report.broken_seq}: {report.reason}[/red] "
+            f"[red]audit log broken at row {report.broken_seq}: {escape(report.reason)}[/red] "
             f"({report.rows_checked} rows verified before it)"
         )
     if not report.ok:
@@ -46,6 +57,18 @@ def log(
             emit(entry.__dict__, True)
         else:
             console.print(
-                f"{entry.seq:>6} {entry.ts} {entry.username}@{entry.agency} "
-                f"{entry.action} {entry.target}"
+                f"{entry.seq:>6} {entry.ts} {shown(entry.username)}@{shown(entry.agency)} "
+                f"{shown(entry.action)} {shown(entry.target)}",
+                highlight=False,
+                soft_wrap=True,  # one entry, one line, whatever the terminal width
             )
+
+
+def shown(text: str) -> str:
+    """Text from the log as one inert line: control characters (newlines, escapes) are
+    shown escaped and Rich markup is escaped, so a search query or another logged value
+    cannot forge audit lines or styles in the operator's terminal."""
+    visible = "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+    return escape(visible)

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from palermo.cli.common import CliError, acting_viewer, console, emit, errors, open_store
 from palermo.ingest import ImportMode, import_file
-from palermo.model.sharing import Sharing
+from palermo.ingest.audiences import checked_sharing
 
 AsUser = Annotated[str | None, typer.Option("--as", help="Acting user (or $PALERMO_USER)")]
 
@@ -32,7 +33,7 @@ def import_command(
     ] = None,
     mapping: Annotated[Path | None, typer.Option(help="YAML column mapping for CSV")] = None,
     share: Annotated[
-        str, typer.Option(help="Default scope: owner, all, or AGENCY,group:NAME")
+        str, typer.Option(help="Default sharing: owner, all, AGENCY,group:NAME; may end |HANDLING")
     ] = "owner",
     handling: Annotated[str, typer.Option(help="Default handling codes, comma list")] = "",
     skip_bad: Annotated[
@@ -43,7 +44,7 @@ def import_command(
     """Import FtM JSON lines or a mapped CSV as the acting user's agency."""
     store = open_store(ctx)
     viewer = acting_viewer(store, as_user)
-    sharing = Sharing.parse(share, handling.split(","))
+    sharing = checked_sharing(store, {"scope": share, "handling": handling}, "--share")
     total = count_lines(path)
     with Progress(
         TextColumn("importing {task.description}"),
@@ -90,7 +91,8 @@ def export_command(
         Path | None, typer.Option("-o", "--out", help="Output file (default stdout)")
     ] = None,
 ) -> None:
-    """Export every entity the acting user may see (audited)."""
+    """Export every entity the acting user may see (audited). In CSV, values that would
+    start a spreadsheet formula (= + - @ tab CR) are prefixed with a single quote."""
     store = open_store(ctx)
     viewer = acting_viewer(store, as_user)
     if fmt not in ("ftm", "csv"):
@@ -119,11 +121,11 @@ def export_command(
                 for v in values:
                     writer.writerow(
                         [
-                            entity.id,
+                            csv_cell(entity.id),
                             entity.schema,
-                            prop,
-                            v.value,
-                            v.agency,
+                            csv_cell(prop),
+                            csv_cell(v.value),
+                            csv_cell(v.agency),
                             v.first_seen.isoformat(),
                             v.last_seen.isoformat() if v.last_seen else "",
                             v.policy_id,
@@ -132,6 +134,16 @@ def export_command(
     finally:
         if out:
             fh.close()
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str) -> str:
+    """A value safe to open in a spreadsheet: one that would start a formula gets a leading
+    single quote, so values from other agencies (``=HYPERLINK(...)``) stay inert text."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def search_command(
@@ -149,6 +161,7 @@ def search_command(
         return
     for entity in found:
         console.print(
-            f"[bold]{entity.caption}[/bold] {entity.schema} {entity.id} "
-            f"(from {', '.join(sorted(entity.agencies))})"
+            f"[bold]{escape(entity.caption)}[/bold] {entity.schema} {escape(entity.id)} "
+            f"(from {', '.join(sorted(entity.agencies))})",
+            highlight=False,
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
 from palermo.access.viewer import AccessDenied
@@ -20,7 +21,7 @@ from palermo.cli.node import app as node_app
 from palermo.cli.node import sync_command
 from palermo.cli.screen import app as screen_app
 from palermo.cli.serve import serve_command
-from palermo.store.engine import database_url
+from palermo.store.engine import database_url, display_url
 
 app = typer.Typer(
     help="palermo: federated intelligence against human trafficking.",
@@ -62,14 +63,41 @@ def root(
 def init(ctx: typer.Context) -> None:
     """Create or upgrade this node's database."""
     open_store(ctx)
-    console.print(f"palermo database ready: {database_url(ctx.obj.get('db'))}")
+    console.print(f"palermo database ready: {display_url(database_url(ctx.obj.get('db')))}")
 
 
 def main() -> None:
-    """Run the CLI; known errors print one line and exit 2, never a traceback."""
+    """Run the CLI; known errors print one line and exit 2, never a traceback.
+
+    Click runs in non-standalone mode so that its usage errors (a wrong option value, a
+    missing argument) come here too and print as one line naming the option, not a box."""
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # click's usage errors (typer vendors click)
+        code = int(getattr(exc, "exit_code", 2))
+        if type(exc).__name__ != "NoArgsIsHelpError":  # the help was printed already
+            fail(_usage_line(exc), code)
+        sys.exit(code)
+    except typer.Abort:
+        fail("aborted", 1)
     except (CliError, AccessDenied, ValueError, OperationalError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        errors.print(f"[red]error:[/red] {message}")
-        sys.exit(2)
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except OSError as exc:  # a file or directory the user named: missing, unreadable, full
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}")
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_line(exc: Exception) -> str:
+    """Click's message (it names the option) with where to read more, on one line."""
+    ctx: Any = getattr(exc, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else str(exc)
+    return " ".join(str(message).split()) + hint
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr (markup in the message is not interpreted) and the exit code."""
+    errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    sys.exit(code)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from palermo.access.viewer import Viewer
-from palermo.cli.common import acting_viewer, console, emit, errors, open_store
+from palermo.cli.common import CliError, acting_viewer, console, emit, errors, open_store
 from palermo.match import manifest as manifests
+from palermo.match.mrz import MRZError
+from palermo.match.mrz_check import read_mrz, screen_mrz, summary_lines
 from palermo.match.screening import ScreeningIndex, build_index
 from palermo.match.service import visible_entities
 from palermo.store.store import Store
@@ -26,7 +30,11 @@ AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 def index_for(store: Store, viewer: Viewer, quiet: bool) -> ScreeningIndex:
     """The viewer's screening index, read through the store with a progress line."""
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=errors, disable=quiet
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        console=errors,
+        disable=quiet,
+        transient=True,
     ) as bar:
         task = bar.add_task("reading records you may see", total=None)
         seen = 0
@@ -55,9 +63,53 @@ def document(number: str, ctx: typer.Context, user: AsUser = None, as_json: AsJs
         "agencies": sorted({h.agency for h in check.hits}),
         "age_days": check.age_days(date.today()),
     }
-    emit(result, as_json)
+    if as_json:
+        emit(result, True)
+    else:
+        console.print(escape(document_line(result)), soft_wrap=True)
     if check.status != "clear":
         raise typer.Exit(3)  # scripts at a gate can branch on the exit code
+
+
+def document_line(result: dict[str, Any]) -> str:
+    """``ZF8635347: stolen (reported by DE-BKA; oldest report 12 days old)``, or ``: clear``."""
+    line = f"{result['number']}: {result['status']}"
+    if result["agencies"]:
+        age = result["age_days"]
+        when = f"; oldest report {age} days old" if age is not None else ""
+        line += f" (reported by {', '.join(result['agencies'])}{when})"
+    return line
+
+
+@app.command()
+def mrz(
+    lines: Annotated[
+        list[str], typer.Argument(help="the zone's lines (quote each), or - to read stdin")
+    ],
+    ctx: typer.Context,
+    user: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
+    """Check a passport or ID card MRZ (ICAO 9303 TD1/TD2/TD3): check digits, dates,
+    expiry, then its document number against stolen/lost reports.
+
+    Exit code 0 valid and not reported, 3 reported, 4 failed checks or expired."""
+    text = sys.stdin.read() if lines == ["-"] else "\n".join(lines)
+    try:
+        zone = read_mrz(text)
+    except MRZError as exc:
+        raise CliError(f"mrz: {exc}") from None
+    store = open_store(ctx)
+    viewer = acting_viewer(store, user)
+    check = screen_mrz(index_for(store, viewer, as_json), zone)
+    store.audit_event(viewer, "screen.mrz", check.document.number, check.audit_detail())
+    if as_json:
+        emit(check.as_dict(), True)
+    else:
+        for line in summary_lines(check):
+            console.print(escape(line), soft_wrap=True)
+    if check.verdict != "valid":
+        raise typer.Exit(3 if check.verdict == "reported" else 4)
 
 
 @app.command()
@@ -159,7 +211,11 @@ def xref(
     store = open_store(ctx)
     viewer = acting_viewer(store, user)
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=errors, disable=as_json
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        console=errors,
+        disable=as_json,
+        transient=True,
     ) as bar:
         bar.add_task("cross-referencing (Splink on DuckDB)", total=None)
         result, hits = cross_reference(store, viewer, threshold, notify=not no_notify)

@@ -46,6 +46,10 @@ def serve_command(
 
         scanner = Viewer(me.agency, "deconfliction", frozenset({Role.ANALYST}))
         tasks.append(lambda: deconfliction.detect(store, scanner))
+        if is_node and sync_interval:  # private set intersection with each peer node
+            from palermo.exchange import psi_exchange
+
+            tasks.append(lambda: psi_exchange.run_due(store))
     worker = Worker(store, tasks, interval=sync_interval or 2.0).start()
     console.print(f"palermo serving on http://{host}:{port}/  (API docs: /docs)")
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from palermo.access.viewer import Viewer
+from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.coordination.records import own_entity, set_value, sharing_of
 from palermo.ingest.build import new_entity_id, write_entity
 from palermo.model.sharing import Sharing
@@ -99,9 +99,7 @@ def add_task(
     assignee: str = "",
     due: str | None = None,
 ) -> str:
-    case = store.entity(viewer, case_id)
-    if case is None:
-        raise ValueError(f"case_id: no visible case {case_id!r}")
+    case = writable_case(store, viewer, case_id)
     props = {
         "case": case_id,
         "title": title,
@@ -113,9 +111,7 @@ def add_task(
 
 
 def add_note(store: Store, viewer: Viewer, case_id: str, text: str) -> str:
-    case = store.entity(viewer, case_id)
-    if case is None:
-        raise ValueError(f"case_id: no visible case {case_id!r}")
+    case = writable_case(store, viewer, case_id)
     props = {"case": case_id, "author": f"{viewer.username}@{viewer.agency}", "bodyText": text}
     return write_entity(store, viewer, "CaseNote", props, _team_sharing(case, viewer), kind="note")
 
@@ -138,6 +134,27 @@ def case_file(store: Store, viewer: Viewer, case_id: str) -> CaseFile | None:
         [e for e in linked if e.schema == "CaseTask"],
         [e for e in linked if e.schema == "CaseNote"],
     )
+
+
+def writable_case(store: Store, viewer: Viewer, case_id: str) -> Entity:
+    """The case if the viewer's agency may add to it: 404 unless it is a visible case;
+    403 unless the agency leads it or is a team member (observers only read). The team is
+    read from the lead agency's statements, so nobody can write themselves onto it."""
+    case = store.entity(viewer, case_id)
+    if case is None or case.schema != "InvestigationCase":
+        raise NotVisible(f"case_id: no visible case {case_id!r}")
+    lead = next((v.agency for v in case.properties.get("caseNumber", [])), "")
+    team = dict(
+        v.value.split(":", 1)
+        for v in case.properties.get("team", [])
+        if v.agency == lead and ":" in v.value
+    )
+    if viewer.agency != lead and team.get(viewer.agency) not in ("lead", "member"):
+        raise AccessDenied(
+            f"case_id: {viewer.agency} is {team.get(viewer.agency, 'not on the team')} "
+            f"of {case_id}; only the lead and members add tasks and notes"
+        )
+    return case
 
 
 def _team_sharing(case: Entity, viewer: Viewer) -> Sharing:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from palermo.access.viewer import Viewer
+from palermo.access.viewer import AccessDenied, NotVisible, Role, Viewer
 from palermo.coordination import legal
-from palermo.coordination.records import own_entity, set_value
+from palermo.coordination.records import set_value, sharing_of
 from palermo.ingest.build import write_entity
 from palermo.model.sharing import Sharing
+from palermo.model.statement import Statement
 from palermo.store.store import Store
 from palermo.store.views import Entity
 
@@ -45,6 +46,12 @@ def create_request(
 ) -> str:
     if request_type not in TYPES:
         raise ValueError(f"request_type: {request_type!r} is not one of {', '.join(TYPES)}")
+    # A request goes to exactly one other agency: that agency is its only other party
+    # (not "all" or a group, which would share it, and the right to answer, with many).
+    if requested_agency == viewer.agency or requested_agency not in {
+        a.code for a in store.agencies()
+    }:
+        raise ValueError(f"requested_agency: {requested_agency!r} is not another member agency")
     props: dict[str, str | list[str]] = {
         "reference": reference,
         "requestingCountry": requesting_country,
@@ -65,31 +72,73 @@ def create_request(
     )
 
 
+# Who may change a request's status: the people who handle legal assistance, not staff who
+# only read (victim-support) or administer.
+STATUS_ROLES = frozenset({Role.ANALYST, Role.OFFICER, Role.SUPERVISOR})
+
+
 def set_status(store: Store, viewer: Viewer, request_id: str, status: str) -> None:
+    """Record a status change by the requesting agency or by the requested agency.
+
+    Only a ``LegalAssistanceRequest`` is touched, and only by its two parties: the agency
+    that created it (its statements carry ``requestType``) changes its own status; the
+    agency it was sent to answers with a statement of its own shared back to the creator.
+    Anyone else gets 404 (not a request they can see) or 403 (a request, not theirs)."""
     if status not in STATUSES:
         raise ValueError(f"status: {status!r} is not one of {', '.join(STATUSES)}")
-    request = store.entity(viewer, request_id)
-    if request is None:
-        raise ValueError(f"request_id: no visible request {request_id!r}")
-    if viewer.agency in request.agencies:
-        set_value(
-            store,
-            viewer,
-            own_entity(store, viewer, request_id, request.schema),
-            "requestStatus",
-            status,
+    if not viewer.roles & STATUS_ROLES:
+        raise AccessDenied(
+            f"{viewer.username}@{viewer.agency} may not change an MLA request: "
+            "needs analyst, officer or supervisor"
         )
+    request = store.entity(viewer, request_id)
+    if request is None or request.schema != "LegalAssistanceRequest":
+        raise NotVisible(f"request_id: no visible legal assistance request {request_id!r}")
+    owner = creator_of(request)
+    if viewer.agency == owner:
+        set_value(store, viewer, request, "requestStatus", status)
         return
+    if viewer.agency not in requested_agencies(request, owner):
+        raise AccessDenied(
+            f"request_id: {viewer.agency} is neither the requesting nor the requested agency "
+            f"of {request_id}"
+        )
     # The requested side answers with its own statement on the same request, shared back.
-    owner = next(iter(request.agencies))
-    write_entity(
-        store,
-        viewer,
-        "LegalAssistanceRequest",
-        {"requestStatus": status},
+    answer = Statement(
+        request.id,
+        request.schema,
+        "requestStatus",
+        status,
+        viewer.agency,
+        request.id,
         Sharing.parse(owner),
-        entity_id=request_id,
     )
+    own = [v for v in request.properties.get("requestStatus", []) if v.agency == viewer.agency]
+    retractions = [
+        Statement(
+            request.id,
+            request.schema,
+            "requestStatus",
+            v.value,
+            viewer.agency,
+            v.source_record_id,
+            Sharing.from_canonical(v.policy),
+        ).retraction()
+        for v in own
+    ]
+    store.write(viewer, [*retractions, answer], action="mla.status", target=request.id)
+
+
+def creator_of(request: Entity) -> str:
+    """The agency that created the request: the one that stated its type."""
+    for value in request.properties.get("requestType", []):
+        return value.agency
+    raise NotVisible(f"request_id: {request.id!r} has no visible creator")
+
+
+def requested_agencies(request: Entity, owner: str) -> frozenset[str]:
+    """The agencies the creator shared the request with (the requested side)."""
+    return sharing_of(request, owner).agencies
 
 
 def status_of(request: Entity) -> str:

@@ -1,32 +1,60 @@
 """Victim protection and referral: records with consent, referrals, non-punishment.
 
-Victim records are written victim-sensitive (masked for every role but victim-support)
-unless the victim consented to wider sharing. Wherever a person with a non-punishment flag
-appears (e.g. as a suspect), `non_punishment` says so.
+Victim records are always written victim-sensitive: their values are masked for every role
+but victim-support, whoever the audience is. The victim's consent decides only the audience
+(own agency, named partners, everyone), never the masking. Recording a victim, referring
+and updating a referral need the victim-support role, and read with the caller's own view:
+no path here lends a viewer a role it does not hold.
 """
 
 from __future__ import annotations
 
-from palermo.access.viewer import Viewer
+from palermo.access.viewer import AccessDenied, Viewer
 from palermo.coordination.records import own_entity, set_value, sharing_of
 from palermo.ingest.build import write_entity
 from palermo.model.sharing import Handling, Sharing
 from palermo.store.store import Store
+from palermo.store.views import Value
 
 CONSENT = ("none", "agency", "partners", "all")
 SERVICES = ("shelter", "medical", "psychosocial", "legal-aid", "avrr", "residence-permit", "other")
 REFERRAL_STATUSES = ("requested", "accepted", "in-progress", "completed", "declined")
+SENSITIVE = frozenset({Handling.VICTIM_SENSITIVE})
+
+
+def require_victim_support(viewer: Viewer, action: str) -> None:
+    """Victim records decide who learns that a person is a victim: only victim-support
+    staff, who may read them, may write them."""
+    if not viewer.sees_victim_details or viewer.is_system:
+        raise AccessDenied(
+            f"{viewer.username}@{viewer.agency} may not {action}: needs the victim-support role"
+        )
 
 
 def consent_sharing(consent: str, partners: frozenset[str] = frozenset()) -> Sharing:
-    """What a victim's consent allows: none/agency keep it masked and local."""
+    """The audience a victim's consent allows; the victim-sensitive handling always stays.
+
+    none/agency: the owning agency only; partners: the named partner agencies; all: every
+    agency. In each audience only victim-support staff read the values.
+    """
     if consent not in CONSENT:
         raise ValueError(f"consent: {consent!r} is not one of {', '.join(CONSENT)}")
-    if consent == "all":
-        return Sharing.to_all()
     if consent == "partners":
-        return Sharing(agencies=partners)
-    return Sharing(agencies=partners, handling=frozenset({Handling.VICTIM_SENSITIVE}))
+        if not partners:
+            raise ValueError("partners: consent 'partners' needs at least one partner agency")
+        return Sharing(agencies=partners, handling=SENSITIVE)
+    if partners:
+        raise ValueError(f"partners: consent {consent!r} shares with no partner agency")
+    if consent == "all":
+        return Sharing.to_all(SENSITIVE)
+    return Sharing.owner_only(SENSITIVE)
+
+
+def _check_partners(store: Store, viewer: Viewer, partners: frozenset[str]) -> None:
+    known = {a.code for a in store.agencies()}
+    unknown = sorted(p for p in partners if p not in known or p == viewer.agency)
+    if unknown:
+        raise ValueError(f"partners: {', '.join(unknown)} is not another known agency")
 
 
 def record_victim(
@@ -41,6 +69,9 @@ def record_victim(
     non_punishment: bool = True,
     exploitation_country: str | None = None,
 ) -> str:
+    require_victim_support(viewer, "record a victim")
+    sharing = consent_sharing(consent, partners)
+    _check_partners(store, viewer, partners)
     props: dict[str, str | list[str]] = {
         "victim": person_id,
         "identificationStatus": "identified",
@@ -52,15 +83,15 @@ def record_victim(
     }
     if exploitation_country:
         props["exploitationCountry"] = exploitation_country
-    return write_entity(
-        store, viewer, "VictimRecord", props, consent_sharing(consent, partners), kind="victim"
-    )
+    return write_entity(store, viewer, "VictimRecord", props, sharing, kind="victim")
 
 
 def refer(store: Store, viewer: Viewer, victim_record_id: str, service: str, provider: str) -> str:
+    """A referral shares its victim record's audience and handling."""
+    require_victim_support(viewer, "refer a victim")
     if service not in SERVICES:
         raise ValueError(f"service: {service!r} is not one of {', '.join(SERVICES)}")
-    record = own_entity(store, viewer.with_victim_details(), victim_record_id, "VictimRecord")
+    record = own_entity(store, viewer, victim_record_id, "VictimRecord")
     return write_entity(
         store,
         viewer,
@@ -71,23 +102,38 @@ def refer(store: Store, viewer: Viewer, victim_record_id: str, service: str, pro
             "provider": provider,
             "referralStatus": "requested",
         },
-        sharing_of(record, viewer.agency),
+        _with_sensitive(sharing_of(record, viewer.agency)),
         kind="referral",
     )
 
 
+def _with_sensitive(sharing: Sharing) -> Sharing:
+    """Records written before consent kept the handling may lack it; a referral never does."""
+    return Sharing(sharing.everyone, sharing.agencies, sharing.groups, sharing.handling | SENSITIVE)
+
+
 def update_referral(store: Store, viewer: Viewer, referral_id: str, status: str) -> None:
+    require_victim_support(viewer, "update a referral")
     if status not in REFERRAL_STATUSES:
         raise ValueError(f"status: {status!r} is not one of {', '.join(REFERRAL_STATUSES)}")
-    referral = own_entity(store, viewer.with_victim_details(), referral_id, "Referral")
+    referral = own_entity(store, viewer, referral_id, "Referral")
     set_value(store, viewer, referral, "referralStatus", status)
 
 
 def non_punishment(store: Store, viewer: Viewer, person_id: str) -> bool:
-    """True when a visible victim record of this person carries the non-punishment flag.
+    """True when a victim record the viewer reads unmasked names this person as victim and
+    carries the non-punishment flag.
 
-    The flag is read with victim details so that it shows for every role (the record's
-    other details stay masked); it is a protection, not a detail about the victim.
+    The flag says the person is a victim, so it is shown only to those who may read that:
+    a record whose link or flag is masked for the viewer does not count.
     """
-    records = store.referencing(viewer.with_victim_details(), person_id, schema="VictimRecord")
-    return any("true" in r.values("nonPunishment") for r in records)
+    records = store.referencing(viewer, person_id, schema="VictimRecord")
+    return any(
+        _readable(r.properties.get("victim", []), person_id)
+        and _readable(r.properties.get("nonPunishment", []), "true")
+        for r in records
+    )
+
+
+def _readable(values: list[Value], wanted: str) -> bool:
+    return any(v.value == wanted and not v.masked for v in values)

@@ -1,9 +1,10 @@
 """Subscriptions and alerts: tell users as soon as matching data arrives.
 
-A scanner reads statements newer than its cursor (written here or received from peers),
-matches them against every subscription, and keeps a match only if the subscriber may see
-that statement - checked by the same SQL visibility rule as every read. New alerts are
-stored (for the API and the SSE stream) and published to NATS when a server is configured.
+A scanner reads statements newer than its cursor (written here or received from peers) as
+each subscriber sees them - through the same SQL visibility rule as every read, with masked
+values left out - and matches only those against the subscriber's subscriptions. New alerts
+are stored (for the API and the SSE stream) and published to NATS when a server is
+configured.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from normality import normalize
 from sqlalchemy.engine import Connection
 
-from palermo.access.viewer import Viewer
+from palermo.access.viewer import DATA_ROLES, Viewer
 from palermo.model.schemata import model
 from palermo.store import directory
 from palermo.store.store import Store
@@ -122,74 +123,97 @@ def matches(kind: str, wanted: str, schema: str, prop: str, value: str, entity_i
 
 
 def scan(store: Store, publish: Callable[[list[Alert]], None] | None = None) -> list[Alert]:
-    """Turn statements newer than the cursor into alerts; returns the new alerts."""
+    """Turn statements newer than the cursor into alerts; returns the new alerts.
+
+    Each subscriber's subscriptions are matched only against the statements that
+    subscriber reads unmasked, selected by the SQL visibility rule: a raw or masked value
+    must never decide an alert, or alerts become an oracle on values the subscriber may
+    not read (a subscription on a person id would reveal which victim record names it).
+    """
     created: list[Alert] = []
     with store.transaction() as conn:
         cursor = _cursor(conn)
-        rows = conn.execute(
-            sa.select(
-                statement.c.seq,
-                statement.c.id,
-                statement.c.entity_id,
-                statement.c.schema,
-                statement.c.prop,
-                statement.c.value,
-            )
-            .where(statement.c.seq > cursor, statement.c.retracted.is_(False))
-            .order_by(statement.c.seq)
-            .limit(SCAN_BATCH)
-        ).all()
-        if not rows:
+        upper = _batch_end(conn, cursor)
+        if upper is None:
             return []
-        subs = conn.execute(sa.select(subscription)).all()
+        subs = conn.execute(sa.select(subscription).order_by(subscription.c.id)).all()
+        by_user: dict[str, list[Any]] = {}
         for sub in subs:
-            hits = [
-                r
-                for r in rows
-                if matches(sub.kind, sub.value, r.schema, r.prop, r.value, r.entity_id)
-            ]
-            if hits:
-                created += _record(conn, sub, hits)
-        _set_cursor(conn, rows[-1].seq)
+            by_user.setdefault(sub.username, []).append(sub)
+        for username, user_subs in by_user.items():
+            created += _scan_user(conn, username, user_subs, cursor, upper)
+        _set_cursor(conn, upper)
     if created and publish is not None:
         publish(created)
     return created
 
 
-def _record(conn: Connection, sub: Any, hits: Iterable[Any]) -> list[Alert]:
-    user = directory.get_user(conn, sub.username)
+def _batch_end(conn: Connection, cursor: int) -> int | None:
+    """The last seq of the next batch of at most SCAN_BATCH statements after the cursor."""
+    batch = (
+        sa.select(statement.c.seq)
+        .where(statement.c.seq > cursor)
+        .order_by(statement.c.seq)
+        .limit(SCAN_BATCH)
+        .subquery()
+    )
+    value = conn.execute(sa.select(sa.func.max(batch.c.seq))).scalar()
+    return None if value is None else int(value)
+
+
+def readable_rows(conn: Connection, viewer: Viewer, after: int, upto: int) -> list[Any]:
+    """Statements in (after, upto] the viewer may read with their value unmasked, as the
+    viewer sees them (its entity ids, its values)."""
+    visible = visible_statements(viewer).subquery()
+    return list(
+        conn.execute(
+            sa.select(
+                visible.c.id, visible.c.entity_id, visible.c.schema, visible.c.prop, visible.c.value
+            )
+            .where(visible.c.seq > after, visible.c.seq <= upto)
+            .where(sa.not_(visible.c.masked), visible.c.prop != "id")
+            .order_by(visible.c.seq)
+        ).all()
+    )
+
+
+def _scan_user(
+    conn: Connection, username: str, subs: list[Any], after: int, upto: int
+) -> list[Alert]:
+    user = directory.get_user(conn, username)
     if user is None:
         return []
-    by_id = {h.id: h for h in hits}
-    visible = visible_statements(user.viewer()).subquery()
-    allowed = conn.execute(
-        sa.select(visible.c.id, visible.c.value).where(visible.c.id.in_(list(by_id)))
-    ).all()
+    viewer = user.viewer()
+    if viewer.is_system or not viewer.roles & DATA_ROLES:
+        return []  # reads nothing, so is alerted about nothing
+    rows = readable_rows(conn, viewer, after, upto)
+    out: list[Alert] = []
+    for sub in subs:
+        hits = [
+            r for r in rows if matches(sub.kind, sub.value, r.schema, r.prop, r.value, r.entity_id)
+        ]
+        out += _record(conn, sub, hits)
+    return out
+
+
+def _record(conn: Connection, sub: Any, hits: Iterable[Any]) -> list[Alert]:
+    """Store one alert per matching statement; every value in it was readable unmasked."""
     out = []
     now = datetime.now(UTC)
-    for stmt_id, shown in allowed:
-        hit = by_id[stmt_id]
-        summary = f"{sub.kind} {sub.value!r}: {hit.schema}.{hit.prop} = {shown}"
+    for hit in hits:
+        summary = f"{sub.kind} {sub.value!r}: {hit.schema}.{hit.prop} = {hit.value}"
         result = conn.execute(
             sa.insert(alert).values(
                 subscription_id=sub.id,
                 username=sub.username,
-                statement_id=stmt_id,
+                statement_id=hit.id,
                 entity_id=hit.entity_id,
                 summary=summary,
                 created_at=now,
             )
         )
         out.append(
-            Alert(
-                _new_id(result),
-                sub.username,
-                sub.id,
-                stmt_id,
-                hit.entity_id,
-                summary,
-                now,
-            )
+            Alert(_new_id(result), sub.username, sub.id, hit.id, hit.entity_id, summary, now)
         )
     return out
 

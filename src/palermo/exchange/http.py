@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,14 +18,31 @@ router = APIRouter(prefix="/exchange/v1", tags=["exchange"])
 async def receive_batch(request: Request) -> JSONResponse:
     """Receive one signed batch from a peer node (see docs/exchange.md).
 
+    The body is capped by `api.body_limits` (16 MiB); malformed or too deeply nested JSON
+    is a 400. The sender is verified (registered peer, active key, signature) before
+    anything is written; unauthenticated refusals go to the server log, not the audit log.
+
     200 `{"status": "applied"|"duplicate", "cursor": N}`; refusals are problem details:
     409 `{"outcome": "gap", "cursor": N, ...}` (resend from N); 403 `{"outcome": "rejected",
     "reason": ...}`.
     """
     try:
-        data: Any = await request.json()
-    except ValueError:
-        data = None
+        data: Any = json.loads(await request.body())
+    except (ValueError, RecursionError) as exc:
+        # Not JSON, or nested deeper than the parser's recursion allows: a client error,
+        # answered before anything is checked or stored (and never a 500).
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "not valid JSON"
+        return JSONResponse(
+            {
+                "type": "about:blank",
+                "title": "Bad request",
+                "status": 400,
+                "detail": f"body: {reason}",
+                "field": "body",
+            },
+            status_code=400,
+            media_type="application/problem+json",
+        )
     outcome = inbox.receive(store_of(request), data)
     body = {
         "status": outcome.status,

@@ -4,11 +4,15 @@ Checks, in order: addressed to this node; the sender is a registered peer; the s
 is registered for it, active and unexpired; the signature holds; every statement is owned
 by the sender's agency, matches its content hash and is shared with this node's agency;
 the batch continues where the last one from this sender ended. A batch failing any check
-changes nothing and is audited as rejected.
+changes nothing. A batch that fails before the sender is authenticated (malformed, wrong
+receiver, unknown peer, bad key or signature) is anonymous: it goes to the server log only,
+so nobody can write audit rows under an agency name of their choosing. A batch from a
+verified peer that fails a later check is audited as rejected, under that peer.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -21,6 +25,8 @@ from palermo.model.statement import Statement
 from palermo.store import directory
 from palermo.store.store import Store
 from palermo.store.tables import sync_inbound
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,21 +42,27 @@ class Outcome:
 
 
 class Rejected(Exception):
-    pass
+    """A refused batch; ``peer`` is set once the sender's signature has been verified."""
+
+    def __init__(self, reason: str, peer: registry.Peer | None = None) -> None:
+        super().__init__(reason)
+        self.peer = peer
 
 
 def receive(store: Store, data: object) -> Outcome:
     try:
         batch = Batch.from_json(data)
     except WireError as exc:
-        return _reject(store, "?", 0, str(exc))
+        return _refuse_anonymous("?", str(exc))
     try:
         with store.transaction() as conn:
             return _apply(store, conn, batch)
     except Rejected as exc:
+        if exc.peer is None:
+            return _refuse_anonymous(batch.sender, str(exc))
         with store.engine.connect() as conn:
-            cursor = _cursor(conn, batch.sender)
-        return _reject(store, batch.sender, cursor, str(exc))
+            cursor = _cursor(conn, exc.peer.node_id)
+        return _reject(store, exc.peer, cursor, str(exc))
 
 
 def _apply(store: Store, conn: Connection, batch: Batch) -> Outcome:
@@ -70,7 +82,10 @@ def _apply(store: Store, conn: Connection, batch: Batch) -> Outcome:
         return Outcome("gap", cursor, f"after: expected {cursor}, got {batch.after}")
     if batch.upto <= cursor:
         return Outcome("duplicate", cursor)
-    fresh = _checked(conn, batch, sender.agency, me.agency, cursor)
+    try:
+        fresh = _checked(conn, batch, sender.agency, me.agency, cursor)
+    except Rejected as exc:
+        raise Rejected(str(exc), sender) from None
     stored = store.receive(conn, fresh, sender.node_id) if fresh else 0
     _set_cursor(conn, sender.node_id, batch.upto)
     return Outcome("applied", batch.upto, stored=stored)
@@ -115,6 +130,17 @@ def _set_cursor(conn: Connection, node_id: str, cursor: int) -> None:
         conn.execute(sa.insert(sync_inbound).values(node_id=node_id, cursor=cursor))
 
 
-def _reject(store: Store, sender: str, cursor: int, reason: str) -> Outcome:
-    store.audit_event(Viewer(sender, "exchange"), "exchange.rejected", sender, {"reason": reason})
+def _refuse_anonymous(claimed: str, reason: str) -> Outcome:
+    """Refuse an unauthenticated batch: server log only (the claimed sender is untrusted,
+    and printed with repr so it cannot forge log lines); no cursor is disclosed."""
+    log.warning(
+        "exchange batch refused (sender not verified, claims %r): %r", claimed[:200], reason[:500]
+    )
+    return Outcome("rejected", 0, reason)
+
+
+def _reject(store: Store, peer: registry.Peer, cursor: int, reason: str) -> Outcome:
+    """Audit a refused batch of a verified peer, under that peer's agency and node."""
+    actor = Viewer(peer.agency, f"exchange:{peer.node_id}")
+    store.audit_event(actor, "exchange.rejected", peer.node_id, {"reason": reason})
     return Outcome("rejected", cursor, reason)

@@ -6,15 +6,17 @@ leaves the store exactly as it was. A rejected import is itself audited.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from palermo.access.viewer import Viewer
 from palermo.ingest.errors import ImportReport, RowError, RowProblem
 from palermo.ingest.readers import Row, load_mapping, read_csv, read_ftm_lines
 from palermo.ingest.validate import entity_statements
-from palermo.model.sharing import Sharing
+from palermo.model.sharing import KnownAudiences, Sharing, SharingError
 from palermo.model.statement import Statement, utcnow
 from palermo.store.store import Store
 
@@ -58,26 +60,34 @@ def import_file(
     viewer.require_data_role("import entity data")
     report = ImportReport(file=str(path))
     rows = read_rows(path, fmt or guess_format(path), mapping)
-    default = sharing or Sharing.owner_only()
+    known = KnownAudiences.of(store.agencies())
+    default = _checked_default(sharing or Sharing.owner_only(), known)
     seen = utcnow()
 
     def statements() -> Iterator[Statement]:
-        last_line = 0
-        for line, row in rows:
-            if line != last_line:
-                report.rows_read += 1
-                last_line = line
-                if progress is not None:
-                    progress(line)
+        for line, group in itertools.groupby(rows, key=lambda item: item[0]):
+            report.rows_read += 1
+            if progress is not None:
+                progress(line)
+            yield from _line_statements(report, path.name, line, [row for _, row in group])
+
+    def _line_statements(
+        report: ImportReport, name: str, line: int, entities: list[dict[str, Any] | RowProblem]
+    ) -> list[Statement]:
+        """A source line is stored whole or not at all: with a mapping one line makes
+        several entities (a Person and their Passport), and a Passport whose holder was
+        rejected would point at nobody."""
+        out: list[Statement] = []
+        for row in entities:
             try:
                 if isinstance(row, RowProblem):
                     raise row
-                stmts = entity_statements(row, viewer.agency, default, seen)
+                out += entity_statements(row, viewer.agency, default, seen, known=known)
             except RowProblem as problem:
-                report.errors.append(RowError(path.name, line, problem.field, problem.reason))
-                continue
-            report.entities_imported += 1
-            yield from stmts
+                report.errors.append(RowError(name, line, problem.field, problem.reason))
+                return []
+        report.entities_imported += len(entities)
+        return out
 
     try:
         with store.transaction() as conn:
@@ -92,3 +102,11 @@ def import_file(
         report.statements = 0
         store.audit_event(viewer, "import.rejected", path.name, {"errors": len(report.errors)})
     return report
+
+
+def _checked_default(sharing: Sharing, known: KnownAudiences) -> Sharing:
+    """The default sharing names directory codes too, or the whole import is refused."""
+    try:
+        return known.check(sharing)
+    except SharingError as exc:
+        raise ValueError(f"sharing: {exc}") from None

@@ -15,7 +15,7 @@ from followthemoney.types import registry
 
 from palermo.ingest.errors import RowProblem
 from palermo.model.schemata import model
-from palermo.model.sharing import Sharing, SharingError
+from palermo.model.sharing import KnownAudiences, Sharing, SharingError, parse_sharing
 from palermo.model.statement import BASE, Statement, make_entity_id, utcnow
 
 
@@ -25,11 +25,13 @@ def entity_statements(
     default_sharing: Sharing,
     seen: datetime | None = None,
     local_ids: bool = True,
+    known: KnownAudiences | None = None,
 ) -> list[Statement]:
     """All statements of one entity dict, or a :class:`RowProblem` for the first bad field.
 
     With ``local_ids`` (imports) the id and entity references are the agency's own record
     ids and get namespaced; without it (code building entities) they are global ids already.
+    With ``known`` (imports) a row's sharing must name agencies and groups of the directory.
     """
     if not isinstance(data, Mapping):
         raise RowProblem("(row)", "expected a JSON object with id, schema and properties")
@@ -39,7 +41,7 @@ def entity_statements(
         raise RowProblem("schema", f"no schema named {data.get('schema')!r}")
     if schema.abstract:
         raise RowProblem("schema", f"{schema.name} is abstract; use one of its sub-schemata")
-    sharing = _sharing(data.get("sharing"), default_sharing)
+    sharing = _sharing(data.get("sharing"), default_sharing, known)
     first_seen = _when(data.get("first_seen"), "first_seen") or seen or utcnow()
     last_seen = _when(data.get("last_seen"), "last_seen")
     entity_id = make_entity_id(agency, source_id) if local_ids else source_id
@@ -88,20 +90,11 @@ def _text(value: Any, name: str) -> str:
     return str(value).strip()
 
 
-def _sharing(value: Any, default: Sharing) -> Sharing:
-    if value is None:
-        return default
+def _sharing(value: Any, default: Sharing, known: KnownAudiences | None) -> Sharing:
     try:
-        if isinstance(value, str):
-            return Sharing.parse(value)
-        if isinstance(value, Mapping):
-            handling = value.get("handling", [])
-            if isinstance(handling, str):
-                handling = handling.split(",")
-            return Sharing.parse(str(value.get("scope", "owner")), handling)
+        return parse_sharing(value, known, default)
     except SharingError as exc:
         raise RowProblem("sharing", str(exc)) from None
-    raise RowProblem("sharing", "must be a scope string or {scope, handling}")
 
 
 def _when(value: Any, name: str) -> datetime | None:

@@ -2,9 +2,10 @@
 
 `parse_mrz` extracts the fields and runs every check a border officer's reader runs: the
 7-3-1 check digits of document number, birth date, expiry and optional data, the composite
-digit, valid dates and known state codes. Structural problems (line count, length,
-characters) raise `MRZError` naming the line and position; failed checks are listed, not
-raised, because a failed check is itself the finding (a forged or misread document).
+digit, valid dates, known state codes and that the document has not expired. Structural
+problems (line count, length, characters) raise `MRZError` naming the line and position, and
+a layout that is none of TD1/TD2/TD3 raises `UnsupportedLayout`; failed checks are listed,
+not raised, because a failed check is itself the finding (a forged or misread document).
 """
 
 from __future__ import annotations
@@ -51,14 +52,22 @@ ICAO_SPECIAL = {
 }
 
 
+LAYOUTS = "TD1 is 3 lines of 30 characters, TD2 2 lines of 36, TD3 (passports) 2 lines of 44"
+
+
 class MRZError(ValueError):
     """The text is not an MRZ: the message names the line, position and reason."""
 
-    def __init__(self, line: int, position: int | None, reason: str) -> None:
-        where = f"line {line}" + (f", position {position}" if position is not None else "")
-        super().__init__(f"{where}: {reason}")
+    def __init__(self, line: int | None, position: int | None, reason: str) -> None:
+        where = "" if line is None else f"line {line}"
+        where += f", position {position}" if position is not None else ""
+        super().__init__(f"{where}: {reason}" if where else reason)
         self.line = line
         self.position = position
+
+
+class UnsupportedLayout(MRZError):
+    """Well-formed characters, but not a TD1, TD2 or TD3 zone (e.g. a visa or one line)."""
 
 
 @dataclass(frozen=True)
@@ -81,9 +90,11 @@ class MRZ:
     expiry_date: date | None
     optional_data: str
     problems: list[Problem] = field(default_factory=list)
+    expired: bool = False
 
     @property
     def valid(self) -> bool:
+        """Every check digit, date and code holds and the document has not expired."""
         return not self.problems
 
 
@@ -105,18 +116,28 @@ def parse_mrz(text: str, today: date | None = None) -> MRZ:
         bad = next((i for i, c in enumerate(line) if not ALLOWED.fullmatch(c)), None)
         if bad is not None:
             raise MRZError(number, bad + 1, f"character {line[bad]!r} is not A-Z, 0-9 or '<'")
+    when = today or date.today()
     if len(lines) == 3:
         _lengths(lines, 30)
-        return _td1(lines, today or date.today())
+        return _expiry(_td1(lines, when), when)
     if len(lines) == 2:
         if len(lines[0]) == 44:
             _lengths(lines, 44)
-            return _td23(lines, "TD3", today or date.today())
+            return _expiry(_td23(lines, "TD3", when), when)
         if len(lines[0]) == 36:
             _lengths(lines, 36)
-            return _td23(lines, "TD2", today or date.today())
-        raise MRZError(1, None, f"{len(lines[0])} characters: TD2 has 36, TD3 has 44")
-    raise MRZError(1, None, f"{len(lines)} lines: an MRZ has 2 (TD2, TD3) or 3 (TD1)")
+            return _expiry(_td23(lines, "TD2", when), when)
+        raise UnsupportedLayout(1, None, f"{len(lines[0])} characters: TD2 has 36, TD3 has 44")
+    count = f"{len(lines)} line{'' if len(lines) == 1 else 's'}" if lines else "no text"
+    raise UnsupportedLayout(None, None, f"{count}: not a supported MRZ layout ({LAYOUTS})")
+
+
+def _expiry(mrz: MRZ, today: date) -> MRZ:
+    """An expired document is a finding at a border like a failed check digit."""
+    if mrz.expiry_date is not None and mrz.expiry_date < today:
+        mrz.expired = True
+        mrz.problems.append(Problem("expiry_date", f"expired on {mrz.expiry_date.isoformat()}"))
+    return mrz
 
 
 def _lengths(lines: list[str], width: int) -> None:
@@ -167,7 +188,8 @@ def _td1(lines: list[str], today: date) -> MRZ:
     l1, l2, l3 = lines
     surname, given = _names(l3)
     number, number_cd, optional1 = l1[5:14], l1[14], l1[15:30]
-    if number_cd == "<" and optional1.strip("<"):  # long document number continues
+    # A long document number continues in the optional data, right after the filler.
+    if number_cd == "<" and optional1[0] != "<":
         rest = optional1.split("<", 1)[0]
         number, number_cd, optional1 = number + rest[:-1], rest[-1], optional1[len(rest) :]
         full = l1[5:14] + rest[:-1]

@@ -2,14 +2,19 @@
 
 Judgements are `MatchJudgement` entities written by the analyst's agency (shared with the
 other record's agency when it owns it), so they survive re-runs and travel to partners.
-A link between two agencies' records raises a hit for both: the running agency sees it in
-the result; the other agency gets an `AgencyMessage` naming only its own record and the
-running agency - the running agency's record id only if that record is shared with it.
+A link between two agencies' records raises a hit; the running agency sees every hit in the
+result. Only a hit between one of the running agency's own records and another agency's
+record is messaged, to that agency, once per pair: an `AgencyMessage` naming only its own
+record and the running agency - the running agency's record id only if that record is
+shared with it. Hits resting on victim-sensitive values are never messaged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+import sqlalchemy as sa
 
 from palermo.access.viewer import Viewer
 from palermo.exchange.messages import send_message
@@ -24,11 +29,28 @@ from palermo.match.xref import (
     resolve,
 )
 from palermo.model.sharing import Sharing
+from palermo.model.statement import BASE, Statement
 from palermo.store.store import Store
 from palermo.store.views import Entity
-from palermo.store.visibility import MASK
+from palermo.store.visibility import MASK, visible_statements
 
 JUDGEMENTS = (CONFIRM, REJECT, UNSURE)
+XREF_SUBJECT = "Cross-reference hit"
+XREF_MARK = "xref-notified:"
+MARK_PROP = "recordId"  # the owner-only statement on a sent hit message naming its pair
+# the Person properties `record_of` hands to the resolver
+COMPARED = (
+    "name",
+    "alias",
+    "birthDate",
+    "nationality",
+    "gender",
+    "passportNumber",
+    "idNumber",
+    "address",
+    "addressFull",
+    "phone",
+)
 
 
 @dataclass(frozen=True)
@@ -100,40 +122,105 @@ def cross_reference(
             and link.judged != REJECT
         ):
             hits.append(Hit(link.left, link.right, (a, b), link.probability))
-    if notify:
-        _notify(store, viewer, hits)
+    sent = _notify(store, viewer, hits, {p.id: p for p in people}) if notify else 0
     store.audit_event(
         viewer,
         "xref",
         f"{len(records)} records",
-        {"identities": len(result.clusters), "hits": len(hits)},
+        {"identities": len(result.clusters), "hits": len(hits), "notified": sent},
     )
     return result, hits
 
 
-def _notify(store: Store, viewer: Viewer, hits: list[Hit]) -> None:
+def _notify(store: Store, viewer: Viewer, hits: list[Hit], people: Mapping[str, Entity]) -> int:
+    """Message the other agency of each hit between one of the runner's own records and one
+    of that agency's records, once per pair ever; returns how many messages went out.
+
+    A hit between two third parties' records is not the runner's to announce, and a hit
+    that rests on victim-sensitive values would tell the recipient's analysts something
+    masked for them; neither is messaged. Reruns find the pairs already messaged in the
+    runner's own (owner-only) marks on its sent messages.
+    """
+    done = _notified_pairs(store, viewer)
+    sent = 0
     for hit in hits:
-        for mine, theirs, other in (
-            (hit.left, hit.right, hit.agencies[1]),
-            (hit.right, hit.left, hit.agencies[0]),
-        ):
-            if other == viewer.agency or not other:
-                continue
-            shared = _shared_with(store, viewer, mine, other)
-            body = (
-                f"{viewer.agency}'s cross-referencing links your record {theirs} to "
-                + (f"its record {mine}." if shared else "a record it holds (not shared).")
-                + f" Match probability {hit.probability:.2f}."
+        pair = _notifiable(viewer, hit, people)
+        if pair is None:
+            continue
+        mine, theirs, other = pair
+        key = _pair_key(mine, theirs)
+        if key in done:
+            continue
+        body = (
+            f"{viewer.agency}'s cross-referencing links your record {theirs} to "
+            + (
+                f"its record {mine}."
+                if _shared_with(store, viewer, mine, other)
+                else "a record it holds (not shared)."
             )
-            send_message(
-                store,
-                viewer,
-                other,
-                "Cross-reference hit",
-                body,
-                kind="notification",
-                about=[theirs],
-            )
+            + f" Match probability {hit.probability:.2f}."
+        )
+        message_id = send_message(
+            store, viewer, other, XREF_SUBJECT, body, kind="notification", about=[theirs]
+        )
+        _mark_notified(store, viewer, message_id, key)
+        done.add(key)
+        sent += 1
+    return sent
+
+
+def _notifiable(
+    viewer: Viewer, hit: Hit, people: Mapping[str, Entity]
+) -> tuple[str, str, str] | None:
+    """(runner's record, recipient's record, recipient) when this hit may be messaged."""
+    left, right = people.get(hit.left), people.get(hit.right)
+    if left is None or right is None or _sensitive(left) or _sensitive(right):
+        return None
+    for mine, theirs in ((left, right), (right, left)):
+        owners = _owners(theirs)
+        if _owners(mine) == {viewer.agency} and len(owners) == 1 and viewer.agency not in owners:
+            return mine.id, theirs.id, next(iter(owners))
+    return None
+
+
+def _owners(entity: Entity) -> set[str]:
+    """The agencies that created the record (wrote its `id` statement)."""
+    return {v.agency for v in entity.properties.get(BASE, [])}
+
+
+def _sensitive(entity: Entity) -> bool:
+    """Does any value the resolver compares carry the victim-sensitive handling code?"""
+    return any(
+        Sharing.from_canonical(v.policy).victim_sensitive or v.masked
+        for prop in COMPARED
+        for v in entity.properties.get(prop, [])
+    )
+
+
+def _pair_key(mine: str, theirs: str) -> str:
+    return f"{XREF_MARK}{mine}|{theirs}"
+
+
+def _notified_pairs(store: Store, viewer: Viewer) -> set[str]:
+    """Pairs the runner's agency already messaged (its marks on its own messages)."""
+    visible = visible_statements(viewer).subquery()
+    query = sa.select(visible.c.value).where(
+        visible.c.schema == "AgencyMessage",
+        visible.c.prop == MARK_PROP,
+        visible.c.agency == viewer.agency,
+        visible.c.value.startswith(XREF_MARK, autoescape=True),
+    )
+    with store.engine.connect() as conn:
+        return set(conn.execute(query).scalars())
+
+
+def _mark_notified(store: Store, viewer: Viewer, message_id: str, key: str) -> None:
+    """Note the pair on the sent message, readable by the runner's agency only: the
+    recipient must not learn the runner's record id from it."""
+    mark = Statement(
+        message_id, "AgencyMessage", MARK_PROP, key, viewer.agency, message_id, Sharing.owner_only()
+    )
+    store.write(viewer, [mark], action="xref.notified", target=message_id)
 
 
 def _shared_with(store: Store, viewer: Viewer, entity_id: str, agency: str) -> bool:

@@ -162,7 +162,8 @@ class ScreeningIndex:
                 self.documents.setdefault(number, []).append(hit)
 
     def _add_notice(self, props: Mapping[str, list[str]]) -> None:
-        if "withdrawn" in props.get("noticeStatus", []):
+        statuses = props.get("noticeStatus", [])
+        if "withdrawn" in statuses or "active" not in statuses:  # requested: not yet approved
             return
         end = (props.get("endDate") or [""])[0]
         if end and end[:10] < date.today().isoformat():

@@ -2,16 +2,22 @@
 
 A scope is set by the owning agency when it writes a value. It is never widened by anyone
 else: exchange and every read path compare the viewer against exactly this object. The
-text form (``owner``, ``all``, ``DE-BKA,group:EU``) is what the CLI, importers and the
-exchange protocol carry.
+text form is ``AUDIENCE|HANDLING``: the audience is ``owner``, ``all`` or a comma list of
+agency codes and ``group:NAME``; the handling part (optional, with or without the ``|``) a
+comma list of handling codes, e.g. ``NL-KMAR|no-onward`` or ``group:EU|victim-sensitive``.
+It is what the CLI, importers, the API and the exchange protocol carry, and every one of
+them reads it with :func:`parse_sharing`, which also checks the codes against the directory
+(:class:`KnownAudiences`) so that a typo is an error instead of an audience of no one.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, Protocol
 
 
 class ScopeKind(StrEnum):
@@ -57,9 +63,16 @@ class Sharing:
 
     @classmethod
     def parse(cls, scope: str, handling: Iterable[str] = ()) -> Sharing:
-        """Read ``owner``, ``all`` or a comma list of agency codes and ``group:NAME``."""
-        codes = frozenset(parse_handling(handling))
-        text = scope.strip()
+        """Read ``AUDIENCE[|HANDLING]``; ``handling`` adds codes given separately.
+
+        The audience is ``owner``, ``all`` or a comma list of agency codes and
+        ``group:NAME``. Codes are checked for form only; :class:`KnownAudiences` checks
+        them against the directory."""
+        text, bar, extra = scope.partition("|")
+        if "|" in extra:
+            raise SharingError(f"{scope!r} has more than one '|' (the form is AUDIENCE|HANDLING)")
+        codes = frozenset(parse_handling([*handling, *(extra.split(",") if bar else [])]))
+        text = text.strip()
         if text in ("", "owner"):
             return cls(handling=codes)
         if text == "all":
@@ -71,6 +84,8 @@ class Sharing:
                 raise SharingError(f"empty audience in scope {scope!r}")
             if part in ("owner", "all"):
                 raise SharingError(f"{part!r} cannot be combined with other audiences")
+            if any(c.isspace() for c in part):
+                raise SharingError(f"{part!r} is not an agency code or group:NAME (no spaces)")
             if part.startswith(GROUP_PREFIX):
                 name = part[len(GROUP_PREFIX) :].strip()
                 if not name:
@@ -83,8 +98,7 @@ class Sharing:
     @classmethod
     def from_canonical(cls, canonical: str) -> Sharing:
         """Inverse of :attr:`canonical` (``scope|handling``), as stored and exchanged."""
-        scope, _, handling = canonical.partition("|")
-        return cls.parse(scope, handling.split(",") if handling else ())
+        return cls.parse(canonical)
 
     @property
     def kind(self) -> ScopeKind:
@@ -147,6 +161,83 @@ def parse_handling(codes: Iterable[str]) -> list[Handling]:
             known = ", ".join(h.value for h in Handling)
             raise SharingError(f"unknown handling code {code!r} (known: {known})") from None
     return out
+
+
+class _Member(Protocol):
+    """What :class:`KnownAudiences` needs of a directory agency."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def groups(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class KnownAudiences:
+    """A snapshot of the directory's agency and group codes, to check a sharing against.
+
+    An unknown code in a sharing is almost always a typo (``NL-KMR``, ``group:UE``); stored
+    as is, it is an audience of no one and the partner silently never gets the data."""
+
+    agencies: frozenset[str]
+    groups: frozenset[str]
+
+    @classmethod
+    def of(cls, members: Iterable[_Member]) -> KnownAudiences:
+        listed = list(members)
+        return cls(
+            agencies=frozenset(m.code for m in listed),
+            groups=frozenset(g for m in listed for g in m.groups),
+        )
+
+    def check(self, sharing: Sharing) -> Sharing:
+        """``sharing`` itself, or a :class:`SharingError` naming the first unknown code."""
+        for code in sorted(sharing.agencies):
+            if code not in self.agencies:
+                raise SharingError(f"unknown agency {code!r}{_known(code, self.agencies)}")
+        names = {GROUP_PREFIX + g for g in self.groups}
+        for group in sorted(GROUP_PREFIX + g for g in sharing.groups):
+            if group not in names:
+                raise SharingError(f"unknown group {group!r}{_known(group, names)}")
+        return sharing
+
+
+def _known(code: str, known: Iterable[str], shown: int = 12) -> str:
+    """`` (known: A, B, ...; did you mean B?)``: enough for the user to fix the typo."""
+    ordered = sorted(known)
+    if not ordered:
+        return " (the directory has none; add it with `palermo agency add` first)"
+    listing = ", ".join(ordered[:shown]) + (", ..." if len(ordered) > shown else "")
+    close = difflib.get_close_matches(code, ordered, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f" (known: {listing}{hint})"
+
+
+def parse_sharing(
+    value: Any, known: KnownAudiences | None = None, default: Sharing | None = None
+) -> Sharing:
+    """The one strict reader of a sharing, for every entry point (import rows, mapping
+    columns, API bodies, CLI options).
+
+    ``value`` is the text form ``AUDIENCE|HANDLING`` or a ``{"scope", "handling"}`` object
+    (handling a list or a comma string); ``None`` gives ``default`` (owner only if none).
+    With ``known`` the agency and group codes must exist in the directory."""
+    if value is None:
+        return default if default is not None else Sharing.owner_only()
+    if isinstance(value, str):
+        sharing = Sharing.parse(value)
+    elif isinstance(value, Mapping):
+        scope = value.get("scope", "owner")
+        handling = value.get("handling", [])
+        if isinstance(handling, str):
+            handling = handling.split(",")
+        if not isinstance(scope, str) or not isinstance(handling, list | tuple):
+            raise SharingError("scope must be text and handling a list of codes")
+        sharing = Sharing.parse(scope, [str(h) for h in handling])
+    else:
+        raise SharingError("must be AUDIENCE|HANDLING text or an object {scope, handling}")
+    return known.check(sharing) if known is not None else sharing
 
 
 Scope = Sharing  # short alias used in signatures that talk about "a scope"

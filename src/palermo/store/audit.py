@@ -46,6 +46,8 @@ class AuditReport:
     rows_checked: int
     broken_seq: int | None = None
     reason: str = ""
+    statements_checked: int = 0
+    broken_statement_seq: int | None = None
 
 
 def row_hash(

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from palermo.access.credentials import hash_password, new_token, token_hash
 from palermo.access.viewer import Role, Viewer, parse_roles
-from palermo.store.tables import agency, agency_group, api_token, app_user, group_member
+from palermo.store.tables import (
+    agency,
+    agency_group,
+    api_token,
+    app_user,
+    group_member,
+    login_failure,
+)
 
 AGENCY_KINDS = ("police", "border", "ngo", "prosecutor", "labour", "central-bureau", "other")
+# Every token expires: a token made without an explicit expiry lives this long.
+DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
+# A token id is a prefix of the token's SHA-256 hash: enough to name it, useless to log in.
+TOKEN_ID_CHARS = 16
+MIN_TOKEN_ID_CHARS = 8
 
 
 class DirectoryError(ValueError):
@@ -34,9 +47,26 @@ class User:
     agency: str
     display_name: str
     roles: frozenset[Role]
+    disabled: bool = False
 
     def viewer(self) -> Viewer:
         return Viewer(agency=self.agency, username=self.username, roles=self.roles)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What an administrator may see of a token: never the token, only its hash's prefix."""
+
+    id: str
+    username: str
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
+
+    @property
+    def active(self) -> bool:
+        return not self.revoked and not _expired(self.expires_at)
 
 
 def add_agency(conn: Connection, new: Agency) -> None:
@@ -125,7 +155,19 @@ def get_user(conn: Connection, username: str) -> User | None:
     row = conn.execute(sa.select(app_user).where(app_user.c.username == username)).first()
     if row is None:
         return None
-    return User(row.username, row.agency_code, row.display_name, parse_roles(row.roles))
+    return _user_of(row)
+
+
+def _user_of(row: sa.Row[Any]) -> User:
+    roles = parse_roles(row.roles)
+    return User(row.username, row.agency_code, row.display_name, roles, bool(row.disabled))
+
+
+def list_users(conn: Connection, agency_code: str | None = None) -> list[User]:
+    query = sa.select(app_user).order_by(app_user.c.username)
+    if agency_code is not None:
+        query = query.where(app_user.c.agency_code == agency_code)
+    return [_user_of(row) for row in conn.execute(query)]
 
 
 def password_hash_of(conn: Connection, username: str) -> str | None:
@@ -133,19 +175,46 @@ def password_hash_of(conn: Connection, username: str) -> str | None:
     return conn.execute(query).scalar()
 
 
+def set_disabled(conn: Connection, username: str, disabled: bool) -> None:
+    """Disable (or re-enable) a user; `user_for_token` and login check the flag every time."""
+    done = conn.execute(
+        sa.update(app_user).where(app_user.c.username == username).values(disabled=disabled)
+    )
+    if done.rowcount == 0:
+        raise DirectoryError(f"username: no user {username!r}")
+
+
+def set_password(conn: Connection, username: str, password: str) -> None:
+    if len(password) < 8:
+        raise DirectoryError("password: must be at least 8 characters")
+    done = conn.execute(
+        sa.update(app_user)
+        .where(app_user.c.username == username)
+        .values(password_hash=hash_password(password))
+    )
+    if done.rowcount == 0:
+        raise DirectoryError(f"username: no user {username!r}")
+
+
 def create_token(
     conn: Connection, username: str, label: str, expires_at: datetime | None = None
 ) -> str:
+    """A new token; without ``expires_at`` it expires after DEFAULT_TOKEN_LIFETIME."""
     if get_user(conn, username) is None:
         raise DirectoryError(f"username: no user {username!r}")
+    now = datetime.now(UTC)
+    expires = expires_at if expires_at is not None else now + DEFAULT_TOKEN_LIFETIME
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+    if expires <= now:
+        raise DirectoryError(f"expires_at: {expires.isoformat()} is not in the future")
     token = new_token()
     conn.execute(
         sa.insert(api_token).values(
             token_hash=token_hash(token),
             username=username,
             label=label,
-            created_at=datetime.now(UTC),
-            expires_at=expires_at,
+            created_at=now,
+            expires_at=expires,
             revoked=False,
         )
     )
@@ -153,14 +222,116 @@ def create_token(
 
 
 def user_for_token(conn: Connection, token: str) -> User | None:
+    """The token's user, unless the token is revoked, expired (or has no expiry, which only
+    a database written before every token expired could hold) or its user is disabled."""
     row = conn.execute(
-        sa.select(api_token).where(api_token.c.token_hash == token_hash(token))
+        sa.select(api_token.c.username, api_token.c.revoked, api_token.c.expires_at).where(
+            api_token.c.token_hash == token_hash(token)
+        )
     ).first()
-    if row is None or row.revoked:
+    if row is None or row.revoked or row.expires_at is None or _expired(row.expires_at):
         return None
-    expires = row.expires_at
-    if expires is not None:
-        expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
-        if expires <= datetime.now(UTC):
-            return None
-    return get_user(conn, row.username)
+    user = get_user(conn, row.username)
+    return None if user is None or user.disabled else user
+
+
+def _expired(expires: datetime | None) -> bool:
+    if expires is None:
+        return True
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+    return expires <= datetime.now(UTC)
+
+
+def token_owner(conn: Connection, token: str) -> str | None:
+    query = sa.select(api_token.c.username).where(api_token.c.token_hash == token_hash(token))
+    return conn.execute(query).scalar()
+
+
+def list_tokens(conn: Connection, username: str | None = None) -> list[TokenInfo]:
+    query = sa.select(api_token).order_by(api_token.c.username, api_token.c.created_at)
+    if username is not None:
+        query = query.where(api_token.c.username == username)
+    return [
+        TokenInfo(
+            r.token_hash[:TOKEN_ID_CHARS],
+            r.username,
+            r.label,
+            r.created_at,
+            r.expires_at,
+            bool(r.revoked),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def revoke_tokens(
+    conn: Connection,
+    username: str | None = None,
+    token_id: str | None = None,
+    label: str | None = None,
+    token: str | None = None,
+) -> list[str]:
+    """Revoke the tokens matching every given criterion; the usernames they belonged to.
+
+    At least one criterion is needed (nothing revokes every token of the node at once)."""
+    where: list[sa.ColumnElement[bool]] = [api_token.c.revoked == sa.false()]
+    if username is not None:
+        where.append(api_token.c.username == username)
+    if label is not None:
+        where.append(api_token.c.label == label)
+    if token is not None:
+        where.append(api_token.c.token_hash == token_hash(token))
+    if token_id is not None:
+        if len(token_id) < MIN_TOKEN_ID_CHARS or not all(c in "0123456789abcdef" for c in token_id):
+            raise DirectoryError(
+                f"token_id: {token_id!r} must be at least {MIN_TOKEN_ID_CHARS} "
+                "lower-case hex characters (from `token list`)"
+            )
+        where.append(api_token.c.token_hash.startswith(token_id, autoescape=True))
+    if len(where) == 1:
+        raise DirectoryError("token: say which tokens to revoke (user, token id or label)")
+    matched = conn.execute(sa.select(api_token.c.token_hash, api_token.c.username).where(*where))
+    rows = list(matched)
+    if token_id is not None and len(rows) > 1:
+        raise DirectoryError(f"token_id: {token_id!r} names {len(rows)} tokens; give more of it")
+    hashes = [r.token_hash for r in rows]
+    if hashes:
+        conn.execute(
+            sa.update(api_token).where(api_token.c.token_hash.in_(hashes)).values(revoked=True)
+        )
+    return [r.username for r in rows]
+
+
+# --- failed logins (counted for the lockout) ---------------------------------------------
+
+
+def record_login_failure(conn: Connection, username: str, address: str, when: datetime) -> None:
+    conn.execute(
+        sa.insert(login_failure).values(
+            username=username[:128], address=address[:64], created_at=when
+        )
+    )
+
+
+def login_failures_since(
+    conn: Connection, username: str, address: str, since: datetime
+) -> tuple[int, int]:
+    """(failures for this username, failures from this address) after ``since``."""
+    recent = login_failure.c.created_at > since
+
+    def count(where: sa.ColumnElement[bool]) -> int:
+        query = sa.select(sa.func.count()).select_from(login_failure).where(where, recent)
+        return int(conn.execute(query).scalar_one())
+
+    return count(login_failure.c.username == username[:128]), count(
+        login_failure.c.address == address[:64]
+    )
+
+
+def forget_login_failures(conn: Connection, before: datetime, username: str | None = None) -> None:
+    """Drop failures older than ``before`` (and every failure of ``username``, after it
+    logged in successfully)."""
+    where = login_failure.c.created_at < before
+    if username is not None:
+        where = sa.or_(where, login_failure.c.username == username)
+    conn.execute(sa.delete(login_failure).where(where))

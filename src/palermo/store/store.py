@@ -7,22 +7,25 @@ entity data appends to the audit chain in the same transaction.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from palermo.access.credentials import check_password
-from palermo.access.viewer import AccessDenied, Viewer
+from palermo.access.credentials import check_password, hash_password
+from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.model.schemata import model
 from palermo.model.statement import Statement
-from palermo.store import audit, directory, migrate
+from palermo.store import audit, directory, migrate, visibility
 from palermo.store.engine import create_engine
 from palermo.store.tables import metadata, statement
 from palermo.store.views import Entity, assemble
@@ -45,6 +48,7 @@ NAME_PROPS = (
 
 
 TOKEN_TTL = 5.0  # seconds a valid API token is remembered (see Store.viewer_for_token)
+SESSION_LABEL = "web session"  # the label of tokens made by a web login
 
 
 class Store:
@@ -125,6 +129,74 @@ class Store:
             self._audit(conn, actor, "token.create", username, {"label": label})
         return token
 
+    def users(self, agency: str | None = None) -> list[directory.User]:
+        with self.engine.connect() as conn:
+            return directory.list_users(conn, agency)
+
+    def tokens(self, username: str | None = None) -> list[directory.TokenInfo]:
+        with self.engine.connect() as conn:
+            return directory.list_tokens(conn, username)
+
+    def revoke_tokens(
+        self,
+        actor: Viewer,
+        username: str | None = None,
+        token_id: str | None = None,
+        label: str | None = None,
+    ) -> int:
+        """Revoke tokens by user, token id (hash prefix) and/or label; they stop working at
+        once in this process (the token cache is dropped), within TOKEN_TTL elsewhere."""
+        with self.transaction() as conn:
+            owners = directory.revoke_tokens(conn, username, token_id, label)
+            named = {username} if username is not None else set()
+            for owner in sorted((named | set(owners)) - {actor.username}):
+                user = directory.get_user(conn, owner)
+                agency = user.agency if user is not None else None
+                actor.require_admin("revoke tokens of others", agency=agency)
+            detail = {"count": len(owners), "token_id": token_id, "label": label}
+            target = username or ",".join(sorted(set(owners)))
+            self._audit(conn, actor, "token.revoke", target, detail)
+        self._tokens.clear()
+        return len(owners)
+
+    def end_session(self, token: str) -> bool:
+        """Logout: revoke the session's own token server-side (not just the cookie)."""
+        with self.transaction() as conn:
+            owner = directory.token_owner(conn, token)
+            if owner is None:
+                return False
+            directory.revoke_tokens(conn, token=token)
+            user = directory.get_user(conn, owner)
+            agency = user.agency if user is not None else "-"
+            self._audit(conn, Viewer(agency, owner), "logout", owner, {})
+        self._tokens.clear()
+        return True
+
+    def set_user_disabled(self, actor: Viewer, username: str, disabled: bool) -> None:
+        """Disable a user: login is refused and every token stops working at once."""
+        with self.transaction() as conn:
+            user = directory.get_user(conn, username)
+            if user is None:
+                raise directory.DirectoryError(f"username: no user {username!r}")
+            actor.require_admin("disable users", agency=user.agency)
+            directory.set_disabled(conn, username, disabled)
+            action = "user.disable" if disabled else "user.enable"
+            self._audit(conn, actor, action, username, {})
+        self._tokens.clear()
+
+    def set_password(self, actor: Viewer, username: str, password: str) -> None:
+        """A new password; the user's web sessions end (a reset locks out whoever had one)."""
+        with self.transaction() as conn:
+            user = directory.get_user(conn, username)
+            if user is None:
+                raise directory.DirectoryError(f"username: no user {username!r}")
+            if actor.username != username:
+                actor.require_admin("set passwords of others", agency=user.agency)
+            directory.set_password(conn, username, password)
+            directory.revoke_tokens(conn, username=username, label=SESSION_LABEL)
+            self._audit(conn, actor, "user.password", username, {})
+        self._tokens.clear()
+
     def agencies(self) -> list[directory.Agency]:
         with self.engine.connect() as conn:
             return directory.list_agencies(conn)
@@ -166,10 +238,14 @@ class Store:
         return viewer
 
     def login(self, username: str, password: str) -> Viewer | None:
+        """The user if the password is right and the user is enabled. An unknown user (or
+        one without a password) is checked against a dummy hash, so the answer takes as
+        long as for a real user and timing does not tell which usernames exist."""
         with self.engine.connect() as conn:
             stored = directory.password_hash_of(conn, username)
             user = directory.get_user(conn, username)
-        if user is None or not check_password(password, stored):
+        ok = check_password(password, stored if stored else _dummy_hash())
+        if user is None or not stored or not ok or user.disabled:
             return None
         return user.viewer()
 
@@ -211,7 +287,14 @@ class Store:
                 entity_ids.add(stmt.entity_id)
                 yield stmt
 
-        count = append_statements(conn, tracked(), self._known_policies)
+        try:
+            count = append_statements(conn, tracked(), self._known_policies)
+            _check_foreign_ids(conn, writer, entity_ids)
+        except BaseException:
+            # The transaction rolls back: policies it inserted are gone again, so the cache
+            # of stored policies must not remember them (else: a foreign-key error later).
+            self._known_policies.clear()
+            raise
         detail = {"statements": count, "entities": len(entity_ids), "digest": digest.hexdigest()}
         self._audit(conn, writer, action, target or _sample(entity_ids), detail)
         return count
@@ -241,14 +324,17 @@ class Store:
         return self.write(writer, [s.retraction() for s in own], action="retract", target=entity_id)
 
     def _own_current(self, writer: Viewer, entity_id: str, prop: str | None) -> list[Statement]:
+        """The writer agency's current statements of the entity it knows as ``entity_id``
+        (its alias, if it is opaque for the writer): unmasked, for the retraction only."""
         from palermo.store.rows import statement_from_row
 
-        query = visible_statements(writer.with_victim_details()).where(
-            statement.c.entity_id == entity_id, statement.c.agency == writer.agency
-        )
-        if prop is not None:
-            query = query.where(statement.c.prop == prop)
         with self.engine.connect() as conn:
+            real = conn.execute(visibility.resolve_shown_id(writer, entity_id)).scalar()
+            if real is None:
+                return []
+            query = visibility.own_current_statements(writer, real)
+            if prop is not None:
+                query = query.where(statement.c.prop == prop)
             return [statement_from_row(dict(r._mapping)) for r in conn.execute(query)]
 
     # --- reading ---------------------------------------------------------------------
@@ -267,22 +353,20 @@ class Store:
         ``after`` pages by key (ids greater than it), which stays fast deep into a large
         store where ``offset`` makes the database count its way past every earlier row."""
         viewer.require_data_role("read entity data")
-        visible = visible_statements(viewer).subquery()
-        page = sa.select(visible.c.entity_id).distinct()
-        if after is not None:
-            page = page.where(visible.c.entity_id > after)
+        candidates = visible_statements(viewer)
         if ids is not None:
-            page = page.where(visible.c.entity_id.in_(list(ids)))
+            candidates = visibility.for_ids(candidates, viewer, list(ids))
         if schema is not None:
-            page = page.where(visible.c.schema.in_(_descendants(schema)))
-        page = page.order_by(visible.c.entity_id).limit(limit).offset(offset)
+            candidates = candidates.where(statement.c.schema.in_(_descendants(schema)))
+        listed = candidates.subquery()
+        page = sa.select(listed.c.entity_id).distinct()
+        if after is not None:
+            page = page.where(listed.c.entity_id > after)
+        page = page.order_by(listed.c.entity_id).limit(limit).offset(offset)
         with self.transaction() as conn:
             entity_ids = list(conn.execute(page).scalars())
-            rows = conn.execute(
-                sa.select(visible)
-                .where(visible.c.entity_id.in_(entity_ids))
-                .order_by(visible.c.entity_id, visible.c.seq)
-            )
+            visible = visibility.for_ids(visible_statements(viewer), viewer, entity_ids).subquery()
+            rows = conn.execute(sa.select(visible).order_by(visible.c.entity_id, visible.c.seq))
             result = assemble(dict(r._mapping) for r in rows)
             self._audit(conn, viewer, "read", _sample(entity_ids), {"entities": entity_ids})
         return result
@@ -296,17 +380,21 @@ class Store:
     ) -> list[Entity]:
         """Substring search over names and identifiers the viewer may see."""
         viewer.require_data_role("search")
-        visible = visible_statements(viewer).subquery()
-        needle = f"%{text.strip().lower()}%"
+        if "\x00" in text:
+            raise ValueError("q: must not contain NUL characters")
+        needle = f"%{like_escape(text.strip().lower())}%"
+        candidates = visibility.unmasked_values(visible_statements(viewer), viewer, NAME_PROPS)
+        candidates = candidates.where(sa.func.lower(statement.c.value).like(needle, escape="\\"))
+        if schema is not None:
+            candidates = candidates.where(statement.c.schema.in_(_descendants(schema)))
+        visible = candidates.subquery()
         query = (
             sa.select(visible.c.entity_id)
             .distinct()
-            .where(visible.c.prop.in_(NAME_PROPS), sa.func.lower(visible.c.value).like(needle))
+            .where(sa.func.lower(visible.c.value).like(needle, escape="\\"))
             .order_by(visible.c.entity_id)
             .limit(limit)
         )
-        if schema is not None:
-            query = query.where(visible.c.schema.in_(_descendants(schema)))
         with self.transaction() as conn:
             ids = list(conn.execute(query).scalars())
             self._audit(conn, viewer, "search", text, {"hits": len(ids)})
@@ -317,11 +405,11 @@ class Store:
     ) -> list[Entity]:
         """Entities the viewer may see that point at ``target_id`` (tasks of a case, ...)."""
         viewer.require_data_role("read entity data")
-        visible = visible_statements(viewer).subquery()
-        query = sa.select(visible.c.entity_id).distinct().where(visible.c.value == target_id)
-        query = query.where(visible.c.prop != "id")
+        candidates = visibility.referring_to(visible_statements(viewer), viewer, target_id)
         if schema is not None:
-            query = query.where(visible.c.schema.in_(_descendants(schema)))
+            candidates = candidates.where(statement.c.schema.in_(_descendants(schema)))
+        visible = candidates.subquery()
+        query = sa.select(visible.c.entity_id).distinct().where(visible.c.value == target_id)
         with self.engine.connect() as conn:
             ids = list(conn.execute(query.limit(limit)).scalars())
         return self.entities(viewer, ids=ids, limit=limit) if ids else []
@@ -351,8 +439,24 @@ class Store:
     # --- audit -----------------------------------------------------------------------
 
     def audit_verify(self) -> audit.AuditReport:
+        """The audit chain, then every statement's content id (a value edited in place)."""
+        from palermo.store.integrity import verify_statements
+
         with self.engine.connect() as conn:
-            return audit.verify(conn)
+            report = audit.verify(conn)
+            if not report.ok:
+                return report
+            statements = verify_statements(conn)
+        if statements.ok:
+            return replace(report, statements_checked=statements.checked)
+        return audit.AuditReport(
+            False,
+            report.rows_checked,
+            None,
+            statements.reason,
+            statements_checked=statements.checked,
+            broken_statement_seq=statements.broken_seq,
+        )
 
     def audit_entries(self, since: int = 0) -> list[audit.AuditEntry]:
         with self.engine.connect() as conn:
@@ -383,6 +487,12 @@ class Store:
         self._known_policies.clear()
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A scrypt hash of a random password, checked for unknown users (see Store.login)."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def _owned_by(writer: Viewer, stmts: Iterable[Statement]) -> Iterator[Statement]:
     for stmt in stmts:
         if stmt.agency != writer.agency:
@@ -390,7 +500,30 @@ def _owned_by(writer: Viewer, stmts: Iterable[Statement]) -> Iterator[Statement]
                 f"{writer.username}@{writer.agency} may not write a statement owned by "
                 f"{stmt.agency} (entity {stmt.entity_id})"
             )
+        if stmt.entity_id.startswith(visibility.ALIAS_PREFIX):
+            # Such an entity would be shown under another entity's alias (finding 3).
+            raise ValueError(
+                f"id: {stmt.entity_id!r}: ids starting with "
+                f"{visibility.ALIAS_PREFIX!r} are reserved for masked entities"
+            )
         yield stmt
+
+
+def _check_foreign_ids(conn: Connection, writer: Viewer, entity_ids: Iterable[str]) -> None:
+    """Refuse statements on another agency's entity id unless the writer may read that
+    entity by this id from what another agency said (e.g. an MLA answer on a request sent
+    to it). Otherwise writing a note on a guessed id and seeing masked statements join it
+    would tell whether an opaque entity has that id (finding 3); an id that does not exist
+    and one that is opaque are refused alike. Runs after the insert: raising rolls the
+    transaction back."""
+    own = f"{writer.agency.lower()}."
+    foreign = sorted(e for e in entity_ids if not e.startswith(own))
+    if not foreign:
+        return
+    known = set(conn.execute(visibility.readable_from_others(writer, foreign)).scalars())
+    unknown = [e for e in foreign if e not in known]
+    if unknown:
+        raise NotVisible(f"entity_id: no visible entity {unknown[0]!r}")
 
 
 def _descendants(schema: str) -> list[str]:
@@ -398,6 +531,12 @@ def _descendants(schema: str) -> list[str]:
     if found is None:
         raise ValueError(f"schema: no schema named {schema!r}")
     return [*sorted(s.name for s in found.descendants), found.name]
+
+
+def like_escape(text: str) -> str:
+    """The text as a literal inside a LIKE pattern: ``%``, ``_`` and the escape ``\\``
+    match themselves (so ``q=%%`` or ``q=__`` cannot match everything)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _sample(ids: Iterable[str], size: int = 5) -> str:

@@ -48,6 +48,8 @@ app_user = sa.Table(
     sa.Column("roles", sa.String(255), nullable=False),
     sa.Column("password_hash", sa.String(255), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # A disabled user cannot log in and its tokens stop working (finding 8).
+    sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
 )
 
 api_token = sa.Table(
@@ -59,6 +61,16 @@ api_token = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("revoked", sa.Boolean(), nullable=False, default=False),
+)
+
+# Failed logins, counted per username and per client address for the lockout (finding 9).
+login_failure = sa.Table(
+    "login_failure",
+    metadata,
+    sa.Column("id", BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(128), nullable=False, index=True),
+    sa.Column("address", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
 policy = sa.Table(
@@ -106,6 +118,16 @@ statement = sa.Table(
     sa.Column("received_from", sa.String(128), nullable=True),
     sa.Index("ix_statement_schema_entity", "schema", "entity_id"),
     sa.Index("ix_statement_agency_policy", "agency", "policy_id"),
+)
+
+# The opaque id an entity is shown under to viewers for whom everything they may read of
+# it is masked (finding 3). Random, created when the first victim-sensitive statement of
+# the entity is written, never derived from the real id; see store/visibility.py.
+entity_alias = sa.Table(
+    "entity_alias",
+    metadata,
+    sa.Column("entity_id", sa.String(255), primary_key=True),
+    sa.Column("alias", sa.String(64), nullable=False, unique=True),
 )
 
 audit_log = sa.Table(
@@ -214,4 +236,49 @@ alert_cursor = sa.Table(
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True),
     sa.Column("seq", sa.BigInteger(), nullable=False),
+)
+
+
+# --- deconfliction: node-private, never statements, never synced, never in an API ---------
+
+# The node's secret scalar for the keyed selectors (coordination/psi.py); one row, made at
+# first use. No agency holds it, so selectors cannot be tested against guesses offline.
+deconfliction_secret = sa.Table(
+    "deconfliction_secret",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("scalar", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Published selectors: k·H(type:value) per identifier of a case, with the holder's case.
+deconfliction_selector = sa.Table(
+    "deconfliction_selector",
+    metadata,
+    sa.Column("id", BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("agency", sa.String(64), nullable=False),
+    sa.Column("case_id", sa.String(255), nullable=False),
+    sa.Column("case_reference", sa.String(255), nullable=False),
+    sa.Column("selector_type", sa.String(32), nullable=False),
+    sa.Column("selector", sa.String(64), nullable=False, index=True),
+    sa.Column("published_by", sa.String(128), nullable=False),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    # Set when a republished case no longer holds the identifier: no longer matched, but still
+    # counted against the agency's hourly evaluation limit.
+    sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("agency", "case_id", "selector", name="uq_deconfliction_selector"),
+)
+
+# Hits recorded, one row per party: its DeconflictionHit entity and the own case it is filed
+# under (kept here, not as a value, so the hit never points at the case and is never widened
+# with it). ``hit_key`` (keyed digest of both sides) makes each overlap be told once.
+deconfliction_hit = sa.Table(
+    "deconfliction_hit",
+    metadata,
+    sa.Column("hit_id", sa.String(255), primary_key=True),
+    sa.Column("hit_key", sa.String(64), nullable=False, index=True),
+    sa.Column("agency", sa.String(64), nullable=False),
+    sa.Column("case_id", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("hit_key", "agency", name="uq_deconfliction_hit_party"),
 )

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 
 from palermo.model.sharing import Sharing
 from palermo.model.statement import Statement
-from palermo.store.tables import policy, policy_agency, policy_group, statement
+from palermo.store.tables import entity_alias, policy, policy_agency, policy_group, statement
+from palermo.store.visibility import new_alias
 
 BATCH = 5000
 
@@ -83,7 +84,12 @@ def append_statements(
     known: set[str],
     received_from: str | None = None,
 ) -> int:
-    """Append statements in batches; returns how many were offered (duplicates are no-ops)."""
+    """Append statements in batches; returns how many were new.
+
+    A statement that says again what is already current (same value, source record and
+    sharing, not retracted since) is dropped, whatever its dates: a re-import, an API
+    write repeated or a batch a peer sends twice changes nothing, so nothing is re-sent
+    to peers or re-alerted (their cursors follow new rows only)."""
     now = datetime.now(UTC)
     batch: list[Statement] = []
     count = 0
@@ -102,7 +108,65 @@ def _flush(
     now: datetime,
     received_from: str | None,
 ) -> int:
-    ensure_policies(conn, {s.sharing for s in batch}, known)
-    rows = [statement_row(s, now, received_from) for s in batch]
+    fresh = _not_yet_current(conn, batch)
+    ensure_policies(conn, {s.sharing for s in fresh}, known)
+    ensure_aliases(conn, {s.entity_id for s in fresh if s.sharing.victim_sensitive})
+    rows = [statement_row(s, now, received_from) for s in fresh]
     insert_ignoring_duplicates(conn, statement, rows)
-    return len(batch)
+    return len(fresh)
+
+
+def ensure_aliases(conn: Connection, entity_ids: Iterable[str]) -> None:
+    """Give each entity with a victim-sensitive statement its random alias, once: the id
+    it is shown under to viewers who may read nothing of it unmasked (see visibility)."""
+    rows = [{"entity_id": e, "alias": new_alias()} for e in sorted(entity_ids)]
+    insert_ignoring_duplicates(conn, entity_alias, rows)
+
+
+Sameness = tuple[str, str, str, str]  # key, schema, source record, policy
+
+
+def _sameness(stmt: Statement) -> Sameness:
+    return (stmt.key, stmt.schema, stmt.source_record_id, stmt.sharing.policy_id)
+
+
+def _not_yet_current(conn: Connection, batch: list[Statement]) -> list[Statement]:
+    """The statements of the batch that change something: retractions, and assertions not
+    already current in the store or earlier in the batch."""
+    current = _current_assertions(conn, {s.key for s in batch if not s.retracted})
+    out: list[Statement] = []
+    for stmt in batch:
+        if stmt.retracted:
+            out.append(stmt)
+            current.discard(_sameness(stmt))
+            continue
+        same = _sameness(stmt)
+        if same not in current:
+            out.append(stmt)
+            current.add(same)
+    return out
+
+
+def _current_assertions(conn: Connection, keys: set[str]) -> set[Sameness]:
+    """Which of these keys are asserted now (no retraction after the assertion)."""
+    if not keys:
+        return set()
+    rows = conn.execute(
+        sa.select(
+            statement.c.key,
+            statement.c.schema,
+            statement.c.source_record_id,
+            statement.c.policy_id,
+            statement.c.seq,
+            statement.c.retracted,
+        ).where(statement.c.key.in_(sorted(keys)))
+    ).all()
+    retracted_at: dict[str, int] = {}
+    for row in rows:
+        if row.retracted:
+            retracted_at[row.key] = max(retracted_at.get(row.key, 0), int(row.seq))
+    return {
+        (row.key, row.schema, row.source_record_id, row.policy_id)
+        for row in rows
+        if not row.retracted and int(row.seq) > retracted_at.get(row.key, 0)
+    }

@@ -8,6 +8,8 @@ name a palermo user, whose agency and roles apply. Configuration, from the envir
     PALERMO_OIDC_CLIENT_ID      palermo
     PALERMO_OIDC_CLIENT_SECRET  ...            (confidential client; optional with PKCE only)
     PALERMO_OIDC_NAME           "BKA login"    (the button's label)
+    PALERMO_PUBLIC_URL          https://palermo.bka.example (required: the redirect URI is
+                                built from it, never from the request's Host header)
 
 The ID token is checked for signature (the provider's JWKS), issuer, audience, expiry and the
 nonce of this login; state and the PKCE verifier live in a short-lived, HttpOnly cookie.
@@ -26,16 +28,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from palermo.api.auth import store_of
+from palermo.api.security import is_tls, public_url
+from palermo.web.csrf import csrf_protect
 from palermo.web.render import page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+CALLBACK_PATH = "/login/oidc/callback"
 FLOW_COOKIE = "palermo_oidc"
 FLOW_SECONDS = 600
 
@@ -47,6 +52,8 @@ class OidcConfig:
     client_secret: str = ""
     name: str = "single sign-on"
     username_claim: str = "preferred_username"
+    # This node's public base URL; the redirect URI is built from it (see redirect_uri).
+    public_url: str = ""
 
     @classmethod
     def from_env(cls) -> OidcConfig | None:
@@ -62,7 +69,15 @@ class OidcConfig:
             os.environ.get("PALERMO_OIDC_CLIENT_SECRET", ""),
             os.environ.get("PALERMO_OIDC_NAME", "single sign-on"),
             os.environ.get("PALERMO_OIDC_USERNAME_CLAIM", "preferred_username"),
+            public_url(),
         )
+
+    def redirect_uri(self) -> str:
+        """Where the provider sends the browser back: from configuration, because the Host
+        header is the client's to choose (a forged one would send the code elsewhere)."""
+        if not self.public_url:
+            raise OidcError("PALERMO_PUBLIC_URL: must be set for single sign-on")
+        return self.public_url.rstrip("/") + CALLBACK_PATH
 
 
 class OidcError(Exception):
@@ -102,6 +117,10 @@ def start(request: Request) -> Response:
     if config is None:
         return _refuse(request, "Single sign-on is not configured on this node.", 404)
     try:
+        redirect_uri = config.redirect_uri()
+    except OidcError as exc:
+        return _refuse(request, f"Single sign-on is misconfigured: {exc}", 500)
+    try:
         meta = discover(request, config)
     except (httpx.HTTPError, ValueError, OidcError) as exc:
         return _refuse(request, f"The identity provider cannot be reached: {exc}", 502)
@@ -114,7 +133,7 @@ def start(request: Request) -> Response:
     query = {
         "response_type": "code",
         "client_id": config.client_id,
-        "redirect_uri": str(request.url_for("oidc_callback")),
+        "redirect_uri": redirect_uri,
         "scope": "openid profile email",
         "state": flow["state"],
         "nonce": flow["nonce"],
@@ -123,12 +142,17 @@ def start(request: Request) -> Response:
     }
     redirect = RedirectResponse(f"{meta['authorization_endpoint']}?{urlencode(query)}", 303)
     redirect.set_cookie(
-        FLOW_COOKIE, json.dumps(flow), max_age=FLOW_SECONDS, httponly=True, samesite="lax"
+        FLOW_COOKIE,
+        json.dumps(flow),
+        max_age=FLOW_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=is_tls(request),
     )
     return redirect
 
 
-@router.get("/login/oidc/callback", name="oidc_callback")
+@router.get(CALLBACK_PATH, name="oidc_callback")
 def callback(request: Request, code: str = "", state: str = "", error: str = "") -> Response:
     from palermo.web.routes import start_session
 
@@ -163,7 +187,7 @@ def _verify(request: Request, config: OidcConfig, code: str, state: str) -> str:
             data={
                 "grant_type": "authorization_code",
                 "code": code,
-                "redirect_uri": str(request.url_for("oidc_callback")),
+                "redirect_uri": config.redirect_uri(),
                 "client_id": config.client_id,
                 "code_verifier": flow["verifier"],
                 **({"client_secret": config.client_secret} if config.client_secret else {}),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from palermo.access.viewer import AccessDenied, Viewer
@@ -19,9 +19,11 @@ from palermo.api.auth import optional_viewer, store_of
 from palermo.coordination import deconfliction, mla, operations
 from palermo.exchange import messages, notices
 from palermo.match import manifest as manifests
+from palermo.web.csrf import csrf_protect
 from palermo.web.render import page
 
-router = APIRouter(include_in_schema=False)
+# Every POST here is a form of the UI: it must carry the session's CSRF token.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Handler = Callable[[Request, Viewer], Response]
 
 
@@ -56,9 +58,11 @@ def trends(request: Request) -> Response:
 @router.get("/risk", response_class=HTMLResponse)
 def risk(request: Request) -> Response:
     def show(r: Request, v: Viewer) -> Response:
-        from palermo.api.analysis_routes import workspace
+        from palermo.api.analysis_routes import audit, ids_detail, workspace
 
-        return page(r, "risk.html", ranked=workspace(r, v).risk(top=50))
+        ranked = workspace(r, v).risk(top=50)
+        audit(r, v, "risk", "top 50", **ids_detail([x["identity"] for x in ranked]))
+        return page(r, "risk.html", ranked=ranked)
 
     return signed_in(request, show)
 
@@ -99,10 +103,17 @@ def screen_document(request: Request, number: Annotated[str, Form()]) -> Respons
         if not number.strip():
             return _bad(r, "number: give a document number")
         check = screening.index_for(r, v).check_document(number)
-        store_of(r).audit_event(v, "screen.document", check.number, {"status": check.status})
+        store_of(r).audit_event(v, "screen.document", check.number, screening.document_audit(check))
         return page(r, "screening.html", document=screening.document_out(check))
 
     return signed_in(request, show)
+
+
+@router.post("/screening/mrz", response_class=HTMLResponse)
+def screen_mrz(request: Request, mrz: Annotated[str, Form()]) -> Response:
+    from palermo.web.mrz_page import show_mrz
+
+    return signed_in(request, lambda r, v: show_mrz(r, v, mrz))
 
 
 @router.post("/screening/manifest", response_class=HTMLResponse)
@@ -114,7 +125,10 @@ async def screen_manifest(request: Request, manifest: Annotated[UploadFile, File
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             return _bad(r, "manifest: the file is not UTF-8 text (CSV expected)")
-        result = screening._manifest(r, v, manifests.read_csv(text))
+        try:
+            result = screening._manifest(r, v, manifests.read_csv(text))
+        except ValueError as exc:  # more rows than a manifest may have
+            return _bad(r, str(exc))
         return page(r, "screening.html", manifest=result, filename=manifest.filename)
 
     return signed_in(request, show)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -11,17 +12,33 @@ from fastapi.templating import Jinja2Templates
 
 from palermo.api.auth import optional_viewer
 from palermo.model.schemata import model
+from palermo.web.csrf import set_pre_session_cookie, token_for_page
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["joined"] = lambda entity, prop: ", ".join(entity.values(prop))
+
+
+def id_path(entity_id: object) -> str:
+    """An id as one URL path segment: ``/``, ``?``, ``#``, ``%`` and the rest encoded, so
+    ids like ``ng-naptip.NAPTIP/0000007`` link to their page (``/entities/{id:path}``)."""
+    return quote(str(entity_id), safe="")
+
+
+templates.env.filters["id_path"] = id_path
 VENDOR = HERE / "static" / "vendor"
 
 
 def page(request: Request, name: str, **context: Any) -> HTMLResponse:
+    """A template with the viewer, the model and the CSRF token its forms must carry (the
+    login page gets a pre-session token, set as a cookie here when the browser has none)."""
     viewer = optional_viewer(request)
-    return templates.TemplateResponse(
+    csrf, fresh = token_for_page(request, login_form=name == "login.html")
+    response = templates.TemplateResponse(
         request,
         name,
-        {"viewer": viewer, "model": model, "vendor": VENDOR.exists(), **context},
+        {"viewer": viewer, "model": model, "vendor": VENDOR.exists(), "csrf": csrf, **context},
     )
+    if fresh is not None:
+        set_pre_session_cookie(request, response, fresh)
+    return response

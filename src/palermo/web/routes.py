@@ -6,16 +6,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from palermo.access.viewer import Viewer
 from palermo.api.auth import COOKIE, optional_viewer, store_of
+from palermo.api.limits import LoginOutcome, LoginPolicy, attempt_login, client_address
+from palermo.api.security import is_tls
 from palermo.model.schemata import model
+from palermo.store.store import SESSION_LABEL
+from palermo.web.csrf import csrf_protect
 from palermo.web.render import HERE, page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 SESSION = timedelta(hours=12)
 
 
@@ -36,11 +40,20 @@ def login_form(request: Request) -> HTMLResponse:
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form()],
+    username: Annotated[str, Form(max_length=128)],
+    password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
-    store = store_of(request)
-    viewer = store.login(username, password)
+    """Log in, behind the lockout: too many failures for a username or from an address
+    answer 429 for a while, whatever the password (see limits.attempt_login)."""
+    policy = getattr(request.app.state, "login_policy", None) or LoginPolicy.from_env()
+    address = client_address(request.scope)
+    outcome, viewer = attempt_login(store_of(request), policy, username, password, address)
+    if outcome is LoginOutcome.LOCKED:
+        text = "Too many failed logins. Try again later."
+        response = page(request, "login.html", error=text)
+        response.status_code = 429
+        response.headers["retry-after"] = str(int(policy.window.total_seconds()))
+        return response
     if viewer is None:
         response = page(request, "login.html", error="Unknown user or wrong password.")
         response.status_code = 401
@@ -55,7 +68,7 @@ def start_session(request: Request, viewer: Viewer, response: Response | None = 
     cookie set on a cross-site redirect chain would not be sent on to "/"; so by default the
     answer is a page that moves on to "/" itself (a same-site navigation)."""
     token = store_of(request).create_token(
-        viewer, viewer.username, "web session", expires_at=datetime.now(UTC) + SESSION
+        viewer, viewer.username, SESSION_LABEL, expires_at=datetime.now(UTC) + SESSION
     )
     if response is None:
         response = HTMLResponse(
@@ -63,15 +76,24 @@ def start_session(request: Request, viewer: Viewer, response: Response | None = 
             "<title>Signed in</title><p>Signed in. <a href='/'>Continue</a></p>"
         )
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="strict", max_age=int(SESSION.total_seconds())
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=is_tls(request),
+        max_age=int(SESSION.total_seconds()),
     )
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    """End the session server-side (the token is revoked), then drop the cookie."""
+    token = request.cookies.get(COOKIE)
+    if token:
+        store_of(request).end_session(token)
     redirect = RedirectResponse("/login", status_code=303)
-    redirect.delete_cookie(COOKIE)
+    redirect.delete_cookie(COOKIE, httponly=True, samesite="strict", secure=is_tls(request))
     return redirect
 
 
@@ -84,7 +106,7 @@ def search(request: Request, q: str = "") -> Response:
     return page(request, "search.html", query=q, results=results)
 
 
-@router.get("/entities/{entity_id}", response_class=HTMLResponse)
+@router.get("/entities/{entity_id:path}", response_class=HTMLResponse)
 def entity(request: Request, entity_id: str) -> Response:
     viewer = optional_viewer(request)
     if viewer is None:
@@ -96,6 +118,8 @@ def entity(request: Request, entity_id: str) -> Response:
         return response
     from palermo.coordination.victims import non_punishment
 
+    # read as the viewer, never with a lent role: the banner says "victim", so it shows only
+    # to those who read the victim record's link and flag unmasked (victim-support)
     protected = found.schema == "Person" and non_punishment(store_of(request), viewer, entity_id)
     return page(
         request,

@@ -21,6 +21,7 @@ from palermo.world.agencies import AGENCIES, AgencySpec
 from palermo.world.people import Network, TruePerson, make_network, situate
 from palermo.world.places import near
 from palermo.world.views import (
+    RECORD_PREFIX,
     Record,
     Scene,
     border_records,
@@ -31,15 +32,7 @@ from palermo.world.views import (
     victim_records,
 )
 
-PREFIX = {
-    "TH-RTP": "RTP-",
-    "MY-IMM": "IMM/",
-    "DE-BKA": "BKA-ST-",
-    "DE-FKS": "FKS-",
-    "NL-KMAR": "KMAR",
-    "NL-NGO-FAIRWORK": "FW-",
-    "NG-NAPTIP": "NAPTIP/",
-}
+PREFIX = RECORD_PREFIX
 
 
 @dataclass
@@ -121,6 +114,7 @@ def generate(
             scene = Scene(
                 random.Random(f"{seed}:{number}:side"),
                 recruiter_phones=[p.phone for p in network.people if p.role == "recruiter"],
+                salt=f"{seed}:{number}",
             )
             situate(scene.side, network)
             write_network(rng, scene, network, writers, counters, summary)
@@ -352,7 +346,7 @@ def victim_links(
                 continue
             other = offenders[scene.side.randrange(len(offenders))]
             record = {
-                "id": f"{local}-{relation}-{other}",
+                "id": scene.opaque_id(agency, relation, local, other),
                 "schema": "Associate",
                 "sharing": sharing(scene.side, agency, victim_data=True),
                 "properties": {"person": [local], "associate": [other], "relationship": [relation]},
@@ -375,7 +369,7 @@ def employment_links(
         if scene.side.random() < 0.85:
             employer = employers[scene.side.randrange(len(employers))]
             record = {
-                "id": f"{local}-EMP",
+                "id": scene.opaque_id(agency, "EMP", local),
                 "schema": "Employment",
                 "sharing": sharing(scene.side, agency),
                 "properties": {"employer": [employer], "employee": [local], "role": ["worker"]},
@@ -394,10 +388,11 @@ def recruiter_phones(
             continue
         number = scene.recruiter_phones[scene.side.randrange(len(scene.recruiter_phones))]
         handling = sharing(scene.side, agency, victim_data=True)
+        phone = scene.opaque_id(agency, "RPH", local)
         out.append(
             (
                 {
-                    "id": f"{local}-RPH",
+                    "id": phone,
                     "schema": "Phone",
                     "sharing": handling,
                     "properties": {"number": [number]},
@@ -408,12 +403,12 @@ def recruiter_phones(
         out.append(
             (
                 {
-                    "id": f"{local}-RPH-L",
+                    "id": scene.opaque_id(agency, "RPH-L", local),
                     "schema": "UnknownLink",
                     "sharing": handling,
                     "properties": {
                         "subject": [local],
-                        "object": [f"{local}-RPH"],
+                        "object": [phone],
                         "role": ["recruiter's number, from the victim's statement"],
                     },
                 },
@@ -442,6 +437,10 @@ def write_agencies(path: Path) -> None:
         if a.kind in ("police", "ngo"):
             users.append(
                 {"username": f"support-{a.code.lower()}", "roles": ["victim-support", "analyst"]}
+            )
+        if a.kind == "police":  # approves red and yellow notices (four eyes)
+            users.append(
+                {"username": f"supervisor-{a.code.lower()}", "roles": ["supervisor", "analyst"]}
             )
         data.append(
             {

@@ -17,7 +17,7 @@ from palermo.coordination import cases, deconfliction, mla, operations, victims
 from palermo.coordination.legal import Facts
 from palermo.coordination.operations import Participant
 from palermo.exchange.messages import send_message
-from palermo.exchange.notices import issue_notice
+from palermo.exchange.notices import approve_notice, issue_notice
 from palermo.ingest.build import write_entity
 from palermo.model.sharing import Sharing
 from palermo.store.store import Store
@@ -61,8 +61,8 @@ def play(store: Store, today: date | None = None) -> ScenarioResult:
     )
     kmar_case = cases.open_case(store, kmar, "KMAR-2026-88", "Schiphol route", "sexual", [kmar_id])
     for viewer, case in ((bka, bka_case), (kmar, kmar_case)):
-        deconfliction.publish_case(store, viewer, case)
-    found = deconfliction.detect(store, bka) + deconfliction.detect(store, kmar)
+        deconfliction.publish_case(store, viewer, case)  # the second one records the hit
+    found = deconfliction.hits(store, bka) + deconfliction.hits(store, kmar)
     joint = cases.open_case(
         store,
         bka,
@@ -127,6 +127,10 @@ def _notice(store: Store) -> str | None:
     person = next(iter(store.export(naptip, schema="Person", batch=50)), None)
     if person is None:
         return None
-    return issue_notice(
+    notice = issue_notice(
         store, naptip, "yellow", person.id, "Missing since recruitment in Benin City"
     )
+    supervisor = store.user("supervisor-ng-naptip")
+    if supervisor is not None:  # an officer's yellow notice waits for a supervisor's approval
+        approve_notice(store, supervisor.viewer(), notice)
+    return notice

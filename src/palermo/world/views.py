@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,17 @@ from palermo.world.places import CROSSING_POINTS as POSTS
 from palermo.world.places import Place, near
 
 Record = dict[str, Any]
+
+# How each agency's record ids begin (its own numbering scheme).
+RECORD_PREFIX = {
+    "TH-RTP": "RTP-",
+    "MY-IMM": "IMM/",
+    "DE-BKA": "BKA-ST-",
+    "DE-FKS": "FKS-",
+    "NL-KMAR": "KMAR",
+    "NL-NGO-FAIRWORK": "FW-",
+    "NG-NAPTIP": "NAPTIP/",
+}
 
 INDICATORS = {
     "sexual": (
@@ -58,6 +70,19 @@ class Scene:
     side: random.Random
     trips: set[str] = field(default_factory=set)  # group trips already written, per agency
     recruiter_phones: list[str] = field(default_factory=list)
+    salt: str = ""  # seed and network number: makes `opaque_id` deterministic per seed
+
+    def opaque_id(self, agency: AgencySpec, kind: str, *parts: str) -> str:
+        """An id for a victim-related record that reveals nothing of the ids it is about.
+
+        Ids composed from other ids (``<victim>-VR``, ``<victim>-exploited-by-<suspect>``)
+        let anyone who reads the id learn the masked link (review 2026-11-29, finding 3).
+        This is a hash of the seed, the agency, the kind of record and the record it is
+        about, so the world stays the same for a seed and ids do not collide; the random
+        stream is not touched, so every other value stays as it was."""
+        raw = "\x1f".join((self.salt, agency.code, kind, *parts)).encode("utf-8")
+        digest = hashlib.blake2b(raw, digest_size=8, person=b"palermo-world").hexdigest()
+        return f"{RECORD_PREFIX.get(agency.code, agency.code + '-')}R-{digest}"
 
 
 def holds(rng: random.Random, agency: AgencySpec, person: TruePerson) -> bool:
@@ -260,7 +285,9 @@ def victim_records(
     local: str,
 ) -> list[Record]:
     """The victim record and the places of recruitment and exploitation it names."""
-    record = victim_record(rng, agency, person, network, local)
+    record = victim_record(
+        rng, agency, person, network, local, scene.opaque_id(agency, "VR", local)
+    )
     props, places = record["properties"], []
     props["registrationYear"] = [str(min(2025, network.year + (scene.side.random() < 0.3)))]
     props["startDate"] = [network.travel_date]
@@ -270,14 +297,20 @@ def victim_records(
     ):
         if place is None:
             continue
+        place_id = scene.opaque_id(agency, suffix, local)
         props[f"{prop}Place"] = [place.name]
-        props[f"{prop}Address"] = [f"{local}-{suffix}"]
-        places.append(place_record(scene.side, place, f"{local}-{suffix}", record["sharing"]))
+        props[f"{prop}Address"] = [place_id]
+        places.append(place_record(scene.side, place, place_id, record["sharing"]))
     return [record, *places]
 
 
 def victim_record(
-    rng: random.Random, agency: AgencySpec, person: TruePerson, network: Network, local: str
+    rng: random.Random,
+    agency: AgencySpec,
+    person: TruePerson,
+    network: Network,
+    local: str,
+    record_id: str,
 ) -> Record:
     family = (
         "sexual"
@@ -288,7 +321,7 @@ def victim_record(
     minor = int(person.birth[:4]) > 2026 - 18
     consent = rng.choice(("none", "none", "agency", "partners"))
     return {
-        "id": f"{local}-VR",
+        "id": record_id,
         "schema": "VictimRecord",
         "sharing": {
             "scope": "owner" if consent in ("none", "agency") else sharing(rng, agency)["scope"],

@@ -1,0 +1,27 @@
+"""The MRZ form of the screening page: the same check as ``POST /api/v1/screening/mrz``."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from palermo.access.viewer import Viewer
+from palermo.api import screening_routes as screening
+from palermo.api.auth import store_of
+from palermo.match.mrz import MRZError
+from palermo.match.mrz_check import read_mrz, screen_mrz
+from palermo.web.render import page
+
+
+def show_mrz(request: Request, viewer: Viewer, text: str) -> Response:
+    """The screening page with the MRZ verdict, or with a one-line error (422) naming
+    ``mrz`` for a zone that cannot be read or has an unsupported layout."""
+    try:
+        zone = read_mrz(text)
+    except MRZError as exc:
+        response = page(request, "screening.html", error=f"mrz: {exc}", mrz_text=text)
+        response.status_code = 422
+        return response
+    check = screen_mrz(screening.index_for(request, viewer), zone)
+    store_of(request).audit_event(viewer, "screen.mrz", check.document.number, check.audit_detail())
+    return page(request, "screening.html", mrz_check=check.as_dict(), mrz_text=text)

@@ -1,0 +1,1 @@
+"""Regression tests for the 2026-11-29 security review, one per finding."""
