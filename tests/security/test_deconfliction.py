@@ -29,7 +29,7 @@ from palermo.model.sharing import Sharing
 from palermo.store.store import Store
 from palermo.store.tables import deconfliction_hit, deconfliction_selector, metadata, statement
 from tests.exchange.nodes import Node, make_federation
-from tests.store.factories import SYSTEM, setup_agencies
+from tests.store.factories import SYSTEM, aliases_of, setup_agencies
 
 PASSPORT = "WC8344932"
 OLD_PUBLIC_KEY = b"palermo-development-deconfliction-key"  # the key the review reversed
@@ -226,8 +226,10 @@ def test_finding_6_masked_values_make_no_selectors(world: World) -> None:
         build("B2", shared, "Person", {"name": "shared", "phone": "+380675312451"},
               Sharing.parse("A1", sensitive)),
     )  # fmt: skip
-    case_a = _open(world, "A1", "A-CASE-1", [phone_a, shared])
-    case_b = _open(world, "B2", "B-CASE-9", [phone_b])
+    # All masked for the analysts, the persons are named by their aliases (finding 3).
+    alias = aliases_of(world.store)
+    case_a = _open(world, "A1", "A-CASE-1", [alias[phone_a], alias[shared]])
+    case_b = _open(world, "B2", "B-CASE-9", [alias[phone_b]])
     assert _publish(world, "A1", case_a) == 0
     assert _publish(world, "B2", case_b) == 0
     assert _hits(world, "A1") == [] and _hits(world, "B2") == []
@@ -382,7 +384,9 @@ def test_psi_over_the_signed_exchange(tmp_path: Path, monkeypatch: pytest.Monkey
     published = {}
     for node, passport in ((de, PASSPORT), (nl, "wc 834 4932"), (th, "AA1234567")):
         suspect = _person(node.store, node.analyst, "s", passportNumber=passport)
-        case = cases.open_case(node.store, node.analyst, f"{node.agency}-1", "t", "x", [suspect])
+        case = cases.open_case(
+            node.store, node.analyst, f"{node.agency}-1", "t", "forced-labour", [suspect]
+        )
         assert deconfliction.publish_case(node.store, node.analyst, case) == 1
         published[node.agency] = case
     send = _psi_transport(nodes)

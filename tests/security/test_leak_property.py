@@ -159,7 +159,13 @@ def open_cases(
     for deconfliction; returns case number -> agencies allowed to know it."""
     known: dict[str, set[str]] = {}
     for agency in AGENCIES:
-        subjects = [r.entity_id for r in world if r.schema == "Person" and r.reaches(agency)]
+        # An analyst names only persons it reads unmasked: a person all masked for it is
+        # known to it by an opaque alias, and its real id is a 404 (finding 3).
+        subjects = [
+            r.entity_id
+            for r in world
+            if r.schema == "Person" and not r.secret_for(agency, victim_support=False)
+        ]
         number = token("CN")
         made = client.post(
             "/api/v1/cases",

@@ -47,6 +47,9 @@ def create_app(
     from palermo.api.mrz_routes import router as mrz_api
 
     app.include_router(mrz_api)
+    from palermo.api.correction_routes import router as correction_api
+
+    app.include_router(correction_api)
     app.include_router(router)
     from palermo.api.exchange_routes import router as exchange_api
     from palermo.exchange.http import router as exchange_router

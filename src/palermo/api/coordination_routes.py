@@ -195,6 +195,56 @@ def add_note(request: Request, viewer: CurrentViewer, case_id: str, body: TextIn
     return Created(id=cases.add_note(store_of(request), viewer, case_id, body.text))
 
 
+class TeamIn(BaseModel):
+    agency: str = Field(examples=["TH-RTP"], max_length=SHORT)
+    role: str = Field("member", examples=["member", "observer"], max_length=SHORT)
+
+
+class RoleIn(BaseModel):
+    role: str = Field(examples=["member", "observer"], max_length=SHORT)
+
+
+@router.post("/cases/{case_id}/close", tags=["cases"])
+def close_case(request: Request, viewer: CurrentViewer, case_id: str) -> dict[str, str]:
+    """Close a case (lead agency only; 403 for team members)."""
+    cases.close_case(store_of(request), viewer, case_id)
+    return {"status": "closed"}
+
+
+@router.post("/cases/{case_id}/reopen", tags=["cases"])
+def reopen_case(request: Request, viewer: CurrentViewer, case_id: str) -> dict[str, str]:
+    """Reopen a closed case (lead agency only)."""
+    cases.reopen_case(store_of(request), viewer, case_id)
+    return {"status": "open"}
+
+
+@router.post("/cases/{case_id}/team", tags=["cases"])
+def add_team_member(
+    request: Request, viewer: CurrentViewer, case_id: str, body: TeamIn
+) -> dict[str, str]:
+    """Add an agency to the team (lead only): the case, tasks and notes are shared with it."""
+    cases.add_to_team(store_of(request), viewer, case_id, body.agency, body.role)
+    return {"agency": body.agency, "role": body.role}
+
+
+@router.put("/cases/{case_id}/team/{agency}", tags=["cases"])
+def change_team_role(
+    request: Request, viewer: CurrentViewer, case_id: str, agency: str, body: RoleIn
+) -> dict[str, str]:
+    """Change a team member's role (lead only)."""
+    cases.set_role(store_of(request), viewer, case_id, agency, body.role)
+    return {"agency": agency, "role": body.role}
+
+
+@router.delete("/cases/{case_id}/team/{agency}", tags=["cases"])
+def remove_team_member(
+    request: Request, viewer: CurrentViewer, case_id: str, agency: str
+) -> dict[str, str]:
+    """Take an agency off the team (lead only); the lead's records are re-shared without it."""
+    cases.remove_from_team(store_of(request), viewer, case_id, agency)
+    return {"agency": agency, "status": "removed"}
+
+
 @router.post("/cases/{case_id}/deconfliction", tags=["deconfliction"])
 def publish(request: Request, viewer: CurrentViewer, case_id: str) -> dict[str, int]:
     """Publish the case's selectors (keyed under the node secret, readable by no agency) and

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -170,6 +170,23 @@ def subscribe(request: Request, viewer: CurrentViewer, body: SubscriptionIn) -> 
             f"{MAX_SUBSCRIPTIONS} subscriptions"
         )
     return {"id": alerts.subscribe(store, viewer, body.kind, body.value)}
+
+
+@router.get("/subscriptions", tags=["alerts"])
+def list_subscriptions(request: Request, viewer: CurrentViewer) -> list[dict[str, Any]]:
+    """The caller's own subscriptions (id, kind, value, created_at)."""
+    return alerts.subscriptions_of(store_of(request), viewer)
+
+
+@router.delete("/subscriptions/{subscription_id}", tags=["alerts"])
+def delete_subscription(
+    request: Request,
+    viewer: CurrentViewer,
+    subscription_id: Annotated[int, Path(ge=1, le=MAX_INT)],
+) -> dict[str, str]:
+    """Delete one of the caller's own subscriptions (404 for anyone else's)."""
+    alerts.unsubscribe(store_of(request), viewer, subscription_id)
+    return {"status": "deleted"}
 
 
 def subscription_count(store: Store, username: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -12,7 +12,6 @@ from rich.table import Table
 
 from palermo.analysis.hotspots import KINDS
 from palermo.analysis.report import render_html, render_pdf
-from palermo.analysis.service import Workspace
 from palermo.cli.common import (
     CliError,
     acting_viewer,
@@ -24,6 +23,9 @@ from palermo.cli.common import (
     errors,
     open_store,
 )
+
+if TYPE_CHECKING:  # imported when a command runs: igraph, Splink and matplotlib take seconds
+    from palermo.analysis.service import Workspace
 
 app = typer.Typer(help="Analyse what you may see: networks, routes, hotspots, trends, risk.")
 
@@ -40,6 +42,8 @@ REPORT_FORMATS = (".html", ".pdf")
 
 def workspace(ctx: typer.Context, user: str | None, no_resolve: bool, quiet: bool) -> Workspace:
     """The viewer's workspace; the spinner goes to stderr so stdout stays machine-readable."""
+    from palermo.analysis.service import Workspace
+
     store = open_store(ctx)
     viewer = acting_viewer(store, user)
     with Progress(

@@ -11,11 +11,19 @@ import typer
 from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
-from palermo.access.viewer import AccessDenied
+from palermo.access.viewer import AccessDenied, NotVisible
 from palermo.cli.admin import agency_app, token_app, user_app
 from palermo.cli.analysis import app as analysis_app
 from palermo.cli.audit import audit_app
 from palermo.cli.common import CliError, console, errors, open_store
+from palermo.cli.coordination import (
+    case_app,
+    judgement_command,
+    message_app,
+    notice_app,
+    subscription_app,
+)
+from palermo.cli.corrections import app as corrections_app
 from palermo.cli.data import export_command, import_command, search_command
 from palermo.cli.node import app as node_app
 from palermo.cli.node import sync_command
@@ -40,6 +48,12 @@ app.command("sync")(sync_command)
 app.add_typer(node_app, name="node")
 app.add_typer(analysis_app, name="analyze")
 app.add_typer(screen_app, name="screen")
+app.add_typer(corrections_app, name="correct")
+app.add_typer(case_app, name="case")
+app.add_typer(notice_app, name="notice")
+app.add_typer(message_app, name="message")
+app.add_typer(subscription_app, name="subscription")
+app.command("judgement")(judgement_command)
 
 # Sub-apps of the higher packages, mounted when present.
 OPTIONAL_APPS = {"world": "palermo.cli.world", "demo": "palermo.cli.demo"}
@@ -80,7 +94,7 @@ def main() -> None:
         sys.exit(code)
     except typer.Abort:
         fail("aborted", 1)
-    except (CliError, AccessDenied, ValueError, OperationalError) as exc:
+    except (CliError, AccessDenied, NotVisible, ValueError, OperationalError) as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except OSError as exc:  # a file or directory the user named: missing, unreadable, full
         where = f"{exc.filename}: " if exc.filename else ""

@@ -63,9 +63,19 @@ def plan_operation(
     target_notes: str = "",
     case_id: str | None = None,
 ) -> str:
+    """Plan an operation shared with its participants. Every participant agency must be
+    in the directory: an unknown code (a typo) would be a participant nobody can be."""
+    viewer.require_data_role("plan operations")
     if action_time.tzinfo is None:
         raise ValueError("action_time: give a time zone (e.g. 2026-12-01T05:00+01:00)")
-    for p in participants:
+    if not participants:
+        raise ValueError("participants: give at least one participating agency")
+    known = {a.code for a in store.agencies()}
+    for i, p in enumerate(participants):
+        if p.agency not in known:
+            raise ValueError(f"participants.{i}.agency: unknown agency {p.agency!r}")
+        if not p.country.strip() or "|" in p.country or "|" in p.agency:
+            raise ValueError(f"participants.{i}.country: {p.country!r} is not a country code")
         _zone(p.timezone)
     agencies = {p.agency for p in participants} - {viewer.agency}
     props: dict[str, str | list[str]] = {
@@ -106,9 +116,17 @@ def add_task(
 def report_result(
     store: Store, viewer: Viewer, operation_id: str, country: str, **counts: int
 ) -> str:
+    """Report results for the reporting agency's own country: only a participant may, and
+    only for the country it takes part for (NL cannot add arrests to DE's figures)."""
     op = _operation(store, viewer, operation_id)
-    if viewer.agency not in {p.agency for p in _participants(op)}:
-        raise AccessDenied(f"{viewer.agency} does not take part in {operation_id}")
+    own = {p.country.upper() for p in _participants(op) if p.agency == viewer.agency}
+    if not own:
+        raise AccessDenied(f"operation_id: {viewer.agency} does not take part in {operation_id}")
+    if country.strip().upper() not in own:
+        raise AccessDenied(
+            f"country: {viewer.agency} reports results for {', '.join(sorted(own))} only, "
+            f"not {country!r}"
+        )
     unknown = set(counts) - set(COUNTS)
     if unknown:
         raise ValueError(f"{sorted(unknown)[0]}: not a result field ({', '.join(COUNTS)})")

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from normality import normalize
 from sqlalchemy.engine import Connection
 
-from palermo.access.viewer import DATA_ROLES, Viewer
+from palermo.access.viewer import DATA_ROLES, NotVisible, Viewer
 from palermo.model.schemata import model
 from palermo.store import directory
 from palermo.store.store import Store
@@ -65,6 +65,39 @@ def subscribe(store: Store, viewer: Viewer, kind: str, value: str) -> int:
         sub_id = _new_id(result)
     store.audit_event(viewer, "alert.subscribe", f"{kind}:{value}", {"subscription": sub_id})
     return sub_id
+
+
+def subscriptions_of(store: Store, viewer: Viewer) -> list[dict[str, Any]]:
+    """The viewer's own subscriptions (nobody lists another user's: they tell what that
+    user is watching for)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(subscription.c.id, subscription.c.kind, subscription.c.value)
+            .add_columns(subscription.c.created_at)
+            .where(subscription.c.username == viewer.username)
+            .order_by(subscription.c.id)
+        )
+        return [
+            {"id": int(r.id), "kind": r.kind, "value": r.value, "created_at": str(r.created_at)}
+            for r in rows
+        ]
+
+
+def unsubscribe(store: Store, viewer: Viewer, subscription_id: int) -> None:
+    """Delete one of the viewer's own subscriptions; another user's is "not found" (so ids
+    of others' subscriptions cannot be probed)."""
+    if not 0 < subscription_id < 2**62:  # beyond the id column (and SQLite's integers)
+        raise NotVisible(f"subscription_id: you have no subscription {subscription_id}")
+    with store.transaction() as conn:
+        deleted = conn.execute(
+            sa.delete(subscription).where(
+                subscription.c.id == subscription_id,
+                subscription.c.username == viewer.username,
+            )
+        ).rowcount
+    if not deleted:
+        raise NotVisible(f"subscription_id: you have no subscription {subscription_id}")
+    store.audit_event(viewer, "alert.unsubscribe", str(subscription_id), {})
 
 
 def alerts_for(store: Store, viewer: Viewer, after: int = 0, limit: int = 100) -> list[Alert]:

@@ -7,6 +7,7 @@ position; the receiver's own cursor makes a resent batch a no-op.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from palermo.exchange.wire import Batch
 from palermo.store.store import Store
 
 BATCHES_PATH = "/exchange/v1/batches"
+log = logging.getLogger(__name__)
 
 # (peer endpoint, batch JSON) -> (HTTP status, response JSON). Tests swap in other transports.
 Transport = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
@@ -70,14 +72,27 @@ def sync_peer(
             status, answer = transport(peer.endpoint, batch.to_json())
         except (httpx.HTTPError, OSError, ValueError) as exc:
             result.error = f"transport: {exc}"
-            return result
+            return _failed(result, peer)
         if status not in (200, 409) or "cursor" not in answer:
             result.error = f"rejected ({status}): {answer.get('reason') or answer.get('detail')}"
-            return result
+            return _failed(result, peer)
         with store.transaction() as conn:
             outbox.set_acked(conn, peer.node_id, int(answer["cursor"]))
         result.batches += 1
         result.statements += len(items) if status == 200 else 0
+    return result
+
+
+def _failed(result: PeerResult, peer: Peer) -> PeerResult:
+    """Log a push that failed or was rejected: otherwise a peer refusing every batch (an
+    unregistered key, a gap) goes unnoticed until someone runs ``palermo sync`` by hand."""
+    log.warning(
+        "push to peer %s (%s) at %s failed: %s",
+        peer.node_id,
+        peer.agency,
+        peer.endpoint,
+        result.error,
+    )
     return result
 
 

@@ -20,6 +20,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def change_time() -> datetime:
+    """The time of a correction, to the microsecond: a value changed back within the same
+    second (reopen right after close, replace A by B and back) would otherwise get the id
+    of the earlier identical statement, and being a duplicate it would be dropped."""
+    return datetime.now(UTC)
+
+
 def make_entity_id(agency: str, source_id: str) -> str:
     """Namespace a record id by its agency, so two agencies' ``p1`` never collide.
 

@@ -46,14 +46,16 @@ other ids (they use counters or hashes unrelated to the person ids instead).
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement, False_
 from sqlalchemy.sql.selectable import FromClause
 
-from palermo.access.viewer import Viewer
+from palermo.access.viewer import Role, Viewer
 from palermo.model.statement import BASE
 from palermo.store.tables import (
     entity_alias,
@@ -129,6 +131,17 @@ def shown_id(viewer: Viewer, entity_id: ColumnElement[str]) -> ColumnElement[str
     statement have no alias row and are never opaque."""
     if viewer.sees_victim_details:
         return entity_id
+    if entity_id is statement.c.entity_id or entity_id is statement.c.value:
+        return _cached_shown_id(_canonical(viewer), entity_id.key)
+    return _build_shown_id(viewer, entity_id)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_shown_id(viewer: Viewer, column: str) -> ColumnElement[str]:
+    return _build_shown_id(viewer, statement.c[column])
+
+
+def _build_shown_id(viewer: Viewer, entity_id: ColumnElement[str]) -> ColumnElement[str]:
     has_alias = sa.select(entity_alias.c.alias).where(entity_alias.c.entity_id == entity_id)
     other = statement.alias("open_stmt")
     readable_unmasked = (
@@ -148,18 +161,37 @@ def shown_id(viewer: Viewer, entity_id: ColumnElement[str]) -> ColumnElement[str
     )
 
 
-def naming(column: ColumnElement[str], ids: Sequence[str]) -> ColumnElement[bool]:
-    """A cheap, index-friendly pre-filter: ``column`` is one of ``ids`` or an entity that
-    has one of them as its alias. Only a pre-filter: whether the viewer may name the
-    entity so is decided by comparing the shown column (see :func:`for_ids`)."""
-    behind_alias = sa.select(entity_alias.c.entity_id).where(entity_alias.c.alias.in_(ids))
-    return sa.or_(column.in_(ids), column.in_(behind_alias))
+def behind_aliases(ids: Sequence[str]) -> sa.Select[str]:
+    """The real ids behind those of ``ids`` that are aliases. Only a pre-filter for an
+    index lookup (callers add them to the ids they filter the raw ``entity_id`` or
+    ``value`` column on); whether the viewer may name the entity so is decided by
+    comparing the shown column (see :func:`for_ids`)."""
+    aliases = [i for i in ids if i.startswith(ALIAS_PREFIX)]
+    return sa.select(entity_alias.c.entity_id).where(entity_alias.c.alias.in_(aliases))
 
 
 def visible_statements(viewer: Viewer) -> sa.Select[tuple[object, ...]]:
     """Current statements the viewer may read, masked and with ids shown as the viewer
     knows them (see the module docstring). Further ``where`` clauses on the raw
-    ``statement`` columns can be added to narrow it before it is used as a subquery."""
+    ``statement`` columns can be added to narrow it before it is used as a subquery.
+
+    Built once per agency and role class: building the expression costs more than
+    running it (selects are immutable, so sharing them is safe)."""
+    return _visible_statements(_canonical(viewer))
+
+
+def _canonical(viewer: Viewer) -> Viewer:
+    """The viewer reduced to what the rule depends on: its agency and whether it reads
+    nothing, everything masked or everything unmasked (the user name plays no part)."""
+    if viewer.sees_victim_details:
+        roles = frozenset({Role.VICTIM_SUPPORT})
+    else:
+        roles = frozenset({Role.ANALYST}) if viewer.roles else frozenset()
+    return Viewer(viewer.agency, "", roles)
+
+
+@functools.lru_cache(maxsize=512)
+def _visible_statements(viewer: Viewer) -> sa.Select[tuple[object, ...]]:
     masked = is_masked(viewer)
     masked_value = sa.and_(masked, statement.c.prop != BASE)
     return sa.select(
@@ -182,25 +214,50 @@ def visible_statements(viewer: Viewer) -> sa.Select[tuple[object, ...]]:
     ).where(may_see(viewer), is_current())
 
 
+def visible_entities(viewer: Viewer) -> sa.Select[Any]:
+    """The ids (as shown to the viewer, column ``entity_id``) of the entities it may read
+    a current statement of: one row per entity, so the shown id is worked out once per
+    entity rather than once per statement (lists and pages). Narrow it like
+    :func:`visible_statements`, with ``where`` clauses on the raw columns."""
+    return _visible_entities(_canonical(viewer))
+
+
+@functools.lru_cache(maxsize=512)
+def _visible_entities(viewer: Viewer) -> sa.Select[Any]:
+    return (
+        sa.select(shown_id(viewer, statement.c.entity_id).label("entity_id"))
+        .where(may_see(viewer), is_current())
+        .group_by(statement.c.entity_id)
+    )
+
+
 def for_ids(
-    query: sa.Select[tuple[object, ...]], viewer: Viewer, ids: Sequence[str]
-) -> sa.Select[tuple[object, ...]]:
+    query: sa.Select[Any],
+    viewer: Viewer,
+    ids: Sequence[str],
+    candidates: Sequence[str],
+) -> sa.Select[Any]:
     """Narrow :func:`visible_statements` to the entities the viewer knows by one of
-    ``ids``: an opaque entity matches its alias only, never its real id (rule 3)."""
+    ``ids``: an opaque entity matches its alias only, never its real id (rule 3).
+    ``candidates`` are ``ids`` plus the real ids behind aliases (:func:`behind_aliases`),
+    for the index on ``entity_id``."""
     return query.where(
-        naming(statement.c.entity_id, ids), shown_id(viewer, statement.c.entity_id).in_(ids)
+        statement.c.entity_id.in_(candidates), shown_id(viewer, statement.c.entity_id).in_(ids)
     )
 
 
 def referring_to(
-    query: sa.Select[tuple[object, ...]], viewer: Viewer, target: str
+    query: sa.Select[tuple[object, ...]],
+    viewer: Viewer,
+    target: str,
+    candidates: Sequence[str],
 ) -> sa.Select[tuple[object, ...]]:
     """Narrow :func:`visible_statements` to unmasked values naming the entity the viewer
     knows as ``target`` (rule 3: an opaque entity is found by its alias only)."""
     masked = sa.and_(is_masked(viewer), statement.c.prop != BASE)
     return query.where(
         statement.c.prop != BASE,
-        naming(statement.c.value, [target]),
+        statement.c.value.in_(candidates),
         sa.not_(masked),
         shown_id(viewer, statement.c.value) == target,
     )
@@ -249,13 +306,13 @@ def own_current_statements(writer: Viewer, entity_id: str) -> sa.Select[tuple[ob
     )
 
 
-def resolve_shown_id(viewer: Viewer, shown: str) -> sa.Select[str]:
+def resolve_shown_id(viewer: Viewer, shown: str, candidates: Sequence[str]) -> sa.Select[str]:
     """The real id of the entity the viewer knows as ``shown`` (none if it knows no such
     entity); for store-internal writes such as retraction, never for output."""
     return (
         sa.select(statement.c.entity_id)
         .where(
-            naming(statement.c.entity_id, [shown]),
+            statement.c.entity_id.in_(candidates),
             may_see(viewer),
             is_current(),
             shown_id(viewer, statement.c.entity_id) == shown,

@@ -17,7 +17,7 @@ from palermo.api.security import is_tls
 from palermo.model.schemata import model
 from palermo.store.store import SESSION_LABEL
 from palermo.web.csrf import csrf_protect
-from palermo.web.render import HERE, page
+from palermo.web.render import HERE, id_path, page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 SESSION = timedelta(hours=12)
@@ -128,6 +128,50 @@ def entity(request: Request, entity_id: str) -> Response:
         schema=model.get(found.schema),
         non_punishment=protected,
     )
+
+
+@router.post("/entities/{entity_id:path}/corrections", response_class=HTMLResponse)
+def correct_value(
+    request: Request,
+    entity_id: str,
+    prop: Annotated[str, Form(max_length=200)],
+    value: Annotated[str, Form(max_length=20_000)],
+    action: Annotated[str, Form(max_length=20)],
+    new_value: Annotated[str, Form(max_length=20_000)] = "",
+    sharing: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """The entity page's correction form: the same function as the API; an error is shown
+    on the page (one line naming the field), the result by reloading the page."""
+    from palermo.access.viewer import AccessDenied, NotVisible
+    from palermo.coordination.victims import non_punishment
+    from palermo.ingest.audiences import checked_sharing
+    from palermo.store.corrections import correct
+
+    viewer = optional_viewer(request)
+    if viewer is None:
+        return RedirectResponse("/login", status_code=303)
+    store = store_of(request)
+    try:
+        narrower = checked_sharing(store, sharing, "sharing") if sharing.strip() else None
+        correct(store, viewer, entity_id, prop, value, action, new_value or None, narrower)
+    except (ValueError, AccessDenied, NotVisible) as exc:
+        status = 403 if isinstance(exc, AccessDenied) else 400
+        found = store.entity(viewer, entity_id)
+        if found is None:
+            response = page(request, "missing.html", entity_id=entity_id)
+            response.status_code = 404
+            return response
+        response = page(
+            request,
+            "entity.html",
+            entity=found,
+            schema=model.get(found.schema),
+            non_punishment=found.schema == "Person" and non_punishment(store, viewer, entity_id),
+            error=str(exc).splitlines()[0],
+        )
+        response.status_code = status
+        return response
+    return RedirectResponse(f"/entities/{id_path(entity_id)}", status_code=303)
 
 
 def mount(app: FastAPI) -> None:
