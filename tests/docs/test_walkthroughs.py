@@ -36,7 +36,13 @@ import pytest
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ["README.md", "docs/exchange.md", "docs/identification.md", "docs/analysis.md"]
+DOCS = [
+    "README.md",
+    "docs/exchange.md",
+    "docs/identification.md",
+    "docs/analysis.md",
+    "docs/coordination.md",
+]
 PG_ADMIN_URL = os.environ.get(
     "PALERMO_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

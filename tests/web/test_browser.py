@@ -256,8 +256,7 @@ def test_keyboard_reaches_every_section(page: Any) -> None:
 def test_check_an_mrz(page: Any, node: dict[str, Any]) -> None:
     """The screening page's MRZ form: check digits, expiry and the document lookup."""
     specimen = (
-        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
-        "L898902C36UTO7408122F1204159ZE184226B<<<<<10"
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
     )
     page.goto(f"{node['base']}/screening")
     page.get_by_label("MRZ of a passport or ID card").fill(specimen)

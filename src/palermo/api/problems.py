@@ -13,6 +13,8 @@ from palermo.access.viewer import AccessDenied, NotVisible
 from palermo.store.directory import DirectoryError
 
 PROBLEM = "application/problem+json"
+# Where FastAPI says a bad input came from; the field name alone is what a caller needs.
+LOCATIONS = ("body", "query", "path", "header", "cookie")
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -44,7 +46,7 @@ def install(app: FastAPI) -> None:
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
             {
-                "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query")),
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p not in LOCATIONS),
                 "reason": e.get("msg", ""),
             }
             for e in exc.errors()
