@@ -266,3 +266,34 @@ def test_check_an_mrz(page: Any, node: dict[str, Any]) -> None:
     assert page.locator("#mrz-verdict").inner_text().startswith("invalid")
     assert "expired on 2012-04-15" in page.locator("#mrz-verdict").inner_text()
     assert "Document L898902C3: clear" in page.locator("#mrz-h + p + dl ~ p").last.inner_text()
+
+
+def test_correct_a_value_on_the_entity_page(page: Any, node: dict[str, Any]) -> None:
+    """An analyst replaces a birth date their agency recorded, then sees a widening refused."""
+    store = Store.open(node["db"])
+    viewer = store.viewer(USER)
+    person = next(
+        p
+        for p in store.export(viewer, schema="Person", batch=200)
+        if any(
+            v.agency == "DE-BKA" and not v.masked and v.policy != "all|"
+            for v in p.properties.get("birthDate", [])
+        )
+    )
+    store.close()
+    page.goto(f"{node['base']}/entities/{person.id}")
+    row = page.locator("tr", has=page.locator("input[name=prop][value=birthDate]")).first
+    row.locator("summary").click()
+    row.locator("select[name=action]").select_option("replace")
+    row.locator("input[name=new_value]").fill("1971-07-21")
+    row.get_by_role("button", name="Apply").click()
+    page.wait_for_selector("table.values")
+    shot(page, "12-corrected")
+    assert "1971-07-21" in page.locator("table.values").inner_text()
+    row = page.locator("tr", has=page.locator("input[name=prop][value=birthDate]")).first
+    row.locator("summary").click()
+    row.locator("select[name=action]").select_option("share")
+    row.locator("input[name=sharing]").fill("all")
+    row.get_by_role("button", name="Apply").click()
+    page.wait_for_selector("table.values")
+    assert "may only narrow" in page.content()
