@@ -157,7 +157,7 @@ def remove_from_team(store: Store, viewer: Viewer, case_id: str, agency: str) ->
     kept: dict[str, Statement] = {}  # by id: a value held under two sharings is kept once
     when = change_time()
     for record in [case.id, *(e.id for e in store.referencing(viewer, case_id))]:
-        for s in store._own_current(viewer, record, None):
+        for s in store.own_current(viewer, record, None):
             retractions.append(s.retraction(when))
             if not (s.prop == "team" and s.value == f"{agency}:{team[agency]}"):
                 narrower = replace(s.sharing, agencies=s.sharing.agencies - {agency})

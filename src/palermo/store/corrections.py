@@ -87,7 +87,7 @@ def owned_values(
     """The viewer agency's current statements of this value: 404 if the viewer sees no
     such value, 403 if it is another agency's (only the owner corrects its values)."""
     viewer.require_data_role("correct entity data")
-    own = [s for s in store._own_current(viewer, entity_id, prop) if s.value == value]
+    own = [s for s in store.own_current(viewer, entity_id, prop) if s.value == value]
     if own:
         return own
     entity = store.entity(viewer, entity_id)

@@ -320,12 +320,13 @@ class Store:
     def retract(self, writer: Viewer, entity_id: str, prop: str | None = None) -> int:
         """Withdraw the writer agency's current values of an entity (or of one property)."""
         writer.require_data_role("retract entity data")
-        own = self._own_current(writer, entity_id, prop)
+        own = self.own_current(writer, entity_id, prop)
         return self.write(writer, [s.retraction() for s in own], action="retract", target=entity_id)
 
-    def _own_current(self, writer: Viewer, entity_id: str, prop: str | None) -> list[Statement]:
+    def own_current(self, writer: Viewer, entity_id: str, prop: str | None) -> list[Statement]:
         """The writer agency's current statements of the entity it knows as ``entity_id``
-        (its alias, if it is opaque for the writer): unmasked, for the retraction only."""
+        (its alias, if it is opaque for the writer), unmasked: what retractions, corrections
+        and team changes withdraw and re-write. Never shown to a person as they are."""
         from palermo.store.rows import statement_from_row
 
         with self.engine.connect() as conn:
