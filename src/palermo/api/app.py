@@ -8,6 +8,7 @@ from palermo import __version__
 from palermo.api import docs, problems
 from palermo.api.body_limits import BodyLimit
 from palermo.api.limits import LoginPolicy, RateLimit
+from palermo.api.observability import Observability, RequestMetrics
 from palermo.api.routes import router
 from palermo.api.security import SecurityHeaders
 from palermo.store.store import Store
@@ -38,8 +39,13 @@ def create_app(
     app.add_middleware(RateLimit, rate=rate_limit)
     app.add_middleware(BodyLimit)  # inside SecurityHeaders, so a 413 carries the headers too
     app.add_middleware(SecurityHeaders)
+    app.state.request_metrics = RequestMetrics()
+    app.add_middleware(Observability, metrics=app.state.request_metrics)  # outermost: times all
     problems.install(app)
     docs.install(app)
+    from palermo.api.health import router as health_router
+
+    app.include_router(health_router)
     # Screening first: routes match in order, and document checks are the hottest path.
     from palermo.api.screening_routes import router as screening_api
 

@@ -63,6 +63,11 @@ class Store:
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
 
+    def audit_backlog(self) -> int:
+        """Audit events submitted but not yet committed (a metric: it grows when the
+        database cannot keep up)."""
+        return self._group.depth()
+
     @classmethod
     def open(cls, url: str | None = None, upgrade: bool = True) -> Store:
         engine = create_engine(url)

@@ -8,6 +8,7 @@ dropped whenever anything is written to the store, so it is never staler than a 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -23,12 +24,19 @@ class ViewerCache(Generic[T]):
         self._build = build
         self._purpose = purpose
         self._items: dict[tuple[str, bool], T] = {}
+        self._built: dict[tuple[str, bool], float] = {}  # time.monotonic() when built
         self._lock = threading.Lock()
         store.write_listeners.append(self.clear)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._built.clear()
+
+    def snapshot(self) -> list[tuple[T, float]]:
+        """Every built item with when it was built (monotonic clock), for metrics."""
+        with self._lock:
+            return [(item, self._built[key]) for key, item in self._items.items()]
 
     def cached(self, viewer: Viewer) -> T | None:
         """The viewer's item if it is built, without building it."""
@@ -40,6 +48,8 @@ class ViewerCache(Generic[T]):
         found = self.cached(viewer)
         if found is None:
             found = self._build(viewer)
+            key = (viewer.agency, viewer.sees_victim_details)
             with self._lock:
-                self._items[(viewer.agency, viewer.sees_victim_details)] = found
+                self._items[key] = found
+                self._built[key] = time.monotonic()
         return found
