@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
 
 from palermo import __version__
@@ -80,3 +82,11 @@ def create_app(
         return app
     mount(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker process of ``palermo serve --workers N``: its own store on
+    ``$PALERMO_DB``, listening for the other workers' writes."""
+    store = Store.open(os.environ.get("PALERMO_DB"), upgrade=False)
+    store.listen_for_changes()
+    return create_app(store)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from palermo.cli.common import console, open_store
+from palermo.cli.common import CliError, console, open_store
+from palermo.store.store import Store
 
 
 def serve_command(
@@ -21,6 +23,16 @@ def serve_command(
         str | None,
         typer.Option(envvar="PALERMO_NATS", help="Also publish alerts to this NATS server"),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            envvar="PALERMO_WORKERS",
+            help="Worker processes (PostgreSQL only; default: one per core). SQLite: 1",
+        ),
+    ] = None,
+    log_format: Annotated[
+        str, typer.Option(help="Request log lines: 'json' (one object per line) or 'none'")
+    ] = "json",
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web UI."""
     import uvicorn
@@ -31,7 +43,14 @@ def serve_command(
     from palermo.exchange.worker import Worker
 
     store = open_store(ctx)
-    app = create_app(store)
+    processes = worker_count(store, workers)
+    if log_format not in ("json", "none"):
+        raise CliError(f"--log-format: {log_format!r} is not one of json, none")
+    if log_format == "json":
+        from palermo.api.observability import configure_json_logging
+
+        configure_json_logging()
+    store.listen_for_changes()
     with store.engine.connect() as conn:
         is_node = registry.identity(conn) is not None
     publish = alerts.nats_publisher(nats_url) if nats_url else None
@@ -50,9 +69,35 @@ def serve_command(
             from palermo.exchange import psi_exchange
 
             tasks.append(lambda: psi_exchange.run_due(store))
+    # Background work (sync, alerts, deconfliction) runs once per node, in this process;
+    # the worker processes only answer requests.
     worker = Worker(store, tasks, interval=sync_interval or 2.0).start()
-    console.print(f"palermo serving on http://{host}:{port}/  (API docs: /docs)")
+    console.print(
+        f"palermo serving on http://{host}:{port}/  (API docs: /docs; {processes} worker(s))"
+    )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        if processes == 1:
+            uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+        else:
+            os.environ["PALERMO_DB"] = store.engine.url.render_as_string(hide_password=False)
+            uvicorn.run(
+                "palermo.api.app:app_from_env",
+                factory=True,
+                workers=processes,
+                host=host,
+                port=port,
+                log_level="warning",
+            )
     finally:
         worker.stop()
+
+
+def worker_count(store: Store, asked: int | None) -> int:
+    """One per core on PostgreSQL; SQLite has one writer and in-process caches, so one."""
+    if store.engine.dialect.name != "postgresql":
+        if asked not in (None, 1):
+            raise CliError("--workers: SQLite serves from one process; use PostgreSQL for more")
+        return 1
+    if asked is not None and asked < 1:
+        raise CliError(f"--workers: must be at least 1, not {asked}")
+    return asked or os.cpu_count() or 1

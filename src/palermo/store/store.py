@@ -26,6 +26,7 @@ from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.model.schemata import model
 from palermo.model.statement import Statement
 from palermo.store import audit, directory, migrate, visibility
+from palermo.store.change_feed import DATA, TOKENS, ChangeFeed
 from palermo.store.engine import create_engine
 from palermo.store.tables import metadata, statement
 from palermo.store.views import Entity, assemble
@@ -62,6 +63,30 @@ class Store:
         self._writer: AbstractContextManager[Any] = (
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
+        # Other worker processes of this node learn of writes through PostgreSQL; SQLite is
+        # the embedded single-process store and needs no feed.
+        self.feed = (
+            ChangeFeed(engine, self._apply_change) if engine.dialect.name == "postgresql" else None
+        )
+
+    def listen_for_changes(self) -> None:
+        """Drop this process's caches when another process of the node writes (serve
+        starts this; a CLI command that exits at once does not need it)."""
+        if self.feed is not None:
+            self.feed.start()
+
+    def _apply_change(self, kind: str) -> None:
+        if kind == TOKENS:
+            self._tokens.clear()
+            return
+        for listener in self.write_listeners:
+            listener()
+
+    def _forget_tokens(self) -> None:
+        """Roles, revocations or disabled users changed: no process may use a cached token."""
+        self._tokens.clear()
+        if self.feed is not None:
+            self.feed.publish(TOKENS)
 
     def audit_backlog(self) -> int:
         """Audit events submitted but not yet committed (a metric: it grows when the
@@ -82,10 +107,23 @@ class Store:
         SQLite has one writer at a time and makes the others wait in sleeps of up to 100 ms;
         every transaction here writes (at least its audit row), so on SQLite this process's
         transactions queue on a lock instead, which hands over in microseconds."""
-        with self._writer, self.engine.begin() as conn:
-            yield conn
-            pending = conn.info.pop("palermo_after_commit", [])
-        for listener in pending:
+        try:
+            with self._writer, self.engine.begin() as conn:
+                try:
+                    yield conn
+                except BaseException:
+                    conn.info.pop("palermo_after_commit", None)  # nothing to announce
+                    raise
+                pending = conn.info.pop("palermo_after_commit", None)
+                # A write happened (even if this process has no listeners, e.g. the CLI):
+                if pending is not None and self.feed is not None:
+                    self.feed.publish(DATA, conn)  # delivered to the other workers on commit
+        except BaseException:
+            # Rolled back: policies inserted inside it are gone again, so the cache of stored
+            # policies must forget them (else a later write fails on the foreign key).
+            self._known_policies.clear()
+            raise
+        for listener in pending or ():
             listener()
 
     def close(self) -> None:
@@ -115,7 +153,7 @@ class Store:
         password: str | None = None,
     ) -> directory.User:
         actor.require_admin("add users", agency=agency)
-        self._tokens.clear()
+        self._forget_tokens()
         with self.transaction() as conn:
             user = directory.add_user(conn, username, agency, roles, display_name, password)
             self._audit(conn, actor, "user.add", username, {"roles": sorted(user.roles)})
@@ -150,7 +188,8 @@ class Store:
         label: str | None = None,
     ) -> int:
         """Revoke tokens by user, token id (hash prefix) and/or label; they stop working at
-        once in this process (the token cache is dropped), within TOKEN_TTL elsewhere."""
+        once in this process and, on PostgreSQL, in the node's other processes (the change
+        feed drops their token caches)."""
         with self.transaction() as conn:
             owners = directory.revoke_tokens(conn, username, token_id, label)
             named = {username} if username is not None else set()
@@ -161,7 +200,7 @@ class Store:
             detail = {"count": len(owners), "token_id": token_id, "label": label}
             target = username or ",".join(sorted(set(owners)))
             self._audit(conn, actor, "token.revoke", target, detail)
-        self._tokens.clear()
+        self._forget_tokens()
         return len(owners)
 
     def end_session(self, token: str) -> bool:
@@ -174,7 +213,7 @@ class Store:
             user = directory.get_user(conn, owner)
             agency = user.agency if user is not None else "-"
             self._audit(conn, Viewer(agency, owner), "logout", owner, {})
-        self._tokens.clear()
+        self._forget_tokens()
         return True
 
     def set_user_disabled(self, actor: Viewer, username: str, disabled: bool) -> None:
@@ -187,7 +226,7 @@ class Store:
             directory.set_disabled(conn, username, disabled)
             action = "user.disable" if disabled else "user.enable"
             self._audit(conn, actor, action, username, {})
-        self._tokens.clear()
+        self._forget_tokens()
 
     def set_password(self, actor: Viewer, username: str, password: str) -> None:
         """A new password; the user's web sessions end (a reset locks out whoever had one)."""
@@ -200,7 +239,7 @@ class Store:
             directory.set_password(conn, username, password)
             directory.revoke_tokens(conn, username=username, label=SESSION_LABEL)
             self._audit(conn, actor, "user.password", username, {})
-        self._tokens.clear()
+        self._forget_tokens()
 
     def agencies(self) -> list[directory.Agency]:
         with self.engine.connect() as conn:
@@ -273,12 +312,8 @@ class Store:
             return count
         with self.transaction() as own:
             count = self._write(own, writer, checked, action, target)
-        self._notify()
+            own.info.setdefault("palermo_after_commit", []).extend(self.write_listeners)
         return count
-
-    def _notify(self) -> None:
-        for listener in self.write_listeners:
-            listener()
 
     def _write(
         self, conn: Connection, writer: Viewer, stmts: Iterable[Statement], action: str, target: str
