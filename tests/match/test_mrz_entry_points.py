@@ -19,6 +19,7 @@ from palermo.ingest.build import build
 from palermo.match.mrz import check_digit, parse_mrz
 from palermo.model.sharing import Sharing
 from palermo.store.store import Store
+from tests.match.test_mrz_layouts import FR_ID, MRV_B
 from tests.store.factories import SYSTEM, setup_agencies
 
 STOLEN, CLEAN = "XK1234567", "YB7654321"
@@ -36,6 +37,14 @@ def td3(number: str, expiry: str = "341231", surname: str = "PETROVA", given: st
     )
     composite = body[0:10] + body[13:20] + body[21:43]
     return f"{line1}\n{body}{check_digit(composite)}"
+
+
+def mrv_a(number: str, expiry: str = "341231") -> str:
+    """An MRV-A visa zone (ICAO 9303 part 7): no composite digit, 16 optional characters."""
+    line1 = "V<DEUPETROVA<<OLGA".ljust(44, "<")
+    num, birth = number.ljust(9, "<"), "900203"
+    line2 = f"{num}{check_digit(num)}UKR{birth}{check_digit(birth)}F{expiry}{check_digit(expiry)}"
+    return f"{line1}\n{line2.ljust(44, '<')}"
 
 
 def test_td3_helper_makes_a_valid_zone() -> None:
@@ -117,7 +126,9 @@ def test_api_checks_digits_expiry_and_the_document_number(
     ("text", "reason"),
     [
         ("P<UTOERIKSSON", "1 line: not a supported MRZ layout"),
-        ("P<UTO\nL8989", "line 1: 5 characters: TD2 has 36, TD3 has 44"),
+        ("P<UTO\nL8989", "line 1: 5 characters: a 2-line zone has 36"),
+        (FR_ID.replace("IDFRA", "XXFRA"), "line 1, position 1: document code 'XX' in 2 lines"),
+        ("D1NLD1234567890".ljust(30, "<"), "1 line: not a supported MRZ layout (a driving licence"),
         ("P<UTO ERIKSSON\nX", "line 1, position 6: character ' '"),
     ],
 )
@@ -208,3 +219,65 @@ def test_td1_whose_optional_data_starts_with_a_filler_is_read_not_crashed() -> N
     )
     found = parse_mrz(zone, date(2026, 1, 1))
     assert found.format == "TD1" and not found.valid
+
+
+def test_api_names_the_layout_of_visas_and_french_cards(
+    client: TestClient, reported: Store
+) -> None:
+    headers = token(reported)
+    visa = client.post("/api/v1/screening/mrz", json={"mrz": mrv_a(CLEAN)}, headers=headers)
+    assert visa.status_code == 200, visa.text
+    body = visa.json()
+    assert (body["layout"], body["format"], body["verdict"], body["problems"]) == (
+        "MRV-A",
+        "MRV-A",
+        "valid",
+        [],
+    )
+    card = client.post("/api/v1/screening/mrz", json={"mrz": FR_ID}, headers=headers).json()
+    assert (card["layout"], card["document_number"], card["issue_month"]) == (
+        "FR-ID",
+        "940992310285",
+        "1994-09",
+    )
+    assert card["expiry_date"] is None and card["nationality"] == "FRA"
+    assert [p["field"] for p in card["problems"]] == ["expiry_date"]  # 15 years ran out
+
+
+def test_cli_shows_the_layout(backend_url: str, reported: Store) -> None:
+    from palermo.cli.main import app
+
+    runner = CliRunner()
+    line1, line2 = mrv_a(STOLEN).splitlines()
+    result = runner.invoke(
+        app, ["--db", backend_url, "screen", "mrz", line1, line2, "--as", "analyst-a1"]
+    )
+    assert result.exit_code == 3, result.output
+    assert result.stdout.splitlines()[0] == f"MRV-A V {STOLEN}: reported"
+    assert "problem:" not in result.stdout  # a genuine visa: no failed check digit
+    result = runner.invoke(
+        app,
+        ["--db", backend_url, "screen", "mrz", *FR_ID.splitlines(), "--as", "analyst-a1"],
+    )
+    assert result.exit_code == 4  # the card's 15 years have run out
+    assert result.stdout.splitlines()[0] == "FR-ID ID 940992310285: invalid"
+    assert "issued by FRA in 1994-09, expires ?" in result.stdout
+
+
+def test_web_page_shows_the_layout(client: TestClient, reported: Store) -> None:
+    reported.add_user(SYSTEM, "ana", "A1", "analyst", password="pw-ana")
+    login = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert login is not None
+    client.post("/login", data={"username": "ana", "password": "pw-ana", "csrf_token": login[1]})
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/screening").text)
+    assert csrf is not None
+    shown = client.post("/screening/mrz", data={"mrz": MRV_B, "csrf_token": csrf[1]})
+    assert shown.status_code == 200
+    assert "MRZ MRV-B V L8988901C" in shown.text
+    failed = re.search(r"<caption>Failed checks</caption>.*?</table>", shown.text, re.S)
+    assert failed is not None and "expiry_date" in failed[0] and "composite" not in failed[0]
+    card = client.post("/screening/mrz", data={"mrz": FR_ID, "csrf_token": csrf[1]}).text
+    assert "MRZ FR-ID ID 940992310285" in card and "<dd>FRA in 1994-09, expires ?</dd>" in card
+    bad = client.post("/screening/mrz", data={"mrz": MRV_B.replace("V<", "Q<", 1),
+                                              "csrf_token": csrf[1]})  # fmt: skip
+    assert bad.status_code == 422 and "document code &#39;Q&lt;&#39;" in bad.text

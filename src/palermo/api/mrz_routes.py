@@ -32,7 +32,10 @@ class MRZIn(BaseModel):
     mrz: str = Field(
         min_length=1,
         max_length=MAX_MRZ_CHARS,
-        description="The zone's 2 (TD2, TD3) or 3 (TD1) lines, separated by line breaks",
+        description=(
+            "The zone's 2 (TD2, TD3, MRV-A, MRV-B, FR-ID) or 3 (TD1) lines, separated by "
+            "line breaks"
+        ),
         examples=[SPECIMEN],
     )
 
@@ -46,7 +49,8 @@ class MRZOut(BaseModel):
     verdict: str = Field(description="valid, invalid (failed checks or expired) or reported")
     valid: bool
     expired: bool
-    format: str = Field(description="TD1, TD2 or TD3")
+    layout: str = Field(description="The layout read: TD1, TD2, TD3, MRV-A, MRV-B or FR-ID")
+    format: str = Field(description="The same as layout (kept for earlier clients)")
     document_type: str
     issuing_state: str
     document_number: str
@@ -55,7 +59,8 @@ class MRZOut(BaseModel):
     nationality: str
     birth_date: str | None
     sex: str
-    expiry_date: str | None
+    expiry_date: str | None = Field(description="None where the zone has none (FR-ID)")
+    issue_month: str | None = Field(description="YYYY-MM, where the zone has it (FR-ID)")
     optional_data: str
     problems: list[MRZProblemOut]
     document: DocumentOut
@@ -63,8 +68,10 @@ class MRZOut(BaseModel):
 
 @router.post("/mrz", response_model=MRZOut)
 async def check_mrz(request: Request, viewer: CurrentViewer, body: MRZIn) -> MRZOut | Response:
-    """Check a passport or ID card MRZ (ICAO 9303): check digits, dates, expiry, state
-    codes; then whether its document is reported stolen, lost, revoked or forged."""
+    """Check a passport, ID card or visa MRZ (ICAO 9303 TD1/TD2/TD3/MRV-A/MRV-B, and the
+    French identity card): check digits, dates, expiry, state codes; then whether its
+    document is reported stolen, lost, revoked or forged. The answer names the layout read;
+    a driving licence or unknown layout is a 422 naming ``mrz``."""
     try:
         zone = read_mrz(body.mrz)
     except MRZError as exc:

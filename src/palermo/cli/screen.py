@@ -90,8 +90,9 @@ def mrz(
     user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
-    """Check a passport or ID card MRZ (ICAO 9303 TD1/TD2/TD3): check digits, dates,
-    expiry, then its document number against stolen/lost reports.
+    """Check a passport, ID card or visa MRZ (ICAO 9303 TD1/TD2/TD3, MRV-A/MRV-B visas, French
+    ID card): check digits, dates, expiry, then its document number against stolen/lost
+    reports.
 
     Exit code 0 valid and not reported, 3 reported, 4 failed checks or expired."""
     text = sys.stdin.read() if lines == ["-"] else "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The MRZ form of the screening page: the same check as ``POST /api/v1/screening/mrz``."""
+"""The MRZ form of the screening page: the same check as ``POST /api/v1/screening/mrz``,
+through the same parser, so the page heading names the same layout (TD1 ... FR-ID)."""
 
 from __future__ import annotations
 
