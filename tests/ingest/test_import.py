@@ -9,6 +9,7 @@ from pathlib import Path
 from palermo.ingest import ImportMode, import_file
 from palermo.model.sharing import Sharing
 from palermo.store.store import Store
+from tests.ingest.ftm_oracle import ftm_id, ftm_map_csv
 from tests.store.factories import setup_agencies
 
 DATA = Path(__file__).parent.parent / "data" / "ingest"
@@ -103,12 +104,15 @@ def test_csv_with_mapping_links_passport_to_holder(store: Store) -> None:
         sharing=Sharing.parse("owner"),
     )
     assert [(e.line, e.field) for e in report.errors] == [(4, "birthDate")]
-    passport = store.entity(viewers["A1"], "a1.passport:FP123456")
-    assert passport is not None and passport.values("holder") == ["a1.person:17"]
-    olena = store.entity(viewers["B2"], "a1.person:17")
+    ftm = ftm_map_csv(DATA / "persons.csv", DATA / "persons.mapping.yml")
+    olena_id = "a1." + ftm_id(ftm, "Person", "name", "Олена Коваленко")
+    siti_id = "a1." + ftm_id(ftm, "Person", "name", "Siti Rahmah")
+    passport = store.entity(viewers["A1"], "a1." + ftm_id(ftm, "Passport", "number", "FP123456"))
+    assert passport is not None and passport.values("holder") == [olena_id]
+    olena = store.entity(viewers["B2"], olena_id)
     assert olena is not None and olena.values("name") == ["Олена Коваленко"]
-    assert store.entity(viewers["B2"], "a1.person:18") is None  # owner-only row
-    assert store.entity(viewers["C3"], "a1.person:17") is None  # not in the EU group
+    assert store.entity(viewers["B2"], siti_id) is None  # owner-only row
+    assert store.entity(viewers["C3"], olena_id) is None  # not in the EU group
 
 
 def test_skip_bad_drops_the_whole_line_of_a_mapped_csv(store: Store) -> None:
@@ -123,8 +127,10 @@ def test_skip_bad_drops_the_whole_line_of_a_mapped_csv(store: Store) -> None:
         mapping=DATA / "persons.mapping.yml",
     )
     assert [(e.line, e.field) for e in report.errors] == [(4, "birthDate")]
-    assert store.entity(viewers["A1"], "a1.person:19") is None
-    assert store.entity(viewers["A1"], "a1.passport:C01X00T47") is None
+    ftm = ftm_map_csv(DATA / "persons.csv", DATA / "persons.mapping.yml")
+    assert store.entity(viewers["A1"], "a1." + ftm_id(ftm, "Person", "name", "Broken Date")) is None
+    broken_passport = "a1." + ftm_id(ftm, "Passport", "number", "C01X00T47")
+    assert store.entity(viewers["A1"], broken_passport) is None
     holders = {
         h for p in store.entities(viewers["A1"], schema="Passport") for h in p.values("holder")
     }

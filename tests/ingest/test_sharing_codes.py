@@ -18,6 +18,7 @@ from palermo.ingest import ImportMode, import_file
 from palermo.model.sharing import KnownAudiences, Sharing, SharingError, parse_sharing
 from palermo.store.store import Store
 from palermo.store.views import Entity
+from tests.ingest.ftm_oracle import ftm_id, ftm_map_csv
 from tests.store.factories import SYSTEM, setup_agencies
 
 DIRECTORY = {"DE-BKA": ("EU",), "NL-KMAR": ("EU",), "TH-RTP": ()}
@@ -146,7 +147,8 @@ def test_finding_3_mapped_csv_sharing_column_is_checked(store: Store, tmp_path: 
         "persons.csv:3: sharing: unknown agency 'NL-KMR' (known: DE-BKA, NL-KMAR, TH-RTP; "
         "did you mean 'NL-KMAR'?)"
     ]
-    assert store.entity(viewers["NL-KMAR"], "de-bka.person:17") is not None
+    olena = ftm_id(ftm_map_csv(csv_path, mapping), "Person", "name", "Olena Kovalenko")
+    assert store.entity(viewers["NL-KMAR"], f"de-bka.{olena}") is not None
     assert store.search(viewers["DE-BKA"], "FP765432") == []  # nothing of the bad row
 
 

@@ -39,9 +39,18 @@ def import_command(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad/--atomic", help="Import good rows, or nothing if any is bad")
     ] = False,
+    same_names: Annotated[
+        str | None,
+        typer.Option(
+            "--same-names",
+            help="merge or keep Person records of this file with identical full names and no "
+            "contradicting field (default: the mapping's same_name, merge; FtM JSON: keep); "
+            "split undoes an earlier merging import of the file",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Import FtM JSON lines or a mapped CSV as the acting user's agency."""
+    """Import FtM JSON lines, or CSV with a followthemoney mapping, as your agency."""
     store = open_store(ctx)
     viewer = acting_viewer(store, as_user)
     sharing = checked_sharing(store, {"scope": share, "handling": handling}, "--share")
@@ -64,10 +73,28 @@ def import_command(
             sharing,
             mapping,
             lambda line: progress.update(task, completed=line),
+            same_names,
         )
     if json_out:
-        emit({**report.__dict__, "errors": [e.__dict__ for e in report.errors]}, True)
+        emit(
+            {
+                **report.__dict__,
+                "errors": [e.__dict__ for e in report.errors],
+                "merged": [m.__dict__ for m in report.merged],
+                "split": [m.__dict__ for m in report.split],
+            },
+            True,
+        )
     else:
+        for verb, merges in (("merged", report.merged), ("split", report.split)):
+            for m in merges[:50]:
+                console.print(
+                    f"same name, {verb}: {escape(m.name)} (line {m.lines[1]} "
+                    f"{'into' if verb == 'merged' else 'from'} line {m.lines[0]})",
+                    highlight=False,
+                )
+            if len(merges) > 50:
+                console.print(f"... and {len(merges) - 50} more {verb}")
         for error in report.errors[:50]:
             errors.print(f"[red]{error}[/red]")
         if len(report.errors) > 50:
@@ -151,13 +178,31 @@ def search_command(
     text: str,
     as_user: AsUser = None,
     schema: Annotated[str | None, typer.Option(help="Only this schema")] = None,
+    limit: Annotated[int, typer.Option(help="Results per page")] = 20,
+    offset: Annotated[int, typer.Option(help="Skip this many results")] = 0,
+    agency: Annotated[str | None, typer.Option(help="Only matches an agency said")] = None,
+    country: Annotated[str | None, typer.Option(help="Only entities with this country")] = None,
+    topic: Annotated[str | None, typer.Option(help="Only entities with this topic")] = None,
+    facets: Annotated[bool, typer.Option("--facets", help="Also count matches by facet")] = False,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Find entities by name or identifier among what the acting user may see."""
+    """Find entities by name (any script) or identifier (any spacing or format) among what
+    the acting user may see; every word must match, the last as a prefix."""
     store = open_store(ctx)
-    found = store.search(acting_viewer(store, as_user), text, schema=schema)
+    found = store.search(
+        acting_viewer(store, as_user),
+        text,
+        schema=schema,
+        limit=limit,
+        offset=offset,
+        agency=agency,
+        country=country,
+        topic=topic,
+    )
     if json_out:
-        emit([e.to_ftm() for e in found], True)
+        entities = [e.to_ftm() for e in found]
+        page = {"results": entities, "total": found.total, "facets": found.facets}
+        emit(page if facets else entities, True)
         return
     for entity in found:
         console.print(
@@ -165,3 +210,13 @@ def search_command(
             f"(from {', '.join(sorted(entity.agencies))})",
             highlight=False,
         )
+    if found.total > offset + len(found):
+        console.print(
+            f"({offset + 1}-{offset + len(found)} of {found.total}; "
+            f"--offset {offset + len(found)} for more)",
+            highlight=False,
+        )
+    if facets:
+        for name, counts in found.facets.items():
+            shown = ", ".join(f"{escape(v)} {c}" for v, c in counts[:10])
+            console.print(f"{name}: {shown or '-'}", highlight=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from palermo.ingest.consolidate import Merge
+
 
 class RowProblem(ValueError):
     """Raised while reading or validating one row; becomes a :class:`RowError`."""
@@ -33,3 +35,5 @@ class ImportReport:
     statements: int = 0
     errors: list[RowError] = field(default_factory=list)
     committed: bool = False
+    merged: list[Merge] = field(default_factory=list)  # the same-name rule's merges
+    split: list[Merge] = field(default_factory=list)  # merges undone (--same-names split)

@@ -26,12 +26,16 @@ def entity_statements(
     seen: datetime | None = None,
     local_ids: bool = True,
     known: KnownAudiences | None = None,
+    merged_into: Mapping[str, str] | None = None,
 ) -> list[Statement]:
     """All statements of one entity dict, or a :class:`RowProblem` for the first bad field.
 
     With ``local_ids`` (imports) the id and entity references are the agency's own record
     ids and get namespaced; without it (code building entities) they are global ids already.
     With ``known`` (imports) a row's sharing must name agencies and groups of the directory.
+    ``merged_into`` (the same-name rule, :mod:`palermo.ingest.consolidate`) maps a record id
+    to the record it was merged into: the entity and references to it take that id, while
+    each statement keeps its own source record id.
     """
     if not isinstance(data, Mapping):
         raise RowProblem("(row)", "expected a JSON object with id, schema and properties")
@@ -44,7 +48,8 @@ def entity_statements(
     sharing = _sharing(data.get("sharing"), default_sharing, known)
     first_seen = _when(data.get("first_seen"), "first_seen") or seen or utcnow()
     last_seen = _when(data.get("last_seen"), "last_seen")
-    entity_id = make_entity_id(agency, source_id) if local_ids else source_id
+    into = merged_into or {}
+    entity_id = make_entity_id(agency, into.get(source_id, source_id)) if local_ids else source_id
 
     def stmt(prop: str, value: str) -> Statement:
         return Statement(
@@ -57,7 +62,7 @@ def entity_statements(
         if prop is None:
             raise RowProblem(prop_name, f"{schema.name} has no property {prop_name!r}")
         for raw in value:
-            out.append(stmt(prop.name, _clean(prop, raw, agency if local_ids else None)))
+            out.append(stmt(prop.name, _clean(prop, raw, agency if local_ids else None, into)))
     return out
 
 
@@ -72,12 +77,12 @@ def _properties(data: Mapping[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
-def _clean(prop: Any, raw: Any, agency: str | None) -> str:
+def _clean(prop: Any, raw: Any, agency: str | None, into: Mapping[str, str]) -> str:
     if not isinstance(raw, str | int | float):
         raise RowProblem(prop.name, f"{raw!r} is not a text or number value")
     text = str(raw).strip()
     if prop.type == registry.entity:
-        return make_entity_id(agency, text) if agency else text
+        return make_entity_id(agency, into.get(text, text)) if agency else text
     cleaned = prop.type.clean(text)
     if cleaned is None:
         raise RowProblem(prop.name, f"{text!r} is not a valid {prop.type.label.lower()}")
