@@ -14,11 +14,22 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
+import icu  # type: ignore[import-untyped]
 from normality import latinize_text
 from rapidfuzz.distance import JaroWinkler
 from rigour.text import metaphone
+
+from palermo.match.names_han import (
+    abjad_keys,
+    has_han,
+    native_readings,
+    sound_keys,
+    system_forms,
+    transcription_words,
+)
 
 PARTICLES = {
     "al",
@@ -73,7 +84,12 @@ VOWELS = set("aeiou")
 ARABIC_ARTICLE = re.compile(r"(?<!\S)\u0627\u0644(?=\S{2,})")
 PART_MISSING_MAX = 0.89  # below the "very similar" level of the resolver (0.9)
 NOT_LETTERS = re.compile(r"[^A-Za-z]+")
+SEPARATED = re.compile(r"[\u4e00-\u9fff][·・•‧\u00b7\u30fb]")
 GLUED_LENGTH = 0.8  # glued names compare only if the shorter is this share of the longer
+SINGLE_THAI_STRICTNESS = 4.0  # see name_similarity
+ONE_CONSONANT = 0.85  # sound agreement of two words with one consonant each, the same
+SOUND_SCALE = 2.0  # see _sound_similarity
+TRANSCRIPTION_COVERAGE = 0.7  # share of a transcription's score that needs no coverage
 
 
 def has_thai(text: str) -> bool:
@@ -123,7 +139,8 @@ def thai_spellings(word: str) -> tuple[str, ...]:
 
 
 def _latin_text(text: str) -> str:
-    text = latinize_text(text) or ""
+    # ICU writes Cyrillic ь/ъ as primes (Ваньо -> Van'o): a sign, not a word boundary
+    text = (latinize_text(text) or "").replace("\u02b9", "").replace("\u02ba", "")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     return re.sub(r"[^a-z ]+", " ", text.lower()).strip()
@@ -144,10 +161,57 @@ def latinize(name: str) -> str:
     return _latin_text(_thai_form(name, 0) if has_thai(name) else name)
 
 
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# National romanisations of Cyrillic (ICU's BGN/PCGN tables): ICU's default Cyrillic-Latin
+# is ISO 9 (Джо -> Džo, Ян -> Ân), which no passport uses. Mongolian and Serbian tables
+# added 0.002 F1 on the real pairs and one more spelling per name to every comparison.
+CYRILLIC_SYSTEMS = (
+    "Russian-Latin/BGN",
+    "Bulgarian-Latin/BGN",
+    "Ukrainian-Latin/BGN",
+)
+SIGNS = re.compile(r"[\u02b9\u02ba\u2019'`\u00b7\u02bc\u2032\u2033]")  # soft/hard signs
+
+
+def has_cyrillic(text: str) -> bool:
+    return CYRILLIC.search(text) is not None
+
+
+@lru_cache(maxsize=16)
+def _transliterator(system: str) -> icu.Transliterator:
+    return icu.Transliterator.createInstance(system)
+
+
+@lru_cache(maxsize=100_000)
+def cyrillic_forms(name: str) -> tuple[str, ...]:
+    """A Cyrillic name in the national systems (Ян -> yan, Джо -> dzho, Ваньо -> vano)."""
+    forms = (
+        # letters a system lacks (Ъ in Ukrainian) still go through ICU's default, and the
+        # signs it writes for ь/ъ go, so no word falls apart (Ваньо -> vano, not van o)
+        _latin_text(SIGNS.sub("", latinize_text(_transliterator(system).transliterate(name)) or ""))
+        for system in CYRILLIC_SYSTEMS
+    )
+    return tuple(dict.fromkeys((*forms, _latin_text(bulgarian_official(name)))))
+
+
+BULGARIAN_OFFICIAL = (("ъ", "а"), ("Ъ", "А"), ("ьо", "йо"), ("ЬО", "ЙО"))
+
+
+def bulgarian_official(name: str) -> str:
+    """Bulgaria's official (2009 Transliteration Act) system: ъ -> a, ьо -> yo, щ -> sht
+    (Димитър -> Dimitar), through ICU's Bulgarian table for the rest."""
+    for cyrillic, replacement in BULGARIAN_OFFICIAL:
+        name = name.replace(cyrillic, replacement)
+    latin = _transliterator("Bulgarian-Latin/BGN").transliterate(name)
+    return SIGNS.sub("", latinize_text(latin) or "")
+
+
 @lru_cache(maxsize=200_000)
 def latin_forms(name: str) -> tuple[str, ...]:
     """Every Latin form worth comparing, `latinize`'s first: one for most scripts, up to
-    three for Thai (`thai_spellings`)."""
+    three for Thai (`thai_spellings`), the national systems for Cyrillic."""
+    if has_cyrillic(name):
+        return tuple(dict.fromkeys((latinize(name), *cyrillic_forms(name))))
     if not has_thai(name):
         return (latinize(name),)
     count = max(len(thai_spellings(word)) for word in name.split() if has_thai(word))
@@ -199,16 +263,40 @@ def skeleton(token: str) -> str:
 
 
 def keys(name: str) -> set[str]:
-    """Phonetic keys of the name parts, for blocking candidates before scoring."""
-    out = set()
-    for token in tokens(name):
-        if len(token) < 2:
-            continue
-        out.add("m:" + (metaphone(fold(token)) or fold(token)))
-        sk = skeleton(token)
-        if len(sk) >= 2:
-            out.add("s:" + sk)
-    return out
+    """Phonetic keys of the name parts, for blocking candidates before scoring: of every
+    Latin form (Cyrillic national systems, Thai spellings), of every reading of Chinese
+    characters, and the sound classes that cross-script comparison uses ("k:"), so a
+    name shares a key with each spelling that `name_similarity` can find."""
+    return set(_keys(name))
+
+
+@lru_cache(maxsize=200_000)
+def _keys(name: str) -> frozenset[str]:
+    out: set[str] = set()
+    for form in name_forms(name):
+        for token in form:
+            _token_keys(token, out)
+            if len(token) >= 2:
+                out.update("k:" + k for k in sound_keys(token, pinyin=False) if len(k) >= 3)
+    if has_han(name):
+        for options in native_readings(name):
+            for spelling, _ in options:
+                _token_keys(spelling, out)
+        for word in transcription_words(name):
+            out.update("k:" + k for k in sound_keys(word, pinyin=True) if len(k) >= 3)
+    if has_arabic(name):
+        for token in name_parts(name):
+            out.update("k:" + k for k in abjad_keys(token) if len(k) >= 3)
+    return frozenset(out)
+
+
+def _token_keys(token: str, out: set[str]) -> None:
+    if len(token) < 2:
+        return
+    out.add("m:" + (metaphone(fold(token)) or fold(token)))
+    sk = skeleton(token)
+    if len(sk) >= 2:
+        out.add("s:" + sk)
 
 
 def token_similarity(a: str, b: str) -> float:
@@ -230,7 +318,221 @@ def token_similarity(a: str, b: str) -> float:
 
 def name_similarity(a: str, b: str) -> float:
     """Similarity in [0, 1] of two names, any scripts, any order of parts."""
-    return parts_similarity(name_parts(a), name_parts(b))
+    han_a, han_b = has_han(a), has_han(b)
+    if han_a != han_b:
+        return name_match(a, b).score
+    plain = parts_similarity(name_parts(a), name_parts(b))
+    several = has_cyrillic(a) != has_cyrillic(b) or has_thai(a) != has_thai(b)
+    if plain < PART_MISSING_MAX and several:  # every national or passport spelling
+        plain = max(parts_similarity(x, y) for x in name_forms(a) for y in name_forms(b))
+    arab_a, arab_b = has_arabic(a) or has_thai(a), has_arabic(b) or has_thai(b)
+    if arab_a == arab_b:
+        return plain
+    latin, other = (b, a) if arab_a else (a, b)
+    if has_thai(other) and len(name_parts(a)) == len(name_parts(b)) == 1:
+        # A lone Thai given name and its romanisation: romanisations of similar names
+        # differ by a letter or a vowel (วนัส Wanat, Anat; รุ่งชัย Rungchai, Rianchai), so
+        # sounds without vowels prove nothing and a letter off counts for more.
+        return round(max(0.0, 1 - SINGLE_THAI_STRICTNESS * (1 - plain)), 4)
+    best = plain if plain >= PART_MISSING_MAX else max(plain, _abjad_match(latin, other).score)
+    return round(best, 4)
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """Why two names scored as they did: the romanisation used and which part of the
+    first name matched which part of the second (each with its own score)."""
+
+    score: float
+    method: str
+    pairs: tuple[tuple[str, str, float], ...] = ()
+
+    def explain(self) -> str:
+        matched = ", ".join(f"{a}~{b} {s:.2f}" for a, b, s in self.pairs)
+        return f"{self.method}: {matched}" if matched else self.method
+
+
+def name_match(a: str, b: str) -> NameMatch:
+    """`name_similarity` with its explanation (slower: analysts' view, not batch scoring):
+    the same score, the romanisation or comparison that gave it, and which part of `a`
+    matched which part of `b`."""
+    if has_han(a) != has_han(b):
+        latin, han = (b, a) if has_han(a) else (a, b)
+        found = _han_match(latin, han)
+        if has_han(a):  # keep the caller's order: first name's parts first
+            flipped = tuple((y, x, s) for x, y, s in found.pairs)
+            found = NameMatch(found.score, found.method, flipped)
+        return found
+    score = name_similarity(a, b)
+    ta, tb = max(
+        ((x, y) for x in name_forms(a) for y in name_forms(b)),
+        key=lambda xy: parts_similarity(*xy),
+    )
+    plain = NameMatch(score, "transliteration", _pairs(ta, tb))
+    if (has_arabic(a) or has_thai(a)) == (has_arabic(b) or has_thai(b)):
+        return plain
+    latin_first = not (has_arabic(a) or has_thai(a))
+    abjad = _abjad_match(a, b) if latin_first else _abjad_match(b, a)
+    if abjad.score != score:  # the letters decided, not the sounds
+        return plain
+    pairs = abjad.pairs if latin_first else tuple((y, x, s) for x, y, s in abjad.pairs)
+    return NameMatch(score, abjad.method, pairs)
+
+
+ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def has_arabic(text: str) -> bool:
+    return ARABIC.search(text) is not None
+
+
+@lru_cache(maxsize=200_000)
+def _abjad_match(latin: str, arabic: str) -> NameMatch:
+    """A Latin name against an Arabic-script one by sound classes as well as letters:
+    the transliteration writes و and ي as w and y where Latin has vowels (جونز jwnz,
+    Jones), and Arabic has no p, v or hard g (بيتر Peter)."""
+    ta, tb = name_parts(latin), name_parts(arabic)
+    if not ta or not tb:
+        return NameMatch(0.0, "no name parts")
+    flip = len(ta) > len(tb)
+    short, long_ = (tb, ta) if flip else (ta, tb)
+    grid = [[_abjad_similarity(*((t, s) if flip else (s, t))) for t in long_] for s in short]
+    picked = paired_grid(grid)
+    score, _ = combine([x for x, _, _ in picked], len(short), len(long_))
+    pairs = ((short[i], long_[j], round(x, 4)) for x, i, j in picked)
+    oriented = tuple((y, x, s) if flip else (x, y, s) for x, y, s in pairs)
+    return NameMatch(round(score, 4), "Arabic script (sound classes)", oriented)
+
+
+@lru_cache(maxsize=200_000)
+def _abjad_similarity(latin_word: str, arabic_word: str) -> float:
+    letters = token_similarity(latin_word, arabic_word)
+    sounds = max(
+        (
+            JaroWinkler.similarity(ka, kb)
+            for ka in sound_keys(latin_word, pinyin=False)
+            for kb in abjad_keys(arabic_word)
+            if min(len(ka), len(kb)) >= 2
+        ),
+        default=0.0,
+    )
+    return max(letters, SOUND_SCALE * sounds - (SOUND_SCALE - 1))
+
+
+def _pairs(ta: Sequence[str], tb: Sequence[str]) -> tuple[tuple[str, str, float], ...]:
+    if not ta or not tb:
+        return ()
+    flip = len(ta) > len(tb)
+    short, long_ = (tb, ta) if flip else (ta, tb)
+    picked = paired_grid([[token_similarity(s, t) for t in long_] for s in short])
+    out = ((short[i], long_[j], round(score, 4)) for score, i, j in picked)
+    return tuple((y, x, s) if flip else (x, y, s) for x, y, s in out)
+
+
+@lru_cache(maxsize=200_000)
+def _han_match(latin: str, han: str) -> NameMatch:
+    """A Latin-script name against one written in Chinese characters: the best of the
+    native readings (per character, any system), whole-name systems (for glued or
+    hyphenated given names) and, for foreigners' names, the pinyin transcription by
+    sound classes."""
+    parts = name_parts(latin)
+    if not parts:
+        return NameMatch(0.0, "no Latin name parts")
+    candidates = []
+    if not SEPARATED.search(han):  # 唐纳德·特朗普: a foreign name, not Chinese readings
+        candidates.append(_han_native(parts, han))
+        score, system, form = max(
+            ((parts_similarity(parts, form), system, form) for system, form in system_forms(han)),
+            key=lambda x: x[0],
+        )
+        if score > candidates[0].score:  # pairs only for the one that may be shown
+            candidates.append(NameMatch(score, system, _pairs(parts, form)))
+    candidates.append(_han_transcription(latin, han))  # last: readings explain ties better
+    return max(candidates, key=lambda m: m.score)
+
+
+def _han_native(parts: tuple[str, ...], han: str) -> NameMatch:
+    readings = native_readings(han)
+    if not readings:
+        return NameMatch(0.0, "no Chinese characters")
+    grid = [[_best_reading(p, options) for options in readings] for p in parts]
+    if len(parts) > len(readings):  # rows must be the shorter side
+        columns = [[row[j] for row in grid] for j in range(len(readings))]
+        picked = [(s, j, i) for s, i, j in paired_grid([[c[0] for c in col] for col in columns])]
+    else:
+        picked = paired_grid([[cell[0] for cell in row] for row in grid])
+    sizes = sorted((len(parts), len(readings)))
+    score, _ = combine([s for s, _, _ in picked], sizes[0], sizes[1])
+    in_order = sorted(picked, key=lambda x: x[1])
+    pairs = tuple((parts[i], grid[i][j][1], round(s, 4)) for s, i, j in in_order)
+    systems = sorted({grid[i][j][2] for _, i, j in picked})
+    return NameMatch(round(score, 4), "Chinese readings: " + ", ".join(systems), pairs)
+
+
+def _best_reading(part: str, options: Sequence[tuple[str, str]]) -> tuple[float, str, str]:
+    """The reading closest to a Latin part, with its spelling and system."""
+    return max((token_similarity(part, spelling), spelling, system) for spelling, system in options)
+
+
+def _han_transcription(latin: str, han: str) -> NameMatch:
+    words = transcription_words(han)
+    parts = tuple(t for t in re.sub(r"[^a-z ]+", " ", latinize(latin)).split() if t)
+    if not words or not parts:
+        return NameMatch(0.0, "no transcription")
+    best = NameMatch(0.0, "pinyin transcription")
+    for run in _runs(parts, len(words)):
+        grid = [[_sound_similarity(p, w) for w in words] for p in run]
+        if len(run) == len(words):  # transcriptions keep the order (or reverse it)
+            n = len(run)
+            forward = [(grid[i][i], i, i) for i in range(n)]
+            backward = [(grid[i][n - 1 - i], i, n - 1 - i) for i in range(n)]
+            picked = max(forward, backward, key=lambda x: sum(s for s, _, _ in x))
+        else:
+            flipped = paired_grid([[row[j] for row in grid] for j in range(len(words))])
+            picked = [(s, j, i) for s, i, j in flipped]
+        score, _ = combine([s for s, _, _ in picked], len(words), len(words))
+        # Latin words the characters leave out: Chinese often writes only the given
+        # name (哈莉玛, Halimah Yacob), but so do other people's names; letters covered
+        # decide how much the match says.
+        covered = sum(len(run[i]) for _, i, _ in picked) / sum(map(len, parts))
+        score *= TRANSCRIPTION_COVERAGE + (1 - TRANSCRIPTION_COVERAGE) * covered
+        if score > best.score:
+            pairs = tuple((run[i], words[j], round(s, 4)) for s, i, j in picked)
+            best = NameMatch(round(score, 4), "pinyin transcription (sound classes)", pairs)
+    return best
+
+
+def _runs(parts: tuple[str, ...], words: int) -> list[tuple[str, ...]]:
+    """The Latin words as written and, for a name written as one run of characters,
+    every run of consecutive words glued (诺拉阿都拉曼 transcribes Norah Abdul Rahman)."""
+    runs = [parts]
+    if words == 1 and len(parts) > 1:
+        n = len(parts)
+        runs += [("".join(parts[i:j]),) for i in range(n) for j in range(i + 2, n + 1)]
+    return runs
+
+
+@lru_cache(maxsize=200_000)
+def _sound_similarity(latin_word: str, pinyin_word: str) -> float:
+    """How well a Latin word sounds like a transcription: Jaro-Winkler on the sound
+    classes, rescaled (`SOUND_SCALE`) because short consonant keys agree by chance far
+    more often than spellings do, or on the letters themselves, whichever is higher."""
+    letters = JaroWinkler.similarity(fold(latin_word), fold(pinyin_word))
+    best = 0.0
+    latin_keys = sound_keys(latin_word, pinyin=False)
+    for ka, kb in ((a, b) for a in latin_keys for b in sound_keys(pinyin_word, pinyin=True)):
+        if min(len(ka), len(kb)) < 2:
+            # one consonant agrees by chance: the same lone consonant is some evidence
+            best = max(best, ONE_CONSONANT if ka == kb else 0.0)
+            continue
+        sounds = JaroWinkler.similarity(ka, kb)
+        # Liquids come and go in transcription (Donald -> 唐纳德 tang-na-de): without
+        # them the consonants may agree, which is weaker evidence than agreeing with them.
+        la, lb = ka.replace("L", ""), kb.replace("L", "")
+        if la and lb and (la, lb) != (ka, kb):
+            sounds = max(sounds, 0.95 * JaroWinkler.similarity(la, lb))
+        best = max(best, sounds)
+    return max(letters, SOUND_SCALE * best - (SOUND_SCALE - 1))
 
 
 def best_part_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
@@ -243,20 +545,40 @@ def paired(short: Sequence[str], long_: Sequence[str]) -> list[float]:
     """Each part of the shorter name paired with its own part of the longer one, best
     pairs first: one "Ibrahim" may not answer for both parts of "Ibrahim Ibrahim"."""
     grid = [[token_similarity(s, t) for t in long_] for s in short]
-    picks = [max(range(len(long_)), key=row.__getitem__) for row in grid]
+    return [score for score, _, _ in paired_grid(grid)]
+
+
+def paired_grid(grid: Sequence[Sequence[float]]) -> list[tuple[float, int, int]]:
+    """`paired` on a ready similarity grid (rows: the shorter name's parts); returns
+    (score, row, column) per row so callers can say which part matched which."""
+    picks = [max(range(len(row)), key=row.__getitem__) for row in grid]
     if len(set(picks)) == len(picks):  # every part's best is its own: the usual case
-        return [row[j] for row, j in zip(grid, picks, strict=True)]
+        return [(row[j], i, j) for i, (row, j) in enumerate(zip(grid, picks, strict=True))]
     scored = sorted(
         ((score, i, j) for i, row in enumerate(grid) for j, score in enumerate(row)),
         reverse=True,
     )
-    best: dict[int, float] = {}
+    best: dict[int, tuple[float, int, int]] = {}
     taken: set[int] = set()
     for score, i, j in scored:
         if i not in best and j not in taken:
-            best[i] = score
+            best[i] = (score, i, j)
             taken.add(j)
-    return list(best.values())
+    return [best[i] for i in sorted(best)]
+
+
+def combine(best: Sequence[float], short: int, long_: int) -> tuple[float, bool]:
+    """One score from the paired parts' scores: the weakest part counts double (one
+    shared given name must not make two people alike), a missing part costs a little and
+    caps the score below "the same name" (the flag says it was capped)."""
+    matched = sum(best) / len(best) - 0.5 * (1 - min(best))
+    coverage = short / long_
+    parts = matched * (0.85 + 0.15 * coverage)
+    if coverage < 1 and min(best) >= 0.97:
+        # "Faith Uwadiae" and "Faith Joy Uwadiae" may be one person or mother and
+        # daughter: a part more or less is similar, never the same name.
+        return min(parts, PART_MISSING_MAX), True
+    return max(parts, 0.0), False
 
 
 def parts_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
@@ -265,17 +587,9 @@ def parts_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
     if not ta or not tb:
         return 0.0
     short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    best = paired(short, long_)
-    # The weakest part counts double: one shared given name must not make two people alike.
-    matched = sum(best) / len(best) - 0.5 * (1 - min(best))
-    coverage = len(short) / len(long_)
-    parts = matched * (0.85 + 0.15 * coverage)
-    if coverage < 1 and min(best) >= 0.97:
-        # "Faith Uwadiae" and "Faith Joy Uwadiae" may be one person or mother and
-        # daughter: a part more or less is similar, never the same name.
-        return round(min(parts, PART_MISSING_MAX), 4)
-    if len(ta) == len(tb):
-        return round(max(parts, 0.0), 4)
+    parts, capped = combine(paired(short, long_), len(short), len(long_))
+    if capped or len(ta) == len(tb):
+        return round(parts, 4)
     # Differently split names ("Xiao Ming" / "Xiaoming", "Al Hassan" / "Alhassan"): the
     # same letters, so glued together they are about as long; a missing or extra name
     # part is not a different split, and gluing would let a long shared prefix win.

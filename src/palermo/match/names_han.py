@@ -1,0 +1,214 @@
+"""Chinese characters in Latin letters, the ways people actually write them.
+
+One Chinese name has many Latin spellings: Mandarin pinyin (mainland, 陈 Chen), Wade-Giles
+(Taiwan passports, 徐 Hsu, 蔡 Tsai), Cantonese in the Hong Kong government style (陳 Chan,
+張 Cheung, 翠 Tsui), Macao's Portuguese-based style (唐曉晴 Tong Io Cheng) and the
+Hokkien/Teochew/Hakka surnames of Malaysian and Singaporean passports (陳 Tan, 林 Lim,
+黃 Ng/Wee/Ong). Readings come from maintained data: pypinyin (Mandarin, with heteronyms, and
+its Wade-Giles style) and ToJyutping (Cantonese Jyutping); the Hong Kong and Macao spellings
+are derived from Jyutping by the public rules of those systems, and the southern surname
+spellings are a small table of well-known surnames (Hokkien has no maintained reading data
+on PyPI). Comparison keeps the best reading per character and says which one it used.
+
+Names of foreigners written in characters (唐纳德·特朗普, Donald Trump) are a syllabary
+transcription; they are compared by sound classes (`sound_key`) that ignore the vowels
+Chinese inserts between consonants (te-lang-pu ~ trump).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+SEPARATORS = re.compile(r"[·・•‧\u00b7\u30fb\s,，、.]+")
+MAX_READINGS = 3  # heteronyms per character and system; names use the common ones
+
+# Jyutping -> Hong Kong government romanisation (the spelling on HKSAR documents).
+HK_INITIALS = {"b": "p", "d": "t", "g": "k", "gw": "kw", "z": "ch", "c": "ch", "j": "y"}
+HK_FINALS = {
+    "aa": "a", "aai": "ai", "aau": "au", "aam": "am", "aan": "an", "aang": "ang",
+    "aap": "ap", "aat": "at", "aak": "ak", "ou": "o", "oe": "eu", "oeng": "eung",
+    "oek": "euk", "eoi": "ui", "eon": "un", "eot": "ut", "yu": "u", "yun": "uen",
+    "yut": "uet", "ei": "ei", "u": "oo",
+}  # fmt: skip
+# Macao's Portuguese-based style: au -> ao, oeng -> eong, w -> v, iu -> io, ing -> eng.
+MACAO_FINALS = {**HK_FINALS, "au": "ao", "aau": "ao", "oeng": "eong", "iu": "io", "ing": "eng"}
+MACAO_INITIALS = {**HK_INITIALS, "w": "v", "j": "i"}
+JYUTPING_INITIALS = ("gw", "kw", "ng", *"bpmfdtnlgkhwzcsj")
+
+# Hokkien, Teochew, Hakka and Cantonese spellings of common surnames as Malaysian and
+# Singaporean passports write them (well-known public forms, both character sets).
+SOUTHERN_SURNAMES: dict[str, tuple[str, ...]] = {
+    "陳陈": ("tan", "chin", "chan"), "林": ("lim", "lam"), "黃黄": ("ng", "wee", "ong", "wong"),
+    "王": ("ong", "wong"), "吳吴": ("goh", "ng", "ung"), "李": ("lee", "li"),
+    "張张": ("teo", "teoh", "chong", "cheong"), "劉刘": ("lau", "low", "liew"),
+    "楊杨": ("yeo", "yeoh", "yong", "yang"), "許许": ("koh", "khoo", "hii"),
+    "鄭郑": ("tay", "teh", "chang", "cheng"), "蔡": ("chua", "choi", "chai"),
+    "謝谢": ("chia", "seah", "cheah", "chia"), "郭": ("kuek", "kok", "quek", "kwek"),
+    "洪": ("ang", "hung"), "邱丘": ("khoo", "khor", "hiew"), "曾": ("chan", "tsang", "chang"),
+    "廖": ("liau", "leow", "liew"), "賴赖": ("lai", "nai"), "徐": ("chee", "tsui", "hsu"),
+    "周": ("chew", "chow", "chiew"), "葉叶": ("yap", "yip", "ip"), "蘇苏": ("soh", "so"),
+    "莊庄": ("chng", "chong"), "呂吕": ("lu", "loo", "lui"), "江": ("kang", "kong"),
+    "何": ("ho", "hoe"), "羅罗": ("loh", "lo"), "高": ("koh", "ko", "kou"),
+    "蕭萧": ("siow", "siew", "seow"), "潘": ("phua", "poon", "phoon"), "朱": ("choo", "chu"),
+    "鍾钟": ("chong", "cheng", "choong"), "彭": ("phang", "pang"), "游": ("yew", "yu"),
+    "胡": ("oh", "woo", "foo"), "施": ("si", "sze"), "沈": ("sim", "shum"),
+    "余": ("yee", "ee", "er", "yu"), "趙赵": ("teo", "chio", "chiu"),
+    "盧卢": ("lo", "loh", "loo"), "梁": ("neo", "leong", "niu", "liang"),
+    "顏颜": ("gan", "ngan"), "柯": ("kua", "kwa", "ko"), "孫孙": ("sng", "soon", "sun"),
+    "魏": ("gwee", "ngui", "wei"), "翁": ("ung", "ang", "yong"), "戴": ("tay", "tai"),
+    "方": ("png", "hong", "fong"), "宋": ("song", "soong"), "鄧邓": ("teng", "tang"),
+    "杜": ("toh", "too"), "侯": ("kow", "hau"), "曹": ("chow", "chor", "cho"),
+    "白": ("peh", "pek"), "馮冯": ("fung", "pang", "foong"), "傅": ("poh", "foo"),
+    "姚": ("yeo", "yiu", "yew"), "唐": ("tng", "tong"), "董": ("tang", "tung"),
+    "連连": ("liang", "lian", "lien"), "馬马": ("beh", "mah", "ma"), "辜": ("koo",),
+    "溫温": ("woon", "boon", "voon"), "陸陆": ("loke", "luk"), "鄺邝": ("kwong",),
+    "饒饶": ("yeow", "jao"), "黎": ("lai", "loy"), "龔龚": ("kong",), "范": ("fan", "hoan"),
+}  # fmt: skip
+SURNAME_READINGS = {
+    char: spellings for chars, spellings in SOUTHERN_SURNAMES.items() for char in chars
+}
+
+
+def has_han(text: str) -> bool:
+    return HAN.search(text) is not None
+
+
+def _split_jyutping(syllable: str) -> tuple[str, str]:
+    for initial in JYUTPING_INITIALS:
+        if syllable.startswith(initial) and len(syllable) > len(initial):
+            return initial, syllable[len(initial) :]
+    return "", syllable  # a, m, ng: syllables without an initial
+
+
+def hk_spelling(jyutping: str, macao: bool = False) -> str:
+    """A Jyutping syllable in the Hong Kong (or Macao) government style: zoeng1 -> cheung."""
+    initial, final = _split_jyutping(jyutping.rstrip("123456"))
+    initials, finals = (MACAO_INITIALS, MACAO_FINALS) if macao else (HK_INITIALS, HK_FINALS)
+    if macao and initial == "h" and final.startswith("i"):
+        initial = ""  # 曉 hiu -> io
+    spelled = initials.get(initial, initial) + finals.get(final, final)
+    if not macao and initial in ("s", "z", "c") and final == "i":
+        spelled = {"s": "sze", "z": "chi", "c": "chi"}[initial]
+    return spelled
+
+
+@lru_cache(maxsize=50_000)
+def char_readings(char: str, surname: bool) -> tuple[tuple[str, str], ...]:
+    """(spelling, system) for one character, most common first, without duplicates."""
+    import ToJyutping  # type: ignore[import-untyped]
+    from pypinyin import Style, pinyin
+
+    out: list[tuple[str, str]] = []
+    for reading in pinyin(char, style=Style.NORMAL, heteronym=True, v_to_u=True)[0][:MAX_READINGS]:
+        out.append((reading.replace("ü", "u"), "pinyin"))
+    for reading in pinyin(char, style=Style.WADEGILES, heteronym=True)[0][:MAX_READINGS]:
+        out.append((re.sub(r"[^a-z]", "", reading.replace("v", "u")), "Wade-Giles"))
+    candidates = ToJyutping.get_jyutping_candidates(char)
+    for jyutping in (candidates[0][1] if candidates else [])[:MAX_READINGS]:
+        out.append((hk_spelling(jyutping), "Cantonese (Hong Kong)"))
+        ts = hk_spelling(jyutping).replace("ch", "ts", 1) if jyutping[0] in "zc" else ""
+        if ts:
+            out.append((ts, "Cantonese (Hong Kong)"))
+        out.append((hk_spelling(jyutping, macao=True), "Cantonese (Macao)"))
+    if surname:
+        out.extend((s, "Hokkien/Teochew surname") for s in SURNAME_READINGS.get(char, ()))
+    seen: dict[str, str] = {}
+    for spelling, system in out:
+        if spelling and spelling not in seen:
+            seen[spelling] = system
+    return tuple(seen.items())
+
+
+def han_chars(name: str) -> tuple[str, ...]:
+    return tuple(HAN.findall(name))
+
+
+@lru_cache(maxsize=100_000)
+def native_readings(name: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Per character of a Chinese name, its readings; surname readings at either end
+    (family name first in Chinese, last in some Latin renderings)."""
+    chars = han_chars(name)
+    return tuple(
+        char_readings(c, surname=i in (0, len(chars) - 1)) for i, c in enumerate(chars)
+    )
+
+
+@lru_cache(maxsize=100_000)
+def system_forms(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The whole name in each single system (first reading per character): glued and
+    hyphenated spellings (Ying-jeou, Yingjeou) compare against these."""
+    readings = native_readings(name)
+    systems = ("pinyin", "Wade-Giles", "Cantonese (Hong Kong)", "Cantonese (Macao)")
+    forms = []
+    for system in systems:
+        parts = []
+        for options in readings:
+            picked = next((s for s, sys_ in options if sys_ == system), options[0][0])
+            parts.append(picked)
+        forms.append((system, tuple(parts)))
+    return tuple(forms)
+
+
+@lru_cache(maxsize=100_000)
+def transcription_words(name: str) -> tuple[str, ...]:
+    """A transcribed foreign name as glued pinyin per written word: 唐纳德·特朗普 ->
+    ('tangnade', 'telangpu')."""
+    from pypinyin import Style, lazy_pinyin
+
+    words = [w for w in SEPARATORS.split(name) if has_han(w)]
+    glued = ("".join(lazy_pinyin(w, style=Style.NORMAL, v_to_u=True)) for w in words)
+    return tuple(word.replace("ü", "u") for word in glued)
+
+
+# Sound classes: transcription keeps consonants (and their order) but not vowels, voicing
+# or the l/r distinction Chinese lacks. Pinyin j, q, x stand for Latin k/g, ch/ts and s/h
+# before i, so a pinyin word has a key per reading of them.
+_PINYIN_COMMON = (("zh", "j"), ("ch", "j"), ("sh", "s"))
+PINYIN_SOUNDS = (
+    (*_PINYIN_COMMON, ("x", "s"), ("q", "j"), ("c", "s"), ("z", "s")),
+    (*_PINYIN_COMMON, ("x", "s"), ("q", "k"), ("j", "k"), ("c", "s"), ("z", "s")),
+    (*_PINYIN_COMMON, ("x", "h"), ("q", "k"), ("j", "k"), ("c", "s"), ("z", "s")),
+)
+LATIN_SOUNDS = (
+    ("chr", "kr"), ("ge", "je"), ("gi", "ji"), ("ce", "se"), ("ci", "si"), ("cy", "si"),
+    ("tsch", "j"), ("sch", "s"), ("ch", "j"), ("sh", "s"), ("ph", "f"), ("th", "t"),
+    ("ck", "k"), ("qu", "k"), ("ts", "s"), ("tz", "s"), ("dj", "j"), ("x", "ks"),
+)  # fmt: skip
+# ch is k in Michael and Christoph, th is s in English names as Chinese hears them (Smith 史密斯)
+LATIN_VARIANTS = (LATIN_SOUNDS, (("ch", "k"), ("th", "s"), *LATIN_SOUNDS))
+CLASSES = str.maketrans("bpdtgkqcfvwzjslrnmh", "PPTTKKKKFFFSSSLLNNH")
+
+
+def _key(word: str, sounds: tuple[tuple[str, str], ...]) -> str:
+    word = re.sub(r"(.)\1+", r"\1", word)
+    for a, b in sounds:
+        word = word.replace(a, b)
+    word = word.replace("ng", "n")
+    classes = re.sub(r"([A-Z])\1+", r"\1", word.translate(CLASSES))  # adjacent only
+    return "".join(c for c in classes if c.isupper() and c != "H")
+
+
+@lru_cache(maxsize=200_000)
+def sound_keys(word: str, pinyin: bool) -> tuple[str, ...]:
+    """Consonant classes of a word, vowels dropped: trump -> TLNP and telangpu -> TLNP;
+    'ng' and 'm' count as n (Mandarin syllables end only in n, ng). Doubled letters count
+    once, but consonants with a vowel between them stay two (Mohd is not Mohamohada).
+    Pinyin words get one key per reading of j/q/x (jixinge ~ Kiesinger), Latin words one
+    per reading of ch and th."""
+    variants = PINYIN_SOUNDS if pinyin else LATIN_VARIANTS
+    return tuple(dict.fromkeys(_key(word, sounds) for sounds in variants))
+
+
+ABJAD_SOUNDS = (("kh", "k"), ("gh", "g"), ("dh", "d"), ("th", "t"), ("sh", "s"), ("ch", "j"))
+
+
+@lru_cache(maxsize=200_000)
+def abjad_keys(word: str) -> tuple[str, ...]:
+    """Sound keys of an Arabic-script word's transliteration (jwnz for جونز, Jones).
+    The letters w and y there are as often the vowels u/o and i/e as consonants, so one
+    key drops them and one keeps them."""
+    dropped = re.sub(r"[wy]", "", word)
+    keys = (_key(dropped, ABJAD_SOUNDS), _key(word, ABJAD_SOUNDS))
+    return tuple(dict.fromkeys(k for k in keys if k))
