@@ -15,6 +15,7 @@ from palermo.access.viewer import AccessDenied, NotVisible
 from palermo.cli.admin import agency_app, token_app, user_app
 from palermo.cli.analysis import app as analysis_app
 from palermo.cli.audit import audit_app
+from palermo.cli.backup import backup_command, restore_command
 from palermo.cli.common import CliError, console, errors, open_store
 from palermo.cli.coordination import (
     case_app,
@@ -54,6 +55,8 @@ app.add_typer(notice_app, name="notice")
 app.add_typer(message_app, name="message")
 app.add_typer(subscription_app, name="subscription")
 app.command("judgement")(judgement_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 # Sub-apps of the higher packages, mounted when present.
 OPTIONAL_APPS = {"world": "palermo.cli.world", "demo": "palermo.cli.demo"}
