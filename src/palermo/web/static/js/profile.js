@@ -1,0 +1,31 @@
+// The identity profile's small link chart: the person and its relations (the list beside
+// it on the page carries the same links as text). Data comes from the page itself.
+(function () {
+  "use strict";
+  const box = document.getElementById("link-chart");
+  if (!box || !window.cytoscape) return;
+  const data = JSON.parse(box.dataset.chart || '{"nodes": [], "edges": []}');
+  if (!data.edges.length) { box.hidden = true; return; }
+  const elements = data.nodes.map(function (n, i) {
+    return { group: "nodes", data: { id: n.id, label: n.label, schema: n.schema, ego: i === 0 ? 1 : 0 } };
+  }).concat(data.edges.map(function (e, i) {
+    return { group: "edges", data: { id: "e" + i, source: e.source, target: e.target, kind: e.kind } };
+  }));
+  const cy = window.cytoscape({
+    container: box,
+    elements: elements,
+    style: [
+      { selector: "node", style: { "background-color": "#0b3d91", label: "data(label)", "font-size": 10,
+        "text-valign": "bottom", "text-margin-y": 3, "text-wrap": "ellipsis", "text-max-width": 110, width: 16, height: 16 } },
+      { selector: "node[ego = 1]", style: { "background-color": "#8a1c00", width: 26, height: 26 } },
+      { selector: "node[schema != 'Person']", style: { shape: "round-rectangle" } },
+      { selector: "edge", style: { width: 1.5, "line-color": "#9aa5b1" } },
+    ],
+    layout: { name: "concentric", concentric: function (n) { return n.data("ego"); },
+      levelWidth: function () { return 1; }, minNodeSpacing: 70, padding: 24 },
+  });
+  cy.on("tap", "node", function (event) {
+    const id = event.target.id();
+    if (id !== data.nodes[0].id) window.location.href = "/entities/" + encodeURIComponent(id);
+  });
+})();
