@@ -213,7 +213,7 @@ def test_finding_25_notices_need_a_role_a_visible_subject_and_review(
     assert answer.status_code == 404 and answer.json()["field"] == "subject_id"
     # An officer's red notice is requested: not listed as active, flags no screening.
     red = issue(client, h["officer-b2"], "red").json()["id"]
-    listed = client.get("/api/v1/notices", headers=h["analyst-c3"]).json()
+    listed = client.get("/api/v1/notices", headers=h["analyst-c3"]).json()["results"]
     assert red not in [n["id"] for n in listed]
     screened = client.post(
         "/api/v1/screening/person", json={"name": "Ivan Petrov"}, headers=h["analyst-c3"]
@@ -224,7 +224,7 @@ def test_finding_25_notices_need_a_role_a_visible_subject_and_review(
     assert client.post(f"/api/v1/notices/{red}/approve", headers=h["chief-a1"]).status_code == 403
     answer = client.post(f"/api/v1/notices/{red}/approve", headers=h["chief-b2"])
     assert answer.status_code == 200
-    listed = client.get("/api/v1/notices", headers=h["analyst-c3"]).json()
+    listed = client.get("/api/v1/notices", headers=h["analyst-c3"]).json()["results"]
     assert red in [n["id"] for n in listed]
     screened = client.post(
         "/api/v1/screening/person", json={"name": "Ivan Petrov"}, headers=h["analyst-c3"]
@@ -233,7 +233,8 @@ def test_finding_25_notices_need_a_role_a_visible_subject_and_review(
     # A blue notice (more information) needs no review; a supervisor's red is active at once.
     blue = issue(client, h["officer-b2"], "blue").json()["id"]
     chief_red = issue(client, h["chief-a1"], "red").json()["id"]
-    active = {n["id"] for n in client.get("/api/v1/notices", headers=h["analyst-c3"]).json()}
+    listed = client.get("/api/v1/notices", headers=h["analyst-c3"]).json()["results"]
+    active = {n["id"] for n in listed}
     assert {blue, chief_red} <= active
     assert client.post(f"/api/v1/notices/{blue}/approve", headers=h["chief-b2"]).status_code == 400
 

@@ -358,8 +358,11 @@ def dual(
     requesting: Annotated[str, Query(examples=["DE"])],
     requested: Annotated[str, Query(examples=["TH"])],
 ) -> DualOut:
-    """Would these facts be trafficking in both countries (illustrative coded laws)?"""
-    ok, findings = legal.dual_criminality(body.facts(), requesting, requested)
+    """Would these facts be trafficking in both countries (illustrative coded laws)?
+    Purposes are forms of exploitation of the shared vocabulary."""
+    facts = body.facts()
+    mla.check_purposes(facts, "purposes")
+    ok, findings = legal.dual_criminality(facts, requesting, requested)
     return DualOut(dual_criminality=ok, findings=[FindingOut(**f.__dict__) for f in findings])
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from palermo.access.viewer import Viewer
 from palermo.api.auth import app_cache, current_viewer, store_of
 from palermo.api.problems import problem
-from palermo.api.schemas import ID, LINE, MAX_INT, MAX_ITEMS, SHORT, TEXT, EntityOut
+from palermo.api.schemas import ID, LINE, MAX_INT, MAX_ITEMS, SHORT, TEXT, EntityOut, Page
 from palermo.exchange import alerts, messages, notices
 from palermo.ingest.audiences import checked_sharing
 from palermo.store.store import Store
@@ -103,10 +103,28 @@ def issue_notice(request: Request, viewer: CurrentViewer, body: NoticeIn) -> Cre
     return Created(id=notice_id)
 
 
-@router.get("/notices", response_model=list[EntityOut], tags=["notices"])
-def list_notices(request: Request, viewer: CurrentViewer) -> list[EntityOut]:
-    """Active notices visible to the caller."""
-    return [EntityOut.of(n) for n in notices.active_notices(store_of(request), viewer)]
+Limit = Annotated[int, Query(ge=1, le=500, description="Entries per page")]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT, description="Entries to skip")]
+
+
+def list_page(items: list[Any], limit: int, offset: int) -> Page:
+    """One page of a list already filtered and ordered, in the contract of every other
+    list (`/entities`, `/cases`, ...): `next_offset` is null on the last page."""
+    return Page(
+        results=[EntityOut.of(e) for e in items[offset : offset + limit]],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if len(items) > offset + limit else None,
+    )
+
+
+@router.get("/notices", response_model=Page, tags=["notices"])
+def list_notices(
+    request: Request, viewer: CurrentViewer, limit: Limit = 50, offset: Offset = 0
+) -> Page:
+    """Active notices visible to the caller; paginated (`next_offset` is null on the last
+    page)."""
+    return list_page(notices.active_notices(store_of(request), viewer), limit, offset)
 
 
 @router.post("/notices/{notice_id}/withdraw", tags=["notices"])
@@ -147,10 +165,11 @@ def send(request: Request, viewer: CurrentViewer, body: MessageIn) -> Created:
     return Created(id=message_id)
 
 
-@router.get("/messages", response_model=list[EntityOut], tags=["messages"])
-def inbox(request: Request, viewer: CurrentViewer) -> list[EntityOut]:
-    """Messages addressed to the caller's agency, newest first."""
-    return [EntityOut.of(m) for m in messages.inbox(store_of(request), viewer)]
+@router.get("/messages", response_model=Page, tags=["messages"])
+def inbox(request: Request, viewer: CurrentViewer, limit: Limit = 50, offset: Offset = 0) -> Page:
+    """Messages addressed to the caller's agency, newest first; paginated (`next_offset` is
+    null on the last page)."""
+    return list_page(messages.inbox(store_of(request), viewer), limit, offset)
 
 
 @router.post("/messages/{message_id}/read", response_model=Created, tags=["messages"])

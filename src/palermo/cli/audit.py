@@ -14,21 +14,28 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 
 @audit_app.command("verify")
 def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Recompute the hash chain and every statement's content id; exit 1 naming the first
-    broken row or statement."""
+    """Recompute the hash chain, every statement's content id and what each write stored;
+    exit 1 naming the first broken row, statement or write."""
     report = open_store(ctx).audit_verify()
     if json_out:
         emit(report.__dict__, True)
     elif report.ok:
         console.print(
             f"audit log intact: {report.rows_checked} rows verified; "
-            f"{report.statements_checked} statements match their content ids"
+            f"{report.statements_checked} statements match their content ids and the "
+            "writes that stored them"
         )
     elif report.broken_statement_seq is not None:
         errors.print(
             f"[red]statement store tampered at seq {report.broken_statement_seq}: "
             f"{escape(report.reason)}[/red] ({report.statements_checked} statements verified "
             "before it)"
+        )
+    elif report.broken_seq is None:  # a write's statements deleted (no row left to name)
+        errors.print(
+            f"[red]statement store tampered: {escape(report.reason)}[/red] "
+            f"({report.statements_checked} statements verified)",
+            soft_wrap=True,
         )
     else:
         errors.print(

@@ -15,6 +15,7 @@ from palermo.coordination.records import set_value, sharing_of
 from palermo.ingest.build import write_entity
 from palermo.model.sharing import Sharing
 from palermo.model.statement import Statement
+from palermo.model.vocab import check_exploitation_form
 from palermo.store.store import Store
 from palermo.store.views import Entity
 
@@ -52,6 +53,7 @@ def create_request(
         a.code for a in store.agencies()
     }:
         raise ValueError(f"requested_agency: {requested_agency!r} is not another member agency")
+    check_purposes(facts, "facts.purposes")
     props: dict[str, str | list[str]] = {
         "reference": reference,
         "requestingCountry": requesting_country,
@@ -70,6 +72,14 @@ def create_request(
     return write_entity(
         store, viewer, "LegalAssistanceRequest", props, Sharing.parse(requested_agency), kind="mla"
     )
+
+
+def check_purposes(facts: legal.Facts, field: str) -> None:
+    """Every purpose of the facts is a form of exploitation of the shared vocabulary (the
+    one cases and victim records use), so a typo is an error naming the field, not a
+    purpose no coded law knows."""
+    for purpose in sorted(facts.purposes):
+        check_exploitation_form(purpose, field)
 
 
 # Who may change a request's status: the people who handle legal assistance, not staff who

@@ -13,6 +13,7 @@ from palermo.access.viewer import AccessDenied, Viewer
 from palermo.coordination.records import own_entity, set_value, sharing_of
 from palermo.ingest.build import write_entity
 from palermo.model.sharing import Handling, Sharing
+from palermo.model.vocab import check_exploitation_form
 from palermo.store.store import Store
 from palermo.store.views import Value
 
@@ -72,10 +73,11 @@ def record_victim(
     require_victim_support(viewer, "record a victim")
     sharing = consent_sharing(consent, partners)
     _check_partners(store, viewer, partners)
+    form = check_exploitation_form(exploitation_form)  # the vocabulary cases use too
     props: dict[str, str | list[str]] = {
         "victim": person_id,
         "identificationStatus": "identified",
-        "exploitationForm": exploitation_form,
+        "exploitationForm": form,
         "consent": consent,
         "protectionNeeds": protection_needs or [],
         "reTraffickingRisk": re_trafficking_risk,

@@ -4,6 +4,12 @@ Each row carries the hash of the row before it, so editing a row breaks its own 
 deleting one breaks the chain. The head row (newest seq and hash) catches a deleted tail.
 The head hash can be printed and kept outside the database (`palermo audit head`) to
 anchor the chain against someone able to rewrite the whole table.
+
+The audit row of a write also records what the write stored: the id of the write (set on
+every statement row it inserted), how many statements and a digest of their ids in sorted
+order (``write`` in its detail). ``integrity`` checks the statement table against these, so
+a statement deleted, added or rewritten behind the log's back is named. Rows written before
+this field existed have no ``write`` and verify as before.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import hashlib
 import json
 import queue
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -76,8 +83,62 @@ def append(
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry inside the caller's transaction, so the audit row and the action
-    it records commit or roll back together."""
+    it records commit or roll back together. If statements were written in this
+    transaction since the last entry, the entry records them (``write``)."""
+    written = take_written(conn)
+    if written is not None:
+        detail = {**(detail or {}), "write": written.summary()}
     return append_many(conn, [(agency, username, action, target, detail)])[0]
+
+
+WRITE_KEY = "palermo_write"
+
+
+@dataclass
+class PendingWrite:
+    """The statements inserted in one transaction since its last audit entry.
+
+    The writer stamps every row it inserts with ``id`` and adds the row's statement id
+    here; the next ``append`` on the same transaction records them and starts afresh."""
+
+    transaction: object
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    ids: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {"id": self.id, "statements": len(self.ids), "digest": ids_digest(self.ids)}
+
+
+def ids_digest(ids: list[str]) -> str:
+    """SHA-256 over statement ids in sorted order: the same set gives the same digest
+    whatever order the rows were inserted or are read back in."""
+    digest = hashlib.sha256()
+    for sid in sorted(ids):
+        digest.update(sid.encode("ascii", "replace") + b"\n")
+    return digest.hexdigest()
+
+
+def pending_write(conn: Connection) -> PendingWrite:
+    """The write under way in this connection's transaction, begun if there is none.
+
+    ``conn.info`` outlives the transaction (it belongs to the pooled DBAPI connection), so
+    a trace left by a transaction that rolled back is recognised by its transaction and
+    dropped."""
+    current = conn.get_transaction()
+    found = conn.info.get(WRITE_KEY)
+    if isinstance(found, PendingWrite) and found.transaction is current:
+        return found
+    fresh = PendingWrite(current)
+    conn.info[WRITE_KEY] = fresh
+    return fresh
+
+
+def take_written(conn: Connection) -> PendingWrite | None:
+    """The write under way in this transaction, removed (it is being audited), or None."""
+    found = conn.info.pop(WRITE_KEY, None)
+    if isinstance(found, PendingWrite) and found.transaction is conn.get_transaction():
+        return found
+    return None
 
 
 def append_many(conn: Connection, events: list[Event]) -> list[AuditEntry]:
@@ -129,6 +190,10 @@ class GroupCommit:
         pending.done.wait()
         if pending.error is not None:
             raise pending.error
+
+    def depth(self) -> int:
+        """Events waiting for the writer thread (approximate, for metrics)."""
+        return self._queue.qsize()
 
     async def submit_async(self, event: Event) -> None:
         """The same for an event loop: waits without holding a worker thread."""

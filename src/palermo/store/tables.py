@@ -116,6 +116,8 @@ statement = sa.Table(
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     # The node a statement arrived from through exchange; NULL for statements written here.
     sa.Column("received_from", sa.String(128), nullable=True),
+    # The write (its audit row's ``write.id``) that inserted the row; NULL before 0007.
+    sa.Column("write_id", sa.String(32), nullable=True),
     sa.Index("ix_statement_schema_entity", "schema", "entity_id"),
     sa.Index("ix_statement_agency_policy", "agency", "policy_id"),
 )

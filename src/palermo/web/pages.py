@@ -226,22 +226,62 @@ def mla_page(request: Request) -> Response:
     return signed_in(request, show)
 
 
+WEB_PAGE = 100  # rows per page of the notices and messages lists
+
+
 @router.get("/notices", response_class=HTMLResponse)
-def notices_page(request: Request) -> Response:
+def notices_page(request: Request, offset: str = "0") -> Response:
+    """Every notice visible to the viewer with its status, a page at a time."""
+
     def show(r: Request, v: Viewer) -> Response:
-        rows = store_of(r).entities(v, schema="Notice", limit=500)
+        start = _offset(offset)
+        if start is None:
+            return _bad_offset(r, offset)
+        found = store_of(r).entities(v, schema="Notice", limit=WEB_PAGE + 1, offset=start)
+        rows = found[:WEB_PAGE]
         status = {e.id: notices.status_of(e) for e in rows}
-        return page(r, "notices.html", rows=rows, status=status)
+        more = start + WEB_PAGE if len(found) > WEB_PAGE else None
+        return page(r, "notices.html", rows=rows, status=status, **_paging(start, more))
 
     return signed_in(request, show)
 
 
 @router.get("/messages", response_class=HTMLResponse)
-def messages_page(request: Request) -> Response:
+def messages_page(request: Request, offset: str = "0") -> Response:
+    """The agency's inbox, newest first, a page at a time."""
+
     def show(r: Request, v: Viewer) -> Response:
-        return page(r, "messages.html", rows=messages.inbox(store_of(r), v))
+        start = _offset(offset)
+        if start is None:
+            return _bad_offset(r, offset)
+        inbox = messages.inbox(store_of(r), v)
+        more = start + WEB_PAGE if len(inbox) > start + WEB_PAGE else None
+        rows = inbox[start : start + WEB_PAGE]
+        return page(r, "messages.html", rows=rows, **_paging(start, more))
 
     return signed_in(request, show)
+
+
+def _offset(text: str) -> int | None:
+    """The ``offset`` of a list page, or None when it is not a whole number >= 0."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+def _bad_offset(request: Request, text: str) -> Response:
+    response = page(
+        request,
+        "message.html",
+        title="Bad page",
+        text=f"offset: {text[:40]!r} is not a whole number of rows to skip (0 or more)",
+    )
+    response.status_code = 422
+    return response
+
+
+def _paging(start: int, more: int | None) -> dict[str, int | None]:
+    """The template's links to the previous and the next page (None: no such page)."""
+    previous = max(start - WEB_PAGE, 0) if start > 0 else None
+    return {"offset": start, "previous_offset": previous, "next_offset": more}
 
 
 def columns_of(entity: Any, prop: str) -> str:
