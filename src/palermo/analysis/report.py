@@ -383,3 +383,59 @@ class _Flow:
         self.put(_PAGE_W - _MARGIN - 1.1, count, 8.5, weight=weight, ha="right")
         self.put(_PAGE_W - _MARGIN, share, 8.5, weight=weight, ha="right")
         self.top -= _ROW_HEIGHT
+
+
+Chart = tuple[str, Counter[str], bool]  # caption, values, chronological
+
+
+def glotip_charts(records: Iterable[Any], year: int = 2022) -> list[Chart]:
+    """The Global Report's charts regenerated from the GLOTIP export: victims by sex and age
+    (countries reporting all four groups), each form of exploitation's share by region
+    (mean of national shares of known form, in %), and detected victims per year."""
+    from palermo.analysis import glotip_method as gm
+
+    items = list(records)
+    sex_age = Counter(
+        {name: round(sum(gm.country_values(items, key, year).values()))
+         for name, key in gm.SEX_AGE.items()}
+    )  # fmt: skip
+    charts: list[Chart] = [(f"Detected victims by sex and age, {year}", sex_age, False)]
+    by_region = gm.form_by_region(items, year)
+    for form in gm.FORMS:
+        shares = Counter({r: round(100 * s[form]) for r, s in by_region.items()})
+        charts.append((f"{form}: share of detected victims by region, {year} (%)", shares, False))
+    years = Counter({str(y): round(v) for y, v in gm.victims_by_year(items).items()})
+    charts.append(("Detected victims per year, reporting countries", years, True))
+    return charts
+
+
+def render_glotip_html(rows: list[list[str]], columns: list[str], charts: list[Chart]) -> str:
+    """The headline figures (published, palermo, difference) and the charts, as HTML."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in rows
+    )
+    figures = "".join(_svg(caption, counts, chrono) for caption, counts, chrono in charts)
+    title = "Global Report on Trafficking in Persons 2024: headline figures from the GLOTIP export"
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+        f"<style>{_HTML_STYLE}</style></head><body><h1>{title}</h1><table><thead><tr>{head}"
+        f"</tr></thead><tbody>{body}</tbody></table><figure>{figures}</figure></body></html>"
+    )
+
+
+def render_glotip_pdf(rows: list[list[str]], charts: list[Chart]) -> bytes:
+    """The same as a PDF on A4 pages: one line per figure, then the charts."""
+    buffer = io.BytesIO()
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    with _plain_text(), PdfPages(buffer) as pdf:
+        flow = _Flow(pdf, "palermo GLOTIP report")
+        flow.text("Global Report on Trafficking in Persons 2024: headline figures", 16, "bold")
+        for name, published, value, diff, target, naive, method in rows:
+            line = f"{name}: published {published}, palermo {value} ({diff}, target {target}); "
+            flow.text(line + f"obvious sum {naive}. {method}", 8.5)
+        for caption, counts, chronological in charts:
+            flow.chart(caption, counts, chronological)
+        flow.finish_page()
+    return buffer.getvalue()

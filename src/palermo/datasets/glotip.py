@@ -99,6 +99,26 @@ def load_glotip(path: Path, errors: list[GlotipError] | None = None) -> Iterator
         book.close()
 
 
+def load_glotip_csv(path: Path, errors: list[GlotipError] | None = None) -> Iterator[GlotipRecord]:
+    """The same records from a CSV in the export's columns (header row first), such as a
+    palermo GLOTIP submission (`palermo.analysis.glotip_submission.to_csv`)."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = csv.reader(fh)
+        header = next(rows, [])
+        if tuple(header[: len(HEADER)]) != HEADER:
+            raise GlotipError(f"{path.name}: the first row is not the header {HEADER[:3]}...")
+        for number, row in enumerate(rows, start=2):
+            try:
+                yield _record(tuple(row))
+            except GlotipError as exc:
+                problem = GlotipError(f"row {number}: {exc}")
+                if errors is None:
+                    raise problem from None
+                errors.append(problem)
+
+
 def _find_header(rows: Iterator[tuple[object, ...]]) -> int:
     for number, row in enumerate(rows, start=1):
         if tuple(row[: len(HEADER)]) == HEADER:

@@ -1,0 +1,388 @@
+"""The Global Report on Trafficking in Persons' way of turning the GLOTIP export into figures.
+
+Summing the export the obvious way does not give what UNODC published from it (issue 20): the
+Report compares a trend only over the countries that reported both years, computes a profile
+(sex, age, form of exploitation) only over the victims whose breakdown is known, and gives
+every country, not every victim, a say in a regional or global profile, so that one country
+with tens of thousands of detections does not stand for the world. Each of these steps is a
+named function here; `headline_figures` applies them to the 2024 Report's headline figures.
+Where the Report's own notes do not say how (the treatment of "<5" cells, the outlier rule),
+the rule used is ours and says so in its docstring and in docs/analysis.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from statistics import fmean
+
+from palermo.datasets.glotip import VICTIMS, GlotipRecord
+
+# The Global Report's regions (2018 edition onwards), built from the export's UN M49
+# subregions plus the country moves the Report makes (Mexico with North America, the
+# Baltic and Balkan states with Central and South-Eastern Europe, the Caucasus with Eastern
+# Europe and Central Asia).
+NORTH_AMERICA = "North America"
+CENTRAL_AMERICA = "Central America and the Caribbean"
+SOUTH_AMERICA = "South America"
+WEST_SOUTH_EUROPE = "Western and Southern Europe"
+CENTRAL_SE_EUROPE = "Central and South-Eastern Europe"
+EAST_EUROPE_CA = "Eastern Europe and Central Asia"
+NORTH_AFRICA_ME = "North Africa and the Middle East"
+SUB_SAHARAN = "Sub-Saharan Africa"
+EAST_ASIA_PACIFIC = "East Asia and the Pacific"
+SOUTH_ASIA = "South Asia"
+GR_REGIONS = (
+    NORTH_AMERICA, CENTRAL_AMERICA, SOUTH_AMERICA, WEST_SOUTH_EUROPE, CENTRAL_SE_EUROPE,
+    EAST_EUROPE_CA, NORTH_AFRICA_ME, SUB_SAHARAN, EAST_ASIA_PACIFIC, SOUTH_ASIA,
+)  # fmt: skip
+_BY_COUNTRY = {
+    NORTH_AMERICA: "MEX",
+    SOUTH_AMERICA: "ARG BOL BRA CHL COL ECU GUY PER PRY SUR URY VEN",
+    CENTRAL_SE_EUROPE: "ALB BIH BGR CZE EST HRV HUN LTU LVA MKD MNE POL ROU SRB SVK SVN TUR XKX",
+    EAST_EUROPE_CA: "ARM AZE BLR GEO MDA RUS UKR",
+}
+_COUNTRY_REGION = {iso: region for region, codes in _BY_COUNTRY.items() for iso in codes.split()}
+_SUBREGION = {
+    "Northern America": NORTH_AMERICA,
+    "Latin America and the Caribbean": CENTRAL_AMERICA,
+    "Western Europe": WEST_SOUTH_EUROPE,
+    "Northern Europe": WEST_SOUTH_EUROPE,
+    "Southern Europe": WEST_SOUTH_EUROPE,
+    "Eastern Europe": CENTRAL_SE_EUROPE,
+    "Central Asia": EAST_EUROPE_CA,
+    "Western Asia": NORTH_AFRICA_ME,
+    "Northern Africa": NORTH_AFRICA_ME,
+    "Sub-Saharan Africa": SUB_SAHARAN,
+    "Eastern Asia": EAST_ASIA_PACIFIC,
+    "South-eastern Asia": EAST_ASIA_PACIFIC,
+    "Australia and New Zealand": EAST_ASIA_PACIFIC,
+    "Melanesia": EAST_ASIA_PACIFIC,
+    "Micronesia": EAST_ASIA_PACIFIC,
+    "Polynesia": EAST_ASIA_PACIFIC,
+    "Southern Asia": SOUTH_ASIA,
+}
+CYPRUS = "CYP"  # UN M49 puts Cyprus in Western Asia; the Report in Western and Southern Europe
+
+SMALL_CELL = 2.0  # what a "<5" cell counts as: the middle of 0..4 (our rule; see `value`)
+DOMINANT_SHARE = 0.4  # a country above this share of a panel's total is set aside (our rule)
+
+
+def gr_region(iso3: str, subregion: str) -> str:
+    """The Global Report region of a country, from its ISO3 code and M49 subregion.
+
+    Raises ValueError naming the subregion when it is not one the export uses."""
+    if iso3 == CYPRUS:
+        return WEST_SOUTH_EUROPE
+    if iso3 in _COUNTRY_REGION:
+        return _COUNTRY_REGION[iso3]
+    if subregion not in _SUBREGION:
+        raise ValueError(f"Subregion: {subregion!r} is not a UN M49 subregion of the export")
+    return _SUBREGION[subregion]
+
+
+@dataclass(frozen=True)
+class Key:
+    """One series of the export: a dimension, its category, sex and age."""
+
+    dimension: str = "Total"
+    category: str = "Total"
+    sex: str = "Total"
+    age: str = "Total"
+
+    def matches(self, r: GlotipRecord) -> bool:
+        return (r.dimension, r.category, r.sex, r.age) == (
+            self.dimension, self.category, self.sex, self.age,
+        )  # fmt: skip
+
+
+TOTAL = Key()
+CHILDREN = Key(age="0 to 17 years")
+ADULTS = Key(age="18 years or over")
+WOMEN = Key(sex="Female", age="18 years or over")
+GIRLS = Key(sex="Female", age="0 to 17 years")
+MEN = Key(sex="Male", age="18 years or over")
+BOYS = Key(sex="Male", age="0 to 17 years")
+FORMS = {
+    "Sexual exploitation": Key("by form of exploitation", "Sexual exploitation"),
+    "Forced labour": Key("by form of exploitation", "Forced labour"),
+    "Other forms of exploitation": Key("by form of exploitation", "Other forms of exploitation"),
+}
+SEX_AGE = {"women": WOMEN, "girls": GIRLS, "men": MEN, "boys": BOYS}
+
+
+def value(record: GlotipRecord, small: float = SMALL_CELL) -> float:
+    """A cell's count; a "<5" cell (bounds 0..4) counts as ``small``.
+
+    UNODC publishes counts below five as "<5" to protect victims; the Report's notes do not
+    say what it adds for them, so we take the middle of the interval. The bounds stay on the
+    record (`low`, `high`) for anyone who wants the range instead."""
+    return float(record.low) if record.exact else small
+
+
+def country_values(
+    records: Iterable[GlotipRecord], key: Key, year: int, indicator: str = VICTIMS
+) -> dict[str, float]:
+    """ISO3 -> the country's count of one series in one year (implausible cells left out)."""
+    out: dict[str, float] = {}
+    for r in records:
+        if r.year == year and r.indicator == indicator and r.plausible and key.matches(r):
+            out[r.iso3] = out.get(r.iso3, 0.0) + value(r)
+    return out
+
+
+def panel(before: Mapping[str, float], after: Mapping[str, float]) -> list[str]:
+    """The countries a trend compares: those that reported the series in both years."""
+    return sorted(set(before) & set(after))
+
+
+def dominant(
+    before: Mapping[str, float], after: Mapping[str, float], countries: Iterable[str],
+    share: float = DOMINANT_SHARE,
+) -> list[str]:  # fmt: skip
+    """Countries holding more than ``share`` of the panel's total in either year.
+
+    Our outlier rule: one country's recording practice (Pakistan's 2019 count is about half
+    of all victims the panel reports) would otherwise make the global trend that country's
+    trend. The rule is applied once; the countries it sets aside are reported."""
+    names = list(countries)
+    out = set()
+    for values in (before, after):
+        total = sum(values[c] for c in names)
+        out |= {c for c in names if total and values[c] > share * total}
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change between two years over a panel of countries."""
+
+    percent: float
+    countries: int
+    before: float
+    after: float
+    set_aside: tuple[str, ...] = ()
+
+
+def change(
+    records: Iterable[GlotipRecord], key: Key, start: int, end: int,
+    drop_dominant: bool = True, indicator: str = VICTIMS,
+) -> Change:  # fmt: skip
+    """Percent change of a series from ``start`` to ``end`` over the countries reporting both.
+
+    Raises ValueError when no country reported both years (nothing to compare)."""
+    items = list(records)
+    before = country_values(items, key, start, indicator)
+    after = country_values(items, key, end, indicator)
+    countries = panel(before, after)
+    aside = dominant(before, after, countries) if drop_dominant else []
+    kept = [c for c in countries if c not in aside]
+    a, b = sum(before[c] for c in kept), sum(after[c] for c in kept)
+    if not kept or a == 0:
+        raise ValueError(f"no country reported {key} in both {start} and {end}")
+    return Change(100 * (b / a - 1), len(kept), a, b, tuple(aside))
+
+
+def known_shares(
+    records: Iterable[GlotipRecord], year: int, parts: Mapping[str, Key],
+    indicator: str = VICTIMS,
+) -> dict[str, dict[str, float]]:  # fmt: skip
+    """ISO3 -> each part's share of the victims whose breakdown is known, per country.
+
+    A country counts only if it reported every part and at least one victim in them: the
+    shares are over the victims it could classify (unknown sex, age or form left out), not
+    over its total."""
+    items = list(records)
+    values = {name: country_values(items, key, year, indicator) for name, key in parts.items()}
+    out: dict[str, dict[str, float]] = {}
+    for iso in set.intersection(*(set(v) for v in values.values())):
+        known = sum(values[name][iso] for name in parts)
+        if known > 0:
+            out[iso] = {name: values[name][iso] / known for name in parts}
+    return out
+
+
+def pooled(
+    shares: Mapping[str, Mapping[str, float]], weights: Mapping[str, float]
+) -> dict[str, float]:
+    """Shares weighted by each country's count (every victim weighs the same)."""
+    total = sum(weights[c] for c in shares)
+    parts = next(iter(shares.values())).keys() if shares else []
+    return {p: sum(shares[c][p] * weights[c] for c in shares) / total for p in parts}
+
+
+def country_mean(shares: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """The mean of national shares: every reporting country weighs the same."""
+    parts = next(iter(shares.values())).keys() if shares else []
+    return {p: fmean(s[p] for s in shares.values()) for p in parts}
+
+
+def region_mean(
+    shares: Mapping[str, Mapping[str, float]], regions: Mapping[str, str]
+) -> dict[str, float]:
+    """The mean of regional means of national shares: every region weighs the same, so the
+    many small European reporters do not outweigh Africa or South Asia."""
+    by_region: dict[str, dict[str, Mapping[str, float]]] = defaultdict(dict)
+    for iso, s in shares.items():
+        by_region[regions[iso]][iso] = s
+    means = [country_mean(group) for group in by_region.values()]
+    parts = means[0].keys() if means else []
+    return {p: fmean(m[p] for m in means) for p in parts}
+
+
+def regions_of(records: Iterable[GlotipRecord]) -> dict[str, str]:
+    """ISO3 -> Global Report region for every country in the records."""
+    return {r.iso3: gr_region(r.iso3, r.subregion) for r in records}
+
+
+def form_by_region(records: Iterable[GlotipRecord], year: int) -> dict[str, dict[str, float]]:
+    """Region -> share of each form of exploitation (mean of national known-form shares)."""
+    items = list(records)
+    regions = regions_of(items)
+    shares = known_shares(items, year, FORMS)
+    out: dict[str, dict[str, float]] = {}
+    for region in GR_REGIONS:
+        group = {c: s for c, s in shares.items() if regions[c] == region}
+        if group:
+            out[region] = country_mean(group)
+    return out
+
+
+@dataclass
+class Figure:
+    """One published figure, palermo's value for it and how it was computed."""
+
+    name: str
+    unit: str  # "%" share or "% change"
+    published: float
+    naive: float | None  # the obvious sum over every country (what palermo gave before)
+    value: float | None  # the Report's method as implemented here; None: not reproducible
+    method: str
+    note: str = ""
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def difference(self) -> float | None:
+        return None if self.value is None else self.value - self.published
+
+    @property
+    def within_target(self) -> bool | None:
+        """Target of issue 20: 2 points for a share, 5 % relative for a change."""
+        if self.value is None:
+            return None
+        if self.unit == "%":
+            return abs(self.value - self.published) <= 2
+        return abs(self.value - self.published) <= 0.05 * abs(self.published)
+
+
+def naive_change(records: Iterable[GlotipRecord], key: Key, start: int, end: int) -> float:
+    """Every country's count summed each year, whoever reported (what not to do)."""
+    items = list(records)
+    a = sum(country_values(items, key, start).values())
+    b = sum(country_values(items, key, end).values())
+    return 100 * (b / a - 1)
+
+
+def naive_share(records: Iterable[GlotipRecord], year: int, part: Key, of: Key = TOTAL) -> float:
+    items = list(records)
+    return 100 * sum(country_values(items, part, year).values()) / sum(
+        country_values(items, of, year).values()
+    )
+
+
+def _share_figure(
+    items: list[GlotipRecord], name: str, published: float, year: int,
+    parts: Mapping[str, Key], wanted: tuple[str, ...], naive_parts: tuple[Key, ...],
+) -> Figure:  # fmt: skip
+    shares = known_shares(items, year, parts)
+    regions = regions_of(items)
+    counts = [country_values(items, k, year) for k in parts.values()]
+    totals = {c: sum(v.get(c, 0.0) for v in counts) for c in shares}
+
+    def pick(s: Mapping[str, float]) -> float:
+        return 100 * sum(s[w] for w in wanted)
+
+    naive = sum(naive_share(items, year, k) for k in naive_parts)
+    return Figure(
+        name, "%", published, naive, pick(region_mean(shares, regions)),
+        f"mean over regions of national shares of known breakdown, {len(shares)} countries",
+        extra={"pooled": pick(pooled(shares, totals)), "country mean": pick(country_mean(shares))},
+    )  # fmt: skip
+
+
+def _change_figure(
+    items: list[GlotipRecord], name: str, published: float, key: Key
+) -> Figure:
+    panel_all = change(items, key, 2019, 2022, drop_dominant=False)
+    kept = change(items, key, 2019, 2022)
+    aside = ", ".join(kept.set_aside) or "none"
+    return Figure(
+        name, "% change", published, naive_change(items, key, 2019, 2022), kept.percent,
+        f"panel of {kept.countries} countries reporting 2019 and 2022; set aside: {aside}",
+        extra={"panel, nothing set aside": panel_all.percent},
+    )  # fmt: skip
+
+
+FORCED_CRIMINALITY_NOTE = (
+    "not reproducible: the export groups forced criminality with begging, organ removal, "
+    "forced marriage and the rest under 'Other forms of exploitation'; the value shown is "
+    "that group's share, an upper bound"
+)
+
+
+def headline_figures(records: Iterable[GlotipRecord]) -> list[Figure]:
+    """The 2024 Report's headline figures (issue 20), each with palermo's value."""
+    items = list(records)
+    sex_age = dict(SEX_AGE)
+    ages = {"children": CHILDREN, "adults": ADULTS}
+    figures = [
+        _change_figure(items, "detected victims 2022 vs 2019", 25, TOTAL),
+        _change_figure(items, "forced-labour victims 2022 vs 2019", 47, FORMS["Forced labour"]),
+        _change_figure(items, "child victims 2022 vs 2019", 31, CHILDREN),
+        _change_figure(items, "girls 2022 vs 2019", 38, GIRLS),
+        _share_figure(items, "share of women and girls, 2022", 61, 2022, sex_age,
+                      ("women", "girls"), (WOMEN, GIRLS)),
+        _share_figure(items, "share of children, 2022", 38, 2022, ages, ("children",),
+                      (CHILDREN,)),
+    ]  # fmt: skip
+    for year, published in ((2022, 8.0), (2016, 1.0)):
+        other = _share_figure(
+            items, f"share of forced criminality, {year}", published, year, FORMS,
+            ("Other forms of exploitation",), (FORMS["Other forms of exploitation"],),
+        )  # fmt: skip
+        other.extra["upper bound"] = other.value or 0.0
+        other.value, other.note = None, FORCED_CRIMINALITY_NOTE
+        figures.append(other)
+    return figures
+
+
+def victims_by_year(records: Iterable[GlotipRecord]) -> dict[int, float]:
+    """Detected victims per year 2003-2022 (every reporting country; the trend chart)."""
+    out: dict[int, float] = defaultdict(float)
+    for r in records:
+        if r.indicator == VICTIMS and r.plausible and TOTAL.matches(r):
+            out[r.year] += value(r)
+    return dict(sorted(out.items()))
+
+
+FIGURE_COLUMNS = ["figure", "published", "palermo", "difference", "target", "obvious sum", "method"]
+
+
+def _fmt(x: float | None, unit: str) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:+.1f}%" if unit == "% change" else f"{x:.1f}%"
+
+
+def figure_rows(figures: Iterable[Figure]) -> list[list[str]]:
+    """One row per figure for a table (bench and CLI print the same thing)."""
+    rows = []
+    for f in figures:
+        diff = "n/a" if f.difference is None else f"{f.difference:+.1f}"
+        target = {True: "met", False: "missed", None: "n/a"}[f.within_target]
+        extra = "; ".join(f"{k} {_fmt(v, f.unit)}" for k, v in f.extra.items())
+        method = "; ".join(x for x in (f.note or f.method, extra) if x)
+        rows.append([f.name, _fmt(f.published, f.unit), _fmt(f.value, f.unit), diff, target,
+                     _fmt(f.naive, f.unit), method])  # fmt: skip
+    return rows

@@ -1,0 +1,73 @@
+"""The Global Report's method on hand-made GLOTIP rows with answers worked out by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from palermo.analysis import glotip_method as gm
+from palermo.datasets.glotip import VICTIMS, GlotipRecord, parse_value
+
+
+def row(iso: str, year: int, text: str, key: gm.Key = gm.TOTAL, sub: str = "Western Europe"):
+    low, high = parse_value(text)
+    return GlotipRecord(iso, iso, "Europe", sub, VICTIMS, key.dimension, key.category,
+                        key.sex, key.age, year, "Counts", text, low, high, "GLOTIP")  # fmt: skip
+
+
+def test_regions_follow_the_report_not_m49() -> None:
+    assert gm.gr_region("MEX", "Latin America and the Caribbean") == gm.NORTH_AMERICA
+    assert gm.gr_region("BRA", "Latin America and the Caribbean") == gm.SOUTH_AMERICA
+    assert gm.gr_region("GTM", "Latin America and the Caribbean") == gm.CENTRAL_AMERICA
+    assert gm.gr_region("LVA", "Northern Europe") == gm.CENTRAL_SE_EUROPE
+    assert gm.gr_region("GEO", "Western Asia") == gm.EAST_EUROPE_CA
+    assert gm.gr_region("CYP", "Western Asia") == gm.WEST_SOUTH_EUROPE
+    assert gm.gr_region("JOR", "Western Asia") == gm.NORTH_AFRICA_ME
+    with pytest.raises(ValueError, match="Subregion: 'Atlantis'"):
+        gm.gr_region("XXX", "Atlantis")
+
+
+def test_small_cells_count_as_the_middle_of_their_interval() -> None:
+    assert gm.value(row("NLD", 2022, "<5")) == 2.0
+    assert gm.value(row("NLD", 2022, "1,204")) == 1204.0
+
+
+def test_trend_compares_only_countries_reporting_both_years() -> None:
+    rows = [row("A", 2019, "100"), row("A", 2022, "150"), row("B", 2019, "50"),
+            row("B", 2022, "50"), row("C", 2022, "900"), row("D", 2019, "400")]  # fmt: skip
+    got = gm.change(rows, gm.TOTAL, 2019, 2022, drop_dominant=False)
+    assert got.countries == 2 and got.percent == pytest.approx(100 * (200 / 150 - 1))
+    assert gm.naive_change(rows, gm.TOTAL, 2019, 2022) == pytest.approx(100 * (1100 / 550 - 1))
+
+
+def test_a_dominant_country_is_set_aside_and_named() -> None:
+    rows = [row("A", 2019, "100"), row("A", 2022, "150"), row("B", 2019, "100"),
+            row("B", 2022, "100"), row("P", 2019, "1000"), row("P", 2022, "500")]  # fmt: skip
+    got = gm.change(rows, gm.TOTAL, 2019, 2022)
+    assert got.set_aside == ("P",) and got.percent == pytest.approx(25.0)
+    with pytest.raises(ValueError, match="no country reported"):
+        gm.change(rows, gm.TOTAL, 2019, 2023)
+
+
+def test_shares_are_over_the_known_breakdown_and_weigh_countries_or_regions() -> None:
+    ages = {"children": gm.CHILDREN, "adults": gm.ADULTS}
+    rows = [row("A", 2022, "10", gm.CHILDREN), row("A", 2022, "30", gm.ADULTS),
+            row("A", 2022, "60", gm.TOTAL),  # 20 of unknown age: not in the denominator
+            row("B", 2022, "90", gm.CHILDREN), row("B", 2022, "10", gm.ADULTS),
+            row("C", 2022, "5", gm.CHILDREN, "Sub-Saharan Africa"),
+            row("C", 2022, "5", gm.ADULTS, "Sub-Saharan Africa"),
+            row("D", 2022, "7", gm.CHILDREN)]  # no adults reported: left out  # fmt: skip
+    shares = gm.known_shares(rows, 2022, ages)
+    assert set(shares) == {"A", "B", "C"} and shares["A"]["children"] == 0.25
+    assert gm.pooled(shares, {"A": 40, "B": 100, "C": 10})["children"] == pytest.approx(105 / 150)
+    assert gm.country_mean(shares)["children"] == pytest.approx((0.25 + 0.9 + 0.5) / 3)
+    regions = gm.regions_of(rows)
+    by_region = gm.region_mean(shares, regions)
+    assert by_region["children"] == pytest.approx(((0.25 + 0.9) / 2 + 0.5) / 2)
+
+
+def test_figures_say_whether_they_meet_the_target() -> None:
+    share = gm.Figure("s", "%", 61, None, 62.5, "m")
+    change = gm.Figure("c", "% change", 25, None, 27, "m")
+    missing = gm.Figure("f", "%", 8, None, None, "m", note="why")
+    assert share.within_target and not change.within_target and missing.within_target is None
+    assert gm.figure_rows([missing])[0][2:5] == ["n/a", "n/a", "n/a"]
