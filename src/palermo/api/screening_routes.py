@@ -21,7 +21,12 @@ from palermo.api.auth import app_cache, current_viewer, store_of
 from palermo.api.problems import problem
 from palermo.api.schemas import LINE, SHORT
 from palermo.match import manifest as manifests
-from palermo.match.screening import Candidate, DocumentCheck, ScreeningIndex
+from palermo.match.screening import (
+    SCREENING_THRESHOLD,
+    Candidate,
+    DocumentCheck,
+    ScreeningIndex,
+)
 from palermo.match.service import IndexCache
 
 router = APIRouter(prefix="/api/v1/screening", tags=["screening"])
@@ -148,7 +153,7 @@ def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> li
     """Ranked candidates (any script, typos, date errors) with a per-feature explanation."""
     row = body.model_dump()
     query = manifests.passenger(row, 0)
-    found = index_for(request, viewer).screen(query, limit=20, threshold=0.6)
+    found = index_for(request, viewer).screen(query, limit=20, threshold=SCREENING_THRESHOLD)
     store_of(request).audit_event(
         viewer,
         "screen.person",

@@ -18,7 +18,7 @@ from palermo.cli.common import CliError, acting_viewer, console, emit, errors, o
 from palermo.match import manifest as manifests
 from palermo.match.mrz import MRZError
 from palermo.match.mrz_check import read_mrz, screen_mrz, summary_lines
-from palermo.match.screening import ScreeningIndex, build_index
+from palermo.match.screening import SCREENING_THRESHOLD, ScreeningIndex, build_index
 from palermo.match.service import visible_entities
 from palermo.store.store import Store
 
@@ -128,7 +128,9 @@ def person(
     query = manifests.passenger(
         {"name": name, "birth_date": birth_date, "nationality": nationality}, 0
     )
-    found = index_for(store, viewer, as_json).screen(query, limit=20, threshold=0.6)
+    found = index_for(store, viewer, as_json).screen(
+        query, limit=20, threshold=SCREENING_THRESHOLD
+    )
     store.audit_event(viewer, "screen.person", name, {"hits": len(found)})
     if as_json:
         emit(

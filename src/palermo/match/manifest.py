@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from palermo.match.mrz_check import mrz_reasons, mrz_row
 from palermo.match.person import PersonRecord
 from palermo.match.screening import Candidate, DocumentCheck, ScreeningIndex
 
@@ -26,6 +27,7 @@ DOC_RISK = {
     "invalidated": 0.8,
     "lost": 0.7,
 }
+MANIFEST_THRESHOLD = 0.75  # stricter than screening one person: ADR 0010
 FIELDS = ("name", "birth_date", "nationality", "sex", "document_number")
 
 
@@ -57,6 +59,10 @@ def _date(value: str) -> str:
     match = re.fullmatch(r"(\d{1,2})[./](\d{1,2})[./](\d{4})", text)
     if match:
         day, month, year = match.groups()
+        text = f"{year}-{int(month):02d}-{int(day):02d}"
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if match:  # ISO written without zero padding (1969-7-16), as spreadsheets export it
+        year, month, day = match.groups()
         text = f"{year}-{int(month):02d}-{int(day):02d}"
     try:
         if len(text) == 10:
@@ -91,7 +97,18 @@ def passenger(row: Mapping[str, Any], number: int) -> PersonRecord:
         (nationality,) if nationality else (),
         {"M": "male", "F": "female", "X": "other"}.get(sex),
         (doc,) if doc else (),
+        given_names=given_names(row, name),
     )
+
+
+def given_names(row: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    """The given names when the row says which they are: a ``given_names`` column, or a
+    name written "SURNAME, Given" as manifests and MRZ readers do. Scoring compares them
+    only when the candidate states its own (a contradiction there counts against)."""
+    given = str(row.get("given_names") or "").strip()
+    if not given and name.count(",") == 1:
+        given = name.split(",")[1].strip()
+    return (given,) if given else ()
 
 
 def read_csv(text: str) -> list[tuple[int, Mapping[str, Any]]]:
@@ -100,17 +117,23 @@ def read_csv(text: str) -> list[tuple[int, Mapping[str, Any]]]:
 
 
 def screen_manifest(
-    index: ScreeningIndex, rows: Iterable[tuple[int, Mapping[str, Any]]], threshold: float = 0.75
+    index: ScreeningIndex,
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    threshold: float = MANIFEST_THRESHOLD,
 ) -> ManifestResult:
     results, errors = [], []
     for number, row in rows:
         try:
+            row, zone = mrz_row(row)  # a machine-readable zone, read by the one MRZ parser
             person = passenger(row, number)
         except ValueError as exc:
             field_name, _, reason = str(exc).partition(": ")
             errors.append(RowError(number, field_name, reason))
             continue
-        results.append(_screen_one(index, person, number, threshold))
+        result = _screen_one(index, person, number, threshold)
+        if zone is not None:
+            result.reasons += mrz_reasons(zone)
+        results.append(result)
     results.sort(key=lambda r: (-r.risk, r.row))
     return ManifestResult(results, errors)
 

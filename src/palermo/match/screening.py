@@ -9,7 +9,7 @@ phonetic name keys and document numbers, then scored with explanations.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from operator import itemgetter
 from typing import Any
@@ -37,6 +37,17 @@ EMPTY: np.ndarray[Any, Any] = np.zeros(0, dtype=np.int32)
 BLOCK_BUDGET = 5000  # candidate ids gathered from blocking keys per query
 PREFILTER = 10
 PREFILTER_CUTOFF = 60  # ratio of sorted folded parts below which a name cannot reach 0.6
+ALWAYS_SCORED = 2  # candidates sharing most blocking keys, scored without the prefilter ...
+PREFILTER_SURE = 95  # ... unless it found a name this close
+SCREENING_THRESHOLD = 0.7  # see docs/adr/0010-screening-calibration.md
+
+
+def name_keys(name: str) -> set[str]:
+    """Blocking keys of a name: the phonetic keys of its parts (`names.keys`) and the
+    whole name glued, so a space in the wrong place (Lauren Tnkunda / Laurent Nkunda,
+    Xiaoming / Xiao Ming) still meets its record."""
+    glued = fold("".join(tokens(name)))
+    return keys(name) | ({"g:" + glued} if len(glued) >= 4 else set())
 
 
 def folded_name(names: Iterable[str]) -> str:
@@ -92,6 +103,8 @@ class ScreeningIndex:
             for number in props.get("number", []):
                 if number != MASK:
                     self._passports[str(entity["id"])] = normalise_document_number(number)
+            if props.get("holder"):
+                self._pending.append(entity)
         elif schema in ("DocumentReport", "Notice"):
             self._pending.append(entity)
 
@@ -100,19 +113,11 @@ class ScreeningIndex:
         names = tuple(n for n in record.names if n != MASK)
         if not names:
             return
-        record = PersonRecord(
-            record.id,
-            names,
-            record.birth_dates,
-            record.nationalities,
-            record.sex,
-            record.documents,
-            record.agency,
-        )
+        record = replace(record, names=names)
         index = len(self.persons)
         self.persons.append(record)
         self.folded.append(folded_name(names))
-        block_keys = {k for n in names for k in keys(n)}
+        block_keys = {k for n in names for k in name_keys(n)}
         block_keys |= {"d:" + normalise_document_number(d) for d in record.documents}
         for key in block_keys:
             self.blocks.setdefault(key, []).append(index)
@@ -122,11 +127,14 @@ class ScreeningIndex:
 
     def finish(self) -> ScreeningIndex:
         """Resolve reports and notices that point at documents and persons."""
+        held = [e for e in self._pending if e.get("schema") in ("Passport", "Identification")]
+        if held:
+            self._add_held_documents(held)
         for entity in self._pending:
             props: Mapping[str, list[str]] = entity.get("properties", {})
             if entity.get("schema") == "DocumentReport":
                 self._add_report(entity, props)
-            else:
+            elif entity.get("schema") == "Notice":
                 self._add_notice(props)
         self._pending.clear()
         # Blocks as int32 arrays: a seventh of the memory of lists of ints, and candidates
@@ -137,6 +145,30 @@ class ScreeningIndex:
             self.arrays[key] = new if old is None else np.concatenate((old, new))
         self.blocks.clear()
         return self
+
+    def _add_held_documents(self, documents: list[Mapping[str, Any]]) -> None:
+        """Documents recorded as their own entities (Passport with a holder) become the
+        holder's, with the issuing country: a different number from the same country then
+        counts against a match, and the number finds the person."""
+        position = {p.id: n for n, p in enumerate(self.persons)}
+        for entity in documents:
+            props: Mapping[str, list[str]] = entity.get("properties", {})
+            numbers = [n for n in props.get("number", []) if n != MASK]
+            countries = [c for c in props.get("country", []) if c != MASK]
+            for holder in props.get("holder", []):
+                if holder not in position or not numbers:
+                    continue
+                n = position[holder]
+                person = self.persons[n]
+                self.persons[n] = replace(
+                    person,
+                    documents=tuple(dict.fromkeys([*person.documents, *numbers])),
+                    document_countries=tuple(
+                        dict.fromkeys([*person.document_countries, *countries])
+                    ),
+                )
+                for number in numbers:
+                    self.blocks.setdefault("d:" + normalise_document_number(number), []).append(n)
 
     def _block(self, key: str) -> np.ndarray[Any, Any]:
         frozen, recent = self.arrays.get(key), self.blocks.get(key)
@@ -187,9 +219,9 @@ class ScreeningIndex:
         return DocumentCheck(key, statuses[0] if statuses else "clear", hits)
 
     def screen(
-        self, query: PersonRecord, limit: int = 10, threshold: float = 0.7
+        self, query: PersonRecord, limit: int = 10, threshold: float = SCREENING_THRESHOLD
     ) -> list[Candidate]:
-        lists = sorted((self._block(k) for n in query.names for k in keys(n)), key=len)
+        lists = sorted((self._block(k) for n in query.names for k in name_keys(n)), key=len)
         chosen, gathered = [], 0
         for block in lists:  # rarest keys first; common ones (popular given names) add little
             if gathered and gathered + len(block) > BLOCK_BUDGET:
@@ -209,7 +241,13 @@ class ScreeningIndex:
                 score_cutoff=PREFILTER_CUTOFF,
             )
             doc_hits = [i for block in doc_blocks for i in block.tolist()]
-            shortlist = list(dict.fromkeys([*doc_hits, *(shortlist[k] for _, _, k in ranked)]))
+            # Unless the prefilter found a near-exact name, the few sharing most keys are
+            # scored whatever it says: a typo in a first letter re-sorts the folded parts
+            # it compares (umdakumura / mudakumura).
+            sure = bool(ranked) and ranked[0][1] >= PREFILTER_SURE
+            shared = [] if sure else shortlist[:ALWAYS_SCORED]
+            ranked_ids = (shortlist[k] for _, _, k in ranked)
+            shortlist = list(dict.fromkeys([*doc_hits, *shared, *ranked_ids]))
         found = []
         for index in shortlist:
             person = self.persons[index]
