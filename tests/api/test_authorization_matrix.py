@@ -41,6 +41,7 @@ def get_endpoints(entity_id: str) -> list[tuple[str, str]]:
         ("GET", "/api/v1/referrals"),
         ("GET", "/api/v1/analysis/graph"),
         ("GET", "/api/v1/analysis/brokers"),
+        ("GET", "/api/v1/analysis/communities"),
         ("GET", "/api/v1/analysis/routes"),
         ("GET", "/api/v1/analysis/hotspots"),
         ("GET", "/api/v1/analysis/trends"),

@@ -57,3 +57,15 @@ def test_spark_scores_and_clusters_as_duckdb(spark: Any) -> None:
     assert ["th-1", "th-2"] in on_spark.clusters
     assert ("sy-1", "sy-2") in sparked  # a candidate across scripts, under 0.9 on priors
     assert ["de-1"] in on_spark.clusters and ["de-2"] in on_spark.clusters
+
+
+@pytest.mark.parametrize("case", ["ten identical records", "no dates", "all names equal"])
+def test_spark_trains_on_degenerate_inputs_without_crashing(
+    spark: Any, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import palermo.match.xref as xref
+    from tests.match.test_xref_training import CASES
+
+    monkeypatch.setattr(xref, "TRAIN_MIN", 2)  # EM, u sampling and prior on tiny data
+    records, expected = CASES[case]
+    assert sorted(resolve(records, engine=Spark(spark)).clusters) == sorted(expected)

@@ -85,3 +85,20 @@ def test_links_across_scripts_judgements_and_hits(store: Store) -> None:
     third, _ = cross_reference(store, v["A1"], threshold=0.8, notify=False)
     assert any({"a1.somchai", "b2.berg"} <= set(c) for c in third.clusters)
     assert judgements(store, v["B2"])[("a1.volkov", "b2.wolkow")] == "reject"  # shared with B2
+
+
+def test_a_hit_on_a_stolen_passport_stands_and_asks_for_review(store: Store) -> None:
+    v = setup_agencies(store, {"A1": ("EU",), "B2": ("EU",)})
+    add(store, v["A1"], "a1.okoye", "group:EU", name="Osagie Ikponmwosa Okoye",
+        birthDate="2008-03-14", nationality="ng", passportNumber="A04417392")
+    add(store, v["B2"], "b2.okoye", "group:EU", name="OKOYE OSAGIE IKPONMWOSA",
+        birthDate="2007-03-14", nationality="ng", passportNumber="A 04417392")
+    report = build("B2", "b2.dr1", "DocumentReport",
+                   {"documentNumber": "A04417392", "reportStatus": "stolen", "country": "ng"},
+                   Sharing.parse("group:EU"))  # fmt: skip
+    store.write(v["B2"], report)
+    result, hits = cross_reference(store, v["A1"], notify=False)
+    assert ["a1.okoye", "b2.okoye"] in result.clusters
+    hit = next(h for h in hits if {h.left, h.right} == {"a1.okoye", "b2.okoye"})
+    assert hit.evidence is not None and "A04417392" in hit.evidence
+    assert hit.review is not None and "stolen" in hit.review

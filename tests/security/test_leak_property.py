@@ -204,6 +204,7 @@ READ_PATHS = (
     "/api/v1/analysis/graph",
     "/api/v1/analysis/graph.graphml",
     "/api/v1/analysis/brokers",
+    "/api/v1/analysis/communities",
     "/api/v1/analysis/risk",
     "/api/v1/analysis/report",
 )

@@ -257,6 +257,7 @@ def test_finding_11_cached_analysis_alerts_and_screening_are_audited_per_caller(
         "analysis.report": "/api/v1/analysis/report",
         "analysis.graphml": "/api/v1/analysis/graph.graphml",
         "analysis.brokers": "/api/v1/analysis/brokers",
+        "analysis.communities": "/api/v1/analysis/communities",
         "analysis.routes": "/api/v1/analysis/routes",
         "analysis.hotspots": "/api/v1/analysis/hotspots",
         "analysis.trends": "/api/v1/analysis/trends",

@@ -12,6 +12,12 @@ when no record links them. Edges come from three sources:
 
 The input is entities as a viewer sees them (`Store.export`), so the graph never holds what
 the viewer may not see.
+
+Each node also carries its roles (`ROLES`: victim, suspect, witness, person of interest),
+read from the records: a VictimRecord naming the record as its victim, a Person's FtM
+`topics` (crime.*, wanted: suspect; poi: person of interest) and its `keywords` when one is
+a role word. Only values the viewer reads unmasked count: a masked victim reference says
+nothing, so a viewer without victim-support never learns a role from a masked record.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 
 from palermo.analysis.graph import Graph
 from palermo.analysis.networks import Edge
+from palermo.analysis.roles import INTEREST, ROLES, SUSPECT, VICTIM
 from palermo.match.mrz import normalise_document_number
 from palermo.store.visibility import MASK
 
@@ -62,6 +69,10 @@ PERSON_KEYS: dict[str, str] = {
     "passportNumber": "document",
 }
 PERSON_SCHEMATA = frozenset({"Person", "Organization", "Company", "LegalEntity"})
+# FtM topics that say what a person is in a case: prefix -> role.
+ROLE_TOPICS = {"crime": SUSPECT, "wanted": SUSPECT, "poi": INTEREST}
+# Records that name a person in a role: schema -> (property naming the person, role).
+ROLE_REFERENCES = {"VictimRecord": ("victim", VICTIM)}
 DATE_PROPS = ("date", "startDate")
 
 
@@ -87,6 +98,7 @@ class LinkGraph:
     schema: dict[str, str] = field(default_factory=dict)
     records: dict[str, list[str]] = field(default_factory=dict)  # node -> record ids
     edges: list[Edge] = field(default_factory=list)
+    roles: dict[str, list[str]] = field(default_factory=dict)  # node -> roles, sorted
 
     def persons(self) -> list[str]:
         return [n for n, s in self.schema.items() if s in PERSON_SCHEMATA]
@@ -98,7 +110,7 @@ class LinkGraph:
 
     def _with(self, edges: list[Edge]) -> LinkGraph:
         graph = Graph.from_edges(self.labels, edges)
-        return LinkGraph(graph, self.labels, self.schema, self.records, edges)
+        return LinkGraph(graph, self.labels, self.schema, self.records, edges, self.roles)
 
 
 @dataclass
@@ -109,6 +121,7 @@ class _Builder:
     schema: dict[str, str] = field(default_factory=dict)
     records: dict[str, list[str]] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
+    roles: dict[str, set[str]] = field(default_factory=dict)
 
     def place(self, entity: Mapping[str, Any]) -> None:
         """Decide the node of one entity (its identity, its identifier, or itself)."""
@@ -152,6 +165,22 @@ class _Builder:
                         self.schema.setdefault(thing, kind)
                         self._edge(me, thing, kind, "")
 
+    def role(self, entity: Mapping[str, Any]) -> None:
+        """Note the roles this entity gives a node (see the module docstring)."""
+        schema = str(entity["schema"])
+        props: Mapping[str, list[str]] = entity.get("properties", {})
+        if schema in ROLE_REFERENCES:
+            prop, role = ROLE_REFERENCES[schema]
+            for value in props.get(prop, []):
+                node = self.node_of.get(value) if value != MASK else None
+                if node:
+                    self.roles.setdefault(node, set()).add(role)
+        if schema in PERSON_SCHEMATA and (node := self.node_of.get(str(entity["id"]))):
+            found = {r for t in props.get("topics", []) if (r := topic_role(t))}
+            found |= {k.strip().lower() for k in props.get("keywords", [])} & set(ROLES)
+            if found:
+                self.roles.setdefault(node, set()).update(found)
+
     def _node(self, values: list[str] | None) -> str | None:
         return self.node_of.get(values[0]) if values else None
 
@@ -170,13 +199,24 @@ def build(
         builder.place(entity)
     for entity in items:
         builder.link(entity)
+        builder.role(entity)
     # Things nobody links to are not part of any network: leave them out of the chart.
     linked = {n for e in builder.edges for n in (e.source, e.target)}
     keep = [n for n in builder.labels if n in linked or builder.schema[n] in PERSON_SCHEMATA]
     labels = {n: builder.labels[n] for n in keep}
     graph = Graph.from_edges(labels, builder.edges)
     schema = {n: builder.schema.get(n, "") for n in graph.g.vs["name"]}
-    return LinkGraph(graph, labels, schema, builder.records, builder.edges)
+    roles = {n: sorted(r) for n, r in builder.roles.items() if n in labels}
+    return LinkGraph(graph, labels, schema, builder.records, builder.edges, roles)
+
+
+def topic_role(topic: str) -> str | None:
+    """The role an FtM topic gives a person ("crime.traffick.human": suspect), if any."""
+    if topic == MASK:
+        return None
+    return next(
+        (r for t, r in ROLE_TOPICS.items() if topic == t or topic.startswith(t + ".")), None
+    )
 
 
 @dataclass

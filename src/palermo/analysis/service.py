@@ -6,7 +6,8 @@ every page read is audited; nothing in `analysis` reads tables directly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from palermo.analysis.graph import subgraph
 from palermo.analysis.identities import resolve_identities
 from palermo.analysis.linkgraph import LinkGraph
 from palermo.analysis.report import ReportData, build_report
+from palermo.analysis.roles import BROKER_EXCLUDES, check_roles
 from palermo.store.store import Store
 from palermo.store.viewer_cache import ViewerCache
 
@@ -115,6 +117,7 @@ class Workspace:
         data = graph.to_json(labels=lg.labels, schema=lg.schema)
         for node in data["nodes"]:
             node["records"] = lg.records.get(node["id"], [])
+            node["roles"] = lg.roles.get(node["id"], [])
         return data
 
     def path(self, source: str, target: str) -> list[dict[str, str]]:
@@ -124,13 +127,77 @@ class Workspace:
             {"id": n, "label": lg.labels.get(n, n), "schema": lg.schema.get(n, "")} for n in names
         ]
 
-    def brokers(self, top: int = 10) -> list[dict[str, Any]]:
+    def brokers(
+        self,
+        top: int = 10,
+        roles: Collection[str] = (),
+        exclude: Collection[str] = BROKER_EXCLUDES,
+    ) -> list[dict[str, Any]]:
+        """Persons ranked by betweenness, each with its roles. By default a node with the
+        victim role is left out: a victim sits between recruiters, transporters and
+        exploiters on every path, and ranking her as a broker would send investigators
+        after the person they should protect. `roles` keeps only nodes with one of them;
+        `exclude=()` ranks everyone."""
         lg = self.link_graph()
         persons = set(lg.persons())
-        ranked = [(n, s) for n, s in lg.graph.brokers(top=len(lg.labels)) if n in persons]
-        return [
-            {"id": n, "label": lg.labels[n], "betweenness": round(s, 6)} for n, s in ranked[:top]
+        check_roles("roles", roles)
+        check_roles("exclude", exclude)
+        ranked = [
+            (n, s)
+            for n, s in lg.graph.brokers(top=len(lg.labels))
+            if n in persons and _role_filter(lg.roles.get(n, []), roles, exclude)
         ]
+        return [
+            {
+                "id": n,
+                "label": lg.labels[n],
+                "betweenness": round(s, 6),
+                "roles": lg.roles.get(n, []),
+            }
+            for n, s in ranked[:top]
+        ]
+
+    def communities(
+        self, role: str | None = None, top: int = 20, seed: int = 0
+    ) -> list[dict[str, Any]]:
+        """Leiden communities of the link graph, largest first: how many persons hold each
+        role, and the members (persons first, by betweenness). With `role`, only the
+        communities holding someone in that role, and of their members only those."""
+        if role is not None:
+            check_roles("role", [role])
+        lg = self.link_graph()
+        community = lg.graph.communities(seed=seed)
+        score = lg.graph.betweenness()
+        persons = set(lg.persons())
+        groups: dict[int, list[str]] = {}
+        for node, c in community.items():
+            groups.setdefault(c, []).append(node)
+        out: list[dict[str, Any]] = []
+        for c, nodes in groups.items():
+            counts = Counter(r for n in nodes for r in lg.roles.get(n, []))
+            members = [n for n in nodes if role is None or role in lg.roles.get(n, [])]
+            if not members or len(nodes) < 2:
+                continue
+            members.sort(key=lambda n: (n not in persons, -score.get(n, 0.0), n))
+            out.append(
+                {
+                    "community": c,
+                    "size": len(nodes),
+                    "persons": sum(n in persons for n in nodes),
+                    "roles": dict(sorted(counts.items())),
+                    "members": [
+                        {
+                            "id": n,
+                            "label": lg.labels.get(n, n),
+                            "schema": lg.schema.get(n, ""),
+                            "roles": lg.roles.get(n, []),
+                        }
+                        for n in members
+                    ],
+                }
+            )
+        out.sort(key=lambda g: (-int(g["size"]), int(g["community"])))
+        return out[:top]
 
     def routes(self, form: str | None = None, start: str = "", end: str = "") -> dict[str, Any]:
         all_flows = routes_mod.flows(self.entities, self.identity_of)
@@ -192,6 +259,11 @@ class Workspace:
     def trends(self) -> dict[str, Any]:
         data = self.report("", "")
         return {caption: dict(counts) for caption, _, counts, _ in data.tables()}
+
+
+def _role_filter(have: Iterable[str], keep: Collection[str], drop: Collection[str]) -> bool:
+    mine = set(have)
+    return (not keep or bool(mine & set(keep))) and not mine & set(drop)
 
 
 def country_name(code: str) -> str:

@@ -18,11 +18,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from palermo.access.viewer import Viewer
 from palermo.analysis.report import render_html, render_pdf
+from palermo.analysis.roles import BROKER_EXCLUDES
 from palermo.analysis.service import Workspace, WorkspaceCache
 from palermo.api.auth import app_cache, current_viewer, store_of
 
 router = APIRouter(prefix="/api/v1/analysis", tags=["analysis"])
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
+RoleName = Literal["victim", "suspect", "witness", "person of interest"]  # linkgraph.ROLES
 Period = Annotated[str, Query(pattern=r"^(\d{4}(-\d{2}(-\d{2})?)?)?$", examples=["2024"])]
 
 
@@ -90,12 +92,43 @@ def path(request: Request, viewer: CurrentViewer, source: str, target: str) -> l
     return result
 
 
-@router.get("/brokers", summary="Key players by betweenness")
+@router.get("/brokers", summary="Key players by betweenness, with each one's roles")
 def brokers(
-    request: Request, viewer: CurrentViewer, top: Annotated[int, Query(ge=1, le=500)] = 10
+    request: Request,
+    viewer: CurrentViewer,
+    top: Annotated[int, Query(ge=1, le=500)] = 10,
+    role: Annotated[list[RoleName] | None, Query(description="only persons in these roles")] = None,
+    include_victims: Annotated[
+        bool, Query(description="rank persons with the victim role too (left out by default)")
+    ] = False,
 ) -> list[dict[str, Any]]:
-    found = workspace(request, viewer).brokers(top)
-    audit(request, viewer, "brokers", f"top {top}", **ids_detail([b["id"] for b in found]))
+    """Roles (victim, suspect, witness, person of interest) come from values the caller
+    reads unmasked. Victims are left out unless `include_victims` or `role=victim`."""
+    roles = list(role or [])
+    exclude = () if include_victims or "victim" in roles else BROKER_EXCLUDES
+    found = workspace(request, viewer).brokers(top, roles, exclude)
+    audit(
+        request,
+        viewer,
+        "brokers",
+        f"top {top}",
+        roles=roles,
+        include_victims=include_victims,
+        **ids_detail([b["id"] for b in found]),
+    )
+    return found
+
+
+@router.get("/communities", summary="Communities of the link graph with their members' roles")
+def communities(
+    request: Request,
+    viewer: CurrentViewer,
+    role: Annotated[RoleName | None, Query(description="only members in this role")] = None,
+    top: Annotated[int, Query(ge=1, le=500)] = 20,
+) -> list[dict[str, Any]]:
+    found = workspace(request, viewer).communities(role, top)
+    members = [m["id"] for c in found for m in c["members"]]
+    audit(request, viewer, "communities", role or "(all roles)", **ids_detail(members))
     return found
 
 

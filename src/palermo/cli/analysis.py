@@ -12,6 +12,7 @@ from rich.table import Table
 
 from palermo.analysis.hotspots import KINDS
 from palermo.analysis.report import render_html, render_pdf
+from palermo.analysis.roles import BROKER_EXCLUDES, ROLES, VICTIM, check_roles
 from palermo.cli.common import (
     CliError,
     acting_viewer,
@@ -92,10 +93,22 @@ def graph(
         tuple[str, str] | None, typer.Option(help="shortest path between two entities")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="write .graphml, .gexf or .json")] = None,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(help="brokers only in this role (repeatable): " + ", ".join(ROLES)),
+    ] = None,
+    include_victims: Annotated[
+        bool, typer.Option(help="rank persons with the victim role as brokers too")
+    ] = False,
     as_json: AsJson = False,
     no_resolve: NoResolve = False,
 ) -> None:
-    """Link analysis: key brokers, an ego network (always JSON), a path, or an export."""
+    """Link analysis: key brokers, an ego network (always JSON), a path, or an export.
+
+    Brokers show their roles (from values you may read); victims are left out of the
+    ranking unless --include-victims or --role victim."""
+    roles = list(role or [])
+    _check_roles("--role", roles)
     if out is not None:
         check_out_file("--out", out, GRAPH_FORMATS)
     space = workspace(ctx, user, no_resolve, as_json)
@@ -109,12 +122,54 @@ def graph(
     if ego is not None:
         emit(_lookup(space.graph_json, ego, hops), True)
         return
-    brokers = space.brokers()
+    exclude = () if include_victims or VICTIM in roles else BROKER_EXCLUDES
+    brokers = space.brokers(10, roles, exclude)
     if as_json:
         emit(brokers, True)
         return
-    rows = [[b["label"], b["id"], b["betweenness"]] for b in brokers]
-    console.print(_table("Key brokers (betweenness)", ["name", "node", "betweenness"], rows))
+    rows = [[b["label"], b["id"], ", ".join(b["roles"]), b["betweenness"]] for b in brokers]
+    title = "Key brokers (betweenness" + ("" if exclude == () else ", victims left out") + ")"
+    console.print(_table(title, ["name", "node", "roles", "betweenness"], rows))
+
+
+def _check_roles(option: str, roles: list[str]) -> None:
+    try:
+        check_roles(option, roles)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+@app.command()
+def communities(
+    ctx: typer.Context,
+    user: AsUser = None,
+    role: Annotated[
+        str | None, typer.Option(help="only members in this role: " + ", ".join(ROLES))
+    ] = None,
+    top: Annotated[int, typer.Option(min=1, max=500)] = 20,
+    as_json: AsJson = False,
+    no_resolve: NoResolve = False,
+) -> None:
+    """Communities of the link graph: size, how many of each role, the members."""
+    _check_roles("--role", [role] if role else [])
+    space = workspace(ctx, user, no_resolve, as_json)
+    found = space.communities(role, top)
+    if as_json:
+        emit(found, True)
+        return
+    rows = [
+        [
+            c["community"],
+            c["size"],
+            ", ".join(f"{r} {n}" for r, n in c["roles"].items()),
+            "; ".join(
+                m["label"] + (f" ({', '.join(m['roles'])})" if m["roles"] else "")
+                for m in c["members"][:5]
+            ),
+        ]
+        for c in found
+    ]
+    console.print(_table("Communities", ["community", "size", "roles", "members (first 5)"], rows))
 
 
 def _print_path(steps: list[dict[str, str]], ends: tuple[str, str], as_json: bool) -> None:
@@ -247,11 +302,20 @@ def risk(
 @app.command()
 def report(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option(help="report file: .html or .pdf")],
+    out: Annotated[Path | None, typer.Option(help="report file: .html or .pdf")] = None,
     user: AsUser = None,
     title: str = "Trafficking in persons: detected victims and suspects",
+    glotip: Annotated[
+        bool, typer.Option("--glotip", help="Global Report 2024 figures from the GLOTIP export")
+    ] = False,
 ) -> None:
-    """A Global-Report-style report with charts, as HTML or PDF."""
+    """A Global-Report-style report with charts, as HTML or PDF; --glotip: the 2024 Global
+    Report's headline figures recomputed from UNODC's export, next to the published values."""
+    if glotip:
+        _glotip_report(out)
+        return
+    if out is None:
+        raise CliError("--out: a report file (.html or .pdf) is needed")
     check_out_file("--out", out, REPORT_FORMATS)
     space = workspace(ctx, user, False, False)
     viewer = acting_viewer(open_store(ctx), user)
@@ -263,3 +327,81 @@ def report(
     console.print(
         f"wrote {out} ({data.victims.total} victim records, {data.suspects.total} suspects)"
     )
+
+
+def _glotip_report(out: Path | None) -> None:
+    """Print the headline figures (published, palermo, difference); charts to --out."""
+    from palermo.analysis.glotip_method import FIGURE_COLUMNS, figure_rows, headline_figures
+    from palermo.analysis.report import glotip_charts, render_glotip_html, render_glotip_pdf
+    from palermo.datasets.glotip import load_glotip
+    from palermo.datasets.paths import shared_data_dir
+
+    if out is not None:
+        check_out_file("--out", out, REPORT_FORMATS)
+    path = shared_data_dir() / "glotip" / "data_glotip.xlsx"
+    if not path.exists():
+        raise CliError(f"--glotip: the GLOTIP export {str(path)!r} is missing")
+    with errors.status("reading the GLOTIP export"):
+        records = list(load_glotip(path))
+    rows = figure_rows(headline_figures(records))
+    console.print(_table("Global Report 2024: headline figures", FIGURE_COLUMNS, rows))
+    if out is None:
+        return
+    charts = glotip_charts(records)
+    if out.suffix.lower() == ".pdf":
+        out.write_bytes(render_glotip_pdf(rows, charts))
+    else:
+        out.write_text(render_glotip_html(rows, FIGURE_COLUMNS, charts), encoding="utf-8")
+    console.print(f"wrote {out}")
+
+
+SUBMISSION_FORMATS = (".csv", ".xlsx")
+
+
+@app.command("glotip-submission")
+def glotip_submission(
+    ctx: typer.Context,
+    year: Annotated[int, typer.Option(min=2000, max=2100, help="reference year")],
+    user: AsUser = None,
+    out: Annotated[Path | None, typer.Option(help="write .csv or .xlsx (GLOTIP layout)")] = None,
+    trace: Annotated[
+        str | None,
+        typer.Option(help="list the records behind INDICATOR/DIMENSION/CATEGORY/SEX/AGE"),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Your agency's GLOTIP questionnaire tables for a year, from its own records: "<5" for
+    small cells; victim tables need the victim-support role."""
+    from palermo.analysis import glotip_submission as gs
+    from palermo.datasets.glotip import HEADER
+
+    if out is not None:
+        check_out_file("--out", out, SUBMISSION_FORMATS)
+    try:
+        key = gs.parse_cell(trace) if trace else None
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    store = open_store(ctx)
+    try:
+        sub = gs.from_store(store, acting_viewer(store, user), year)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if key is not None:
+        emit(_lookup(gs.trace, sub, key), True)
+        return
+    if out is not None:
+        if out.suffix.lower() == ".xlsx":
+            gs.write_xlsx(sub, out)
+        else:
+            out.write_text(gs.to_csv(sub), encoding="utf-8")
+    if as_json:
+        emit({"cells": [dict(zip(HEADER, r, strict=True)) for r in sub.rows()],
+              "withheld": sub.withheld}, True)  # fmt: skip
+        return
+    rows = [[*r[4:9], r[11]] for r in sub.rows()]
+    columns = ["indicator", "dimension", "category", "sex", "age", "value"]
+    console.print(_table(f"GLOTIP submission {sub.agency} {year}", columns, rows))
+    for note in sub.withheld:
+        console.print(f"withheld: {note}")
+    if out is not None:
+        console.print(f"wrote {out}")

@@ -26,6 +26,7 @@ from palermo.match.xref import (
     Resolution,
     XrefRecord,
     from_ftm,
+    reported_documents,
     resolve,
 )
 from palermo.model.sharing import Sharing
@@ -59,6 +60,8 @@ class Hit:
     right: str
     agencies: tuple[str, str]
     probability: float
+    evidence: str | None = None  # the shared strong identifier that decided the link
+    review: str | None = None  # why an analyst should look although it stands (impostor)
 
 
 def record_of(entity: Entity) -> XrefRecord:
@@ -110,9 +113,12 @@ def cross_reference(
 ) -> tuple[Resolution, list[Hit]]:
     viewer.require_data_role("cross-reference")
     people = list(store.export(viewer, schema="Person", batch=5000))
-    records = [record_of(p) for p in people if record_of(p).names]
+    records = [r for p in people if (r := record_of(p)).names]
     agency_of = {r.id: r.agency for r in records}
-    result = resolve(records, judgements(store, viewer), threshold)
+    reports = [e.to_ftm() for e in store.export(viewer, schema="DocumentReport", batch=5000)]
+    result = resolve(
+        records, judgements(store, viewer), threshold, reported=reported_documents(reports, (MASK,))
+    )
     hits = []
     for link in result.links:
         a, b = agency_of.get(link.left, ""), agency_of.get(link.right, "")
@@ -121,7 +127,9 @@ def cross_reference(
             and (link.probability >= threshold or link.judged == CONFIRM)
             and link.judged != REJECT
         ):
-            hits.append(Hit(link.left, link.right, (a, b), link.probability))
+            hits.append(
+                Hit(link.left, link.right, (a, b), link.probability, link.evidence, link.review)
+            )
     sent = _notify(store, viewer, hits, {p.id: p for p in people}) if notify else 0
     store.audit_event(
         viewer,

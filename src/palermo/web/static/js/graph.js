@@ -26,7 +26,8 @@
     data.nodes.forEach(function (n) {
       if (cy.getElementById(n.id).length) return;
       cy.add({ group: "nodes", data: { id: n.id, label: n.label, schema: n.schema, score: n.score,
-        community: n.community, colour: PALETTE[n.community % PALETTE.length], records: n.records || [] } });
+        community: n.community, colour: PALETTE[n.community % PALETTE.length], records: n.records || [],
+        roles: n.roles || [] } });
     });
     data.links.forEach(function (l) {
       const id = l.source + "|" + l.target + "|" + l.kind;
@@ -52,7 +53,7 @@
     tbody.innerHTML = "";
     cy.nodes().sort(function (a, b) { return b.data("score") - a.data("score"); }).forEach(function (n) {
       const tr = document.createElement("tr");
-      const cells = [n.data("label"), n.data("schema"), String(n.data("community")),
+      const cells = [n.data("label"), n.data("schema"), (n.data("roles") || []).join(", "), String(n.data("community")),
         n.data("score").toFixed(4), (n.data("records") || []).join(", ")];
       cells.forEach(function (text, i) {
         const td = document.createElement(i === 0 ? "th" : "td");
@@ -108,14 +109,25 @@
       }); });
   });
 
-  fetch("/api/v1/analysis/brokers?top=10").then(function (r) { return r.ok ? r.json() : []; }).then(function (rows) {
-    const list = document.getElementById("brokers");
-    rows.forEach(function (b) {
-      const li = document.createElement("li"), a = document.createElement("a");
-      a.href = "/graph?ego=" + encodeURIComponent(b.id); a.textContent = b.label + " (" + b.betweenness.toFixed(4) + ")";
-      li.appendChild(a); list.appendChild(li);
+  function loadBrokers() {
+    const role = document.getElementById("broker-role").value;
+    const victims = document.getElementById("broker-victims").checked;
+    const url = "/api/v1/analysis/brokers?top=10" + (role ? "&role=" + encodeURIComponent(role) : "") +
+      (victims ? "&include_victims=true" : "");
+    fetch(url).then(function (r) { return r.ok ? r.json() : []; }).then(function (rows) {
+      const list = document.getElementById("brokers");
+      list.innerHTML = "";
+      rows.forEach(function (b) {
+        const li = document.createElement("li"), a = document.createElement("a");
+        const roles = (b.roles || []).length ? ", " + b.roles.join(", ") : "";
+        a.href = "/graph?ego=" + encodeURIComponent(b.id); a.textContent = b.label + " (" + b.betweenness.toFixed(4) + roles + ")";
+        li.appendChild(a); list.appendChild(li);
+      });
     });
-  });
+  }
+  document.getElementById("broker-role").addEventListener("change", loadBrokers);
+  document.getElementById("broker-victims").addEventListener("change", loadBrokers);
+  loadBrokers();
   const ego = params.get("ego");
   if (ego) load(ego, params.get("hops") || 2);
   else status.textContent = "Give an entity, or start from a key broker below.";
