@@ -174,11 +174,13 @@ def test_finding_22_corrections_from_the_cli(node: Store) -> None:
         run(node, "correct", "retract", "de-bka.p1", "name", "Ivan Petrow", *NL)
     code, text = run(node, "correct", "share", "de-bka.p1", "name", "Ivan Petrow", "owner", *DE)
     assert code == 0 and text == "share: de-bka.p1 name: 1 retracted, 1 new\n"
-    assert js(node, "search", "Ivan Petrow", *NL) == []  # narrowed to DE only
-    found = js(node, "search", "Ivan Petrow", *DE)
-    assert [e["id"] for e in found] == ["de-bka.p1"]  # type: ignore[index, union-attr]
+    def ids(found: object) -> set[str]:  # search folds spellings: Iwan Petrow is found too
+        return {e["id"] for e in found}  # type: ignore[attr-defined, index]
+
+    assert "de-bka.p1" not in ids(js(node, "search", "Ivan Petrow", *NL))  # narrowed to DE only
+    assert "de-bka.p1" in ids(js(node, "search", "Ivan Petrow", *DE))
     assert run(node, "correct", "retract", "de-bka.p1", "name", "Ivan Petrow", *DE)[0] == 0
-    assert js(node, "search", "Ivan Petrow", *DE) == []
+    assert "de-bka.p1" not in ids(js(node, "search", "Ivan Petrow", *DE))
 
 
 def test_finding_10_errors_are_one_line(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The home dashboard and the identity profile in a real browser (Debian's Chromium, as in
 test_browser.py, whose demo node and login fixtures this module reuses): log in, read the
-dashboard, open a case from it, go to its subject's profile, see the other agency's
+dashboard, open a case's page from it, go to its subject's profile, see the other agency's
 record of the same identity, subscribe to alerts. Screenshots in test-artifacts/."""
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ def test_dashboard_then_profile_then_subscribe(page: Any, node: dict[str, Any]) 
     assert "NL-KMAR" in page.locator("#hits").inner_text()  # the deconfliction hit
     assert "Action day Nordlicht" in page.locator("#operations").inner_text()
 
-    page.locator("#cases a", has_text="BKA-2026-0417").click()
-    page.wait_for_selector("table.values")
-    subject = page.locator("table.values a[href^='/entities/']").first
+    page.locator("#cases a", has_text="BKA-2026-0417").click()  # the case page (web/case_forms)
+    page.wait_for_selector("#subjects")
+    subject = page.locator("#subjects a[href^='/entities/']").first
     subject.click()
     page.wait_for_selector("#records")
     for _ in range(RESOLVE_SECONDS // 3):  # reload until the identity is resolved

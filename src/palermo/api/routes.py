@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from palermo.access.viewer import Viewer
@@ -68,26 +69,74 @@ def get_entity(request: Request, viewer: CurrentViewer, entity_id: str) -> Entit
     return EntityOut.of(entity)
 
 
-@router.get("/search", response_model=list[EntityOut], tags=["entities"])
+class FacetCount(BaseModel):
+    value: str
+    count: int
+
+
+class SearchPage(BaseModel):
+    """A search answer with ``facets=true``: one page, the number of visible matches and
+    the facet counts over all of them (schema, agency, country, topic)."""
+
+    results: list[EntityOut]
+    total: int
+    truncated: bool
+    limit: int
+    offset: int
+    next_offset: int | None
+    facets: dict[str, list[FacetCount]]
+
+
+@router.get("/search", response_model=list[EntityOut] | SearchPage, tags=["entities"])
 def search(
     request: Request,
+    response: Response,
     viewer: CurrentViewer,
     q: Annotated[
         str,
-        Query(min_length=2, max_length=200, description="Name or identifier", examples=["petrov"]),
+        Query(
+            min_length=2,
+            max_length=200,
+            description="Names (any script) and identifiers (any spacing or format)",
+            examples=["petrov", "YF 973 2979"],
+        ),
     ],
-    schema: Annotated[str | None, Query()] = None,
+    schema: Annotated[str | None, Query(description="This schema and its sub-schemata")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> list[EntityOut] | Response:
-    """Substring search over names and identifiers the caller may see (`%` and `_` are
-    literal characters, not wildcards)."""
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    agency: Annotated[str | None, Query(max_length=64, description="Facet filter")] = None,
+    country: Annotated[str | None, Query(max_length=64, description="Facet filter")] = None,
+    topic: Annotated[str | None, Query(max_length=64, description="Facet filter")] = None,
+    facets: Annotated[bool, Query(description="Answer with total and facet counts")] = False,
+) -> list[EntityOut] | SearchPage | Response:
+    """Every word must match a name part or identifier the caller may read unmasked (the
+    last word as a prefix); exact identifier matches first. The plain answer is the list
+    of entities, with the number of matches in ``X-Total-Count``; ``facets=true`` answers
+    with a page object that carries the facet counts too."""
     if "\x00" in q:
         return problem(422, "Invalid request", "q: must not contain NUL characters", field="q")
     try:
-        found = store_of(request).search(viewer, q, schema=schema, limit=limit)
+        found = store_of(request).search(
+            viewer, q, schema, limit, offset, agency=agency, country=country, topic=topic
+        )
     except ValueError as exc:
-        return problem(400, "Bad request", str(exc), field="schema")
-    return [EntityOut.of(e) for e in found]
+        return problem(400, "Bad request", str(exc), field=str(exc).split(":", 1)[0])
+    results = [EntityOut.of(e) for e in found]
+    response.headers["X-Total-Count"] = str(found.total)
+    if not facets:
+        return results
+    return SearchPage(
+        results=results,
+        total=found.total,
+        truncated=found.truncated,
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if offset + limit < found.total else None,
+        facets={
+            name: [FacetCount(value=v, count=c) for v, c in counts]
+            for name, counts in found.facets.items()
+        },
+    )
 
 
 @router.get("/agencies", response_model=list[AgencyOut], tags=["directory"])

@@ -25,7 +25,7 @@ from palermo.access.credentials import check_password, hash_password
 from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.model.schemata import model
 from palermo.model.statement import Statement
-from palermo.store import audit, directory, migrate, visibility
+from palermo.store import audit, directory, migrate, search_index, visibility
 from palermo.store.change_feed import DATA, TOKENS, ChangeFeed
 from palermo.store.engine import create_engine
 from palermo.store.tables import metadata, statement
@@ -328,8 +328,10 @@ class Store:
                 yield stmt
 
         try:
+            mark = search_index.high_water(conn)
             count = append_statements(conn, tracked(), self._known_policies)
             _check_foreign_ids(conn, writer, entity_ids)
+            search_index.index_written(conn, mark, audit.pending_write(conn).id)
         except BaseException:
             # The transaction rolls back: policies it inserted are gone again, so the cache
             # of stored policies must not remember them (else: a foreign-key error later).
@@ -345,7 +347,9 @@ class Store:
         Only the exchange inbox calls this, after it verified the batch's signature, that the
         sender owns every statement and that every statement's sharing reaches this node.
         """
+        mark = search_index.high_water(conn)
         count = append_statements(conn, stmts, self._known_policies, received_from=sender_node)
+        search_index.index_written(conn, mark, audit.pending_write(conn).id)
         conn.info.setdefault("palermo_after_commit", []).extend(self.write_listeners)
         detail = {"statements": count, "from": sender_node}
         self._audit(
@@ -425,30 +429,58 @@ class Store:
         return found[0] if found else None
 
     def search(
-        self, viewer: Viewer, text: str, schema: str | None = None, limit: int = 20
-    ) -> list[Entity]:
-        """Substring search over names and identifiers the viewer may see."""
+        self,
+        viewer: Viewer,
+        text: str,
+        schema: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        agency: str | None = None,
+        country: str | None = None,
+        topic: str | None = None,
+    ) -> search_index.SearchResults:
+        """Names (any script, folded) and identifiers (any spacing or format) the viewer
+        may read unmasked, through the search index (ADR 0013): every word must match, the
+        last one as a prefix; exact identifier matches rank first, then entities matching
+        more terms. ``total`` and ``facets`` count every visible match, not just the page.
+
+        One audit row per search, whether anything was found or not: the text, the number
+        of matches and the ids of the entities handed out. It is a standalone event, group
+        committed (ADR 0006): the search itself only reads, so it neither holds the write
+        lock nor waits for a commit of its own."""
         viewer.require_data_role("search")
-        if "\x00" in text:
-            raise ValueError("q: must not contain NUL characters")
-        needle = f"%{like_escape(text.strip().lower())}%"
-        candidates = visibility.unmasked_values(visible_statements(viewer), viewer, NAME_PROPS)
-        candidates = candidates.where(sa.func.lower(statement.c.value).like(needle, escape="\\"))
-        if schema is not None:
-            candidates = candidates.where(statement.c.schema.in_(_descendants(schema)))
-        visible = candidates.subquery()
-        query = (
-            sa.select(visible.c.entity_id)
-            .distinct()
-            .where(sa.func.lower(visible.c.value).like(needle, escape="\\"))
-            .order_by(visible.c.entity_id)
-            .limit(limit)
+        _check_search_input(text, limit, offset)
+        query = search_index.parse(text)
+        filters = search_index.Filters(
+            _descendants(schema) if schema is not None else None, agency, country, topic
         )
-        with self.transaction() as conn:
+        with self.engine.connect() as conn:
             _no_jit(conn)
-            ids = list(conn.execute(query).scalars())
-            self._audit(conn, viewer, "search", text, {"hits": len(ids)})
-        return self.entities(viewer, ids=ids, limit=limit) if ids else []
+            outcome = search_index.run(conn, viewer, query, filters) if not query.empty else None
+            matches = outcome.matches if outcome is not None else []
+            page = [m.entity_id for m in matches[offset : offset + limit]]
+            found = {e.id: e for e in self._page(conn, viewer, page)}
+        detail = {"hits": len(matches), "entities": page}
+        self.audit_event(viewer, "search", text, detail)
+        return search_index.SearchResults(
+            [found[i] for i in page if i in found],
+            total=len(matches),
+            facets=outcome.facets if outcome is not None else None,
+            offset=offset,
+            limit=limit,
+            truncated=outcome.truncated if outcome is not None else False,
+        )
+
+    def _page(self, conn: Connection, viewer: Viewer, ids: list[str]) -> list[Entity]:
+        """The entities of a search page, read as ``entities`` reads them (the caller
+        audits them with the search)."""
+        if not ids:
+            return []
+        visible = visibility.for_ids(
+            visible_statements(viewer), viewer, ids, _with_real_ids(conn, ids)
+        ).subquery()
+        rows = conn.execute(sa.select(visible).order_by(visible.c.entity_id, visible.c.seq))
+        return assemble(dict(r._mapping) for r in rows)
 
     def referencing(
         self, viewer: Viewer, target_id: str, schema: str | None = None, limit: int = 1000
@@ -594,6 +626,21 @@ def _check_foreign_ids(conn: Connection, writer: Viewer, entity_ids: Iterable[st
     unknown = [e for e in foreign if e not in known]
     if unknown:
         raise NotVisible(f"entity_id: no visible entity {unknown[0]!r}")
+
+
+MAX_QUERY = 500  # characters of a search text
+
+
+def _check_search_input(text: str, limit: int, offset: int) -> None:
+    """Bad search input is a clear error naming the field, not a database error."""
+    if "\x00" in text:
+        raise ValueError("q: must not contain NUL characters")
+    if len(text) > MAX_QUERY:
+        raise ValueError(f"q: at most {MAX_QUERY} characters")
+    if limit < 1 or limit > 1000:
+        raise ValueError("limit: must be between 1 and 1000")
+    if offset < 0:
+        raise ValueError("offset: must not be negative")
 
 
 def _descendants(schema: str) -> list[str]:

@@ -540,7 +540,13 @@ def subscribed(store: Store, viewer: Viewer, entity_id: str) -> bool:
 
 def case_form_exists(request: Request) -> bool:
     """Whether this app has a web form to open a case (the action shows only then)."""
-    return any(getattr(r, "path", "") == "/cases/new" for r in request.app.routes)
+    from starlette.routing import NoMatchFound
+
+    try:
+        request.app.url_path_for("new_case_form")
+    except NoMatchFound:
+        return False
+    return True
 
 
 # --- pages ----------------------------------------------------------------------------

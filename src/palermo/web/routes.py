@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -21,13 +22,6 @@ from palermo.web.render import HERE, id_path, page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 SESSION = timedelta(hours=12)
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> Response:
-    if optional_viewer(request) is None:
-        return RedirectResponse("/login", status_code=303)
-    return page(request, "search.html", query="", results=None)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -98,12 +92,95 @@ def logout(request: Request) -> Response:
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search(request: Request, q: str = "") -> Response:
+def search(
+    request: Request,
+    q: Annotated[str, Query(max_length=200)] = "",
+    schema: Annotated[str | None, Query(max_length=64)] = None,
+    agency: Annotated[str | None, Query(max_length=64)] = None,
+    country: Annotated[str | None, Query(max_length=64)] = None,
+    topic: Annotated[str | None, Query(max_length=64)] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> Response:
+    """Results a page at a time, with the facets of all matches as filter links (each
+    keeps the query and the other filters); the same Store.search as the API."""
     viewer = optional_viewer(request)
     if viewer is None:
         return RedirectResponse("/login", status_code=303)
-    results = store_of(request).search(viewer, q, limit=50) if len(q.strip()) >= 2 else []
-    return page(request, "search.html", query=q, results=results)
+    chosen = {"schema": schema, "agency": agency, "country": country, "topic": topic}
+    if len(q.strip()) < 2:
+        return page(request, "search.html", query=q, results=[], facets=[], pages={})
+    try:
+        found = store_of(request).search(viewer, q, limit=SEARCH_PAGE, offset=offset, **chosen)
+    except ValueError as exc:
+        return page(request, "search.html", query=q, results=[], error=str(exc), facets=[])
+    return page(
+        request,
+        "search.html",
+        query=q,
+        results=found,
+        total=found.total,
+        offset=offset,
+        facets=facet_links(q, chosen, found.facets),
+        pages=page_links(q, chosen, offset, found.total),
+    )
+
+
+SEARCH_PAGE = 25
+FACET_TITLES = {"schema": "Type", "agency": "Agency", "country": "Country", "topic": "Topic"}
+
+
+def search_url(q: str, chosen: dict[str, str | None], offset: int = 0) -> str:
+    params = {"q": q, **{k: v for k, v in chosen.items() if v is not None}}
+    if offset:
+        params["offset"] = str(offset)
+    return "/search?" + urlencode(params)
+
+
+def facet_links(
+    q: str, chosen: dict[str, str | None], facets: dict[str, list[tuple[str, int]]]
+) -> list[dict[str, object]]:
+    """Per facet: its title, the active value's removal link, and a link per value."""
+    out: list[dict[str, object]] = []
+    for name, counts in facets.items():
+        links = [
+            {
+                "label": facet_label(name, value),
+                "count": count,
+                "url": search_url(q, {**chosen, name: value}),
+                "active": chosen.get(name) == value,
+            }
+            for value, count in counts[:12]
+        ]
+        if links or chosen.get(name):
+            clear = search_url(q, {**chosen, name: None}) if chosen.get(name) else None
+            out.append({"title": FACET_TITLES[name], "links": links, "clear": clear})
+    return out
+
+
+def facet_label(facet: str, value: str) -> str:
+    """A readable name for a facet value (schema label, country name, topic name)."""
+    from followthemoney import registry
+
+    if facet == "schema":
+        found = model.get(value)
+        return found.plural if found is not None else value
+    if facet == "country":
+        return registry.country.caption(value) or value
+    if facet == "topic":
+        return registry.topic.caption(value) or value
+    return value
+
+
+def page_links(
+    q: str, chosen: dict[str, str | None], offset: int, total: int
+) -> dict[str, str | None]:
+    previous = max(offset - SEARCH_PAGE, 0)
+    return {
+        "previous": search_url(q, chosen, previous) if offset > 0 else None,
+        "next": search_url(q, chosen, offset + SEARCH_PAGE)
+        if offset + SEARCH_PAGE < total
+        else None,
+    }
 
 
 @router.get("/entities/{entity_id:path}", response_class=HTMLResponse)
@@ -116,6 +193,10 @@ def entity(request: Request, entity_id: str) -> Response:
         response = page(request, "missing.html", entity_id=entity_id)
         response.status_code = 404
         return response
+    if found.schema == "Person":  # the identity profile (web/profile.py)
+        from palermo.web.profile import render
+
+        return render(request, viewer, found)
     from palermo.coordination.victims import non_punishment
 
     # read as the viewer, never with a lent role: the banner says "victim", so it shows only
@@ -143,7 +224,6 @@ def correct_value(
     """The entity page's correction form: the same function as the API; an error is shown
     on the page (one line naming the field), the result by reloading the page."""
     from palermo.access.viewer import AccessDenied, NotVisible
-    from palermo.coordination.victims import non_punishment
     from palermo.ingest.audiences import checked_sharing
     from palermo.store.corrections import correct
 
@@ -158,27 +238,38 @@ def correct_value(
         status = 403 if isinstance(exc, AccessDenied) else 400
         found = store.entity(viewer, entity_id)
         if found is None:
-            response = page(request, "missing.html", entity_id=entity_id)
-            response.status_code = 404
-            return response
-        response = page(
-            request,
-            "entity.html",
-            entity=found,
-            schema=model.get(found.schema),
-            non_punishment=found.schema == "Person" and non_punishment(store, viewer, entity_id),
-            error=str(exc).splitlines()[0],
-        )
+            missing = page(request, "missing.html", entity_id=entity_id)
+            missing.status_code = 404
+            return missing
+        error = str(exc).splitlines()[0]
+        response: Response
+        if found.schema == "Person":  # the error shows on the profile the form sits on
+            from palermo.web.profile import render
+
+            response = render(request, viewer, found, error=error)
+        else:
+            response = page(
+                request,
+                "entity.html",
+                entity=found,
+                schema=model.get(found.schema),
+                non_punishment=False,
+                error=error,
+            )
         response.status_code = status
         return response
     return RedirectResponse(f"/entities/{id_path(entity_id)}", status_code=303)
 
 
 def mount(app: FastAPI) -> None:
+    from palermo.web.case_forms import router as case_forms
+    from palermo.web.dashboard import router as dashboard
     from palermo.web.oidc import router as oidc
     from palermo.web.pages import router as pages
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(dashboard)  # first: its "/" and the profile's export come before ours
+    app.include_router(case_forms)
     app.include_router(router)
     app.include_router(pages)
     app.include_router(oidc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import palermo.store.search_index  # noqa: F401  (its table joins the metadata)
 from palermo.store.tables import metadata
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,564 @@
+"""The search index: normalised terms of names and identifiers, kept with every write.
+
+``LIKE '%…%'`` over raw values misses what analysts type: a passport number with spaces
+(``YF 973 2979``), a phone in national format (``0151 1234 5678`` for ``+4915112345678``),
+a Cyrillic name typed in Latin letters; and it scans every value (1.5 s at 3.3M
+statements). Instead, each current statement of a searchable property is broken into
+*terms* when it is written (same transaction, see ``Store._write`` / ``Store.receive``):
+
+- names: every name part in every Latin form (``names.name_forms``: Cyrillic national
+  systems, Thai spellings, ...), folded (``names.fold``: w/v, kh/h, double letters);
+- identifiers (documents, case numbers, IBANs, accounts, vehicle plates): upper case
+  without spaces, dashes, dots or slashes (``mrz.normalise_document_number``);
+- phones: the E.164 digits and the national significant number (``phonenumbers``);
+- e-mail addresses: lower case.
+
+A query is normalised the same way, so it matches whatever spelling or spacing either side
+used. The table holds only (term, kind, statement seq): it says nothing by itself. Every
+search joins it to ``visibility.visible_statements`` (ADR 0002, docs/security.md), so a
+term of a statement the viewer may not read, a retracted one or a masked one never matches
+(ADR 0013).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+import sqlalchemy as sa
+from followthemoney import registry
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from palermo.match.mrz import normalise_document_number
+from palermo.match.names import fold, name_forms, name_parts
+from palermo.model.schemata import model
+from palermo.store.tables import metadata, statement
+from palermo.store.views import Entity
+
+NAME, IDENTIFIER, PHONE, EMAIL = "n", "i", "p", "e"
+IDENTIFYING = (IDENTIFIER, PHONE, EMAIL)
+MAX_TERM = 200  # longer terms are cut (a btree entry must stay small on PostgreSQL)
+MIN_PREFIX = 3  # a last query term shorter than this matches whole terms only
+BATCH = 5000
+
+# Byte order ("C") on PostgreSQL, so a range ``term >= 'pet' AND term < 'peu'`` is a prefix
+# scan on the primary key whatever the database's locale; SQLite compares bytes anyway.
+TermText = sa.String(MAX_TERM).with_variant(sa.String(MAX_TERM, collation="C"), "postgresql")
+
+search_term = sa.Table(
+    "search_term",
+    metadata,
+    sa.Column("term", TermText, primary_key=True),
+    sa.Column("seq", sa.BigInteger(), primary_key=True),  # statement.seq
+    sa.Column("kind", sa.String(1), nullable=False),
+)
+
+# Name-like properties FtM types as plain strings; their values are indexed as names.
+NAME_STRINGS = frozenset(
+    {"firstName", "middleName", "lastName", "fatherName", "motherName", "secondName", "title"}
+)
+# Identifier-like strings of palermo's schemata (a case reference is typed as text there).
+IDENTIFIER_STRINGS = frozenset({"caseReference", "caseReferences"})
+# Digests, not identifiers anyone types: never indexed.
+SKIPPED = frozenset({"selectorHash", "publicKey"})
+# Entity-level values the facets count and filter on.
+COUNTRY = "country"
+TOPIC = "topic"
+
+
+@functools.cache
+def kind_of(schema: str, prop: str) -> str | None:
+    """How values of ``schema.prop`` are indexed, or None if they are not searchable."""
+    found = model.get(schema)
+    spec = found.get(prop) if found is not None else None
+    if spec is None or prop in SKIPPED:
+        return None
+    if spec.type == registry.name or prop in NAME_STRINGS:
+        return NAME
+    if spec.type == registry.phone:
+        return PHONE
+    if spec.type == registry.email:
+        return EMAIL
+    if spec.type == registry.identifier or prop in IDENTIFIER_STRINGS:
+        return IDENTIFIER
+    return None
+
+
+@functools.cache
+def searchable_props() -> tuple[str, ...]:
+    """Every property name that is indexed in at least one schema (for SQL filters)."""
+    return tuple(sorted(_props_where(lambda s, p: kind_of(s, p) is not None)))
+
+
+@functools.cache
+def facet_props(facet: str) -> tuple[str, ...]:
+    """The property names of the country- or topic-typed values of any schema."""
+    kind = registry.country if facet == COUNTRY else registry.topic
+    return tuple(sorted(_props_where(lambda s, p: _type_of(s, p) == kind)))
+
+
+def _props_where(test: Any) -> set[str]:
+    return {
+        prop
+        for schema in model.schemata.values()
+        for prop in schema.properties
+        if test(schema.name, prop)
+    }
+
+
+def _type_of(schema: str, prop: str) -> Any:
+    found = model.get(schema)
+    spec = found.get(prop) if found is not None else None
+    return spec.type if spec is not None else None
+
+
+# --- what a value is indexed under ----------------------------------------------------
+
+
+def terms(schema: str, prop: str, value: str) -> set[tuple[str, str]]:
+    """(term, kind) pairs a value of ``schema.prop`` is found by."""
+    kind = kind_of(schema, prop)
+    if kind is None:
+        return set()
+    if kind == NAME:
+        found = {term for word in value.split() for term in _name_terms(word)}
+    elif kind == PHONE:
+        found = phone_terms(value)
+    elif kind == EMAIL:
+        found = {value.strip().lower()}
+    else:
+        found = {normalise_document_number(value)}
+    return {(t[:MAX_TERM], kind) for t in found if t}
+
+
+@functools.lru_cache(maxsize=200_000)
+def _name_terms(word: str) -> frozenset[str]:
+    """Folded parts of one word in every Latin form. Word by word, so the costly forms
+    (Thai romanisation: ~30 ms) are computed once per distinct word, not per full name;
+    queries are split into words the same way (``parse``)."""
+    return frozenset(fold(part) for form in name_forms(word) for part in form)
+
+
+def phone_terms(value: str) -> set[str]:
+    """E.164 digits and the national significant number (``+66 81 234 5678`` is found by
+    ``66812345678`` and by ``0812345678`` typed the national way)."""
+    digits = re.sub(r"\D", "", value)
+    found = {digits}
+    try:
+        parsed = phonenumbers.parse(value if value.startswith("+") else "+" + digits)
+    except phonenumbers.NumberParseException:
+        return found
+    found.add(str(parsed.national_number))
+    return found
+
+
+def index_statements(conn: Connection, rows: Iterable[Mapping[Any, Any]]) -> int:
+    """Insert the terms of statement rows (``seq``, ``schema``, ``prop``, ``value``);
+    terms already there are kept (idempotent). Returns the number of term rows offered."""
+    batch: list[dict[str, Any]] = []
+    total = 0
+    for row in rows:
+        for term, kind in terms(row["schema"], row["prop"], row["value"]):
+            batch.append({"term": term, "seq": row["seq"], "kind": kind})
+        if len(batch) >= BATCH:
+            total += _insert(conn, batch)
+            batch = []
+    return total + _insert(conn, batch)
+
+
+def _insert(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    conn.execute(dialect.insert(search_term).on_conflict_do_nothing(), rows)
+    return len(rows)
+
+
+def high_water(conn: Connection) -> int:
+    """The highest statement seq stored now (0 if none): a write's rows come after it."""
+    return int(conn.execute(sa.select(sa.func.max(statement.c.seq))).scalar() or 0)
+
+
+def index_written(conn: Connection, after: int, write_id: str) -> int:
+    """Index the assertions this write (``write_id``) inserted after seq ``after``: called
+    in the write's transaction, so the terms commit or roll back with the statements."""
+    query = (
+        sa.select(statement.c.seq, statement.c.schema, statement.c.prop, statement.c.value)
+        .where(statement.c.seq > after, statement.c.write_id == write_id)
+        .where(statement.c.retracted.is_(False), statement.c.prop.in_(searchable_props()))
+        .order_by(statement.c.seq)
+    )
+    return index_statements(conn, (r._mapping for r in conn.execute(query)))
+
+
+# --- what a query looks for -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Group:
+    """One query term: the forms it may take in the index; ``prefix`` forms match any
+    term starting with them (the last word typed)."""
+
+    forms: tuple[str, ...]
+    prefixes: tuple[str, ...] = ()
+
+    def condition(self, column: ColumnElement[str]) -> ColumnElement[bool]:
+        ranges = [sa.and_(column >= p, column < _after_prefix(p)) for p in self.prefixes]
+        return sa.or_(column.in_(self.forms), *ranges)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a search text asks: every word (AND), or the whole text as one identifier
+    (a document number or phone typed with spaces: ``YF 973 2979``)."""
+
+    words: tuple[Group, ...]
+    whole: Group | None
+
+    @property
+    def empty(self) -> bool:
+        return not self.words and self.whole is None
+
+
+SPLIT = re.compile(r"[\s,;]+")
+PHONE_TEXT = re.compile(r"^\+?[\d\s()./-]+$")
+
+
+def parse(text: str) -> Query:
+    """The groups a search text is made of; words that are name particles alone (``van``,
+    ``al``) are dropped, as they are from indexed names."""
+    raw = [w for w in SPLIT.split(text.strip()) if w]
+    words: list[Group] = []
+    for position, word in enumerate(raw):
+        group = _word_group(word, last=position == len(raw) - 1)
+        if group is not None:
+            words.append(group)
+    whole = _identifier_group(text.strip(), last=True) if len(raw) > 1 else None
+    return Query(tuple(words), whole)
+
+
+def _word_group(word: str, last: bool) -> Group | None:
+    forms: set[str] = set()
+    prefixes: set[str] = set()
+    if not any(c.isdigit() or c == "@" for c in word):  # identifiers are not names
+        parts = name_parts(word)
+        if not parts:  # a particle (van, al, de): dropped from indexed names too
+            return None
+        forms |= {fold(part) for part in parts}
+        if last:
+            prefixes |= {form for part in parts for form in _name_prefixes(part)}
+    identifier = _identifier_group(word, last)
+    if identifier is None and not forms:
+        return None
+    if identifier is not None:
+        forms |= set(identifier.forms)
+        prefixes |= set(identifier.prefixes)
+    return Group(_clip(forms), _clip(prefixes))
+
+
+def _name_prefixes(part: str) -> set[str]:
+    """Folded forms of a half-typed name part. Folding is not prefix-stable at the cut
+    (``Diac`` folds to ``diak`` but ``Diachenko`` to ``diajenko``), so the part without its
+    last letter is looked up as well; the length rule applies to what was typed, not to
+    the folded form (``Khou`` folds to ``hu``)."""
+    if len(part) < MIN_PREFIX:
+        return set()
+    found = {fold(part)}
+    shorter = fold(part[:-1])
+    if len(part) > MIN_PREFIX and len(shorter) >= MIN_PREFIX:  # not "je" for "Chen"
+        found.add(shorter)
+    return found
+
+
+def _identifier_group(text: str, last: bool) -> Group | None:
+    """Forms of the text as a document number, phone or e-mail; None if it has no letter
+    or digit at all (punctuation alone), or is a short word of letters only."""
+    forms: set[str] = set()
+    document = normalise_document_number(text)
+    has_digit = any(c.isdigit() for c in text)
+    if document and (has_digit or len(document) >= MIN_PREFIX or "@" in text):
+        forms.add(document)
+    if "@" in text:
+        forms.add(text.strip().lower())
+    if PHONE_TEXT.match(text):
+        forms |= _phone_query_forms(text)
+    forms.discard("")
+    if not forms:
+        return None
+    prefixes = {f for f in forms if len(f) >= MIN_PREFIX} if last else set()
+    return Group(_clip(forms), _clip(prefixes))
+
+
+def _phone_query_forms(text: str) -> set[str]:
+    """``+49 151…``, ``0049 151…`` and national ``0151…`` all reduce to digits the index
+    holds (E.164 without ``+`` or the national significant number)."""
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < 4:
+        return set()
+    found = {digits}
+    if digits.startswith("00"):
+        found.add(digits[2:])
+    elif digits.startswith("0"):
+        found.add(digits[1:])
+    return found
+
+
+def _clip(forms: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({f[:MAX_TERM] for f in forms if f}))
+
+
+def _after_prefix(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def exact_identifier(forms: Sequence[str], term: str, kind: str) -> bool:
+    """Whether a matched term is a whole identifier the query named (ranked first)."""
+    return kind in IDENTIFYING and term in forms
+
+
+def chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def backfill(conn: Connection) -> int:
+    """Index every current assertion already stored (migration 0008), page by page."""
+    total, last = 0, 0
+    while True:
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(statement.c.seq, statement.c.schema, statement.c.prop, statement.c.value)
+                .where(statement.c.seq > last, statement.c.retracted.is_(False))
+                .where(statement.c.prop.in_(searchable_props()))
+                .order_by(statement.c.seq)
+                .limit(BATCH)
+            )
+        ]
+        if not rows:
+            return total
+        total += index_statements(conn, rows)
+        last = int(rows[-1]["seq"])
+
+
+# --- running a search as a viewer ------------------------------------------------------
+
+MAX_HITS = 2000  # matching statements read per query term; beyond it the count is a floor
+FACETS = ("schema", "agency", "country", "topic")
+
+
+@dataclass
+class Match:
+    """A visible entity that matched: what ranks it and what its facets count."""
+
+    entity_id: str
+    real_id: str
+    schema: str
+    agencies: set[str]
+    groups: set[int]
+    terms: set[str]
+    exact: bool = False
+    countries: set[str] | None = None
+    topics: set[str] | None = None
+
+    def rank(self) -> tuple[int, int, str]:
+        return (0 if self.exact else 1, -len(self.terms), self.entity_id)
+
+
+@dataclass
+class Filters:
+    """Facet values a search is narrowed to (None: any)."""
+
+    kinds: Sequence[str] | None = None  # schema and its descendants
+    agency: str | None = None
+    country: str | None = None
+    topic: str | None = None
+
+
+@dataclass
+class Outcome:
+    matches: list[Match]  # ranked, filtered
+    facets: dict[str, list[tuple[str, int]]]
+    truncated: bool
+
+
+class SearchResults(list[Entity]):
+    """One page of ranked entities, with the number of visible matches (``total``; a floor
+    when ``truncated``) and facet counts over all of them: {facet: [(value, count)]}."""
+
+    def __init__(
+        self,
+        entities: Iterable[Entity] = (),
+        total: int = 0,
+        facets: dict[str, list[tuple[str, int]]] | None = None,
+        offset: int = 0,
+        limit: int = 20,
+        truncated: bool = False,
+    ) -> None:
+        super().__init__(entities)
+        self.total = total
+        self.facets = facets if facets is not None else {facet: [] for facet in FACETS}
+        self.offset = offset
+        self.limit = limit
+        self.truncated = truncated
+
+
+def run(conn: Connection, viewer: Any, query: Query, filters: Filters) -> Outcome:
+    """Every visible entity matching the query (ranked) and the facet counts over them.
+
+    Words are ANDed: the rarest word's matches are read first and the others only
+    among those entities, so a common first name costs nothing when the surname is rare."""
+    matches: dict[str, Match] = {}
+    truncated = False
+    if query.words:
+        order = list(range(len(query.words)))
+        if len(order) > 1:
+            order.sort(key=lambda i: _rarity(conn, query.words[i]))
+        found, truncated = _and(conn, viewer, query.words, order, filters)
+        matches.update(found)
+    if query.whole is not None:
+        rows = _hits(conn, viewer, query.whole, filters, None)
+        truncated = truncated or len(rows) >= MAX_HITS
+        for match in _collect(rows, query.whole, -1).values():
+            known = matches.get(match.entity_id)
+            matches[match.entity_id] = _merge(known, match) if known is not None else match
+    ranked = sorted(matches.values(), key=Match.rank)
+    _attach_facet_values(conn, viewer, ranked)
+    kept = [m for m in ranked if _passes(m, filters)]
+    return Outcome(kept, _count_facets(kept), truncated)
+
+
+def _rarity(conn: Connection, group: Group) -> int:
+    """How many index rows the group matches (an index-only count, capped)."""
+    inner = sa.select(search_term.c.seq).where(group.condition(search_term.c.term))
+    capped = inner.limit(MAX_HITS * 4).subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())
+
+
+def _and(
+    conn: Connection, viewer: Any, words: Sequence[Group], order: list[int], filters: Filters
+) -> tuple[dict[str, Match], bool]:
+    first = order[0]
+    rows = _hits(conn, viewer, words[first], filters, None)
+    truncated = len(rows) >= MAX_HITS
+    found = _collect(rows, words[first], first)
+    for index in order[1:]:
+        if not found:
+            break
+        real = sorted({m.real_id for m in found.values()})
+        more: list[Mapping[Any, Any]] = []
+        for part in chunks(real):
+            more += _hits(conn, viewer, words[index], filters, part)
+        extra = _collect(more, words[index], index)
+        found = {k: _merge(m, extra[k]) for k, m in found.items() if k in extra}
+    return found, truncated
+
+
+def _merge(a: Match, b: Match) -> Match:
+    a.groups |= b.groups
+    a.terms |= b.terms
+    a.agencies |= b.agencies
+    a.exact = a.exact or b.exact
+    return a
+
+
+def _hits(
+    conn: Connection,
+    viewer: Any,
+    group: Group,
+    filters: Filters,
+    real_ids: Sequence[str] | None,
+) -> list[Mapping[Any, Any]]:
+    """Matching index terms of statements the viewer may read unmasked: the visibility
+    rule is the store's own query (``visible_statements`` + ``unmasked_values``).
+
+    The entity id is the raw one, not ``shown_id``: every row here is a current statement
+    the viewer reads unmasked, so its entity is not opaque for the viewer and is shown
+    under its real id (rule 4 of ``visibility``); working the alias rule out again per
+    matching row costs two correlated subqueries each."""
+    from palermo.store import visibility
+
+    visible = visibility.unmasked_values(
+        visibility.visible_statements(viewer), viewer, searchable_props()
+    )
+    query = visible.with_only_columns(
+        statement.c.entity_id,
+        statement.c.entity_id.label("real_id"),
+        statement.c.schema,
+        statement.c.agency,
+        search_term.c.term,
+        search_term.c.kind,
+    ).where(search_term.c.seq == statement.c.seq, group.condition(search_term.c.term))
+    if filters.kinds is not None:
+        query = query.where(statement.c.schema.in_(filters.kinds))
+    if filters.agency is not None:
+        query = query.where(statement.c.agency == filters.agency)
+    if real_ids is not None:
+        query = query.where(statement.c.entity_id.in_(real_ids))
+    return [r._mapping for r in conn.execute(query.limit(MAX_HITS))]
+
+
+def _collect(rows: Iterable[Mapping[Any, Any]], group: Group, index: int) -> dict[str, Match]:
+    found: dict[str, Match] = {}
+    for row in rows:
+        match = found.get(row["entity_id"])
+        if match is None:
+            match = Match(row["entity_id"], row["real_id"], row["schema"], set(), {index}, set())
+            found[row["entity_id"]] = match
+        match.agencies.add(row["agency"])
+        match.terms.add(row["term"])
+        match.exact = match.exact or exact_identifier(group.forms, row["term"], row["kind"])
+    return found
+
+
+def _attach_facet_values(conn: Connection, viewer: Any, matches: list[Match]) -> None:
+    """The countries and topics the viewer may read (unmasked) of each matched entity."""
+    from palermo.store import visibility
+
+    countries, topics = facet_props(COUNTRY), facet_props(TOPIC)
+    by_real = {m.real_id: m for m in matches}
+    for m in matches:
+        m.countries, m.topics = set(), set()
+    visible = visibility.unmasked_values(
+        visibility.visible_statements(viewer), viewer, (*countries, *topics)
+    )
+    for part in chunks(sorted(by_real)):
+        query = visible.with_only_columns(
+            statement.c.entity_id, statement.c.prop, statement.c.value
+        ).where(statement.c.entity_id.in_(part))
+        for row in conn.execute(query):
+            match = by_real[row.entity_id]
+            target = match.countries if row.prop in countries else match.topics
+            if target is not None:
+                target.add(str(row.value))
+
+
+def _passes(match: Match, filters: Filters) -> bool:
+    if filters.country is not None and filters.country not in (match.countries or ()):
+        return False
+    return filters.topic is None or filters.topic in (match.topics or ())
+
+
+def _count_facets(matches: Iterable[Match]) -> dict[str, list[tuple[str, int]]]:
+    counts: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+    for m in matches:
+        values = {
+            "schema": {m.schema},
+            "agency": m.agencies,
+            "country": m.countries or set(),
+            "topic": m.topics or set(),
+        }
+        for facet, found in values.items():
+            for value in found:
+                counts[facet][value] = counts[facet].get(value, 0) + 1
+    return {
+        facet: sorted(found.items(), key=lambda item: (-item[1], item[0]))
+        for facet, found in counts.items()
+    }
