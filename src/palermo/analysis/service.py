@@ -24,6 +24,7 @@ from palermo.analysis.identities import resolve_identities
 from palermo.analysis.linkgraph import LinkGraph
 from palermo.analysis.report import ReportData, build_report
 from palermo.analysis.roles import BROKER_EXCLUDES, check_roles
+from palermo.match.resolution import judgements
 from palermo.store.store import Store
 from palermo.store.viewer_cache import ViewerCache
 
@@ -91,7 +92,11 @@ class Workspace:
     ) -> Workspace:
         viewer.require_data_role("analyse")
         entities = visible(store, viewer, progress=progress)
-        return cls(entities, resolve_identities(entities) if resolve else {})
+        if not resolve:
+            return cls(entities, {})
+        # Analysts' confirm/reject decide over the model in every view (graph, brokers, risk).
+        decided = judgements(store, viewer)
+        return cls(entities, resolve_identities(entities, judgements=decided))
 
     def resolved(self) -> Workspace:
         """The same entities with person records cross-referenced into identities."""

@@ -69,6 +69,9 @@ def create_app(
     from palermo.api.screening_routes import xref_router
 
     app.include_router(xref_router)
+    from palermo.api.review_routes import router as review_api
+
+    app.include_router(review_api)
     from palermo.api.analysis_routes import router as analysis_api
 
     app.include_router(analysis_api)

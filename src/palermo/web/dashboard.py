@@ -28,9 +28,11 @@ from palermo.store.visibility import MASK
 from palermo.web.csrf import csrf_protect
 from palermo.web.profile import router as profile_router
 from palermo.web.render import page
+from palermo.web.review_page import router as review_router
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 router.include_router(profile_router)
+router.include_router(review_router)
 
 SHOWN = 10  # rows per panel
 NEW_ALERTS = timedelta(days=7)
