@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import icu  # type: ignore[import-untyped]
 from normality import latinize_text
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 from rigour.text import metaphone
 
 from palermo.match.names_han import (
@@ -83,17 +83,26 @@ VOWELS = set("aeiou")
 # The article written into an Arabic word (الحسن, al-Hasan): Latin spellings drop or split it.
 ARABIC_ARTICLE = re.compile(r"(?<!\S)\u0627\u0644(?=\S{2,})")
 PART_MISSING_MAX = 0.89  # below the "very similar" level of the resolver (0.9)
+NOT_BOUNDARIES = re.compile(r"[\u02b9\u02ba\u02be\u02bf]")
 NOT_LETTERS = re.compile(r"[^A-Za-z]+")
 SEPARATED = re.compile(r"[\u4e00-\u9fff][·・•‧\u00b7\u30fb]")
+GLUED_DISCOUNT = 0.95  # glued or resplit names: close, a little short of "the same"
 GLUED_LENGTH = 0.8  # glued names compare only if the shorter is this share of the longer
 SINGLE_THAI_STRICTNESS = 4.0  # see name_similarity
 ONE_CONSONANT = 0.85  # sound agreement of two words with one consonant each, the same
 SOUND_SCALE = 2.0  # see _sound_similarity
 TRANSCRIPTION_COVERAGE = 0.7  # share of a transcription's score that needs no coverage
+SHORT_PART = 4  # parts this short: Jaro-Winkler punishes one typo too hard (sok / sko 0.56)
+DOUBLED = re.compile(r"(.)\1+")
+ONE_TYPO = 0.9  # a short part one transposition or one letter away from the other
+
+
+THAI = re.compile(r"[\u0e00-\u0e7f]")
 
 
 def has_thai(text: str) -> bool:
-    return any("\u0e00" <= c <= "\u0e7f" for c in text)
+    """Whether any Thai letter is in the text (a compiled regex: checked on every pair)."""
+    return THAI.search(text) is not None
 
 
 @lru_cache(maxsize=100_000)
@@ -139,8 +148,9 @@ def thai_spellings(word: str) -> tuple[str, ...]:
 
 
 def _latin_text(text: str) -> str:
-    # ICU writes Cyrillic ь/ъ as primes (Ваньо -> Van'o): a sign, not a word boundary
-    text = (latinize_text(text) or "").replace("\u02b9", "").replace("\u02ba", "")
+    # ICU writes Cyrillic ь/ъ as primes (Ваньо -> Van'o) and Arabic ع/ء as half rings
+    # (اميرعباس -> amyrʿbas): letters or signs inside a word, not word boundaries
+    text = NOT_BOUNDARIES.sub("", latinize_text(text) or "")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     return re.sub(r"[^a-z ]+", " ", text.lower()).strip()
@@ -303,7 +313,7 @@ def token_similarity(a: str, b: str) -> float:
     fa, fb = fold(a), fold(b)
     if fa == fb:
         return 1.0
-    score = JaroWinkler.similarity(fa, fb)
+    score = max(JaroWinkler.similarity(fa, fb), _typo_similarity(a, b))
     if score >= 0.9:
         return score
     sa, sb = skeleton(a), skeleton(b)
@@ -314,6 +324,20 @@ def token_similarity(a: str, b: str) -> float:
     if not (set(a) & VOWELS) or not (set(b) & VOWELS):
         return max(score, 0.9)
     return score
+
+
+def _typo_similarity(a: str, b: str) -> float:
+    """Two spellings one keystroke apart as written (before folding, which can turn a
+    doubled vowel into another letter: chooe -> jue, choe -> jo). Jaro-Winkler on a part
+    of three or four letters gives one swap 0.56 (sok / sko, abd / adb), so for short
+    parts a swap of two neighbours (OSA distance 1, same letters) or a doubled letter
+    (chooe / choe) counts as a typo; any other letter off may be another name (kim / kam).
+    Longer parts keep Jaro-Winkler on the spellings as written."""
+    if min(len(a), len(b)) <= SHORT_PART:
+        swapped = sorted(a) == sorted(b) and OSA.distance(a, b) == 1
+        doubled = DOUBLED.sub(r"\1", a) == DOUBLED.sub(r"\1", b)
+        return ONE_TYPO if (swapped or doubled) and min(len(a), len(b)) >= 3 else 0.0
+    return JaroWinkler.similarity(a, b)
 
 
 def name_similarity(a: str, b: str) -> float:
@@ -588,17 +612,29 @@ def parts_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
         return 0.0
     short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
     parts, capped = combine(paired(short, long_), len(short), len(long_))
-    if capped or len(ta) == len(tb):
+    if capped:
         return round(parts, 4)
+    if len(ta) == len(tb):
+        # A hyphen or space moved (Myongc-hin / Myong-chin): the same letters in the
+        # same order, split elsewhere, so every part looks wrong on its own.
+        moved = _edit_similarity("".join(ta), "".join(tb)) * GLUED_DISCOUNT
+        return round(max(parts, moved if moved >= ONE_TYPO * GLUED_DISCOUNT else 0.0), 4)
     # Differently split names ("Xiao Ming" / "Xiaoming", "Al Hassan" / "Alhassan"): the
     # same letters, so glued together they are about as long; a missing or extra name
     # part is not a different split, and gluing would let a long shared prefix win.
     la, lb = sum(map(len, ta)), sum(map(len, tb))
     if min(la, lb) < GLUED_LENGTH * max(la, lb):
         return round(max(parts, 0.0), 4)
-    joined = JaroWinkler.similarity(fold("".join(sorted(ta))), fold("".join(sorted(tb))))
     glued = max(
-        token_similarity("".join(ta), "".join(tb)),
-        token_similarity("".join(ta), "".join(reversed(tb))),
+        _edit_similarity("".join(ta), "".join(tb)),
+        _edit_similarity("".join(ta), "".join(reversed(tb))),
+        _edit_similarity("".join(sorted(ta)), "".join(sorted(tb))) * GLUED_DISCOUNT,
     )
-    return round(max(parts, glued, joined * 0.95, 0.0), 4)
+    return round(max(parts, glued, 0.0), 4)
+
+
+def _edit_similarity(a: str, b: str) -> float:
+    """Glued names compared letter by letter (edits, transpositions counted once), not by
+    Jaro-Winkler, whose prefix bonus and matching window let two unrelated names glued
+    together look alike (johnsolheim / cholsongkim 0.84 after folding)."""
+    return float(OSA.normalized_similarity(fold(a), fold(b)))
