@@ -118,9 +118,10 @@ def test_containerfile_installs_from_the_lock_file_with_hashes() -> None:
     lines = instructions(DEPLOY / "Containerfile")
     froms = [line for line in lines if line.startswith("FROM")]
     assert froms[-1].split()[1].endswith("python:3.11-slim")
-    locked = [i for i, line in enumerate(lines) if re.search(
-        r"^RUN .*pip install (?=.*--require-hashes)(?=.*-r requirements-runtime\.lock)", line)]  # fmt: skip
-    copied = [i for i, line in enumerate(lines) if re.match(r"COPY .*requirements-runtime\.lock", line)]
+    install = r"^RUN .*pip install (?=.*--require-hashes)(?=.*-r requirements-runtime\.lock)"
+    locked = [i for i, line in enumerate(lines) if re.search(install, line)]
+    copy = r"COPY .*requirements-runtime\.lock"
+    copied = [i for i, line in enumerate(lines) if re.match(copy, line)]
     assert locked and copied and copied[0] < locked[0]
     own = [i for i, line in enumerate(lines) if re.search(r"pip install --no-deps \.", line)]
     assert own and own[0] > locked[0], "palermo itself goes on top, resolving nothing"
