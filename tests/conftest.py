@@ -22,26 +22,28 @@ PG_ADMIN_URL = os.environ.get(
 PG_DB = os.environ.get("PALERMO_TEST_PG_DB", f"palermo_test_{os.getpid()}")
 
 
-def _pg_url() -> str:
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_DB
+def fresh_pg_database(name: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database NAME while the generator runs, dropped after it
+    (skipped where no server answers; a failure under CI, which must test PostgreSQL)."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {exc}")
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
-    try:
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DB}"'))
-            conn.execute(sa.text(f'CREATE DATABASE "{PG_DB}"'))
-    except sa.exc.OperationalError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required in CI: {exc}")
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    yield _pg_url()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
-    admin.dispose()
+    yield from fresh_pg_database(PG_DB)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from palermo.model.sharing import Sharing
 from palermo.store.store import Store
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import fresh_pg_database
 from tests.exchange.test_processes import free_port
 from tests.store.factories import SYSTEM, person, setup_agencies
 
@@ -30,19 +29,7 @@ REFLECTED_WITHIN = 1.0  # seconds (issue 18)
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DB}"'))
-            conn.execute(sa.text(f'CREATE DATABASE "{DB}"'))
-    except sa.exc.OperationalError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required in CI: {exc}")
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + DB
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
-    admin.dispose()
+    yield from fresh_pg_database(DB)  # its own database: the workers are other processes
 
 
 def _names(client: httpx.Client, token: str, name: str) -> set[str]:
