@@ -102,3 +102,14 @@ def test_a_hit_on_a_stolen_passport_stands_and_asks_for_review(store: Store) -> 
     hit = next(h for h in hits if {h.left, h.right} == {"a1.okoye", "b2.okoye"})
     assert hit.evidence is not None and "A04417392" in hit.evidence
     assert hit.review is not None and "stolen" in hit.review
+
+
+def test_a_quick_second_judgement_wins_over_the_first(store: Store) -> None:
+    """Statements are stamped to the second: judging a pair twice within one second (a
+    confirm, then at once a reject) must still leave the second decision standing."""
+    v = setup_agencies(store, {"A1": ()})
+    add(store, v["A1"], "a1.p1", "owner", name="Ivan Petrov")
+    add(store, v["A1"], "a1.p2", "owner", name="Ivan Petrow")
+    for verdict in ("confirm", "reject", "confirm", "reject"):
+        judge(store, v["A1"], "a1.p1", "a1.p2", verdict)
+        assert judgements(store, v["A1"])[("a1.p1", "a1.p2")] == verdict

@@ -21,7 +21,6 @@ or rejected pair goes back to the model's verdict and into the queue.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +31,6 @@ from palermo.analysis.service import visible
 from palermo.match.resolution import JUDGEMENTS, judge, judgements
 from palermo.match.xref import CONFIRM, REJECT, UNSURE, Link, Resolution, reported_documents
 from palermo.match.xref import resolve as resolve_records
-from palermo.model.statement import utcnow
 from palermo.store.store import Store
 from palermo.store.viewer_cache import ViewerCache
 from palermo.store.visibility import MASK
@@ -192,35 +190,12 @@ def decide(
     if not left or not right or left == right:
         raise ValueError("left/right: two different record ids are needed")
     if action != UNDO:
-        _after_previous(store, viewer, left, right)
         return judge(store, viewer, left, right, action, reason)
     previous = judgements(store, viewer).get((min(left, right), max(left, right)))
     if previous not in DECIDED:
         raise ValueError("judgement: undo needs a confirmed or rejected pair; this one has none")
     note = f"undo of {previous}" + (f": {reason}" if reason else "")
-    _after_previous(store, viewer, left, right)
     return judge(store, viewer, left, right, UNSURE, note)
-
-
-def _after_previous(store: Store, viewer: Viewer, left: str, right: str) -> None:
-    """Wait until the clock has passed the pair's newest judgement.
-
-    `resolution.judgements` keeps the judgement with the newest `first_seen`, and
-    statements are stamped to the second (`model.statement.utcnow`): a decision written in
-    the same second as the one it replaces (a quick undo) would tie with it, and either
-    could win. Waiting (at most a second) makes the newer one strictly newer."""
-    pair = {left, right}
-    newest = max(
-        (
-            v.first_seen
-            for j in store.entities(viewer, schema="MatchJudgement", limit=LIST_LIMIT)
-            if {j.first("left"), j.first("right")} == pair
-            for v in j.properties.get("judgement", [])
-        ),
-        default=None,
-    )
-    while newest is not None and utcnow() <= newest:
-        time.sleep(0.05)
 
 
 class ReviewCache(ViewerCache[list[ReviewItem]]):

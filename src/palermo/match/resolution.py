@@ -11,6 +11,7 @@ shared with it. Hits resting on victim-sensitive values are never messaged.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ from palermo.match.xref import (
     resolve,
 )
 from palermo.model.sharing import Sharing
-from palermo.model.statement import BASE, Statement
+from palermo.model.statement import BASE, Statement, utcnow
 from palermo.store.store import Store
 from palermo.store.views import Entity
 from palermo.store.visibility import MASK, visible_statements
@@ -78,6 +79,7 @@ def judge(
     if any(r is None for r in records):
         raise ValueError("left/right: both records must be visible to you")
     others = {a for r in records if r is not None for a in r.agencies} - {viewer.agency}
+    _after_newest_judgement(store, viewer, {left, right})
     return write_entity(
         store,
         viewer,
@@ -92,6 +94,26 @@ def judge(
         Sharing(agencies=frozenset(others)),
         kind="judgement",
     )
+
+
+def _after_newest_judgement(store: Store, viewer: Viewer, pair: set[str]) -> None:
+    """Wait until the clock has passed the pair's newest judgement.
+
+    `judgements` keeps the judgement with the newest `first_seen`, and statements are
+    stamped to the second (`model.statement.utcnow`): a decision written in the same second
+    as the one it replaces (a quick undo, from the review page or the API) would tie with it,
+    and either could win. Waiting (at most a second) makes the newer one strictly newer."""
+    newest = max(
+        (
+            v.first_seen
+            for j in store.entities(viewer, schema="MatchJudgement", limit=1_000_000)
+            if {j.first("left"), j.first("right")} == pair
+            for v in j.properties.get("judgement", [])
+        ),
+        default=None,
+    )
+    while newest is not None and utcnow() <= newest:
+        time.sleep(0.05)
 
 
 def judgements(store: Store, viewer: Viewer) -> dict[tuple[str, str], str]:
