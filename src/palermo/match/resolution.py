@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -79,7 +80,7 @@ def judge(
     if any(r is None for r in records):
         raise ValueError("left/right: both records must be visible to you")
     others = {a for r in records if r is not None for a in r.agencies} - {viewer.agency}
-    _after_newest_judgement(store, viewer, {left, right})
+    _after_newest_judgement(store, viewer, left, right)
     return write_entity(
         store,
         viewer,
@@ -96,38 +97,37 @@ def judge(
     )
 
 
-def _after_newest_judgement(store: Store, viewer: Viewer, pair: set[str]) -> None:
+def _after_newest_judgement(store: Store, viewer: Viewer, left: str, right: str) -> None:
     """Wait until the clock has passed the pair's newest judgement.
 
     `judgements` keeps the judgement with the newest `first_seen`, and statements are
     stamped to the second (`model.statement.utcnow`): a decision written in the same second
     as the one it replaces (a quick undo, from the review page or the API) would tie with it,
     and either could win. Waiting (at most a second) makes the newer one strictly newer."""
-    newest = max(
-        (
-            v.first_seen
-            for j in store.entities(viewer, schema="MatchJudgement", limit=1_000_000)
-            if {j.first("left"), j.first("right")} == pair
-            for v in j.properties.get("judgement", [])
-        ),
-        default=None,
-    )
-    while newest is not None and utcnow() <= newest:
+    newest = _newest_judgements(store, viewer).get((min(left, right), max(left, right)))
+    while newest is not None and utcnow() <= newest[0]:
         time.sleep(0.05)
 
 
 def judgements(store: Store, viewer: Viewer) -> dict[tuple[str, str], str]:
     """The newest visible judgement per pair."""
-    found: dict[tuple[str, str], tuple[str, str]] = {}
+    return {pair: verdict for pair, (_, verdict) in _newest_judgements(store, viewer).items()}
+
+
+def _newest_judgements(
+    store: Store, viewer: Viewer
+) -> dict[tuple[str, str], tuple[datetime, str]]:
+    """Per pair (ids sorted): when its newest visible judgement was made, and its verdict."""
+    found: dict[tuple[str, str], tuple[datetime, str]] = {}
     for j in store.entities(viewer, schema="MatchJudgement", limit=1_000_000):
         left, right, verdict = j.first("left"), j.first("right"), j.first("judgement")
         if not (left and right and verdict):
             continue
-        when = max(v.first_seen.isoformat() for v in j.properties["judgement"])
-        key = tuple(sorted((left, right)))
+        when = max(v.first_seen for v in j.properties["judgement"])
+        key = (min(left, right), max(left, right))
         if key not in found or found[key][0] < when:
-            found[key] = (when, verdict)  # type: ignore[index]
-    return {k: v for k, (_, v) in found.items()}
+            found[key] = (when, verdict)
+    return found
 
 
 def cross_reference(
