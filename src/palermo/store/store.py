@@ -416,11 +416,7 @@ class Store:
                 page = page.where(listed.c.entity_id > after)
             page = page.order_by(listed.c.entity_id).limit(limit).offset(offset)
             entity_ids = list(conn.execute(page).scalars())
-            visible = visibility.for_ids(
-                visible_statements(viewer), viewer, entity_ids, _with_real_ids(conn, entity_ids)
-            ).subquery()
-            rows = conn.execute(sa.select(visible).order_by(visible.c.entity_id, visible.c.seq))
-            result = assemble(dict(r._mapping) for r in rows)
+            result = self._read(conn, viewer, entity_ids)
             self._audit(conn, viewer, "read", _sample(entity_ids), {"entities": entity_ids})
         return result
 
@@ -459,7 +455,7 @@ class Store:
             outcome = search_index.run(conn, viewer, query, filters) if not query.empty else None
             matches = outcome.matches if outcome is not None else []
             page = [m.entity_id for m in matches[offset : offset + limit]]
-            found = {e.id: e for e in self._page(conn, viewer, page)}
+            found = {e.id: e for e in self._read(conn, viewer, page)}
         detail = {"hits": len(matches), "entities": page}
         self.audit_event(viewer, "search", text, detail)
         return search_index.SearchResults(
@@ -471,9 +467,9 @@ class Store:
             truncated=outcome.truncated if outcome is not None else False,
         )
 
-    def _page(self, conn: Connection, viewer: Viewer, ids: list[str]) -> list[Entity]:
-        """The entities of a search page, read as ``entities`` reads them (the caller
-        audits them with the search)."""
+    def _read(self, conn: Connection, viewer: Viewer, ids: list[str]) -> list[Entity]:
+        """These entities as the viewer may see them (masked, aliased), in id order; the
+        caller audits the read (``entities``, or ``search`` with its own event)."""
         if not ids:
             return []
         visible = visibility.for_ids(
