@@ -20,6 +20,8 @@ from palermo.store.views import Entity
 
 AsUser = Annotated[str | None, typer.Option("--as", help="Acting user (or $PALERMO_USER)")]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+Limit = Annotated[int, typer.Option(min=1, max=500, help="Entries per page")]
+Offset = Annotated[int, typer.Option(min=0, help="Entries to skip")]
 
 case_app = typer.Typer(help="Cases: open, list, show, close, reopen, team.", no_args_is_help=True)
 team_app = typer.Typer(help="A case's team: add, role, remove (lead agency).", no_args_is_help=True)
@@ -29,16 +31,16 @@ message_app = typer.Typer(help="Agency messages: send, list.", no_args_is_help=T
 subscription_app = typer.Typer(help="Alert subscriptions: add, list, delete.", no_args_is_help=True)
 
 
-def _acting(ctx: typer.Context, user: str | None) -> tuple[Store, Viewer]:
+def acting(ctx: typer.Context, user: str | None) -> tuple[Store, Viewer]:
     store = open_store(ctx)
     return store, acting_viewer(store, user)
 
 
-def _say(text: str) -> None:
+def say(text: str) -> None:
     console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
-def _entity_line(entity: Entity, *props: str) -> str:
+def entity_line(entity: Entity, *props: str) -> str:
     shown = " ".join(f"{p}={entity.first(p) or '-'}" for p in props)
     return f"{entity.id} {shown}".rstrip()
 
@@ -61,7 +63,7 @@ def case_open(
     as_json: AsJson = False,
 ) -> None:
     """Open a case led by your agency, shared with its team."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     team = dict(_team_entry(m) for m in member or [])
     case_id = cases.open_case(
         store, viewer, case_number, title, form, list(subject or []), team, country
@@ -69,7 +71,7 @@ def case_open(
     if as_json:
         emit({"id": case_id}, True)
     else:
-        _say(f"case opened: {case_id}")
+        say(f"case opened: {case_id}")
 
 
 def _team_entry(text: str) -> tuple[str, str]:
@@ -82,15 +84,15 @@ def _team_entry(text: str) -> tuple[str, str]:
 @case_app.command("list")
 def case_list(ctx: typer.Context, user: AsUser = None, as_json: AsJson = False) -> None:
     """Cases your agency leads or is on the team of."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     found = store.entities(viewer, schema="InvestigationCase", limit=500)
     if as_json:
         emit([e.to_ftm() for e in found], True)
         return
     for case in found:
-        _say(_entity_line(case, "caseNumber", "caseStatus", "title"))
+        say(entity_line(case, "caseNumber", "caseStatus", "title"))
     if not found:
-        _say("no cases")
+        say("no cases")
 
 
 @case_app.command("show")
@@ -98,7 +100,7 @@ def case_show(
     ctx: typer.Context, case_id: str, user: AsUser = None, as_json: AsJson = False
 ) -> None:
     """A case with its team, tasks and notes."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     file = cases.case_file(store, viewer, case_id)
     if file is None:
         raise NotVisible(f"case_id: no visible case {case_id!r}")
@@ -113,29 +115,29 @@ def case_show(
             True,
         )
         return
-    _say(_entity_line(file.case, "caseNumber", "caseStatus", "title"))
+    say(entity_line(file.case, "caseNumber", "caseStatus", "title"))
     for agency, role in sorted(cases.team_of(file.case).items()):
-        _say(f"  team {agency}: {role}")
+        say(f"  team {agency}: {role}")
     for task in file.tasks:
-        _say(f"  task {_entity_line(task, 'title', 'taskStatus')}")
+        say(f"  task {entity_line(task, 'title', 'taskStatus')}")
     for note in file.notes:
-        _say(f"  note {_entity_line(note, 'author', 'bodyText')}")
+        say(f"  note {entity_line(note, 'author', 'bodyText')}")
 
 
 @case_app.command("close")
 def case_close(ctx: typer.Context, case_id: str, user: AsUser = None) -> None:
     """Close a case (lead agency only)."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     cases.close_case(store, viewer, case_id)
-    _say(f"case closed: {case_id}")
+    say(f"case closed: {case_id}")
 
 
 @case_app.command("reopen")
 def case_reopen(ctx: typer.Context, case_id: str, user: AsUser = None) -> None:
     """Reopen a case (lead agency only)."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     cases.reopen_case(store, viewer, case_id)
-    _say(f"case reopened: {case_id}")
+    say(f"case reopened: {case_id}")
 
 
 @team_app.command("add")
@@ -147,9 +149,9 @@ def team_add(
     user: AsUser = None,
 ) -> None:
     """Add an agency to the team; the case, tasks and notes are shared with it."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     cases.add_to_team(store, viewer, case_id, agency, role)
-    _say(f"{agency} added to {case_id} as {role}")
+    say(f"{agency} added to {case_id} as {role}")
 
 
 @team_app.command("role")
@@ -157,17 +159,17 @@ def team_role(
     ctx: typer.Context, case_id: str, agency: str, role: str, user: AsUser = None
 ) -> None:
     """Change a team member's role (member or observer)."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     cases.set_role(store, viewer, case_id, agency, role)
-    _say(f"{agency} is now {role} of {case_id}")
+    say(f"{agency} is now {role} of {case_id}")
 
 
 @team_app.command("remove")
 def team_remove(ctx: typer.Context, case_id: str, agency: str, user: AsUser = None) -> None:
     """Take an agency off the team; the case is re-shared without it."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     cases.remove_from_team(store, viewer, case_id, agency)
-    _say(f"{agency} removed from {case_id}")
+    say(f"{agency} removed from {case_id}")
 
 
 # --- notices ----------------------------------------------------------------------------
@@ -186,7 +188,7 @@ def notice_issue(
     as_json: AsJson = False,
 ) -> None:
     """Issue a notice (red and yellow ones from an officer wait for a supervisor)."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     sharing = checked_sharing(store, share, "--share")
     until = _date("--expires", expires)
     notice_id = notices.issue_notice(
@@ -197,7 +199,7 @@ def notice_issue(
     if as_json:
         emit({"id": notice_id, "status": status}, True)
     else:
-        _say(f"notice {notice_id}: {status}")
+        say(f"notice {notice_id}: {status}")
 
 
 def _date(option: str, value: str | None) -> date | None:
@@ -212,31 +214,48 @@ def _date(option: str, value: str | None) -> date | None:
 @notice_app.command("approve")
 def notice_approve(ctx: typer.Context, notice_id: str, user: AsUser = None) -> None:
     """Approve a requested red or yellow notice (supervisor)."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     notices.approve_notice(store, viewer, notice_id)
-    _say(f"notice {notice_id}: {notices.ACTIVE}")
+    say(f"notice {notice_id}: {notices.ACTIVE}")
 
 
 @notice_app.command("withdraw")
 def notice_withdraw(ctx: typer.Context, notice_id: str, user: AsUser = None) -> None:
     """Withdraw one of your agency's notices."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     notices.withdraw_notice(store, viewer, notice_id)
-    _say(f"notice {notice_id}: withdrawn")
+    say(f"notice {notice_id}: withdrawn")
 
 
 @notice_app.command("list")
-def notice_list(ctx: typer.Context, user: AsUser = None, as_json: AsJson = False) -> None:
-    """Active notices you may see."""
-    store, viewer = _acting(ctx, user)
-    found = notices.active_notices(store, viewer)
+def notice_list(
+    ctx: typer.Context,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    user: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
+    """Active notices you may see, a page at a time."""
+    store, viewer = acting(ctx, user)
+    page, more = paged(notices.active_notices(store, viewer), limit, offset)
     if as_json:
-        emit([n.to_ftm() for n in found], True)
+        emit({"results": [n.to_ftm() for n in page], "next_offset": more}, True)
         return
-    for notice in found:
-        _say(_entity_line(notice, "noticeType", "subject", "reason"))
-    if not found:
-        _say("no active notices")
+    for notice in page:
+        say(entity_line(notice, "noticeType", "subject", "reason"))
+    say_end(page, more, "no active notices")
+
+
+def paged(found: list[Entity], limit: int, offset: int) -> tuple[list[Entity], int | None]:
+    """One page of a list and the next page's offset (None on the last page), as the API."""
+    return found[offset : offset + limit], offset + limit if len(found) > offset + limit else None
+
+
+def say_end(page: list[Entity], more: int | None, empty: str) -> None:
+    if not page:
+        say(empty)
+    elif more is not None:
+        say(f"more: --offset {more}")
 
 
 # --- messages ---------------------------------------------------------------------------
@@ -255,28 +274,33 @@ def message_send(
     as_json: AsJson = False,
 ) -> None:
     """Send a message to another agency."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     message_id = messages.send_message(
         store, viewer, to_agency, subject, body, kind, list(about or []), reply_to
     )
     if as_json:
         emit({"id": message_id}, True)
     else:
-        _say(f"message sent: {message_id}")
+        say(f"message sent: {message_id}")
 
 
 @message_app.command("list")
-def message_list(ctx: typer.Context, user: AsUser = None, as_json: AsJson = False) -> None:
-    """Messages to your agency, newest first."""
-    store, viewer = _acting(ctx, user)
-    found = messages.inbox(store, viewer)
+def message_list(
+    ctx: typer.Context,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    user: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
+    """Messages to your agency, newest first, a page at a time."""
+    store, viewer = acting(ctx, user)
+    page, more = paged(messages.inbox(store, viewer), limit, offset)
     if as_json:
-        emit([m.to_ftm() for m in found], True)
+        emit({"results": [m.to_ftm() for m in page], "next_offset": more}, True)
         return
-    for m in found:
-        _say(f"{m.id} from {','.join(sorted(m.agencies))}: {m.first('subject') or ''}")
-    if not found:
-        _say("no messages")
+    for m in page:
+        say(f"{m.id} from {','.join(sorted(m.agencies))}: {m.first('subject') or ''}")
+    say_end(page, more, "no messages")
 
 
 # --- subscriptions ----------------------------------------------------------------------
@@ -291,34 +315,34 @@ def subscription_add(
     as_json: AsJson = False,
 ) -> None:
     """Be alerted when matching data arrives."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     sub_id = alerts.subscribe(store, viewer, kind, value)
     if as_json:
         emit({"id": sub_id}, True)
     else:
-        _say(f"subscription {sub_id}: {kind} {value}")
+        say(f"subscription {sub_id}: {kind} {value}")
 
 
 @subscription_app.command("list")
 def subscription_list(ctx: typer.Context, user: AsUser = None, as_json: AsJson = False) -> None:
     """Your subscriptions."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     found = alerts.subscriptions_of(store, viewer)
     if as_json:
         emit(found, True)
         return
     for sub in found:
-        _say(f"{sub['id']} {sub['kind']} {sub['value']}")
+        say(f"{sub['id']} {sub['kind']} {sub['value']}")
     if not found:
-        _say("no subscriptions")
+        say("no subscriptions")
 
 
 @subscription_app.command("delete")
 def subscription_delete(ctx: typer.Context, subscription_id: int, user: AsUser = None) -> None:
     """Delete one of your subscriptions."""
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     alerts.unsubscribe(store, viewer, subscription_id)
-    _say(f"subscription {subscription_id} deleted")
+    say(f"subscription {subscription_id} deleted")
 
 
 # --- judgements -------------------------------------------------------------------------
@@ -336,10 +360,10 @@ def judgement_command(
     """Judge a cross-reference pair: every later `screen xref` run respects it."""
     from palermo.match.resolution import judge
 
-    store, viewer = _acting(ctx, user)
+    store, viewer = acting(ctx, user)
     judgement_id = judge(store, viewer, left, right, verdict, reason)
     out: dict[str, Any] = {"id": judgement_id, "judgement": verdict}
     if as_json:
         emit(out, True)
     else:
-        _say(f"judgement {judgement_id}: {verdict} {left} {right}")
+        say(f"judgement {judgement_id}: {verdict} {left} {right}")

@@ -16,6 +16,7 @@ from palermo.cli.admin import agency_app, token_app, user_app
 from palermo.cli.analysis import app as analysis_app
 from palermo.cli.audit import audit_app
 from palermo.cli.backup import backup_command, restore_command
+from palermo.cli.casework import mla_app, operation_app, victim_app
 from palermo.cli.common import CliError, console, errors, open_store
 from palermo.cli.coordination import (
     case_app,
@@ -26,6 +27,7 @@ from palermo.cli.coordination import (
 )
 from palermo.cli.corrections import app as corrections_app
 from palermo.cli.data import export_command, import_command, search_command
+from palermo.cli.hit_notices import hits_app, precheck_app
 from palermo.cli.node import app as node_app
 from palermo.cli.node import sync_command
 from palermo.cli.screen import app as screen_app
@@ -54,6 +56,11 @@ app.add_typer(case_app, name="case")
 app.add_typer(notice_app, name="notice")
 app.add_typer(message_app, name="message")
 app.add_typer(subscription_app, name="subscription")
+app.add_typer(operation_app, name="operation")
+app.add_typer(mla_app, name="mla")
+app.add_typer(victim_app, name="victim")
+app.add_typer(hits_app, name="hits")
+app.add_typer(precheck_app, name="precheck")
 app.command("judgement")(judgement_command)
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)

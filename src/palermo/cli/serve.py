@@ -55,6 +55,9 @@ def serve_command(
         is_node = registry.identity(conn) is not None
     publish = alerts.nats_publisher(nats_url) if nats_url else None
     tasks: list[Callable[[], object]] = [lambda: alerts.scan(store, publish)]
+    from palermo.coordination import hit_notices  # reminders of overdue hit follow-ups
+
+    tasks.append(lambda: hit_notices.sweep(store))
     if is_node and sync_interval:
         tasks.insert(0, lambda: sync_all(store))
     with store.engine.connect() as conn:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -122,7 +123,7 @@ def _flush(
     received_from: str | None,
     write: audit.PendingWrite,
 ) -> int:
-    fresh = _not_yet_current(conn, batch)
+    fresh = _not_yet_current(conn, batch, local=received_from is None)
     ensure_policies(conn, {s.sharing for s, _ in fresh}, known)
     ensure_aliases(conn, {s.entity_id for s, _ in fresh if s.sharing.victim_sensitive})
     rows = [statement_row(s, now, received_from, write.id, sid) for s, sid in fresh]
@@ -163,17 +164,28 @@ def _sameness(stmt: Statement) -> Sameness:
     return (stmt.key, stmt.schema, stmt.source_record_id, stmt.sharing.policy_id)
 
 
-def _not_yet_current(conn: Connection, batch: list[Statement]) -> list[tuple[Statement, str]]:
+def _not_yet_current(
+    conn: Connection, batch: list[Statement], local: bool = True
+) -> list[tuple[Statement, str]]:
     """The statements of the batch that change something, with their ids: retractions, and
     assertions not already current in the store or earlier in the batch; never a statement
-    whose id (its whole content) is already stored, which the insert would skip."""
+    whose id (its whole content) is already stored, which the insert would skip.
+
+    A local assertion of a value retracted since, made in the second of the original
+    assertion (ids carry seconds), would have the stored assertion's id and be lost: it is
+    re-timed to the microsecond instead, so "retract, then say it again" always stores the
+    new assertion. A received statement is never re-timed: a peer replaying an old assertion
+    must not undo a retraction that came after it."""
     current, stored_ids = _stored(conn, {s.key for s in batch})
     out: list[tuple[Statement, str]] = []
     for stmt in batch:
         sid = stmt.id
+        same = _sameness(stmt)
+        if sid in stored_ids and local and not stmt.retracted and same not in current:
+            stmt = replace(stmt, first_seen=_later_than(stmt.first_seen))
+            sid = stmt.id
         if sid in stored_ids:
             continue
-        same = _sameness(stmt)
         if stmt.retracted:
             current.discard(same)
         elif same in current:
@@ -183,6 +195,12 @@ def _not_yet_current(conn: Connection, batch: list[Statement]) -> list[tuple[Sta
         out.append((stmt, sid))
         stored_ids.add(sid)
     return out
+
+
+def _later_than(seen: datetime) -> datetime:
+    """Now to the microsecond, and after ``seen`` (a clock never goes back in the store)."""
+    now = datetime.now(UTC)
+    return now if now > seen else seen + timedelta(microseconds=1)
 
 
 def _stored(conn: Connection, keys: set[str]) -> tuple[set[Sameness], set[str]]:
