@@ -159,3 +159,17 @@ def test_victim_support_pages(
         check(page, f"{node['base']}{path}", axe_source, path.strip("/").replace("/", "-"))
     finally:
         page.context.close()
+
+
+def test_map_draws_routes_and_names_hotspots(analyst: Any, node: dict[str, Any]) -> None:
+    """The map's tables fill from the API, and hotspots name their place (issue 16)."""
+    errors: list[str] = []
+    analyst.on("pageerror", lambda exc: errors.append(str(exc)))
+    analyst.goto(f"{node['base']}/map")
+    analyst.wait_for_selector("#cells tbody tr")
+    analyst.wait_for_selector("#routes tbody tr")
+    analyst.wait_for_selector("#map path.leaflet-interactive")
+    places = analyst.locator("#cells tbody tr td:first-child").all_inner_texts()
+    shot(analyst, "map-hotspots")
+    assert not errors, errors
+    assert any(p not in ("", "-") for p in places), places

@@ -19,6 +19,7 @@ from typing import Any
 import h3
 
 from palermo.analysis.statistics import first
+from palermo.store.visibility import MASK
 
 KINDS = ("recruitment", "transit", "exploitation")
 
@@ -30,6 +31,7 @@ class Event:
     lon: float
     date: str
     record: str
+    place: str = ""  # "Vinh (Nghe An), VN": the city and country, or the crossing point
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Hotspot:
     p: float  # two-sided p-value of z
     expected: float | None = None  # from the baseline period
     p_baseline: float | None = None  # P(count >= observed | baseline rate)
+    place: str = ""  # the place most of its events name (analysts think in towns, not cells)
 
     @property
     def significant(self) -> bool:
@@ -58,12 +61,28 @@ def _coords(props: Mapping[str, list[str]]) -> tuple[float, float] | None:
     return lat, lon
 
 
+def place_of(props: Mapping[str, list[str]]) -> str:
+    """A place's name as analysts say it: ``city, COUNTRY`` of an address (its full text
+    when it names no city), or a border crossing point. Masked values name nothing."""
+    fields = ("city", "country", "full", "crossingPoint")
+    usable = {k: v for k in fields if (v := _readable(props, k))}
+    if "city" in usable:
+        country = usable.get("country", "").upper()
+        return f"{usable['city']}, {country}" if country else usable["city"]
+    return usable.get("crossingPoint") or usable.get("full", "")
+
+
+def _readable(props: Mapping[str, list[str]], prop: str) -> str:
+    value = first(props, prop, "").strip()
+    return "" if value == MASK else value
+
+
 def events(entities: Iterable[Mapping[str, Any]]) -> list[Event]:
     """Recruitment and exploitation places of victim records, border crossings as transit,
     and addresses that exploiters hold (safe houses) as exploitation."""
     items = list(entities)
     where = {
-        str(e["id"]): c
+        str(e["id"]): (*c, place_of(e.get("properties", {})))
         for e in items
         if e.get("schema") == "Address" and (c := _coords(e.get("properties", {})))
     }
@@ -78,12 +97,13 @@ def events(entities: Iterable[Mapping[str, Any]]) -> list[Event]:
                 ref = first(props, f"{kind}Address", "")
                 named.add(ref)
                 if ref in where:
-                    out.append(Event(kind, *where[ref], date, eid))
+                    lat, lon, place = where[ref]
+                    out.append(Event(kind, lat, lon, date, eid, place))
         elif e.get("schema") == "BorderCrossing" and (c := _coords(props)):
-            out.append(Event("transit", *c, first(props, "date", ""), eid))
-    for eid, c in sorted(where.items()):
+            out.append(Event("transit", *c, first(props, "date", ""), eid, place_of(props)))
+    for eid, (lat, lon, place) in sorted(where.items()):
         if eid not in named:  # an address of its own (a safe house), not a victim's place
-            out.append(Event("exploitation", *c, "", eid))
+            out.append(Event("exploitation", lat, lon, "", eid, place))
     return out
 
 
@@ -103,9 +123,11 @@ def hotspots(
 ) -> list[Hotspot]:
     """Cells of the given kind of event, most significant first."""
     chosen = [e for e in all_events if kind is None or e.kind == kind]
-    counts = Counter(h3.latlng_to_cell(e.lat, e.lon, resolution) for e in chosen)
+    cell_of = {e: h3.latlng_to_cell(e.lat, e.lon, resolution) for e in chosen}
+    counts = Counter(cell_of.values())
     if not counts:
         return []
+    places = _places(cell_of)
     area = set(counts)
     for cell in counts:
         area.update(h3.grid_disk(cell, 1))
@@ -132,9 +154,20 @@ def hotspots(
                 math.erfc(abs(z) / math.sqrt(2)),
                 None if exp is None else round(exp, 3),
                 None if exp is None else poisson_sf(count, exp),
+                places.get(cell, ""),
             )
         )
     return sorted(out, key=lambda h: (-h.z, -h.count, h.cell))
+
+
+def _places(cell_of: Mapping[Event, str]) -> dict[str, str]:
+    """Each cell's most named place (ties: the first alphabetically), so a hotspot reads
+    "Lagos, NG" and not 85196953fffffff."""
+    named: dict[str, Counter[str]] = {}
+    for event, cell in cell_of.items():
+        if event.place:
+            named.setdefault(cell, Counter())[event.place] += 1
+    return {cell: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for cell, c in named.items()}
 
 
 def _expected(

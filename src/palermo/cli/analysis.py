@@ -251,6 +251,7 @@ def hotspots(
         return
     rows = [
         [
+            h["place"] or "-",
             h["cell"],
             f"{h['lat']}, {h['lon']}",
             h["count"],
@@ -260,7 +261,7 @@ def hotspots(
         ]
         for h in found[:20]
     ]
-    columns = ["cell", "centre", "events", "Gi* z", "p", "significant"]
+    columns = ["place", "cell", "centre", "events", "Gi* z", "p", "significant"]
     console.print(_table("Hotspots", columns, rows))
 
 

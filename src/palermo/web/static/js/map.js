@@ -2,7 +2,24 @@
 (function () {
   "use strict";
   if (!window.L || !window.topojson) return;
-  const map = L.map("map", { worldCopyJump: true, attributionControl: false }).setView([30, 40], 2);
+  // The SVG renderer draws one viewport of padding on every side (Leaflet's default is a
+  // tenth), so the country layer stays whole when the map is resized or panned; the view is
+  // held to the one world the layer draws (no empty copies beside it when zoomed out).
+  const world = L.latLngBounds([[-85, -180], [85, 180]]);
+  const map = L.map("map", {
+    attributionControl: false, renderer: L.svg({ padding: 1 }), zoomSnap: 0.25,
+    maxBounds: world, maxBoundsViscosity: 1
+  });
+  function fitWorld() {
+    map.invalidateSize();
+    // the lowest zoom (in quarter steps) at which one world is as wide as the map
+    const fill = Math.ceil(4 * Math.log2(Math.max(map.getSize().x, 256) / 256)) / 4;
+    map.setMinZoom(fill);
+    if (map.getZoom() === undefined || map.getZoom() < fill) map.setView([30, 40], fill);
+  }
+  map.setView([30, 40], 2);
+  fitWorld();
+  window.addEventListener("resize", fitWorld);
   const centres = {};
   const routeLayer = L.layerGroup().addTo(map), cellLayer = L.layerGroup().addTo(map);
 
@@ -19,15 +36,33 @@
     return best ? best.getCenter() : layer.getBounds().getCenter();
   }
 
+  // Rings that cross the antimeridian (Russia's Chukotka, Fiji) come as longitudes on both
+  // sides of +-180, which would draw a line across the whole world: move their western
+  // points one turn east so the ring stays in one piece.
+  function unwrapAntimeridian(feature) {
+    const g = feature.geometry;
+    if (!g) return;
+    const polygons = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+    polygons.forEach(function (polygon) {
+      polygon.forEach(function (ring) {
+        const lons = ring.map(function (p) { return p[0]; });
+        if (Math.max.apply(null, lons) - Math.min.apply(null, lons) > 180) {
+          ring.forEach(function (p) { if (p[0] < 0) p[0] += 360; });
+        }
+      });
+    });
+  }
+
   function centreOf(name) { return centres[name.toLowerCase()]; }
 
   fetch("/static/vendor/countries-50m.json").then(function (r) { return r.json(); }).then(function (world) {
     const land = topojson.feature(world, world.objects.countries);
+    land.features.forEach(unwrapAntimeridian);
     L.geoJSON(land, { style: { color: "#7a8794", weight: 0.6, fillColor: "#eef1f4", fillOpacity: 1 },
       onEachFeature: function (f, layer) {
         centres[(f.properties.name || "").toLowerCase()] = mainlandCentre(layer);
       } }).addTo(map);
-    map.invalidateSize();
+    fitWorld();
     update();
   });
 
@@ -64,9 +99,9 @@
       L.polygon(c.boundary, { color: colour, weight: 1, fillOpacity: 0.5 }).addTo(cellLayer);
       // A marker sized by count keeps small cells visible when zoomed out.
       L.circleMarker([c.lat, c.lon], { radius: 3 + Math.sqrt(c.count), color: colour, weight: 1, fillOpacity: 0.4 })
-        .bindTooltip(c.count + " events, Gi* z = " + c.z).addTo(cellLayer);
+        .bindTooltip((c.place ? c.place + ": " : "") + c.count + " events, Gi* z = " + c.z).addTo(cellLayer);
       const tr = document.createElement("tr");
-      [c.cell, c.count, c.z, c.significant ? "yes" : "no"].forEach(function (v) {
+      [c.place || "-", c.cell, c.count, c.z, c.significant ? "yes" : "no"].forEach(function (v) {
         const td = document.createElement("td"); td.textContent = String(v); tr.appendChild(td);
       });
       tbody.appendChild(tr);
