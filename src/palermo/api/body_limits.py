@@ -25,6 +25,7 @@ DEFAULT_LIMIT = 1 * MIB  # JSON bodies of the API and web forms
 # up to 2,000 statements; deconfliction rounds up to 100,000 blinded points (64 hex each).
 LIMITS: Mapping[str, int] = {
     "/api/v1/messages": 40 * MIB,
+    "/messages/new": 26 * MIB,  # the web form: the same 5 files of 5 MB, multipart (raw)
     "/api/v1/screening/manifest": 4 * MIB,
     "/exchange/v1/batches": 16 * MIB,
     "/exchange/v1/deconfliction": 16 * MIB,
