@@ -12,7 +12,15 @@ from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
 from palermo.api.routes import page_of
 from palermo.api.schemas import ID, LINE, MAX_INT, MAX_ITEMS, SHORT, TEXT, EntityOut, Page
-from palermo.coordination import cases, deconfliction, legal, mla, operations, victims
+from palermo.coordination import (
+    cases,
+    deconfliction,
+    legal,
+    mla,
+    operation_changes,
+    operations,
+    victims,
+)
 
 router = APIRouter(prefix="/api/v1")
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
@@ -290,6 +298,37 @@ def plan(request: Request, viewer: CurrentViewer, body: OperationIn) -> Created:
             body.case_id,
         )
     )
+
+
+class AmendIn(BaseModel):
+    name: str = Field(max_length=LINE)
+    participants: list[ParticipantIn] = Field(max_length=MAX_ITEMS)
+    action_time: datetime = Field(examples=["2026-12-03T05:30:00+01:00"])
+    targets: list[Annotated[str, Field(max_length=ID)]] = Field([], max_length=MAX_ITEMS)
+    target_notes: str = Field("", max_length=TEXT)
+
+
+@router.put("/operations/{operation_id}", tags=["operations"])
+def amend(
+    request: Request, viewer: CurrentViewer, operation_id: str, body: AmendIn
+) -> dict[str, bool]:
+    """Change the plan (coordinator only; ADR 0020): the plan is rewritten and re-shared with
+    the new participants, so one taken off stops seeing it. `changed` is false when the body
+    says what the plan already says (nothing is written)."""
+    participants = [
+        operations.Participant(p.agency, p.country, p.timezone) for p in body.participants
+    ]
+    changed = operation_changes.amend_operation(
+        store_of(request),
+        viewer,
+        operation_id,
+        body.name,
+        participants,
+        body.action_time,
+        body.targets,
+        body.target_notes,
+    )
+    return {"changed": changed}
 
 
 @router.post("/operations/{operation_id}/results", response_model=Created, tags=["operations"])
