@@ -17,6 +17,9 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     VICTIM_SUPPORT = "victim-support"
     ADMIN = "admin"
+    # An outside organisation (carrier, bank, NGO) that may only submit name-free pre-checks
+    # (POST /api/v1/precheck); it reads nothing and holds no other role.
+    PRECHECK = "precheck"
 
 
 DATA_ROLES = frozenset({Role.ANALYST, Role.OFFICER, Role.SUPERVISOR, Role.VICTIM_SUPPORT})
@@ -47,6 +50,8 @@ def parse_roles(roles: Iterable[str] | str) -> frozenset[Role]:
         except ValueError:
             known = ", ".join(r.value for r in Role)
             raise ValueError(f"unknown role {item!r} (known: {known})") from None
+    if Role.PRECHECK in out and len(out) > 1:
+        raise ValueError("roles: precheck is for outside organisations and takes no other role")
     return frozenset(out)
 
 
@@ -64,6 +69,11 @@ class Viewer:
     @property
     def is_system(self) -> bool:
         return self.agency == SYSTEM_AGENCY
+
+    @property
+    def is_precheck(self) -> bool:
+        """An outside organisation's pre-check account: refused on every other route."""
+        return Role.PRECHECK in self.roles
 
     @property
     def sees_victim_details(self) -> bool:

@@ -58,6 +58,9 @@ def create_app(
     from palermo.api.correction_routes import router as correction_api
 
     app.include_router(correction_api)
+    from palermo.api.precheck_routes import router as precheck_api
+
+    app.include_router(precheck_api)
     app.include_router(router)
     from palermo.api.exchange_routes import router as exchange_api
     from palermo.exchange.http import router as exchange_router
@@ -72,6 +75,7 @@ def create_app(
     from palermo.api.review_routes import router as review_api
 
     app.include_router(review_api)
+    app.include_router(__import__("palermo.api.retention_routes", fromlist=["router"]).router)
     from palermo.api.analysis_routes import router as analysis_api
 
     app.include_router(analysis_api)

@@ -46,7 +46,15 @@ def _by_cookie(request: Request) -> bool:
 
 def optional_viewer(request: Request) -> Viewer | None:
     token = token_of(request)
-    return store_of(request).viewer_for_token(token) if token else None
+    return refuse_precheck(store_of(request).viewer_for_token(token) if token else None)
+
+
+def refuse_precheck(viewer: Viewer | None) -> Viewer | None:
+    """A pre-check account reaches only POST /api/v1/precheck (api/precheck_routes.py,
+    which authenticates on its own): every other route and page is 403 for it."""
+    if viewer is not None and viewer.is_precheck:
+        raise HTTPException(status_code=403, detail="role: precheck may only submit pre-checks")
+    return viewer
 
 
 async def current_viewer(request: Request) -> Viewer:
@@ -63,4 +71,5 @@ async def current_viewer(request: Request) -> Viewer:
         viewer = await run_in_threadpool(store.viewer_for_token, token)
     if viewer is None:
         raise HTTPException(status_code=401, detail="authentication required: a valid bearer token")
+    refuse_precheck(viewer)
     return viewer

@@ -46,7 +46,7 @@ async def _signed_in(request: Request) -> bool:
         return False
     store = store_of(request)
     viewer = store.cached_viewer(token) or await run_in_threadpool(store.viewer_for_token, token)
-    return viewer is not None
+    return viewer is not None and not viewer.is_precheck  # pre-check accounts: no API map
 
 
 def install(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
 from palermo.api.problems import problem
 from palermo.api.schemas import MAX_INT, AgencyOut, AuditOut, EntityOut, Me, Page
+from palermo.coordination import hit_notices
 
 router = APIRouter(prefix="/api/v1")
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
@@ -108,6 +109,9 @@ def search(
     country: Annotated[str | None, Query(max_length=64, description="Facet filter")] = None,
     topic: Annotated[str | None, Query(max_length=64, description="Facet filter")] = None,
     facets: Annotated[bool, Query(description="Answer with total and facet counts")] = False,
+    purpose: Annotated[
+        str | None, Query(max_length=300, description="Told to the owners of records hit")
+    ] = None,
 ) -> list[EntityOut] | SearchPage | Response:
     """Every word must match a name part or identifier the caller may read unmasked (the
     last word as a prefix); exact identifier matches first. The plain answer is the list
@@ -119,6 +123,7 @@ def search(
         found = store_of(request).search(
             viewer, q, schema, limit, offset, agency=agency, country=country, topic=topic
         )
+        hit_notices.notify_ids(store_of(request), viewer, [e.id for e in found], "search", purpose)
     except ValueError as exc:
         return problem(400, "Bad request", str(exc), field=str(exc).split(":", 1)[0])
     results = [EntityOut.of(e) for e in found]

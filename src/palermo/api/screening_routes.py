@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +20,7 @@ from palermo.access.viewer import Viewer
 from palermo.api.auth import app_cache, current_viewer, store_of
 from palermo.api.problems import problem
 from palermo.api.schemas import LINE, SHORT
+from palermo.coordination import hit_notices
 from palermo.match import manifest as manifests
 from palermo.match.screening import (
     SCREENING_THRESHOLD,
@@ -32,10 +33,13 @@ from palermo.match.service import IndexCache
 router = APIRouter(prefix="/api/v1/screening", tags=["screening"])
 MAX_MANIFEST_ROWS = 5_000
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
+# Told to the owner of any other agency's record the screening hits (coordination/hit_notices).
+Purpose = Annotated[str | None, Field(max_length=hit_notices.MAX_PURPOSE)]
 
 
 class DocumentIn(BaseModel):
     number: str = Field(min_length=1, max_length=SHORT, examples=["L898902C3"])
+    purpose: Purpose = None
 
 
 class DocumentOut(BaseModel):
@@ -51,6 +55,7 @@ class PersonIn(BaseModel):
     nationality: str | None = Field(None, max_length=SHORT, examples=["ua"])
     sex: str | None = Field(None, max_length=SHORT, examples=["M"])
     document_number: Annotated[str | None, Field(max_length=SHORT)] = None
+    purpose: Purpose = None
 
 
 class FeatureOut(BaseModel):
@@ -95,6 +100,7 @@ class ManifestIn(BaseModel):
             ]
         ],
     )
+    purpose: Purpose = None
 
 
 async def cached_index(request: Request, viewer: Viewer) -> ScreeningIndex:
@@ -131,6 +137,10 @@ async def check_document(request: Request, viewer: CurrentViewer, body: Document
     await store_of(request).audit_event_async(
         viewer, "screen.document", check.number, document_audit(check)
     )
+    if check.hits:
+        hit_ids = [h.entity_id for h in check.hits]
+        args = (store_of(request), viewer, hit_ids, "screening", body.purpose)
+        await run_in_threadpool(hit_notices.notify_ids, *args)
     return document_out(check)
 
 
@@ -160,6 +170,8 @@ def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> li
         body.name,
         {"hits": len(found), "candidates": [c.person.id for c in found]},
     )
+    ids = [c.person.id for c in found]
+    hit_notices.notify_ids(store_of(request), viewer, ids, "screening", body.purpose)
     return [candidate_out(c) for c in found]
 
 
@@ -167,11 +179,15 @@ def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> li
 def screen_manifest(request: Request, viewer: CurrentViewer, body: ManifestIn) -> ManifestOut:
     """Screen a passenger list; passengers come back sorted by risk, bad rows as errors."""
     rows = [(n, p) for n, p in enumerate(body.passengers, start=1)]
-    return _manifest(request, viewer, rows)
+    return _manifest(request, viewer, rows, body.purpose)
 
 
 @router.post("/manifest.csv", response_model=ManifestOut)
-async def screen_manifest_csv(request: Request, viewer: CurrentViewer) -> ManifestOut | Response:
+async def screen_manifest_csv(
+    request: Request,
+    viewer: CurrentViewer,
+    purpose: Annotated[str | None, Query(max_length=hit_notices.MAX_PURPOSE)] = None,
+) -> ManifestOut | Response:
     """The same for a CSV body (columns name, birth_date, nationality, sex, document_number)."""
     try:
         text = (await request.body()).decode("utf-8-sig")
@@ -180,20 +196,24 @@ async def screen_manifest_csv(request: Request, viewer: CurrentViewer) -> Manife
     rows = manifests.read_csv(text)
     if len(rows) > MAX_MANIFEST_ROWS:
         return problem(422, "Invalid request", too_many(len(rows)), field="passengers")
-    return _manifest(request, viewer, rows)
+    return _manifest(request, viewer, rows, purpose)
 
 
 def too_many(count: int) -> str:
     return f"passengers: {count} rows, more than the limit of {MAX_MANIFEST_ROWS} per manifest"
 
 
-def _manifest(request: Request, viewer: Viewer, rows: list[tuple[int, Any]]) -> ManifestOut:
+def _manifest(
+    request: Request, viewer: Viewer, rows: list[tuple[int, Any]], purpose: str | None = None
+) -> ManifestOut:
     if len(rows) > MAX_MANIFEST_ROWS:
         raise ValueError(too_many(len(rows)))
     result = manifests.screen_manifest(index_for(request, viewer), rows)
     store_of(request).audit_event(
         viewer, "screen.manifest", f"{len(rows)} passengers", manifest_audit(result)
     )
+    ids = [c.person.id for p in result.passengers for c in p.candidates]
+    hit_notices.notify_ids(store_of(request), viewer, ids, "screening", purpose)
     return ManifestOut(
         passengers=[
             PassengerOut(
@@ -237,11 +257,18 @@ class XrefOut(BaseModel):
 
 
 @xref_router.post("/run", response_model=XrefOut)
-def run_xref(request: Request, viewer: CurrentViewer, threshold: float = 0.9) -> XrefOut:
+def run_xref(
+    request: Request,
+    viewer: CurrentViewer,
+    threshold: float = 0.9,
+    purpose: Annotated[str | None, Query(max_length=hit_notices.MAX_PURPOSE)] = None,
+) -> XrefOut:
     """Resolve every person record the caller may see into identities; notify hits."""
     from palermo.match.resolution import cross_reference
 
     result, hits = cross_reference(store_of(request), viewer, threshold)
+    linked = [record for h in hits for record in (h.left, h.right)]
+    hit_notices.notify_ids(store_of(request), viewer, linked, "xref", purpose)
     return XrefOut(
         identities=[c for c in result.clusters if len(c) > 1],
         links=[

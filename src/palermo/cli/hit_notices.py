@@ -98,7 +98,9 @@ def precheck_add(
     code: Annotated[str, typer.Argument(help="Organisation code, e.g. XX-AIRLINE")],
     name: Annotated[str, typer.Option(help="Full name")],
     country: Annotated[str, typer.Option(help="ISO 3166 alpha-2 country code")],
-    kind: Annotated[str, typer.Option(help="carrier, bank, ngo, ...")] = "carrier",
+    kind: Annotated[str, typer.Option(help="Directory kind: other (carriers, banks) or ngo")] = (
+        "other"
+    ),
     username: Annotated[str | None, typer.Option(help="Account (default: precheck-CODE)")] = None,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Days until the token expires")] = 90,
 ) -> None:

@@ -31,7 +31,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from palermo.access.viewer import AccessDenied, NotVisible, Role, Viewer
-from palermo.coordination import psi
+from palermo.coordination import hit_notices, psi
+from palermo.coordination.hit_notices import HitRef
 from palermo.ingest.build import build
 from palermo.model.sharing import Sharing
 from palermo.store import audit
@@ -361,6 +362,9 @@ def _record_side(
     )
     detail = {"case": own.case_id, "other_agency": other_agency, "type": own.selector_type}
     audit.append(conn, own.agency, SERVICE_USER, "deconfliction.told", hit_id, detail)
+    # The owner of the case is told who hit it (hit notice + follow-up clock): ADR 0018.
+    told = [HitRef(own.case_id, own.agency)]
+    hit_notices.notify_in(conn, other_agency, SERVICE_USER, told, "deconfliction")
     hit = Hit(hit_id, own.selector_type, agencies, refs, other_agency, own.case_id)
     return own.agency, hit
 

@@ -284,3 +284,127 @@ deconfliction_hit = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("hit_key", "agency", name="uq_deconfliction_hit_party"),
 )
+
+
+# --- hit notices: the owner of a record told that another agency's search hit it ----------
+# (coordination/hit_notices.py; docs/trust.md "Owner notification and follow-up"). Node-
+# private like deconfliction: read only through hit_notices, filtered by agency in the query.
+
+# One row per (searcher agency, record, UTC day): later hits that day only count up ``hits``.
+hit_notice = sa.Table(
+    "hit_notice",
+    metadata,
+    sa.Column("id", BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("owner_agency", sa.String(64), nullable=False, index=True),
+    sa.Column("record_id", sa.String(255), nullable=False),
+    sa.Column("searcher_agency", sa.String(64), nullable=False, index=True),
+    sa.Column("channel", sa.String(32), nullable=False),  # screening, search, precheck, ...
+    sa.Column("purpose", sa.Text(), nullable=True),
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("hits", sa.Integer(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_hit_at", sa.DateTime(timezone=True), nullable=False),
+    # The follow-up item the notice opens: open -> overdue (swept) -> answered.
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reminders", sa.Integer(), nullable=False),
+    sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("reply", sa.Text(), nullable=True),
+    sa.Column("replied_by", sa.String(128), nullable=True),
+    sa.Column("replied_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("searcher_agency", "record_id", "day", name="uq_hit_notice_daily"),
+)
+
+# Per-agency follow-up deadline (hours); an agency without a row gets the default (48 h).
+hit_notice_setting = sa.Table(
+    "hit_notice_setting",
+    metadata,
+    sa.Column("agency", sa.String(64), primary_key=True),
+    sa.Column("deadline_hours", sa.Integer(), nullable=False),
+)
+
+
+# --- identities: stable ids per view, the merge ledger, the trained model (issue 15) ------
+# Node-private derived data, one set per view (`scope`: agency and victim-support, as the
+# analysis caches); read and written only through `palermo.match.ledger`, never synced.
+
+# record -> identity as the view last resolved it; ids survive reruns (ADR 0015).
+xref_identity = sa.Table(
+    "xref_identity",
+    metadata,
+    sa.Column("scope", sa.String(80), primary_key=True),
+    sa.Column("record_id", sa.String(255), primary_key=True),
+    sa.Column("identity_id", sa.String(64), nullable=False),
+    sa.Index("ix_xref_identity_scope_identity", "scope", "identity_id"),
+)
+
+# Every merge and split of identities: who or what caused it, when, on which evidence and
+# model, what the identities were before and after (JSON), and the undo that reversed it.
+xref_ledger = sa.Table(
+    "xref_ledger",
+    metadata,
+    sa.Column("seq", BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("scope", sa.String(80), nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),  # merge, split, undo
+    sa.Column("before", sa.Text(), nullable=False),
+    sa.Column("after", sa.Text(), nullable=False),
+    sa.Column("evidence", sa.Text(), nullable=False),
+    sa.Column("model_version", sa.String(64), nullable=False),
+    sa.Column("undoes", sa.BigInteger(), nullable=True),
+    sa.Column("undone_by", sa.BigInteger(), nullable=True),
+)
+
+# The trained Splink model (m, u, prior) a batch run used, so arriving records are scored
+# with the same parameters; the newest row per scope is current.
+xref_model = sa.Table(
+    "xref_model",
+    metadata,
+    sa.Column("version", sa.String(64), primary_key=True),
+    sa.Column("scope", sa.String(80), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("threshold", sa.Float(), nullable=False),
+    sa.Column("model", sa.Text(), nullable=False),
+)
+
+
+# --- retention and review clocks (coordination/retention.py; docs/trust.md "Retention and
+# review"). Node-private, read only through retention, filtered by agency in the query.
+
+# The jurisdiction whose coded periods an agency follows (default: its country's file).
+retention_setting = sa.Table(
+    "retention_setting",
+    metadata,
+    sa.Column("agency", sa.String(64), primary_key=True),
+    sa.Column("jurisdiction", sa.String(16), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Records that reached their review, waiting for their owner's keep-or-erase decision.
+retention_queue = sa.Table(
+    "retention_queue",
+    metadata,
+    sa.Column("agency", sa.String(64), primary_key=True),
+    sa.Column("entity_id", sa.String(255), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("review_due", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("max_due", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Every decision on a record's clock: keep (with the next review), erase, expire (swept).
+retention_decision = sa.Table(
+    "retention_decision",
+    metadata,
+    sa.Column("id", BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("agency", sa.String(64), nullable=False),
+    sa.Column("entity_id", sa.String(255), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("username", sa.String(128), nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("next_review", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_retention_decision_agency_entity", "agency", "entity_id"),
+)

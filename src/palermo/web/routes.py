@@ -15,6 +15,7 @@ from palermo.access.viewer import Viewer
 from palermo.api.auth import COOKIE, optional_viewer, store_of
 from palermo.api.limits import LoginOutcome, LoginPolicy, attempt_login, client_address
 from palermo.api.security import is_tls
+from palermo.coordination import hit_notices
 from palermo.model.schemata import model
 from palermo.store.store import SESSION_LABEL
 from palermo.web.csrf import csrf_protect
@@ -111,6 +112,7 @@ def search(
         return page(request, "search.html", query=q, results=[], facets=[], pages={})
     try:
         found = store_of(request).search(viewer, q, limit=SEARCH_PAGE, offset=offset, **chosen)
+        hit_notices.notify_ids(store_of(request), viewer, [e.id for e in found], "search")
     except ValueError as exc:
         return page(request, "search.html", query=q, results=[], error=str(exc), facets=[])
     return page(
@@ -263,13 +265,19 @@ def correct_value(
 
 def mount(app: FastAPI) -> None:
     from palermo.web.case_forms import router as case_forms
+    from palermo.web.case_team_forms import router as case_team_forms
+    from palermo.web.coordination_forms import router as coordination_forms
     from palermo.web.dashboard import router as dashboard
     from palermo.web.oidc import router as oidc
     from palermo.web.pages import router as pages
+    from palermo.web.victim_workflows import router as victim_workflows
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(dashboard)  # first: its "/" and the profile's export come before ours
     app.include_router(case_forms)
+    app.include_router(case_team_forms)  # the case page's team and deconfliction forms
+    app.include_router(victim_workflows)  # victims, referrals, alerts, imports, statistics
+    app.include_router(coordination_forms)
     app.include_router(router)
     app.include_router(pages)
     app.include_router(oidc)

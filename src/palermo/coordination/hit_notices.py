@@ -1,0 +1,394 @@
+"""Hit notices: the owner of a record is told when another agency's search hits it.
+
+Europol's EIS and Prüm II tell the data owner when someone's query hits its data, so that
+the owner can follow up (call the searcher, add context, ask for the case). Here every hit
+path - screening (documents, persons, manifests), search (API and page), deconfliction,
+cross-referencing (through :func:`notify_ids`) and the name-free pre-check - calls
+:func:`notify` in the request that found the hit, so the owner's notice is written before
+the searcher has its answer (well within a second; no queue to wait on).
+
+A notice names the searching *agency* (never the user: the user is in the audit log, which
+the node's auditors read), the channel, the stated purpose, and the owner's own record id.
+It opens a follow-up item: a deadline (48 hours by default, per agency in
+``hit_notice_setting``), reminders from :func:`sweep` (the node's worker, or
+``palermo hits sweep``) once it is overdue and every day after while unanswered, and a
+reply that the searcher reads in :func:`sent`.
+
+What nobody else learns: notices are node-private rows, not statements, so they are never
+synced, searched, exported or listed by an entity API; :func:`received` selects
+``owner_agency = viewer's agency`` and :func:`sent` ``searcher_agency = viewer's agency``
+in the query, so a third agency reads nothing of either. The searcher's view shows the
+record id only for channels where the searcher saw the record in its own results
+(screening, search, cross-referencing): for deconfliction the record is the owner's case,
+which the other side must never learn. An agency's hits on its own records notify no one.
+Flooding is bounded: one notice per (searching agency, record, UTC day); later hits that
+day count up ``hits`` and ``last_hit_at`` (and are audited as repeats).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from palermo.access.viewer import NotVisible, Viewer
+from palermo.store import audit
+from palermo.store.store import Store
+from palermo.store.tables import agency, hit_notice, hit_notice_setting
+
+CHANNELS = ("screening", "search", "xref", "deconfliction", "precheck")
+# Channels where the searcher saw the hit record itself, so its follow-up may name it.
+SEEN_BY_SEARCHER = frozenset({"screening", "search", "xref"})
+DEFAULT_DEADLINE_HOURS = 48  # Prüm II's follow-up period
+MAX_DEADLINE_HOURS = 24 * 30
+REMIND_EVERY = timedelta(hours=24)  # an overdue, unanswered notice is re-notified daily
+MAX_PURPOSE = 300
+MAX_REPLY = 4000
+SERVICE_USER = "hit-notices"  # the node, when it sweeps
+OPEN, OVERDUE, ANSWERED = "open", "overdue", "answered"
+
+
+@dataclass(frozen=True)
+class HitRef:
+    """A hit on ``record_id``, whose owner is ``owner``."""
+
+    record_id: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The owner's view of a notice and its follow-up item."""
+
+    id: int
+    record_id: str
+    searcher_agency: str
+    channel: str
+    purpose: str | None
+    hits: int
+    created_at: datetime
+    last_hit_at: datetime
+    due_at: datetime
+    status: str
+    reminders: int
+    reply: str | None
+    replied_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self.__dict__)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The searcher's view: whom its hit notified, the deadline, and the owner's reply."""
+
+    id: int
+    owner_agency: str
+    record_id: str | None  # only where the searcher saw the record (SEEN_BY_SEARCHER)
+    channel: str
+    purpose: str | None
+    created_at: datetime
+    due_at: datetime
+    status: str
+    reply: str | None
+    replied_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self.__dict__)
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+
+
+# --- input ------------------------------------------------------------------------------
+
+
+def check_purpose(purpose: str | None) -> str | None:
+    """The stated purpose, trimmed; None if empty. One line of printable text."""
+    if purpose is None or not purpose.strip():
+        return None
+    text = purpose.strip()
+    if len(text) > MAX_PURPOSE:
+        raise ValueError(f"purpose: at most {MAX_PURPOSE} characters")
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        raise ValueError("purpose: must be one line of text without control characters")
+    return text
+
+
+def _check_channel(channel: str) -> None:
+    if channel not in CHANNELS:
+        raise ValueError(f"channel: {channel!r} is not one of {', '.join(CHANNELS)}")
+
+
+# --- who owns what was hit --------------------------------------------------------------
+
+
+def owner_of(record_id: str, codes: Iterable[str]) -> str | None:
+    """The agency whose namespace the id is in (``de-bka.p1`` -> ``DE-BKA``), or None
+    (an opaque alias, or an agency this node does not know)."""
+    prefix = record_id.split(".", 1)[0] if "." in record_id else ""
+    for code in codes:
+        if code.lower() == prefix:
+            return code
+    return None
+
+
+def refs_for_ids(conn: Connection, record_ids: Iterable[str]) -> list[HitRef]:
+    """Hit references for record ids, owners taken from the directory."""
+    ids = sorted(set(record_ids))
+    if not ids:
+        return []
+    codes = list(conn.execute(sa.select(agency.c.code)).scalars())
+    return [HitRef(i, owner) for i in ids if (owner := owner_of(i, codes)) is not None]
+
+
+# --- notifying --------------------------------------------------------------------------
+
+
+def notify_ids(
+    store: Store,
+    searcher: Viewer,
+    record_ids: Iterable[str],
+    channel: str,
+    purpose: str | None = None,
+) -> list[int]:
+    """Notify the owners of the records a search returned (except the searcher's own)."""
+    ids = [i for i in record_ids if not i.startswith(f"{searcher.agency.lower()}.")]
+    if not ids:  # the common case (own records, or nothing found) costs no transaction
+        return []
+    with store.transaction() as conn:
+        refs = refs_for_ids(conn, ids)
+        return notify_in(conn, searcher.agency, searcher.username, refs, channel, purpose)
+
+
+def notify(
+    store: Store,
+    searcher: Viewer,
+    hits: Iterable[HitRef],
+    channel: str,
+    purpose: str | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Notify in a transaction of its own; returns the notice ids (new or counted up)."""
+    refs = [h for h in hits if h.owner != searcher.agency]
+    if not refs:
+        return []
+    with store.transaction() as conn:
+        return notify_in(conn, searcher.agency, searcher.username, refs, channel, purpose, now)
+
+
+def notify_in(
+    conn: Connection,
+    searcher_agency: str,
+    searcher_user: str,
+    hits: Iterable[HitRef],
+    channel: str,
+    purpose: str | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Write (or count up) one notice per foreign record hit, in the caller's transaction,
+    each with its audit row: ``hit.notice`` for a new one, ``hit.repeat`` for the same
+    (searcher agency, record, day) again. Hits on the searcher agency's records are
+    dropped."""
+    _check_channel(channel)
+    purpose = check_purpose(purpose)
+    now = now or datetime.now(UTC)
+    day = now.date().isoformat()
+    ids: list[int] = []
+    seen: set[str] = set()
+    hours: dict[str, int] = {}
+    for hit in hits:
+        if hit.owner == searcher_agency or hit.record_id in seen:
+            continue
+        seen.add(hit.record_id)
+        if hit.owner not in hours:
+            hours[hit.owner] = _deadline_hours(conn, hit.owner)
+        due = now + timedelta(hours=hours[hit.owner])
+        row = {
+            "owner_agency": hit.owner,
+            "record_id": hit.record_id,
+            "searcher_agency": searcher_agency,
+            "channel": channel,
+            "purpose": purpose,
+            "day": day,
+            "hits": 1,
+            "created_at": now,
+            "last_hit_at": now,
+            "due_at": due,
+            "status": OPEN,
+            "reminders": 0,
+        }
+        dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+        insert = dialect.insert(hit_notice).values(**row).on_conflict_do_nothing()
+        inserted = conn.execute(insert.returning(hit_notice.c.id)).scalar()
+        new = inserted is not None
+        if inserted is None:  # the same (searcher agency, record, day): count it up
+            key = (
+                (hit_notice.c.searcher_agency == searcher_agency)
+                & (hit_notice.c.record_id == hit.record_id)
+                & (hit_notice.c.day == day)
+            )
+            bump = hit_notice.update().where(key).values(hits=hit_notice.c.hits + 1)
+            inserted = conn.execute(
+                bump.values(last_hit_at=now).returning(hit_notice.c.id)
+            ).scalar_one()
+        notice_id = int(inserted)
+        ids.append(notice_id)
+        detail = {"notice": notice_id, "owner": hit.owner, "channel": channel, "purpose": purpose}
+        action = "hit.notice" if new else "hit.repeat"
+        audit.append(conn, searcher_agency, searcher_user, action, hit.record_id, detail)
+    return ids
+
+
+# --- the follow-up clock ----------------------------------------------------------------
+
+
+def _deadline_hours(conn: Connection, owner: str) -> int:
+    found = conn.execute(
+        sa.select(hit_notice_setting.c.deadline_hours).where(hit_notice_setting.c.agency == owner)
+    ).scalar()
+    return int(found) if found is not None else DEFAULT_DEADLINE_HOURS
+
+
+def deadline_hours(store: Store, agency_code: str) -> int:
+    with store.engine.connect() as conn:
+        return _deadline_hours(conn, agency_code)
+
+
+def set_deadline(store: Store, actor: Viewer, agency_code: str, hours: int) -> None:
+    """An agency's admin (or the node) sets how long its agency has to follow up a hit;
+    notices opened afterwards get the new deadline."""
+    actor.require_admin("set the hit follow-up deadline", agency=agency_code)
+    if not 1 <= hours <= MAX_DEADLINE_HOURS:
+        raise ValueError(f"hours: must be between 1 and {MAX_DEADLINE_HOURS}")
+    with store.transaction() as conn:
+        table = hit_notice_setting
+        found = conn.execute(sa.select(table.c.agency).where(table.c.agency == agency_code))
+        if found.first() is None:
+            conn.execute(table.insert().values(agency=agency_code, deadline_hours=hours))
+        else:
+            conn.execute(
+                table.update().where(table.c.agency == agency_code).values(deadline_hours=hours)
+            )
+        audit.append(
+            conn, actor.agency, actor.username, "hit.deadline", agency_code, {"hours": hours}
+        )
+
+
+def sweep(store: Store, now: datetime | None = None) -> list[int]:
+    """Mark open notices past their deadline overdue and re-notify overdue, unanswered
+    ones once a day; each reminder is audited under the owner. Returns the reminded ids."""
+    now = now or datetime.now(UTC)
+    t = hit_notice
+    due = sa.or_(
+        sa.and_(t.c.status == OPEN, t.c.due_at <= now),
+        sa.and_(t.c.status == OVERDUE, t.c.reminded_at <= now - REMIND_EVERY),
+    )
+    with store.engine.connect() as conn:
+        if conn.execute(sa.select(t.c.id).where(due).limit(1)).first() is None:
+            return []  # the worker calls this every few seconds: nothing to write, no lock
+    with store.transaction() as conn:
+        rows = conn.execute(sa.select(t.c.id, t.c.owner_agency, t.c.record_id).where(due)).all()
+        for notice_id, owner, record_id in rows:
+            conn.execute(
+                t.update()
+                .where(t.c.id == notice_id)
+                .values(status=OVERDUE, reminders=t.c.reminders + 1, reminded_at=now)
+            )
+            detail = {"notice": notice_id}
+            audit.append(conn, owner, SERVICE_USER, "hit.reminder", record_id, detail)
+    return [int(r[0]) for r in rows]
+
+
+def reply(store: Store, viewer: Viewer, notice_id: int, text: str) -> Notice:
+    """The owner answers a notice; the searcher reads the answer in :func:`sent`. A notice
+    of another agency is not found (404), exactly like one that does not exist."""
+    viewer.require_data_role("answer hit notices")
+    body = text.strip()
+    if not body:
+        raise ValueError("text: empty")
+    if len(body) > MAX_REPLY:
+        raise ValueError(f"text: at most {MAX_REPLY} characters")
+    now = datetime.now(UTC)
+    mine = (hit_notice.c.id == notice_id) & (hit_notice.c.owner_agency == viewer.agency)
+    with store.transaction() as conn:
+        row = conn.execute(
+            hit_notice.update()
+            .where(mine)
+            .values(reply=body, replied_by=viewer.username, replied_at=now, status=ANSWERED)
+            .returning(*hit_notice.c)
+        ).first()
+        if row is None:
+            raise NotVisible(f"notice_id: no hit notice {notice_id}")
+        detail = {"notice": notice_id, "searcher": row.searcher_agency}
+        audit.append(conn, viewer.agency, viewer.username, "hit.reply", row.record_id, detail)
+    return _notice(row._mapping)
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def received(store: Store, viewer: Viewer, status: str | None = None) -> list[Notice]:
+    """Notices about the viewer agency's records, newest first."""
+    viewer.require_data_role("read hit notices")
+    if status is not None and status not in (OPEN, OVERDUE, ANSWERED):
+        raise ValueError(f"status: {status!r} is not one of {OPEN}, {OVERDUE}, {ANSWERED}")
+    query = sa.select(hit_notice).where(hit_notice.c.owner_agency == viewer.agency)
+    if status is not None:
+        query = query.where(hit_notice.c.status == status)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query.order_by(hit_notice.c.id.desc())).all()
+    return [_notice(r._mapping) for r in rows]
+
+
+def sent(store: Store, viewer: Viewer) -> list[FollowUp]:
+    """Follow-ups the viewer agency's hits opened at other agencies, with their replies."""
+    viewer.require_data_role("read hit follow-ups")
+    query = sa.select(hit_notice).where(hit_notice.c.searcher_agency == viewer.agency)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query.order_by(hit_notice.c.id.desc())).all()
+    return [
+        FollowUp(
+            id=int(r.id),
+            owner_agency=r.owner_agency,
+            record_id=r.record_id if r.channel in SEEN_BY_SEARCHER else None,
+            channel=r.channel,
+            purpose=r.purpose,
+            created_at=_utc(r.created_at),
+            due_at=_utc(r.due_at),
+            status=r.status,
+            reply=r.reply,
+            replied_at=_utc(r.replied_at) if r.replied_at else None,
+        )
+        for r in rows
+    ]
+
+
+def _notice(r: Any) -> Notice:
+    return Notice(
+        id=int(r["id"]),
+        record_id=r["record_id"],
+        searcher_agency=r["searcher_agency"],
+        channel=r["channel"],
+        purpose=r["purpose"],
+        hits=int(r["hits"]),
+        created_at=_utc(r["created_at"]),
+        last_hit_at=_utc(r["last_hit_at"]),
+        due_at=_utc(r["due_at"]),
+        status=r["status"],
+        reminders=int(r["reminders"]),
+        reply=r["reply"],
+        replied_at=_utc(r["replied_at"]) if r["replied_at"] else None,
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every one stored here is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
