@@ -1,0 +1,332 @@
+"""Privacy-preserving person encodings: keyed Bloom filters of romanised name forms.
+
+Agencies on different nodes want to know whether they hold the same person without handing
+each other names. Each person becomes an `Encoding`: cryptographic long-term keys (CLKs,
+Schnell, Bachteler and Reiher 2011) of the bigrams of every Latin form `names.name_forms`
+gives (Cyrillic national systems, Thai spellings; for Chinese characters every reading system
+of `names_han.system_forms`), folded (`names.fold`: w/v, kh/h, ...) so the spelling habits
+of different languages agree, plus one CLK per form of the name's *sound classes* (consonant
+classes, vowels dropped: `names_han.sound_keys`, `abjad_keys` for Arabic script, the pinyin
+transcription for foreign names written in characters), which is how a Latin name meets its
+Arabic-script or Chinese transcription. Birth years (with the neighbouring years, for
+tolerance) go into the same filters, not a separate field a frequency count could read.
+
+Bit positions come from HMAC-SHA256 under a key derived from the federation's secret and
+its name (`FederationKey`): a different federation, or anyone without the secret, gets
+unrelated positions, so a dictionary of names encoded without the key matches nothing.
+Each bigram sets `HASHES` independent positions taken from its own HMAC ("random hashing",
+Niedermeyer et al. 2014: no double-hashing structure to exploit). Every person publishes
+the same number of CLKs of each kind (`SLOTS`): forms it lacks are filled with CLKs of
+random bigrams, so the number of forms does not tell the script of the name.
+
+`similarity` is the best Dice coefficient of any two CLKs of the same kind, or a discounted
+overlap coefficient of the letter CLKs (one name with a part more, Kamil Al-Awadi / Kamil
+Mahmoud Al-Awadi); CLKs with few bits (one short name part) are judged more strictly, as
+plaintext screening judges a lone given name. `THRESHOLD` is calibrated so that the
+encoded hit/no-hit keeps plaintext screening's precision on the real names of names-dev
+(bench/pprl.py). See docs/trust.md, "Privacy-preserving hit/no-hit", and ADR 0017.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any
+
+import numpy as np
+
+from palermo.match.names import fold, has_arabic, name_forms
+from palermo.match.names_han import (
+    abjad_keys,
+    has_han,
+    sound_keys,
+    system_forms,
+    transcription_words,
+)
+
+VERSION = "palermo-pprl-v1"
+BITS = 1024  # per CLK
+BYTES = BITS // 8
+HASHES = 10  # positions per token
+SLOTS = 6  # CLKs of each kind (letters, sounds) every person publishes
+THRESHOLD = 0.77  # bench/pprl.py: plaintext screening's precision on names-dev
+PARTIAL = 0.85  # overlap coefficient of the letter CLKs, discounted: a name part more or less
+SHORT_BITS = 80  # a CLK with fewer bits is one short name part ...
+SHORT_SOUND_BITS = 45  # the same for sound CLKs (consonant keys are shorter)
+SHORT_STRICTNESS = 2.0  # ... and a bigram off counts double (Wanat / Anat)
+YEAR_TOLERANCE = 1  # birth years this far apart still share tokens
+MIN_SECRET = 32  # bytes of federation secret
+DUMMY_TOKENS = 18  # random bigrams in a filler CLK: about a two-part name
+Words = np.ndarray[Any, np.dtype[np.uint64]]  # CLKs as 64-bit words, one row per slot
+Counts = np.ndarray[Any, np.dtype[np.int64]]
+Grid = np.ndarray[Any, np.dtype[np.float64]]
+YEAR = re.compile(r"^(\d{4})(?:-\d{2}(?:-\d{2})?)?$")
+
+
+@dataclass(frozen=True)
+class FederationKey:
+    """The federation's secret and name; the bit positions are keyed by both (the name is
+    the per-federation salt: one secret reused by two federations still gives unrelated
+    encodings). Every member node holds it; agencies and peers outside never do."""
+
+    federation: str
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.federation.strip():
+            raise ValueError("federation: a federation name is required")
+        if len(self.secret) < MIN_SECRET:
+            raise ValueError(f"secret: at least {MIN_SECRET} bytes are required")
+
+    @property
+    def token_key(self) -> bytes:
+        return _derive(self.secret, self.federation, "bloom")
+
+    def digest(self, *parts: str) -> str:
+        """An opaque reference under the key (published record references)."""
+        key = _derive(self.secret, self.federation, "reference")
+        data = "\x1f".join(parts).encode()
+        return hmac.new(key, data, hashlib.sha256).hexdigest()[:32]
+
+
+@lru_cache(maxsize=64)
+def _derive(secret: bytes, federation: str, purpose: str) -> bytes:
+    label = "\x1f".join((VERSION, federation, purpose)).encode()
+    return hmac.new(secret, label, hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """One person's published CLKs: `SLOTS` of letters, `SLOTS` of sounds, as integers."""
+
+    letters: tuple[int, ...]
+    sounds: tuple[int, ...]
+
+    @cached_property
+    def letter_bits(self) -> tuple[Words, Counts]:
+        """The letter CLKs as a (SLOTS, BITS/64) array of words, and their popcounts."""
+        return _words(self.letters)
+
+    @cached_property
+    def sound_bits(self) -> tuple[Words, Counts]:
+        return _words(self.sounds)
+
+    def to_wire(self) -> str:
+        """Hex of the concatenated CLKs (letters first), fixed length."""
+        return b"".join(c.to_bytes(BYTES, "big") for c in (*self.letters, *self.sounds)).hex()
+
+    @classmethod
+    def from_wire(cls, text: str) -> Encoding:
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            raise ValueError("encoding: not hexadecimal") from None
+        if len(raw) != 2 * SLOTS * BYTES:
+            raise ValueError(f"encoding: {len(raw)} bytes, expected {2 * SLOTS * BYTES}")
+        clks = [int.from_bytes(raw[i : i + BYTES], "big") for i in range(0, len(raw), BYTES)]
+        return cls(tuple(clks[:SLOTS]), tuple(clks[SLOTS:]))
+
+
+def _words(clks: tuple[int, ...]) -> tuple[Words, Counts]:
+    raw = b"".join(c.to_bytes(BYTES, "big") for c in clks)
+    words = np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(len(clks), BITS // 64)
+    return words, np.bitwise_count(words).sum(axis=1, dtype=np.int64)
+
+
+# --- tokens ---------------------------------------------------------------------------
+
+
+def bigrams(text: str, prefix: str) -> set[str]:
+    padded = f"_{text}_"
+    return {prefix + padded[i : i + 2] for i in range(len(padded) - 1)}
+
+
+@lru_cache(maxsize=100_000)
+def letter_forms(name: str) -> tuple[tuple[str, ...], ...]:
+    """Every romanised form of a name as folded parts: `name_forms`, and for Chinese
+    characters the whole name in each reading system (pinyin, Wade-Giles, Hong Kong and
+    Macao Cantonese)."""
+    forms = list(name_forms(name))
+    if has_han(name):
+        forms += [form for _, form in system_forms(name)]
+    folded = (tuple(fold(part) for part in form if part) for form in forms)
+    return tuple(dict.fromkeys(form for form in folded if form))
+
+
+@lru_cache(maxsize=100_000)
+def sound_forms(name: str) -> tuple[tuple[str, ...], ...]:
+    """Consonant classes of each form's parts: the pinyin transcription for names written
+    in characters, the abjad keys (w and y also read as vowels) for Arabic script."""
+    if has_han(name):
+        words = tuple(k.lower() for w in transcription_words(name) for k in sound_keys(w, True))
+        return (words,) if words else ()
+    arabic = has_arabic(name)
+    out = []
+    for form in name_forms(name):
+        keys = (abjad_keys(p) if arabic else sound_keys(p, False) for p in form if p)
+        out.append(tuple(k.lower() for ks in keys for k in ks if k))
+    return tuple(dict.fromkeys(form for form in out if form))
+
+
+def birth_years(dates: Iterable[str]) -> set[int]:
+    """Years of ISO birth dates (YYYY, YYYY-MM or YYYY-MM-DD); anything else is an error
+    naming the value, never silently dropped."""
+    years = set()
+    for value in dates:
+        found = YEAR.match(value.strip())
+        if found is None:
+            raise ValueError(f"birthDate: {value!r} is not an ISO date")
+        years.add(int(found.group(1)))
+    return years
+
+
+def year_tokens(years: Iterable[int]) -> set[str]:
+    return {f"y:{year + d}" for year in years for d in range(-YEAR_TOLERANCE, YEAR_TOLERANCE + 1)}
+
+
+# --- CLKs -----------------------------------------------------------------------------
+
+
+def _positions(key: bytes, token: str) -> list[int]:
+    digest = hmac.new(key, token.encode(), hashlib.sha256).digest()
+    return [int.from_bytes(digest[2 * i : 2 * i + 2], "big") % BITS for i in range(HASHES)]
+
+
+def clk(key: bytes, tokens: Iterable[str]) -> int:
+    """A Bloom filter of the tokens (an integer of `BITS` bits)."""
+    bits = 0
+    for token in tokens:
+        for position in _positions(key, token):
+            bits |= 1 << position
+    return bits
+
+
+def _filler(key: bytes, seed: str, prefix: str, index: int) -> int:
+    """A CLK of pseudo-random bigrams (keyed, so an outsider cannot tell it from a name's;
+    deterministic, so re-publishing a person publishes the same encoding): matches none."""
+    return clk(
+        key,
+        (f"{prefix}~{_tag(key, seed, prefix, str(index), str(i))}" for i in range(DUMMY_TOKENS)),
+    )
+
+
+def _tag(key: bytes, *parts: str) -> str:
+    return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _slots(key: bytes, token_sets: Sequence[set[str]], prefix: str) -> tuple[int, ...]:
+    """`SLOTS` CLKs: the forms' (extra forms dropped), fillers for the rest, in an order
+    keyed on the content, so a slot's position says nothing about which form it holds."""
+    seed = "\x1e".join("\x1f".join(sorted(t)) for t in token_sets)
+    clks = [clk(key, tokens) for tokens in token_sets[:SLOTS]]
+    clks += [_filler(key, seed, prefix, i) for i in range(SLOTS - len(clks))]
+    order = sorted(range(SLOTS), key=lambda i: _tag(key, seed, prefix, "order", str(i)))
+    return tuple(clks[i] for i in order)
+
+
+def encode(key: FederationKey, names: Iterable[str], birth_dates: Iterable[str] = ()) -> Encoding:
+    """The published encoding of one person (names in any script, ISO birth dates)."""
+    years = year_tokens(birth_years(birth_dates))
+    letters: list[set[str]] = []
+    sounds: list[set[str]] = []
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        for form in letter_forms(name):
+            letters.append({g for part in form for g in bigrams(part, "l")} | years)
+        for form in sound_forms(name):
+            sounds.append({g for part in form for g in bigrams(part, "s")} | years)
+    if not letters:
+        raise ValueError("name: no name with letters to encode")
+    token_key = key.token_key
+    unique_letters = list({frozenset(t): t for t in letters}.values())
+    unique_sounds = list({frozenset(t): t for t in sounds}.values())
+    return Encoding(_slots(token_key, unique_letters, "l"), _slots(token_key, unique_sounds, "s"))
+
+
+# --- comparison -----------------------------------------------------------------------
+
+
+def dice(a: int, b: int) -> float:
+    total = a.bit_count() + b.bit_count()
+    return 2 * (a & b).bit_count() / total if total else 0.0
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Many encodings as arrays, to compare one encoding with all of them at once."""
+
+    letters: Words  # (persons, SLOTS, BITS/64)
+    letter_counts: Counts  # (persons, SLOTS)
+    sounds: Words
+    sound_counts: Counts
+
+    @classmethod
+    def of(cls, encodings: Sequence[Encoding]) -> Stack:
+        if not encodings:
+            empty = np.zeros((0, SLOTS, BITS // 64), dtype=np.uint64)
+            none = np.zeros((0, SLOTS), dtype=np.int64)
+            return cls(empty, none, empty, none)
+        return cls(
+            np.stack([e.letter_bits[0] for e in encodings]),
+            np.stack([e.letter_bits[1] for e in encodings]),
+            np.stack([e.sound_bits[0] for e in encodings]),
+            np.stack([e.sound_bits[1] for e in encodings]),
+        )
+
+
+def scores(one: Encoding, many: Stack) -> Grid:
+    """`similarity` of one encoding with each of many (vectorised; rounded to 4 places)."""
+    letters = _letter_scores(*one.letter_bits, many.letters, many.letter_counts)
+    sounds = _dice_grids(*one.sound_bits, many.sounds, many.sound_counts)
+    sounds = _strict(sounds, one.sound_bits[1], many.sound_counts, SHORT_SOUND_BITS)
+    best = np.maximum(letters.max(axis=(1, 2), initial=0.0), sounds.max(axis=(1, 2), initial=0.0))
+    rounded: Grid = np.round(best, 4)
+    return rounded
+
+
+def similarity(a: Encoding, b: Encoding) -> float:
+    """How alike two encoded persons are, in [0, 1] (see the module docstring)."""
+    return float(scores(a, Stack.of([b]))[0])
+
+
+# Grids below are (persons, SLOTS of the one, SLOTS of each of many).
+
+
+def _pairs(nx: Counts, ny: Counts) -> tuple[Counts, Counts]:
+    return nx[None, :, None], ny[:, None, :]
+
+
+def _common(x: Words, y: Words) -> Counts:
+    """Bits in common of every slot of x with every slot of each of y."""
+    both = x[None, :, None, :] & y[:, None, :, :]
+    common: Counts = np.bitwise_count(both).sum(axis=3, dtype=np.int64)
+    return common
+
+
+def _dice_grids(x: Words, nx: Counts, y: Words, ny: Counts) -> Grid:
+    a, b = _pairs(nx, ny)
+    total = a + b
+    grid: Grid = np.divide(2 * _common(x, y), total, out=np.zeros(total.shape), where=total > 0)
+    return grid
+
+
+def _strict(grid: Grid, nx: Counts, ny: Counts, short: int) -> Grid:
+    a, b = _pairs(nx, ny)
+    strict = np.maximum(0.0, 1 - SHORT_STRICTNESS * (1 - grid))
+    return np.where(np.minimum(a, b) < short, strict, grid)
+
+
+def _letter_scores(x: Words, nx: Counts, y: Words, ny: Counts) -> Grid:
+    a, b = _pairs(nx, ny)
+    common = _common(x, y)
+    total, smaller = a + b, np.minimum(a, b)
+    whole = np.divide(2 * common, total, out=np.zeros(common.shape), where=total > 0)
+    part = np.divide(PARTIAL * common, smaller, out=np.zeros(common.shape), where=smaller > 0)
+    return _strict(np.maximum(whole, part), nx, ny, SHORT_BITS)
+
+
+def is_hit(a: Encoding, b: Encoding, threshold: float = THRESHOLD) -> bool:
+    return similarity(a, b) >= threshold
