@@ -58,6 +58,9 @@ def serve_command(
     from palermo.coordination import hit_notices  # reminders of overdue hit follow-ups
 
     tasks.append(lambda: hit_notices.sweep(store))
+    from palermo.coordination import retention  # review queues and erasure, at most hourly
+
+    tasks.append(retention.Sweeper(store))
     if is_node and sync_interval:
         tasks.insert(0, lambda: sync_all(store))
     with store.engine.connect() as conn:

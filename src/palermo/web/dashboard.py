@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from palermo.access.viewer import AccessDenied, Viewer
 from palermo.api.auth import optional_viewer, store_of
 from palermo.coordination import cases as cases_mod
-from palermo.coordination import deconfliction, mla, operations
+from palermo.coordination import deconfliction, mla, operations, retention
 from palermo.exchange import alerts as alerts_mod
 from palermo.store.store import Store
 from palermo.store.tables import alert, audit_log
@@ -97,6 +97,7 @@ def gather(store: Store, viewer: Viewer, today: date) -> dict[str, Panel]:
         "mla": Panel.of(mla_due(store, viewer, today)),
         "referrals": Panel.of(referrals_awaiting(store, viewer)),
         "imports": Panel.of(recent_imports(store, viewer)),
+        "retention": Panel.of(retention.queued(store, viewer)),
     }
 
 
