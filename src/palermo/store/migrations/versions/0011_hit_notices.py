@@ -1,7 +1,7 @@
 """hit notices: owners told of other agencies' hits on their records, with a follow-up clock
 
 Revision ID: 0011
-Revises: the newest revision before it (0010 once the 0009/0010 migrations are in)
+Revises: 0009
 Create Date: 2026-11-29 13:00:00.000000
 
 ``hit_notice``: one row per (searcher agency, record, UTC day), node-private, read only
@@ -10,27 +10,11 @@ through ``palermo.coordination.hit_notices``; ``hit_notice_setting``: per-agency
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
-
-def _previous(number: int) -> str:
-    """The highest revision numbered below ``number`` in this folder. Migrations 0009 and
-    0010 were written in parallel with this one; chaining onto whichever is newest keeps a
-    single head whatever order they land in (the lead may pin it to "0010")."""
-    found = [
-        int(m.group(1))
-        for p in Path(__file__).parent.glob("*.py")
-        if (m := re.match(r"(\d{4})_", p.name)) and int(m.group(1)) < number
-    ]
-    return f"{max(found):04d}"
-
-
 revision = "0011"
-down_revision = _previous(11)
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

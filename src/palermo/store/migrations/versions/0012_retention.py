@@ -1,7 +1,7 @@
 """retention: per-agency jurisdiction, the review queue and the decisions on record clocks
 
 Revision ID: 0012
-Revises: the newest revision before it (0011 once the parallel migrations are in)
+Revises: 0011
 Create Date: 2026-11-29 13:40:00.000000
 
 ``retention_setting`` (which jurisdiction's coded periods an agency follows),
@@ -11,26 +11,11 @@ expire), all node-private and read only through ``palermo.coordination.retention
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
-
-def _previous(number: int) -> str:
-    """The highest revision numbered below ``number`` in this folder: migrations written in
-    parallel chain onto whichever is newest, keeping one head (the lead may pin it)."""
-    found = [
-        int(m.group(1))
-        for p in Path(__file__).parent.glob("*.py")
-        if (m := re.match(r"(\d{4})_", p.name)) and int(m.group(1)) < number
-    ]
-    return f"{max(found):04d}"
-
-
 revision = "0012"
-down_revision = _previous(12)
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
