@@ -308,6 +308,7 @@ def _case(
         lead=lead,
         role=role,
         statuses=cases.STATUSES,
+        agencies=store_of(request).agencies(),  # the lead's add-to-team choices
         errors=errors,
         values=values,
     )

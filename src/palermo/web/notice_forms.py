@@ -176,3 +176,22 @@ def withdraw(request: Request, notice_id: str) -> Response:
     except (AccessDenied, NotVisible) as exc:
         return refused_page(request, exc, notice_id)
     return RedirectResponse("/notices", status_code=303)
+
+
+@router.post("/notices/{notice_id:path}/approve", response_class=HTMLResponse)
+def approve(request: Request, notice_id: str) -> Response:
+    """A supervisor of the issuing agency approves a requested notice (`notices.approve_notice`,
+    as the API: four eyes, an officer's red or yellow notice waits for this)."""
+    viewer = signed_in(request)
+    if viewer is None:
+        return to_login()
+    try:
+        notices.approve_notice(store_of(request), viewer, notice_id[:ID])
+    except (AccessDenied, NotVisible) as exc:
+        return refused_page(request, exc, notice_id)
+    except ValueError as exc:  # not (or no longer) waiting for approval
+        text = str(exc).splitlines()[0]
+        response = page(request, "message.html", title="Not approved", text=text)
+        response.status_code = 409
+        return response
+    return RedirectResponse("/notices", status_code=303)
