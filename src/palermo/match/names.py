@@ -6,7 +6,10 @@ for Thai (ICU's Thai output follows ISO 11940, which nobody writes on a passport
 Royal Thai General System rules misread implicit vowels). On top of that, comparison folds
 the spelling habits of different languages (w/v, j/y, kh/h, sch/sh, ee/i, final ff/v) and,
 for scripts written without vowels, also compares consonant skeletons
-(محمد -> mhmd ~ Mohamed -> mhmd).
+(محمد -> mhmd ~ Mohamed -> mhmd). Rules per writing system live beside this module:
+`names_han` (Chinese readings), `names_thai` (Thai spelling rules), `names_hangul` (Korean
+romanisations), `names_kana` (Japanese readings) and `names_vowels` (long vowels of abjad
+scripts); ADR 0009 and ADR 0016.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ from palermo.match.names_han import (
     system_forms,
     transcription_words,
 )
+from palermo.match.names_hangul import hangul_forms, hangul_readings, has_hangul
+from palermo.match.names_kana import has_kana, japanese_forms
+from palermo.match.names_thai import lone_name_similarity, rule_variants
+from palermo.match.names_vowels import abjad_vowels_agree, latin_vowels_agree
 
 PARTICLES = {
     "al",
@@ -79,6 +86,14 @@ FOLDS = (
     ("j", "i"),
     ("c", "k"),
 )
+# `fold` merges ch, j, y and i in one chain (ch -> j for Korean, Chinese, Thai and Arabic
+# affricates; j -> i for the Germanic and Slavic glide): good for blocking, but it makes
+# Chong, Jong and Yong one name. Comparison folds twice instead, each breaking the chain at
+# one end: j as an affricate (Chong = Jong, not Yong) or as a glide (Jüri = Yuri, not
+# Churi); two spellings agree as well as they do in either (ADR 0016).
+BASE_FOLDS = tuple(
+    (a, "C") if (a, b) == ("ch", "j") else (a, b) for a, b in FOLDS if (a, b) != ("j", "i")
+)
 VOWELS = set("aeiou")
 # The article written into an Arabic word (الحسن, al-Hasan): Latin spellings drop or split it.
 ARABIC_ARTICLE = re.compile(r"(?<!\S)\u0627\u0644(?=\S{2,})")
@@ -95,6 +110,9 @@ TRANSCRIPTION_COVERAGE = 0.7  # share of a transcription's score that needs no c
 SHORT_PART = 4  # parts this short: Jaro-Winkler punishes one typo too hard (sok / sko 0.56)
 DOUBLED = re.compile(r"(.)\1+")
 ONE_TYPO = 0.9  # a short part one transposition or one letter away from the other
+SHORT_VOWELS_ONLY = 0.9  # the same consonants and long vowels, short vowels differ
+VOWELS_WORTH_CHECKING = 0.7  # below this two spellings differ in more than vowels
+LONG_VOWEL_CONFLICT = 0.75  # Arabic writes a long vowel the Latin spelling lacks (or adds)
 
 
 THAI = re.compile(r"[\u0e00-\u0e7f]")
@@ -143,7 +161,8 @@ def thai_spellings(word: str) -> tuple[str, ...]:
 
     model = romanize_thai(word).lower()
     rules = NOT_LETTERS.sub("", str(romanize(word, engine="royin"))).lower()
-    forms = (model, _passport_habits(rules), _passport_habits(model))
+    extra = rule_variants(word, rules)  # inherent and silent vowels (ADR 0016)
+    forms = (model, _passport_habits(rules), _passport_habits(model), *extra)
     return tuple(dict.fromkeys(form for form in forms if form)) or ("",)  # Thai digits, marks
 
 
@@ -168,6 +187,8 @@ def _thai_form(name: str, index: int) -> str:
 @lru_cache(maxsize=200_000)
 def latinize(name: str) -> str:
     """Lower-case ASCII Latin form of a name written in any script."""
+    if has_kana(name):  # Japanese: pykakasi's Hepburn, not ICU's pinyin for the kanji
+        return _latin_text(japanese_forms(name)[0][1])
     return _latin_text(_thai_form(name, 0) if has_thai(name) else name)
 
 
@@ -222,6 +243,8 @@ def latin_forms(name: str) -> tuple[str, ...]:
     three for Thai (`thai_spellings`), the national systems for Cyrillic."""
     if has_cyrillic(name):
         return tuple(dict.fromkeys((latinize(name), *cyrillic_forms(name))))
+    if has_kana(name):
+        return tuple(dict.fromkeys(_latin_text(text) for _, text in japanese_forms(name)))
     if not has_thai(name):
         return (latinize(name),)
     count = max(len(thai_spellings(word)) for word in name.split() if has_thai(word))
@@ -260,9 +283,29 @@ def _parts(latin: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=200_000)
 def fold(token: str) -> str:
-    for a, b in FOLDS:
+    """Spelling habits of many languages folded to one form (blocking keys, skeletons)."""
+    return _finish(_base_fold(token).replace("C", "j").replace("j", "i"))
+
+
+@lru_cache(maxsize=200_000)
+def compare_folds(token: str) -> tuple[str, str]:
+    """The token folded with j as an affricate (ch = j) and with j as a glide (j = y = i;
+    ch apart): see `BASE_FOLDS`."""
+    base = _base_fold(token)
+    return _finish(base.replace("C", "j")), _finish(base.replace("j", "i"))
+
+
+@lru_cache(maxsize=200_000)
+def _base_fold(token: str) -> str:
+    """`FOLDS` with ch kept apart (C) and j left as it is: `fold` and `compare_folds`
+    each finish it their way."""
+    for a, b in BASE_FOLDS:
         token = token.replace(a, b)
-    token = re.sub(r"(.)\1+", r"\1", token)
+    return token
+
+
+def _finish(token: str) -> str:
+    token = DOUBLED.sub(r"\1", token)
     return token[:-1] + "v" if token.endswith("f") and len(token) > 3 else token
 
 
@@ -289,11 +332,21 @@ def _keys(name: str) -> frozenset[str]:
             if len(token) >= 2:
                 out.update("k:" + k for k in sound_keys(token, pinyin=False) if len(k) >= 3)
     if has_han(name):
+        for _, text in japanese_forms(name):
+            for token in _parts(_latin_text(text)):
+                _token_keys(token, out)
         for options in native_readings(name):
             for spelling, _ in options:
                 _token_keys(spelling, out)
         for word in transcription_words(name):
             out.update("k:" + k for k in sound_keys(word, pinyin=True) if len(k) >= 3)
+    if has_hangul(name):
+        for options in hangul_readings(name):
+            for spelling, _ in options:
+                _token_keys(spelling, out)
+        for _, form in hangul_forms(name):
+            for token in form:
+                _token_keys(token, out)
     if has_arabic(name):
         for token in name_parts(name):
             out.update("k:" + k for k in abjad_keys(token) if len(k) >= 3)
@@ -309,19 +362,33 @@ def _token_keys(token: str, out: set[str]) -> None:
         out.add("s:" + sk)
 
 
+@lru_cache(maxsize=1_000_000)  # screening compares the same common parts again and again
 def token_similarity(a: str, b: str) -> float:
-    fa, fb = fold(a), fold(b)
-    if fa == fb:
+    """Similarity in [0, 1] of two name parts already in Latin letters."""
+    (aa, ga), (ab, gb) = compare_folds(a), compare_folds(b)
+    if aa == ab or ga == gb:
         return 1.0
-    score = max(JaroWinkler.similarity(fa, fb), _typo_similarity(a, b))
+    folded = JaroWinkler.similarity(aa, ab)
+    if aa != ga or ab != gb:  # a j or ch in either: the glide reading may agree better
+        folded = max(folded, JaroWinkler.similarity(ga, gb))
+    score = max(folded, _typo_similarity(a, b))
     if score >= 0.9:
         return score
+    long_enough = len(a) > SHORT_PART and len(b) > SHORT_PART
+    if long_enough and score >= VOWELS_WORTH_CHECKING and latin_vowels_agree(a, b):
+        # The same consonants and no long vowel against a short one: spellings of a name
+        # from a script without short vowels (Mohamed / Muhammad, Yousef / Yusuf, Brown /
+        # Braun written back from Cyrillic).
+        return max(score, SHORT_VOWELS_ONLY)
     sa, sb = skeleton(a), skeleton(b)
     if sa != sb or not sa:
         return score
     # Scripts written without vowels (محمد -> mhmd) agree on consonants only; names both
     # written with vowels that differ in them are different names (Osayande / Osunde).
     if not (set(a) & VOWELS) or not (set(b) & VOWELS):
+        latin, abjad = (b, a) if not set(a) & VOWELS else (a, b)
+        if abjad_vowels_agree(latin, abjad) is False:  # حسين hsyn is not Hassan
+            return min(score, LONG_VOWEL_CONFLICT)
         return max(score, 0.9)
     return score
 
@@ -343,11 +410,15 @@ def _typo_similarity(a: str, b: str) -> float:
 def name_similarity(a: str, b: str) -> float:
     """Similarity in [0, 1] of two names, any scripts, any order of parts."""
     han_a, han_b = has_han(a), has_han(b)
-    if han_a != han_b:
+    if han_a != han_b or _one_korean(a, b):
         return name_match(a, b).score
     plain = parts_similarity(name_parts(a), name_parts(b))
-    several = has_cyrillic(a) != has_cyrillic(b) or has_thai(a) != has_thai(b)
-    if plain < PART_MISSING_MAX and several:  # every national or passport spelling
+    several = (
+        has_cyrillic(a) != has_cyrillic(b)
+        or has_thai(a) != has_thai(b)
+        or has_kana(a) != has_kana(b)
+    )
+    if plain < 1.0 and several:  # every national or passport spelling
         plain = max(parts_similarity(x, y) for x in name_forms(a) for y in name_forms(b))
     arab_a, arab_b = has_arabic(a) or has_thai(a), has_arabic(b) or has_thai(b)
     if arab_a == arab_b:
@@ -356,7 +427,11 @@ def name_similarity(a: str, b: str) -> float:
     if has_thai(other) and len(name_parts(a)) == len(name_parts(b)) == 1:
         # A lone Thai given name and its romanisation: romanisations of similar names
         # differ by a letter or a vowel (วนัส Wanat, Anat; รุ่งชัย Rungchai, Rianchai), so
-        # sounds without vowels prove nothing and a letter off counts for more.
+        # sounds without vowels prove nothing and a letter off counts for more. Every
+        # spelling is compared, in Thai informal spelling (ADR 0016).
+        words = [w for w in other.split() if has_thai(w)]
+        if len(words) == 1:
+            plain = lone_name_similarity(name_parts(latin)[0], thai_spellings(words[0]))
         return round(max(0.0, 1 - SINGLE_THAI_STRICTNESS * (1 - plain)), 4)
     best = plain if plain >= PART_MISSING_MAX else max(plain, _abjad_match(latin, other).score)
     return round(best, 4)
@@ -380,6 +455,14 @@ def name_match(a: str, b: str) -> NameMatch:
     """`name_similarity` with its explanation (slower: analysts' view, not batch scoring):
     the same score, the romanisation or comparison that gave it, and which part of `a`
     matched which part of `b`."""
+    if _one_korean(a, b):
+        latin, korean = (b, a) if has_hangul(a) else (a, b)
+        found = _hangul_match(latin, korean)
+        if has_hangul(a):
+            found = NameMatch(
+                found.score, found.method, tuple((y, x, s) for x, y, s in found.pairs)
+            )
+        return found
     if has_han(a) != has_han(b):
         latin, han = (b, a) if has_han(a) else (a, b)
         found = _han_match(latin, han)
@@ -401,6 +484,30 @@ def name_match(a: str, b: str) -> NameMatch:
         return plain
     pairs = abjad.pairs if latin_first else tuple((y, x, s) for x, y, s in abjad.pairs)
     return NameMatch(score, abjad.method, pairs)
+
+
+def _one_korean(a: str, b: str) -> bool:
+    """Exactly one of the names is written in Hangul (and neither in Chinese characters)."""
+    return has_hangul(a) != has_hangul(b) and not (has_han(a) or has_han(b))
+
+
+@lru_cache(maxsize=200_000)
+def _hangul_match(latin: str, korean: str) -> NameMatch:
+    """A Latin name against a Hangul one: the best spelling per syllable (any system or
+    the surname's customary spelling), or the whole name in one system for given names
+    written as one word (Jongun)."""
+    parts = name_parts(latin)
+    if not parts:
+        return NameMatch(0.0, "no Latin name parts")
+    readings = hangul_readings(korean)
+    best = _readings_match(parts, readings, "Korean")
+    if len(parts) >= len(readings):  # one part per syllable: the forms add nothing
+        return best
+    for system, form in hangul_forms(korean):
+        score = parts_similarity(parts, form)
+        if score > best.score:
+            best = NameMatch(score, f"Korean ({system})", _pairs(parts, form))
+    return best
 
 
 ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
@@ -440,7 +547,10 @@ def _abjad_similarity(latin_word: str, arabic_word: str) -> float:
         ),
         default=0.0,
     )
-    return max(letters, SOUND_SCALE * sounds - (SOUND_SCALE - 1))
+    best = max(letters, SOUND_SCALE * sounds - (SOUND_SCALE - 1))
+    if best > LONG_VOWEL_CONFLICT and abjad_vowels_agree(latin_word, arabic_word) is False:
+        return LONG_VOWEL_CONFLICT  # حسين is Hussein, not Hassan
+    return best
 
 
 def _pairs(ta: Sequence[str], tb: Sequence[str]) -> tuple[tuple[str, str, float], ...]:
@@ -462,8 +572,11 @@ def _han_match(latin: str, han: str) -> NameMatch:
     parts = name_parts(latin)
     if not parts:
         return NameMatch(0.0, "no Latin name parts")
+    if has_kana(han):  # kanji with kana: Japanese, not Chinese readings
+        return _japanese_match(parts, han)
     candidates = []
     if not SEPARATED.search(han):  # 唐纳德·特朗普: a foreign name, not Chinese readings
+        candidates.append(_japanese_match(parts, han))  # kanji alone: maybe Japanese
         candidates.append(_han_native(parts, han))
         score, system, form = max(
             ((parts_similarity(parts, form), system, form) for system, form in system_forms(han)),
@@ -475,10 +588,29 @@ def _han_match(latin: str, han: str) -> NameMatch:
     return max(candidates, key=lambda m: m.score)
 
 
+def _japanese_match(parts: tuple[str, ...], name: str) -> NameMatch:
+    """Latin parts against a Japanese name's readings, every system and long-vowel form."""
+    best = NameMatch(0.0, "no Japanese reading")
+    for system, text in japanese_forms(name):
+        form = _parts(_latin_text(text))
+        score = parts_similarity(parts, form)
+        if score > best.score:
+            best = NameMatch(score, f"Japanese reading ({system})", _pairs(parts, form))
+    return best
+
+
 def _han_native(parts: tuple[str, ...], han: str) -> NameMatch:
-    readings = native_readings(han)
+    return _readings_match(parts, native_readings(han), "Chinese")
+
+
+def _readings_match(
+    parts: tuple[str, ...], readings: Sequence[Sequence[tuple[str, str]]], label: str
+) -> NameMatch:
+    """Latin parts against a name written one syllable per character (Chinese, Korean),
+    each character with its spellings: each part takes the best spelling of its own
+    character, and the systems used are named."""
     if not readings:
-        return NameMatch(0.0, "no Chinese characters")
+        return NameMatch(0.0, f"no {label} characters")
     grid = [[_best_reading(p, options) for options in readings] for p in parts]
     if len(parts) > len(readings):  # rows must be the shorter side
         columns = [[row[j] for row in grid] for j in range(len(readings))]
@@ -490,7 +622,7 @@ def _han_native(parts: tuple[str, ...], han: str) -> NameMatch:
     in_order = sorted(picked, key=lambda x: x[1])
     pairs = tuple((parts[i], grid[i][j][1], round(s, 4)) for s, i, j in in_order)
     systems = sorted({grid[i][j][2] for _, i, j in picked})
-    return NameMatch(round(score, 4), "Chinese readings: " + ", ".join(systems), pairs)
+    return NameMatch(round(score, 4), f"{label} readings: " + ", ".join(systems), pairs)
 
 
 def _best_reading(part: str, options: Sequence[tuple[str, str]]) -> tuple[float, str, str]:
@@ -628,6 +760,7 @@ def parts_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
     glued = max(
         _edit_similarity("".join(ta), "".join(tb)),
         _edit_similarity("".join(ta), "".join(reversed(tb))),
+        _edit_similarity("".join(reversed(ta)), "".join(tb)),  # either name reversed
         _edit_similarity("".join(sorted(ta)), "".join(sorted(tb))) * GLUED_DISCOUNT,
     )
     return round(max(parts, glued, 0.0), 4)
