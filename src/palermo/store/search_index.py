@@ -180,6 +180,50 @@ def _insert(conn: Connection, rows: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
+TERMS_STAGE = "palermo_bulk_terms"
+COPY_FROM = 500  # fewer term rows go in one executemany (a temporary table costs more)
+
+
+def insert_terms_by_id(conn: Connection, rows: Sequence[tuple[str, str, str]]) -> int:
+    """Insert (statement id, term, kind) rows, each under its statement's ``seq``, in bulk:
+    PostgreSQL COPYs them into a temporary table and adds them with one INSERT ... SELECT
+    joined to ``statement`` on its unique id; SQLite runs one prepared INSERT ... SELECT per
+    row (no round trips there). Terms already there are kept. Returns the rows offered."""
+    if not rows:
+        return 0
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if conn.dialect.name == "sqlite":
+            cursor.executemany(
+                "INSERT INTO search_term (term, seq, kind) SELECT ?2, seq, ?3 FROM statement "
+                "WHERE id = ?1 ON CONFLICT DO NOTHING",
+                rows,
+            )
+        elif len(rows) < COPY_FROM:
+            cursor.executemany(
+                "INSERT INTO search_term (term, seq, kind) SELECT %s, seq, %s FROM statement "
+                "WHERE id = %s ON CONFLICT DO NOTHING",
+                [(term, kind, sid) for sid, term, kind in rows],
+            )
+        else:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {TERMS_STAGE} (statement_id varchar(40), "
+                "term varchar(200), kind varchar(1)) ON COMMIT DELETE ROWS"
+            )
+            cursor.execute(f"TRUNCATE {TERMS_STAGE}")
+            with cursor.copy(f"COPY {TERMS_STAGE} (statement_id, term, kind) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO search_term (term, seq, kind) SELECT t.term, s.seq, t.kind "
+                f"FROM {TERMS_STAGE} t JOIN statement s ON s.id = t.statement_id "
+                "ON CONFLICT DO NOTHING"
+            )
+    finally:
+        cursor.close()
+    return len(rows)
+
+
 def high_water(conn: Connection) -> int:
     """The highest statement seq stored now (0 if none): a write's rows come after it."""
     return int(conn.execute(sa.select(sa.func.max(statement.c.seq))).scalar() or 0)

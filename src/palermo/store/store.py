@@ -25,7 +25,7 @@ from palermo.access.credentials import check_password, hash_password
 from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.model.schemata import model
 from palermo.model.statement import Statement
-from palermo.store import audit, directory, migrate, search_index, visibility
+from palermo.store import audit, bulk, directory, migrate, search_index, visibility
 from palermo.store.change_feed import DATA, TOKENS, ChangeFeed
 from palermo.store.engine import create_engine
 from palermo.store.tables import metadata, statement
@@ -321,17 +321,14 @@ class Store:
         digest = hashlib.sha256()
         entity_ids: set[str] = set()
 
-        def tracked() -> Iterator[Statement]:
-            for stmt in stmts:
-                digest.update(stmt.id.encode())
-                entity_ids.add(stmt.entity_id)
-                yield stmt
+        def seen(stmt: Statement, sid: str) -> None:
+            digest.update(sid.encode())
+            entity_ids.add(stmt.entity_id)
 
         try:
-            mark = search_index.high_water(conn)
-            count = append_statements(conn, tracked(), self._known_policies)
+            # The bulk path (store.bulk, ADR 0019): writer's rules, search terms included.
+            count = bulk.append_bulk(conn, stmts, self._known_policies, seen=seen)
             _check_foreign_ids(conn, writer, entity_ids)
-            search_index.index_written(conn, mark, audit.pending_write(conn).id)
         except BaseException:
             # The transaction rolls back: policies it inserted are gone again, so the cache
             # of stored policies must not remember them (else: a foreign-key error later).
