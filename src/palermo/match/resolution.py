@@ -41,18 +41,33 @@ JUDGEMENTS = (CONFIRM, REJECT, UNSURE)
 XREF_SUBJECT = "Cross-reference hit"
 XREF_MARK = "xref-notified:"
 MARK_PROP = "recordId"  # the owner-only statement on a sent hit message naming its pair
-# the Person properties `record_of` hands to the resolver
+# the Person properties `record_of` hands to the resolver (`match.xref.from_ftm`)
 COMPARED = (
     "name",
     "alias",
+    "firstName",
+    "middleName",
+    "secondName",
+    "fatherName",
+    "lastName",
     "birthDate",
+    "birthPlace",
     "nationality",
+    "citizenship",
     "gender",
     "passportNumber",
     "idNumber",
+    "taxNumber",
+    "innCode",
+    "vatCode",
+    "socialSecurityNumber",
     "address",
     "addressFull",
     "phone",
+    "email",
+    "position",
+    "occupation",
+    "profession",
 )
 
 

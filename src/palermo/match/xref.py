@@ -28,23 +28,26 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein
 
-from palermo.match.engines import DuckDB, Engine
+from palermo.match.engines import DuckDB, Engine, PairFunction
 from palermo.match.mrz import normalise_document_number
 from palermo.match.names import (
     best_part_similarity,
     fold,
     keys,
+    latinize,
     name_forms,
     parts_similarity,
     skeleton,
 )
+from palermo.match.xref_model import DEFAULT, XrefModel, deployment_model
 
 log = logging.getLogger(__name__)
 CONFIRM, REJECT, UNSURE = "confirm", "reject", "unsure"
@@ -67,6 +70,41 @@ class XrefRecord:
     phones: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
+    # The rest of what an FtM Person says about who someone is (issue 22). Name parts only
+    # where the source gives them: a full name alone does not say which part is the family.
+    first_names: tuple[str, ...] = ()  # firstName
+    middle_names: tuple[str, ...] = ()  # middleName, secondName
+    father_names: tuple[str, ...] = ()  # fatherName (patronymic)
+    last_names: tuple[str, ...] = ()  # lastName
+    birth_place: str | None = None
+    nationalities: tuple[str, ...] = ()  # nationality, citizenship
+    addresses: tuple[str, ...] = ()
+    occupations: tuple[str, ...] = ()  # position, occupation, profession
+    identifiers: tuple[Identifier, ...] = ()  # every identifier, with its kind and country
+
+
+class Identifier(NamedTuple):
+    """One identifier of a person: its kind (`IDENTIFIER_PROPS`), the value as written,
+    and the issuing country where the record says it (a person with one nationality)."""
+
+    kind: str
+    value: str
+    country: str | None = None
+
+
+# FtM property -> identifier kind. Documents (passport, ID, tax, social security) compare
+# with a misread-character level; contacts (e-mail, account) exactly after normalisation.
+IDENTIFIER_PROPS = {
+    "passportNumber": "passport",
+    "idNumber": "id",
+    "taxNumber": "tax",
+    "innCode": "tax",
+    "vatCode": "tax",
+    "socialSecurityNumber": "social",
+    "phone": "phone",
+    "email": "email",
+}
+DOCUMENT_KINDS = ("passport", "id", "tax", "social")
 
 
 def from_ftm(
@@ -85,19 +123,39 @@ def from_ftm(
     def first(*props: str) -> str | None:
         return next(iter(all_of(*props)), None)
 
+    names = all_of("name", "alias")
+    parts = [all_of(p) for p in ("firstName", "middleName", "secondName", "fatherName", "lastName")]
+    if not names and any(parts):  # a record of parts only still has a name
+        names = [" ".join(next(iter(each), "") for each in parts if each)]
+    nationalities = tuple(dict.fromkeys(v.lower() for v in all_of("nationality", "citizenship")))
+    country = nationalities[0] if len(nationalities) == 1 else None
+    identifiers = tuple(
+        Identifier(kind, value, country if kind in DOCUMENT_KINDS else None)
+        for prop, kind in IDENTIFIER_PROPS.items()
+        for value in dict.fromkeys(all_of(prop))
+    )
     return XrefRecord(
         record_id,
         agency,
-        tuple(all_of("name", "alias")),
+        tuple(names),
         first("birthDate"),
         first("nationality"),
         first("gender"),
-        first("passportNumber", "idNumber"),
+        first("passportNumber", "idNumber", "taxNumber", "socialSecurityNumber"),
         first("address", "addressFull"),
         first("phone"),
-        tuple(all_of("passportNumber", "idNumber")),
+        tuple(all_of("passportNumber", "idNumber", "taxNumber", "socialSecurityNumber")),
         tuple(all_of("phone")),
         tuple(all_of("email")),
+        first_names=tuple(parts[0]),
+        middle_names=tuple(parts[1] + parts[2]),
+        father_names=tuple(parts[3]),
+        last_names=tuple(parts[4]),
+        birth_place=first("birthPlace"),
+        nationalities=nationalities,
+        addresses=tuple(dict.fromkeys(all_of("address", "addressFull"))),
+        occupations=tuple(dict.fromkeys(all_of("position", "occupation", "profession"))),
+        identifiers=identifiers,
     )
 
 
@@ -163,7 +221,66 @@ def features(record: XrefRecord) -> dict[str, Any]:
         "address": " ".join(sorted(fold(t) for t in (record.address or "").lower().split()))
         or None,
         "phone": phone_key(record.phone),
+        **rich_features(record),
     }
+
+
+def rich_features(record: XrefRecord) -> dict[str, str | None]:
+    """The columns for the evidence beyond name, date and first document (issue 22):
+    name parts where the source gives them, birth place, occupation and every
+    identifier, each normalised once here so that SQL compares plain strings."""
+    phones = sorted({k for p in record.phones or (record.phone,) if (k := phone_key(p))})
+    documents = sorted(
+        {
+            n
+            for i in record.identifiers
+            if i.kind in DOCUMENT_KINDS and len(n := normalise_document_number(i.value)) >= 3
+        }
+        | {normalise_document_number(d) for d in (record.document, *record.documents) if d}
+    )
+    contacts = sorted(
+        {f"e:{v}" for e in record.emails if "@" in (v := e.strip().lower())}
+        | {f"a:{v}" for a in record.accounts if (v := re.sub(r"[^0-9A-Z]", "", a.upper()))}
+    )
+    addresses = sorted(
+        {a for a in map(_address_key, (record.address, *record.addresses)) if a}
+    )
+    return {
+        "given": _part_key(record.first_names),
+        "family": _part_key(record.last_names),
+        "birth_place": place_key(record.birth_place),
+        "occupation": _text_key(record.occupations[0]) if record.occupations else None,
+        "documents": "|".join(documents) or None,
+        "phones": "|".join(phones) or None,
+        "contacts": "|".join(contacts) or None,
+        "addresses": "|".join(addresses) or None,
+    }
+
+
+def _part_key(values: Sequence[str]) -> str | None:
+    """One name part as compared across scripts: its first Latin form, folded."""
+    for value in values:
+        parts = name_forms(value)[0]
+        if parts:
+            return " ".join(fold(t) for t in parts)
+    return None
+
+
+@lru_cache(maxsize=200_000)
+def place_key(value: str | None) -> str | None:
+    """A place in Latin letters, folded, its words sorted ("Benin City" ~ "BENIN-CITY")."""
+    if not value:
+        return None
+    words = latinize(re.sub(r"[-,./()]", " ", value)).split()
+    return " ".join(sorted(fold(w) for w in words)) or None
+
+
+def _text_key(value: str) -> str | None:
+    return " ".join(latinize(value).split()) or None
+
+
+def _address_key(value: str | None) -> str | None:
+    return " ".join(sorted(fold(t) for t in (value or "").lower().split())) or None
 
 
 def _each_name(split: Sequence[Sequence[str]]) -> dict[str, str | None]:
@@ -275,116 +392,215 @@ def blocking_rules() -> list[Any]:
     return tight + [block_on(f"broad{i}") for i in range(len(BROAD))]
 
 
-def _name_comparison() -> Any:
-    import splink.comparison_library as cl
-
-    sim = "palermo_name_sim(name_parts_l, name_parts_r)"
-    part = "palermo_name_part(name_parts_l, name_parts_r)"
-    return cl.CustomComparison(
-        output_column_name="name",
-        comparison_levels=[
-            _null("name_parts"),
-            _level(f"{sim} >= 0.97", "same name (any script)", 0.7, 0.001),
-            _level(f"{sim} >= 0.9", "very similar", 0.15, 0.003),
-            _level(f"{sim} >= 0.8", "similar", 0.08, 0.02),
-            _level(f"{sim} >= 0.65", "somewhat similar", 0.04, 0.08),
-            _level(f"{part} >= 0.97", "one part the same", 0.02, 0.05),
-            _level("ELSE", "else", 0.01, 0.846),
-        ],
-    )
-
-
-def _dob_comparison() -> Any:
-    import splink.comparison_library as cl
-
-    return cl.CustomComparison(
-        output_column_name="dob",
-        comparison_levels=[
-            _null("dob"),
-            _level("dob_l = dob_r", "exact", 0.7, 0.0003),
-            _level("dob_l = dob_swap_r", "day/month swapped", 0.08, 0.0001),
-            _level("dob_md_l = dob_md_r", "same day and month", 0.05, 0.003),
-            _level("levenshtein(dob_l, dob_r) <= 1", "1 edit", 0.07, 0.01),
-            _level("ELSE", "else", 0.1, 0.9866),
-        ],
-    )
-
-
-def _document_comparison() -> Any:
-    import splink.comparison_library as cl
-
-    return cl.CustomComparison(
-        output_column_name="document",
-        comparison_levels=[
-            _null("document"),
-            _level("document_l = document_r", "exact", 0.6, 0.00001),
-            _level(
-                "damerau_levenshtein(document_l, document_r) <= 1",
-                "one misread character",
-                0.2,
-                0.0005,
-            ),
-            _level("ELSE", "else", 0.2, 0.99949),
-        ],
-    )
-
-
-def _address_comparison() -> Any:
-    import splink.comparison_library as cl
-
-    sim = "palermo_address_sim(address_l, address_r)"
-    return cl.CustomComparison(
-        output_column_name="address",
-        comparison_levels=[
-            _null("address"),
-            _level("address_l = address_r", "exact", 0.5, 0.001),
-            _level(f"{sim} >= 0.9", "very similar", 0.2, 0.005),
-            _level(f"{sim} >= 0.7", "similar", 0.1, 0.02),
-            _level("ELSE", "else", 0.2, 0.974),
-        ],
-    )
-
-
 FIXED_M = {"fix_m_probability": True}
 
 
-def _phone_comparison() -> Any:
+def _tf(model: XrefModel, tf_field: str, column: str) -> dict[str, Any]:
+    """Splink's term-frequency adjustment for a level, if the model asks for it: the level's
+    u is replaced by how often the value occurs among the records being resolved (the
+    greater of the two sides' frequencies, for a fuzzy level), so a shared rare surname
+    or village says more than a shared common one."""
+    if not model.tf(tf_field):
+        return {}
+    return {
+        "tf_adjustment_column": column,
+        "tf_adjustment_weight": 1.0,
+        "tf_minimum_u_value": TF_MINIMUM_U,
+        # the baseline is the level's own u, also where the level is not an exact match
+        "disable_tf_exact_match_detection": True,
+    }
+
+
+TF_MINIMUM_U = 1e-6  # no value, however rare, weighs more than this frequency allows
+
+
+def _custom(
+    model: XrefModel,
+    name: str,
+    null: str,
+    levels: Sequence[tuple[str, dict[str, Any]]],
+    otherwise: tuple[float, float],
+    output: str | None = None,
+    fix_else: bool = False,
+) -> Any:
+    """A comparison with the model's levels of `levels` (key, level), its null level
+    first and an "else" level last; the priors are renormalised by `clamped`."""
     import splink.comparison_library as cl
 
+    kept = [level for key, level in levels if model.uses(name, key)]
     return cl.CustomComparison(
-        output_column_name="phone",
+        output_column_name=output or name,
         comparison_levels=[
-            _null("phone"),
-            # m is fixed: people (traffickers above all) change numbers, but records
-            # of one person made weeks apart often agree on it, and EM then learns that
-            # matches never differ in it (m underflows to 0 and Splink refuses it).
-            {**_level("phone_l = phone_r", "same number", 0.6, 0.0001), **FIXED_M},
-            {**_level("ELSE", "else", 0.4, 0.9999), **FIXED_M},
+            _null(null),
+            *kept,
+            {**_level("ELSE", "else", *otherwise), **(FIXED_M if fix_else else {})},
         ],
     )
 
 
-def settings(link_type: Any = "dedupe_only") -> Any:
-    """Splink settings: palermo's name similarity, dates with a swapped-day level, exact
-    document, nationality and sex; priors for every level so small runs still score."""
-    import splink.comparison_library as cl
+def _name_comparison(model: XrefModel = DEFAULT) -> Any:
+    sim = "palermo_name_sim(name_parts_l, name_parts_r)"
+    part = "palermo_name_part(name_parts_l, name_parts_r)"
+    return _custom(
+        model,
+        "name",
+        "name_parts",
+        [
+            ("same", {**_level(f"{sim} >= 0.97", "same name (any script)", 0.7, 0.001),
+                      **_tf(model, "name", "name_each_0")}),
+            ("very_similar", _level(f"{sim} >= 0.9", "very similar", 0.15, 0.003)),
+            ("similar", _level(f"{sim} >= 0.8", "similar", 0.08, 0.02)),
+            ("somewhat_similar", _level(f"{sim} >= 0.65", "somewhat similar", 0.04, 0.08)),
+            # Where the source gives the parts: the family name (or the given name) the
+            # same while the whole name is not (a nickname, a married name, a typo).
+            ("family_same", {**_level("family_l = family_r", "family name the same", 0.01, 0.001),
+                             **_tf(model, "family_name", "family")}),
+            ("given_same", {**_level("given_l = given_r", "given name the same", 0.005, 0.002),
+                            **_tf(model, "given_name", "given")}),
+            ("one_part", _level(f"{part} >= 0.97", "one part the same", 0.02, 0.05)),
+        ],
+        (0.01, 0.846),
+    )
+
+
+def _dob_comparison(model: XrefModel = DEFAULT) -> Any:
+    return _custom(
+        model,
+        "birth_date",
+        "dob",
+        [
+            ("exact", _level("dob_l = dob_r", "exact", 0.7, 0.0003)),
+            ("swapped", _level("dob_l = dob_swap_r", "day/month swapped", 0.08, 0.0001)),
+            ("day_month", _level("dob_md_l = dob_md_r", "same day and month", 0.05, 0.003)),
+            ("one_edit", _level("levenshtein(dob_l, dob_r) <= 1", "1 edit", 0.07, 0.01)),
+        ],
+        (0.1, 0.9866),
+        output="dob",
+    )
+
+
+def _document_comparison(model: XrefModel = DEFAULT) -> Any:
+    sim = "palermo_document_sim(documents_l, documents_r)"
+    return _custom(
+        model,
+        "document",
+        "documents",
+        [
+            ("exact", _level(f"{sim} >= 1", "exact", 0.6, 0.00001)),
+            ("misread", _level(f"{sim} >= 0.5", "one misread character", 0.2, 0.0005)),
+        ],
+        (0.2, 0.99949),
+    )
+
+
+def _address_comparison(model: XrefModel = DEFAULT) -> Any:
+    sim = "palermo_address_sim(addresses_l, addresses_r)"
+    return _custom(
+        model,
+        "address",
+        "addresses",
+        [
+            ("exact", {**_level("address_l = address_r", "exact", 0.5, 0.001),
+                       **_tf(model, "address", "address")}),
+            ("very_similar", _level(f"{sim} >= 0.9", "very similar", 0.2, 0.005)),
+            ("similar", _level(f"{sim} >= 0.7", "similar", 0.1, 0.02)),
+        ],
+        (0.2, 0.974),
+    )
+
+
+def _phone_comparison(model: XrefModel = DEFAULT) -> Any:
+    # m is fixed: people (traffickers above all) change numbers, but records of one
+    # person made weeks apart often agree on it, and EM then learns that matches never
+    # differ in it (m underflows to 0 and Splink refuses it).
+    shared = "palermo_shared(phones_l, phones_r) >= 1"
+    return _custom(
+        model,
+        "phone",
+        "phones",
+        [("same", {**_level(shared, "same number", 0.6, 0.0001), **FIXED_M})],
+        (0.4, 0.9999),
+        fix_else=True,
+    )
+
+
+def _contact_comparison(model: XrefModel = DEFAULT) -> Any:
+    shared = "palermo_shared(contacts_l, contacts_r) >= 1"
+    return _custom(
+        model,
+        "contact",
+        "contacts",
+        [("same", {**_level(shared, "same e-mail or account", 0.5, 0.0001), **FIXED_M})],
+        (0.5, 0.9999),
+        fix_else=True,
+    )
+
+
+def _birth_place_comparison(model: XrefModel = DEFAULT) -> Any:
+    sim = "palermo_address_sim(birth_place_l, birth_place_r)"
+    return _custom(
+        model,
+        "birth_place",
+        "birth_place",
+        [
+            ("exact", {**_level("birth_place_l = birth_place_r", "exact", 0.75, 0.02),
+                       **_tf(model, "birth_place", "birth_place")}),
+            ("similar", _level(f"{sim} >= 0.8", "similar words", 0.1, 0.005)),
+        ],
+        (0.15, 0.975),
+    )
+
+
+def _occupation_comparison(model: XrefModel = DEFAULT) -> Any:
+    return _custom(
+        model,
+        "occupation",
+        "occupation",
+        [("same", {**_level("occupation_l = occupation_r", "same", 0.6, 0.05),
+                   **_tf(model, "occupation", "occupation")})],
+        (0.4, 0.95),
+    )
+
+
+def _exact(model: XrefModel, name: str, m: float, u: float) -> Any:
+    column = "sex" if name == "sex" else name
+    return _custom(
+        model,
+        name,
+        column,
+        [("same", {**_level(f"{column}_l = {column}_r", "exact", m, u),
+                   **_tf(model, name, column)})],
+        (1 - m, 1 - u),
+    )
+
+
+def comparisons(model: XrefModel = DEFAULT) -> list[Any]:
+    """The model's comparisons, in a fixed order (engines and saved models agree)."""
+    built: dict[str, Callable[[XrefModel], Any]] = {
+        "name": _name_comparison,
+        "birth_date": _dob_comparison,
+        "document": _document_comparison,
+        "address": _address_comparison,
+        "phone": _phone_comparison,
+        "nationality": lambda m: _exact(m, "nationality", 0.9, 0.2),
+        "sex": lambda m: _exact(m, "sex", 0.95, 0.5),
+        "birth_place": _birth_place_comparison,
+        "occupation": _occupation_comparison,
+        "contact": _contact_comparison,
+    }
+    return [make(model) for name, make in built.items() if model.uses(name)]
+
+
+def settings(link_type: Any = "dedupe_only", model: XrefModel | None = None) -> Any:
+    """Splink settings: palermo's name similarity, dates with a swapped-day level, every
+    document, nationality and sex, and the rest an FtM person holds (birth place,
+    occupation, e-mails and accounts), as the deployment's `XrefModel` says; priors for
+    every level so small runs still score."""
     from splink import SettingsCreator
 
     return SettingsCreator(
         link_type=link_type,
-        comparisons=[
-            _name_comparison(),
-            _dob_comparison(),
-            _document_comparison(),
-            _address_comparison(),
-            _phone_comparison(),
-            cl.ExactMatch("nationality").configure(
-                m_probabilities=[0.9, 0.1], u_probabilities=[0.2, 0.8]
-            ),
-            cl.ExactMatch("sex").configure(
-                m_probabilities=[0.95, 0.05], u_probabilities=[0.5, 0.5]
-            ),
-        ],
+        comparisons=comparisons(model or deployment_model()),
         blocking_rules_to_generate_predictions=blocking_rules(),
         probability_two_random_records_match=0.0001,
         retain_intermediate_calculation_columns=True,
@@ -413,7 +629,16 @@ def best_single_part(left: str | None, right: str | None) -> float:
 
 @lru_cache(maxsize=1_000_000)
 def address_similarity(left: str | None, right: str | None) -> float:
-    """Token-set similarity of two addresses (a missing suburb or street still agrees)."""
+    """Token-set similarity of two addresses (a missing suburb or street still agrees);
+    best over every address of either side ("|"-separated, `features()["addresses"]`)."""
+    if not left or not right:
+        return 0.0
+    if "|" in left or "|" in right:
+        return max(_one_address(a, b) for a in left.split("|") for b in right.split("|"))
+    return _one_address(left, right)
+
+
+def _one_address(left: str, right: str) -> float:
     if not left or not right:
         return 0.0
     shorter = min(left.count(" "), right.count(" ")) + 1
@@ -422,14 +647,45 @@ def address_similarity(left: str | None, right: str | None) -> float:
     return max(sort, subset) / 100
 
 
-UDFS = {
+@lru_cache(maxsize=1_000_000)
+def document_similarity(left: str | None, right: str | None) -> float:
+    """1 if the two records share a document number ("|"-separated, normalised), 0.5 if
+    two differ by one misread or transposed character (of numbers of five or more), else 0."""
+    if not left or not right:
+        return 0.0
+    a, b = set(left.split("|")), set(right.split("|"))
+    if a & b:
+        return 1.0
+    close = any(
+        min(len(x), len(y)) >= STRONG_MIN_CHARS and DamerauLevenshtein.distance(x, y) <= 1
+        for x in a
+        for y in b
+    )
+    return 0.5 if close else 0.0
+
+
+def shared_value(left: str | None, right: str | None) -> float:
+    """1 if two "|"-separated sets of normalised identifiers share one, else 0."""
+    if not left or not right:
+        return 0.0
+    return 1.0 if set(left.split("|")) & set(right.split("|")) else 0.0
+
+
+UDFS: dict[str, PairFunction] = {
     "palermo_name_sim": best_name_similarity,
     "palermo_name_part": best_single_part,
     "palermo_address_sim": address_similarity,
+    "palermo_document_sim": document_similarity,
+    "palermo_shared": shared_value,
 }
 
 
 TRAIN_MIN = 1000  # below this many records EM has too little to learn from: use the priors
+# Term frequencies are measured on the records being resolved. In a few hundred records a
+# surname seen twice has a frequency of 1% (a population's is a thousandth of that) and
+# the adjustment would count every shared name against a match: below this many records
+# the levels keep their priors, which describe a population (ADR 0014).
+TF_MIN_RECORDS = 1000
 TRAIN_MAX = 200_000  # above this, learn the weights on a sample; they do not depend on size
 
 
@@ -451,6 +707,7 @@ def train(
     rows: Sequence[Mapping[str, Any]],
     link_type: Any = "dedupe_only",
     engine: Engine | None = None,
+    model: XrefModel | None = None,
 ) -> dict[str, Any]:
     """Learn the model: the prior match rate from deterministic rules, u by random
     sampling, m by EM on two blockings; on a sample when there are many records.
@@ -468,7 +725,10 @@ def train(
     broad_keys(sample)
     table = pa.Table.from_pylist(sample)
     engine = engine or DuckDB()
-    linker = _linker(table, settings(link_type), engine)
+    chosen = model or deployment_model()
+    if len(rows) < TF_MIN_RECORDS:
+        chosen = replace(chosen, term_frequencies=())
+    linker = _linker(table, settings(link_type, chosen), engine)
     fallbacks: list[str] = []
     if len(sample) >= TRAIN_MIN:
         steps: list[tuple[str, Callable[[Any], Any]]] = [
@@ -484,20 +744,20 @@ def train(
             steps.append((f"em {_rule_name(rule)}", _em_step(rule)))
         for name, step in steps:
             linker = _guarded(name, step, linker, table, engine, fallbacks)
-    model: dict[str, Any] = clamped(linker.misc.save_model_to_json())
+    trained: dict[str, Any] = clamped(linker.misc.save_model_to_json())
     if len(sample) >= TRAIN_MIN and link_type == "dedupe_only":
         try:
-            model = clamped(unmixed(model, table, len(sample), engine))
+            trained = clamped(unmixed(trained, table, len(sample), engine))
         except Exception as exc:  # training may not fail (see the docstring)
             fallbacks.append(f"unmix: {_short(exc)}")
             log.warning("cross-referencing: u not unmixed (%s); measured u kept", _short(exc))
     elif len(sample) >= CALIBRATE_MIN and link_type == "dedupe_only":
-        model = _calibrated(model, table, len(sample), engine, fallbacks)
+        trained = _calibrated(trained, table, len(sample), engine, fallbacks)
     if len(sample) < len(rows) and len(sample) > 1:
         # True pairs grow with n, all pairs with n squared: the prior shrinks accordingly.
-        model["probability_two_random_records_match"] *= (len(sample) - 1) / (len(rows) - 1)
-    model["palermo_fallbacks"] = fallbacks
-    return model
+        trained["probability_two_random_records_match"] *= (len(sample) - 1) / (len(rows) - 1)
+    trained["palermo_fallbacks"] = fallbacks
+    return trained
 
 
 CALIBRATE_MIN = 100  # from here on the prior is calibrated even where EM cannot run
@@ -707,17 +967,20 @@ def predict(
     threshold: float = 0.5,
     link_type: Any = "dedupe_only",
     engine: Engine | None = None,
+    model: XrefModel | None = None,
 ) -> list[Link]:
     """Train (see `train`) and score the candidate pairs with Splink on `engine`
-    (DuckDB unless told otherwise)."""
+    (DuckDB unless told otherwise), with the comparisons `model` names (the
+    deployment's, `match.xref_model`, unless given). Term frequencies come from `rows`:
+    the records being resolved, i.e. what the viewer may see."""
     import pyarrow as pa
 
     _quiet()
     engine = engine or DuckDB()
     prepared = [dict(r) for r in rows]
-    model = train(prepared, link_type, engine)
+    trained = train(prepared, link_type, engine, model)
     broad_keys(prepared)
-    linker = _linker(pa.Table.from_pylist(prepared), model, engine)
+    linker = _linker(pa.Table.from_pylist(prepared), trained, engine)
     frame = linker.inference.predict(threshold_match_probability=threshold)
     links = []
     for row in frame.as_record_list():
@@ -963,6 +1226,7 @@ def resolve(
     threshold: float = 0.9,
     engine: Engine | None = None,
     reported: Mapping[str, str] | None = None,
+    model: XrefModel | None = None,
 ) -> Resolution:
     """Link `records` into identities: Splink scores the pairs (on DuckDB unless an
     engine is given), shared strong identifiers decide where names are compatible and
@@ -976,7 +1240,7 @@ def resolve(
         seen.add(record.id)
     judgements = dict(judgements or {})
     rows = [features(r) for r in records]
-    links = predict(rows, min(threshold, 0.5), engine=engine) if len(rows) > 1 else []
+    links = predict(rows, min(threshold, 0.5), engine=engine, model=model) if len(rows) > 1 else []
     by_id = {row["unique_id"]: row for row in rows}
     links = merge_links(links, strong_links(records, by_id, reported))
     for i, link in enumerate(links):
