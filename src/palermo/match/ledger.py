@@ -1,0 +1,395 @@
+"""Stable identity ids and the merge ledger: what resolution did to identities, undoable.
+
+The resolver (`match.xref`) returns clusters; their ids (`Resolution.identity_of`) are a
+hash of the members, so an identity gained a record and got a new id - a bookmark, a case
+note or a colleague's "look at identity X" broke on every rerun. Here each view (`scope`:
+agency and victim-support, the same key as the analysis caches) keeps a persisted table
+record -> identity (`xref_identity`), and a rerun keeps, for every old identity, its id on
+the new cluster that holds most of its records (`assign_ids`, ADR 0015).
+
+Every change of identities is a ledger entry (`xref_ledger`): a merge (records of two or
+more identities now one) or a split (one identity's records now in two or more), with who
+or what caused it (an analyst, "model" for a batch or incremental run), when, the links
+that were the evidence, the model version, and the identities before and after. Undo
+restores the identities as they were before the entry and writes analysts' judgements
+(statements, `match.resolution.judge`: reject for an undone merge, confirm for an undone
+split) so that the next run, batch or incremental, does not redo what was undone; the
+judgements stay the statements they are today and the ledger records the change.
+
+The tables are node-private derived data: nothing here is synced, and a view's rows only
+ever hold records that view was resolved over (read through the store as the viewer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from palermo.access.viewer import Viewer
+from palermo.match.xref import CONFIRM, REJECT, Link
+from palermo.model.statement import utcnow
+from palermo.store.store import Store
+from palermo.store.tables import xref_identity, xref_ledger
+
+MERGE, SPLIT, UNDO = "merge", "split", "undo"
+MODEL_ACTOR = "model"
+ID_PREFIX = "idn-"
+EVIDENCE_MAX = 20  # links kept per entry: enough to explain and undo, bounded for big merges
+Groups = dict[str, list[str]]  # identity id -> its record ids (sorted)
+
+
+def scope_of(viewer: Viewer) -> str:
+    """The view a viewer's identities belong to: what it may see depends on its agency and
+    on whether it sees victim details (as `store.viewer_cache`)."""
+    return f"{viewer.agency}|{'victim' if viewer.sees_victim_details else 'plain'}"
+
+
+def actor_of(viewer: Viewer) -> str:
+    return f"{viewer.username}@{viewer.agency}"
+
+
+# --- stable ids -----------------------------------------------------------------------
+
+
+def assign_ids(clusters: Iterable[Sequence[str]], previous: Mapping[str, str]) -> dict[str, str]:
+    """record id -> identity id for `clusters`, keeping the ids of `previous`.
+
+    Each old identity's id goes to the new cluster holding most of its records (ties: the
+    cluster whose smallest record id sorts first); a cluster claimed by several old
+    identities keeps the one it holds most records of (ties: the smaller id). A cluster
+    with no old id gets a new one from its smallest record id, never one in use or used
+    before. The same clusters and the same `previous` always give the same ids."""
+    groups = [sorted(c) for c in clusters if c]
+    claims: list[tuple[int, str, str, int]] = []
+    for index, members in enumerate(groups):
+        counts = Counter(previous[m] for m in members if m in previous)
+        claims.extend((-n, old, members[0], index) for old, n in counts.items())
+    claims.sort()
+    named: dict[int, str] = {}
+    taken: set[str] = set()
+    for _, old, _, index in claims:
+        if old not in taken and index not in named:
+            named[index] = old
+            taken.add(old)
+    used = set(previous.values())
+    out: dict[str, str] = {}
+    for index, members in enumerate(groups):
+        identity = named.get(index) or _mint(members[0], used)
+        used.add(identity)
+        for member in members:
+            out[member] = identity
+    return out
+
+
+def _mint(seed: str, used: set[str]) -> str:
+    salt = 0
+    while True:
+        text = seed if salt == 0 else f"{seed}#{salt}"
+        candidate = ID_PREFIX + hashlib.sha1(text.encode()).hexdigest()[:16]
+        if candidate not in used:
+            return candidate
+        salt += 1
+
+
+def groups_of(membership: Mapping[str, str]) -> Groups:
+    out: dict[str, list[str]] = {}
+    for record, identity in membership.items():
+        out.setdefault(identity, []).append(record)
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+# --- what changed ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One merge or split between two memberships."""
+
+    action: str  # MERGE or SPLIT
+    before: Groups  # the identities involved, as they were
+    after: Groups  # ... and as they are
+    evidence: tuple[dict[str, Any], ...] = ()
+
+
+def changes(
+    previous: Mapping[str, str], current: Mapping[str, str], links: Iterable[Link] = ()
+) -> list[Change]:
+    """The merges and splits that turn `previous` into `current` (record -> identity).
+
+    A record new in `current` merges nothing by arriving alone; it is a merge when it
+    joins records of two identities. A record gone from `current` (no longer visible,
+    retracted) splits nothing. `links` explain the changes: those between records that
+    were apart before and are together now (merge) or the other way round (split)."""
+    old_groups, new_groups = groups_of(previous), groups_of(current)
+    by_pair = _link_index(links)
+    out: list[Change] = []
+    for identity, members in new_groups.items():
+        sources = sorted({previous[m] for m in members if m in previous})
+        if len(sources) >= 2:
+            before = {s: old_groups[s] for s in sources}
+            arrived = sorted(m for m in members if m not in previous)
+            # the links that joined them, the arriving records' included
+            evidence = _between({**before, "": arrived} if arrived else before, by_pair)
+            out.append(Change(MERGE, before, {identity: members}, evidence))
+    for identity, members in old_groups.items():
+        kept = [m for m in members if m in current]
+        targets = sorted({current[m] for m in kept})
+        if len(targets) >= 2:
+            after = {t: sorted(m for m in kept if current[m] == t) for t in targets}
+            out.append(Change(SPLIT, {identity: members}, after, _between(after, by_pair)))
+    return out
+
+
+def _link_index(links: Iterable[Link]) -> dict[tuple[str, str], Link]:
+    return {(min(lk.left, lk.right), max(lk.left, lk.right)): lk for lk in links}
+
+
+def _between(groups: Groups, links: Mapping[tuple[str, str], Link]) -> tuple[dict[str, Any], ...]:
+    """The links that join two of `groups` (at most EVIDENCE_MAX, strongest first)."""
+    where = {m: g for g, members in groups.items() for m in members}
+    found = [
+        lk for (a, b), lk in links.items() if a in where and b in where and where[a] != where[b]
+    ]
+    found.sort(key=lambda lk: (-lk.probability, lk.left, lk.right))
+    return tuple(evidence_of(lk) for lk in found[:EVIDENCE_MAX])
+
+
+def evidence_of(link: Link) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "left": link.left,
+        "right": link.right,
+        "probability": round(link.probability, 6),
+    }
+    if link.evidence:
+        out["identifier"] = link.evidence
+    if link.judged:
+        out["judged"] = link.judged
+    if link.weights:
+        out["weights"] = {k: round(v, 3) for k, v in sorted(link.weights.items())}
+    return out
+
+
+# --- the persisted table and ledger ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    scope: str
+    at: Any
+    actor: str
+    action: str
+    before: Groups
+    after: Groups
+    evidence: tuple[dict[str, Any], ...]
+    model_version: str
+    undoes: int | None
+    undone_by: int | None
+
+
+def membership(store: Store, scope: str) -> dict[str, str]:
+    """The view's persisted record -> identity table."""
+    query = sa.select(xref_identity.c.record_id, xref_identity.c.identity_id).where(
+        xref_identity.c.scope == scope
+    )
+    with store.engine.connect() as conn:
+        return {r: i for r, i in conn.execute(query)}
+
+
+def record(
+    store: Store,
+    scope: str,
+    current: Mapping[str, str],
+    actor: str = MODEL_ACTOR,
+    model_version: str = "",
+    links: Iterable[Link] = (),
+    replace: bool = True,
+) -> list[int]:
+    """Store `current` (record -> identity) as the view's table and a ledger entry for
+    every merge and split since the stored one, in one transaction; returns the entries'
+    seqs. `replace=False` updates only the records named in `current` (an arrival) and
+    leaves the others as they are."""
+    with store.engine.begin() as conn:
+        previous = _membership(conn, scope)
+        merged = dict(current) if replace else {**previous, **current}
+        entries = changes(previous, merged, links)
+        _store_membership(conn, scope, previous, merged)
+        return [_append(conn, scope, actor, change, model_version) for change in entries]
+
+
+def forget(store: Store, scope: str, record_ids: Iterable[str]) -> None:
+    """Drop records from the view's table (no longer visible, or no longer a person with
+    a name): their identities keep the other records; no ledger entry (nothing merged or
+    split)."""
+    ids = sorted(set(record_ids))
+    with store.engine.begin() as conn:
+        for chunk in _chunks(ids):
+            conn.execute(
+                xref_identity.delete().where(
+                    xref_identity.c.scope == scope, xref_identity.c.record_id.in_(chunk)
+                )
+            )
+
+
+def _membership(conn: Connection, scope: str) -> dict[str, str]:
+    query = sa.select(xref_identity.c.record_id, xref_identity.c.identity_id).where(
+        xref_identity.c.scope == scope
+    )
+    return {r: i for r, i in conn.execute(query)}
+
+
+def _store_membership(
+    conn: Connection, scope: str, previous: Mapping[str, str], current: Mapping[str, str]
+) -> None:
+    """Write only the difference: a rerun that changes a few identities of a million
+    records touches a few rows."""
+    gone = [r for r in previous if r not in current]
+    changed = [r for r, i in current.items() if previous.get(r) != i]
+    table = xref_identity
+    for chunk in _chunks(gone + [r for r in changed if r in previous]):
+        conn.execute(table.delete().where(table.c.scope == scope, table.c.record_id.in_(chunk)))
+    rows = [{"scope": scope, "record_id": r, "identity_id": current[r]} for r in changed]
+    for chunk in _chunks(rows):
+        conn.execute(table.insert(), chunk)
+
+
+def _chunks(items: Sequence[Any], size: int = 5000) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _append(
+    conn: Connection,
+    scope: str,
+    actor: str,
+    change: Change,
+    model_version: str,
+    undoes: int | None = None,
+) -> int:
+    result = conn.execute(
+        xref_ledger.insert().values(
+            scope=scope,
+            at=utcnow(),
+            actor=actor,
+            action=change.action,
+            before=json.dumps(change.before, sort_keys=True),
+            after=json.dumps(change.after, sort_keys=True),
+            evidence=json.dumps(list(change.evidence), sort_keys=True),
+            model_version=model_version,
+            undoes=undoes,
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def entries(store: Store, scope: str, limit: int = 1000) -> list[Entry]:
+    """The view's ledger, newest first."""
+    query = (
+        sa.select(xref_ledger)
+        .where(xref_ledger.c.scope == scope)
+        .order_by(xref_ledger.c.seq.desc())
+        .limit(limit)
+    )
+    with store.engine.connect() as conn:
+        return [_entry(dict(row._mapping)) for row in conn.execute(query)]
+
+
+def entry(store: Store, scope: str, seq: int) -> Entry | None:
+    """One entry of the view's ledger (None if the view has no such entry)."""
+    query = sa.select(xref_ledger).where(xref_ledger.c.scope == scope, xref_ledger.c.seq == seq)
+    with store.engine.connect() as conn:
+        row = conn.execute(query).first()
+    return _entry(dict(row._mapping)) if row is not None else None
+
+
+def _entry(row: Mapping[str, Any]) -> Entry:
+    return Entry(
+        int(row["seq"]),
+        str(row["scope"]),
+        row["at"],
+        str(row["actor"]),
+        str(row["action"]),
+        json.loads(row["before"]),
+        json.loads(row["after"]),
+        tuple(json.loads(row["evidence"])),
+        str(row["model_version"]),
+        row["undoes"],
+        row["undone_by"],
+    )
+
+
+def undo(store: Store, viewer: Viewer, seq: int, reason: str = "") -> Entry:
+    """Undo the viewer's view's merge or split `seq`: the records of every identity it
+    changed go back to the identities (and ids) they had before it, and a judgement per
+    evidence pair (reject for a merge, confirm for a split; `resolution.judge`, so the
+    viewer must see both records) keeps the next run from redoing it. Returns the undo
+    entry. An entry already undone, an undo, or another view's entry is refused."""
+    from palermo.match.resolution import judge  # resolution imports the store's writers
+
+    viewer.require_data_role("undo identity changes")
+    scope = scope_of(viewer)
+    found = entry(store, scope, seq)
+    if found is None:
+        raise ValueError(f"seq: no ledger entry {seq} in your view")
+    if found.action == UNDO:
+        raise ValueError(f"seq: entry {seq} is an undo; undo the entry it undid instead")
+    if found.undone_by is not None:
+        raise ValueError(f"seq: entry {seq} was already undone by entry {found.undone_by}")
+    verdict = REJECT if found.action == MERGE else CONFIRM
+    note = f"undo of ledger entry {seq} ({found.action})" + (f": {reason}" if reason else "")
+    for left, right in pairs_to_judge(found):
+        judge(store, viewer, left, right, verdict, note)
+    with store.engine.begin() as conn:
+        current = _membership(conn, scope)
+        restored = dict(current)
+        for identity, members in found.before.items():
+            for member in members:
+                if member in restored:
+                    restored[member] = identity
+        touched = {i for i in found.after} | {i for i in found.before}
+        now = {i: sorted(r for r, x in current.items() if x == i) for i in sorted(touched)}
+        after = {i: sorted(r for r, x in restored.items() if x == i) for i in sorted(touched)}
+        _store_membership(conn, scope, current, restored)
+        change = Change(
+            UNDO,
+            {k: v for k, v in now.items() if v},
+            {k: v for k, v in after.items() if v},
+            tuple({"left": a, "right": b, "judged": verdict} for a, b in pairs_to_judge(found)),
+        )
+        undo_seq = _append(conn, scope, actor_of(viewer), change, found.model_version, seq)
+        conn.execute(
+            xref_ledger.update().where(xref_ledger.c.seq == seq).values(undone_by=undo_seq)
+        )
+    store.audit_event(viewer, "xref.undo", str(seq), {"undo": undo_seq, "action": found.action})
+    done = entry(store, scope, undo_seq)
+    assert done is not None
+    return done
+
+
+def pairs_to_judge(entry: Entry) -> list[tuple[str, str]]:
+    """The record pairs whose judgement keeps an undo in force: the entry's evidence links
+    between two of the groups it restores, or, without such a link (the merge went
+    through an arriving record), the smallest record of each group paired with the
+    first group's."""
+    groups = entry.before if entry.action == MERGE else entry.after
+    where = {m: g for g, members in groups.items() for m in members}
+    pairs = [
+        (a, b)
+        for e in entry.evidence
+        if (a := str(e.get("left"))) in where
+        and (b := str(e.get("right"))) in where
+        and where[a] != where[b]
+    ]
+    if pairs:
+        return sorted({(min(a, b), max(a, b)) for a, b in pairs})
+    heads = sorted(members[0] for members in groups.values() if members)
+    return [(heads[0], other) for other in heads[1:]]
