@@ -325,3 +325,26 @@ def test_cli_lists_answers_sweeps_and_sets_the_deadline(world: World, backend_ur
     assert "no hit notices" in palermo("hits", "list", "--as", "analyst-c3")
     refused = CliRunner().invoke(cli, ["--db", backend_url, "hits", "list", "--as", "nobody"])
     assert refused.exit_code != 0 and "Traceback" not in refused.output
+
+
+def test_cli_cross_reference_hit_notifies_the_owner(world: World, backend_url: str) -> None:
+    """`palermo screen xref` tells the owners as the API route does (same purpose rule)."""
+    from typer.testing import CliRunner
+
+    from palermo.cli.main import app as cli
+
+    b2 = world.viewers["B2"]
+    props = {"name": "Dragan Kovac", "birthDate": "1979-05-02", "nationality": "rs"}
+    world.store.write(b2, build("B2", "b2.traveller", "Person", props, Sharing.owner_only()))
+    run = ["--db", backend_url, "screen", "xref", "--threshold", "0.5", "--as", b2.username]
+    too_long = CliRunner().invoke(cli, [*run, "--purpose", "x" * (hit_notices.MAX_PURPOSE + 1)])
+    assert too_long.exit_code != 0 and _notices(world, "A1") == []
+    result = CliRunner().invoke(cli, [*run, "--purpose", "joint op", "--json"])
+    assert result.exit_code == 0, result.output
+    (notice,) = _notices(world, "A1")
+    assert (notice["record_id"], notice["channel"], notice["purpose"]) == (
+        "a1.suspect",
+        "xref",
+        "joint op",
+    )
+    assert _notices(world, "B2") == [] and _notices(world, "C3") == []

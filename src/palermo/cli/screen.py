@@ -206,11 +206,19 @@ def xref(
     user: AsUser = None,
     threshold: Annotated[float, typer.Option(min=0.5, max=1.0)] = 0.9,
     no_notify: Annotated[bool, typer.Option(help="do not message other agencies")] = False,
+    purpose: Annotated[
+        str | None, typer.Option(help="why you search (told to the owners of records hit)")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Cross-reference every person record you may see into identities; hits are messaged."""
+    """Cross-reference every person record you may see into identities; hits are messaged,
+    and the owner of every other agency's record hit gets a hit notice (ADR 0018) as from
+    the API."""
+    from palermo.coordination import hit_notices
     from palermo.match.resolution import cross_reference
 
+    if purpose is not None and len(purpose) > hit_notices.MAX_PURPOSE:
+        raise CliError(f"--purpose: longer than {hit_notices.MAX_PURPOSE} characters")
     store = open_store(ctx)
     viewer = acting_viewer(store, user)
     with Progress(
@@ -222,6 +230,8 @@ def xref(
     ) as bar:
         bar.add_task("cross-referencing (Splink on DuckDB)", total=None)
         result, hits = cross_reference(store, viewer, threshold, notify=not no_notify)
+    linked = [record for h in hits for record in (h.left, h.right)]
+    hit_notices.notify_ids(store, viewer, linked, "xref", purpose)
     merged = [c for c in result.clusters if len(c) > 1]
     summary = {
         "identities": len(result.clusters),
