@@ -15,7 +15,15 @@ from typing import Annotated, Any
 import typer
 
 from palermo.cli.common import CliError, emit
-from palermo.cli.coordination import AsJson, AsUser, acting, entity_line, say
+from palermo.cli.coordination import (
+    AsJson,
+    AsUser,
+    acting,
+    created,
+    entity_line,
+    iso_date,
+    say,
+)
 from palermo.coordination import legal, mla, operations, victims
 from palermo.store.views import Entity
 
@@ -102,10 +110,7 @@ def operation_plan(
     op_id = operations.plan_operation(
         store, viewer, name, people, when, list(target or []), notes, case
     )
-    if as_json:
-        emit({"id": op_id}, True)
-    else:
-        say(f"operation planned: {op_id}")
+    created(as_json, op_id, f"operation planned: {op_id}")
 
 
 @operation_app.command("report")
@@ -134,10 +139,7 @@ def operation_report(
         documentsSeized=documents_seized,
         checksPerformed=checks_performed,
     )
-    if as_json:
-        emit({"id": result_id}, True)
-    else:
-        say(f"result reported: {result_id}")
+    created(as_json, result_id, f"result reported: {result_id}")
 
 
 @operation_app.command("show")
@@ -176,11 +178,10 @@ def operation_list(
 # --- legal assistance -------------------------------------------------------------------
 
 
-def _deadline(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CliError(f"--deadline: {value!r} is not a date (YYYY-MM-DD)") from None
+def _required_date(option: str, value: str) -> date:
+    day = iso_date(option, value)
+    assert day is not None  # a given value is a date or an error
+    return day
 
 
 @mla_app.command("create")
@@ -215,14 +216,11 @@ def mla_create(
         requested_agency,
         request_type,
         legal_basis,
-        _deadline(deadline),
+        _required_date("--deadline", deadline),
         facts,
         case,
     )
-    if as_json:
-        emit({"id": request_id}, True)
-    else:
-        say(f"MLA request sent: {request_id}")
+    created(as_json, request_id, f"MLA request sent: {request_id}")
 
 
 @mla_app.command("status")
@@ -260,7 +258,7 @@ def mla_reminders(
 ) -> None:
     """Open requests past their deadline, most overdue first."""
     store, viewer = acting(ctx, user)
-    day = date.today() if today is None else _day(today)
+    day = iso_date("--today", today) or date.today()
     found = mla.reminders(store, viewer, day)
     if as_json:
         emit([r.__dict__ for r in found], True)
@@ -269,13 +267,6 @@ def mla_reminders(
         say(f"{r.request_id} {r.reference}: deadline {r.deadline}, {r.days_overdue} days overdue")
     if not found:
         say("no overdue requests")
-
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CliError(f"--today: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 # --- victims ----------------------------------------------------------------------------
@@ -315,10 +306,7 @@ def victim_record(
         not punishable,
         country,
     )
-    if as_json:
-        emit({"id": record_id}, True)
-    else:
-        say(f"victim record: {record_id}")
+    created(as_json, record_id, f"victim record: {record_id}")
 
 
 RISKS = ("low", "medium", "high")
@@ -336,10 +324,7 @@ def victim_refer(
     """Refer the victim of one of your victim records to a protection service."""
     store, viewer = acting(ctx, user)
     referral_id = victims.refer(store, viewer, record_id, service, provider)
-    if as_json:
-        emit({"id": referral_id}, True)
-    else:
-        say(f"referral: {referral_id} (requested)")
+    created(as_json, referral_id, f"referral: {referral_id} (requested)")
 
 
 @victim_app.command("referral-status")

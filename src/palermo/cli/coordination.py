@@ -40,6 +40,14 @@ def say(text: str) -> None:
     console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
+def created(as_json: bool, new_id: object, text: str) -> None:
+    """What a command that made something prints: ``{"id": ...}`` for scripts, else a line."""
+    if as_json:
+        emit({"id": new_id}, True)
+    else:
+        say(text)
+
+
 def entity_line(entity: Entity, *props: str) -> str:
     shown = " ".join(f"{p}={entity.first(p) or '-'}" for p in props)
     return f"{entity.id} {shown}".rstrip()
@@ -190,7 +198,7 @@ def notice_issue(
     """Issue a notice (red and yellow ones from an officer wait for a supervisor)."""
     store, viewer = acting(ctx, user)
     sharing = checked_sharing(store, share, "--share")
-    until = _date("--expires", expires)
+    until = iso_date("--expires", expires)
     notice_id = notices.issue_notice(
         store, viewer, notice_type, subject_id, reason, sharing, until, country
     )
@@ -202,7 +210,7 @@ def notice_issue(
         say(f"notice {notice_id}: {status}")
 
 
-def _date(option: str, value: str | None) -> date | None:
+def iso_date(option: str, value: str | None) -> date | None:
     if value is None:
         return None
     try:
@@ -278,10 +286,7 @@ def message_send(
     message_id = messages.send_message(
         store, viewer, to_agency, subject, body, kind, list(about or []), reply_to
     )
-    if as_json:
-        emit({"id": message_id}, True)
-    else:
-        say(f"message sent: {message_id}")
+    created(as_json, message_id, f"message sent: {message_id}")
 
 
 @message_app.command("list")
@@ -317,10 +322,7 @@ def subscription_add(
     """Be alerted when matching data arrives."""
     store, viewer = acting(ctx, user)
     sub_id = alerts.subscribe(store, viewer, kind, value)
-    if as_json:
-        emit({"id": sub_id}, True)
-    else:
-        say(f"subscription {sub_id}: {kind} {value}")
+    created(as_json, sub_id, f"subscription {sub_id}: {kind} {value}")
 
 
 @subscription_app.command("list")
