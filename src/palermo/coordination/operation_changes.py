@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from palermo.access.viewer import AccessDenied, NotVisible, Viewer
-from palermo.coordination.operations import Participant, _zone
+from palermo.coordination.operations import Participant, check_participants
 from palermo.ingest.build import build
 from palermo.model.sharing import Sharing
 from palermo.model.statement import Statement, change_time
@@ -42,19 +42,6 @@ def planned_operation(store: Store, viewer: Viewer, operation_id: str) -> Entity
             f"of {operation_id}"
         )
     return operation
-
-
-def check_participants(store: Store, participants: list[Participant]) -> None:
-    """The checks of `operations.plan_operation`, for a changed plan."""
-    if not participants:
-        raise ValueError("participants: give at least one participating agency")
-    known = {a.code for a in store.agencies()}
-    for i, p in enumerate(participants):
-        if p.agency not in known:
-            raise ValueError(f"participants.{i}.agency: unknown agency {p.agency!r}")
-        if not p.country.strip() or "|" in p.country or "|" in p.agency:
-            raise ValueError(f"participants.{i}.country: {p.country!r} is not a country code")
-        _zone(p.timezone)
 
 
 def amend_operation(

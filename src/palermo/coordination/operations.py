@@ -68,15 +68,7 @@ def plan_operation(
     viewer.require_data_role("plan operations")
     if action_time.tzinfo is None:
         raise ValueError("action_time: give a time zone (e.g. 2026-12-01T05:00+01:00)")
-    if not participants:
-        raise ValueError("participants: give at least one participating agency")
-    known = {a.code for a in store.agencies()}
-    for i, p in enumerate(participants):
-        if p.agency not in known:
-            raise ValueError(f"participants.{i}.agency: unknown agency {p.agency!r}")
-        if not p.country.strip() or "|" in p.country or "|" in p.agency:
-            raise ValueError(f"participants.{i}.country: {p.country!r} is not a country code")
-        _zone(p.timezone)
+    check_participants(store, participants)
     agencies = {p.agency for p in participants} - {viewer.agency}
     props: dict[str, str | list[str]] = {
         "name": name,
@@ -92,6 +84,21 @@ def plan_operation(
     return write_entity(
         store, viewer, "JointOperation", props, Sharing(agencies=frozenset(agencies)), kind="op"
     )
+
+
+def check_participants(store: Store, participants: list[Participant]) -> None:
+    """Every participant is a directory agency with a country code and a real time zone:
+    an unknown code (a typo) would be a participant nobody can be. For a new plan and a
+    changed one alike."""
+    if not participants:
+        raise ValueError("participants: give at least one participating agency")
+    known = {a.code for a in store.agencies()}
+    for i, p in enumerate(participants):
+        if p.agency not in known:
+            raise ValueError(f"participants.{i}.agency: unknown agency {p.agency!r}")
+        if not p.country.strip() or "|" in p.country or "|" in p.agency:
+            raise ValueError(f"participants.{i}.country: {p.country!r} is not a country code")
+        _zone(p.timezone)
 
 
 def add_task(
