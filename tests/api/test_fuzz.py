@@ -23,7 +23,10 @@ from palermo.store.store import Store
 from tests.store.factories import SYSTEM, setup_agencies
 
 TOKEN: dict[str, str] = {}
-SKIP = ("/api/v1/alerts/stream",)  # an endless event stream, tested in tests/exchange
+SKIP = (
+    "/api/v1/alerts/stream",  # an endless event stream, tested in tests/exchange
+    "/api/v1/identities/resolve",  # a whole batch resolution per call: tests/api/test_ledger_api.py
+)
 
 
 @pytest.fixture(scope="module")

@@ -291,16 +291,24 @@ def _append(
     return int(key[0])
 
 
-def entries(store: Store, scope: str, limit: int = 1000) -> list[Entry]:
-    """The view's ledger, newest first."""
+def entries(store: Store, scope: str, limit: int = 1000, offset: int = 0) -> list[Entry]:
+    """The view's ledger, newest first (`offset` entries skipped: a page)."""
     query = (
         sa.select(xref_ledger)
         .where(xref_ledger.c.scope == scope)
         .order_by(xref_ledger.c.seq.desc())
         .limit(limit)
+        .offset(offset)
     )
     with store.engine.connect() as conn:
         return [_entry(dict(row._mapping)) for row in conn.execute(query)]
+
+
+def count(store: Store, scope: str) -> int:
+    """How many entries the view's ledger holds (for paging)."""
+    query = sa.select(sa.func.count()).select_from(xref_ledger).where(xref_ledger.c.scope == scope)
+    with store.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def entry(store: Store, scope: str, seq: int) -> Entry | None:

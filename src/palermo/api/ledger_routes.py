@@ -1,0 +1,73 @@
+"""The identity ledger over HTTP (issue 15): `/api/v1/identities`.
+
+`POST /resolve` runs the batch resolution of the caller's view (the ledger fills with its
+merges and splits); `GET /ledger` pages the view's entries, newest first; `GET
+/ledger/{seq}` reads one; `POST /ledger/{seq}/undo` undoes a merge or split. All four are
+`match.ledger_access`, the same functions the web page and the CLI call: another view's
+entry is a 404, a bad field a 400 naming it, every call audited. The routes are plain
+functions, so FastAPI runs them in its worker threads (a resolve takes seconds).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from palermo.access.viewer import Viewer
+from palermo.api.auth import current_viewer, store_of
+from palermo.match import ledger_access
+
+router = APIRouter(prefix="/api/v1/identities", tags=["cross-referencing"])
+CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
+Seq = Annotated[int, Path(ge=1, le=2**62, description="The ledger entry's number")]
+
+
+class UndoIn(BaseModel):
+    reason: str = Field("", max_length=ledger_access.MAX_REASON)
+
+
+@router.post("/resolve")
+def resolve_view(
+    request: Request,
+    viewer: CurrentViewer,
+    threshold: Annotated[float, Query(gt=0, le=1)] = 0.9,
+) -> dict[str, Any]:
+    """Resolve every person record the caller may see; returns the new ledger entries."""
+    return ledger_access.resolve(store_of(request), viewer, threshold).to_json()
+
+
+@router.get("/ledger")
+def list_ledger(
+    request: Request,
+    viewer: CurrentViewer,
+    offset: Annotated[int, Query(ge=0, le=ledger_access.MAX_OFFSET)] = 0,
+    limit: Annotated[int, Query(ge=1, le=ledger_access.MAX_PAGE)] = 20,
+) -> dict[str, Any]:
+    """The caller's view's merges, splits and undos, newest first."""
+    total, items = ledger_access.ledger_page(store_of(request), viewer, limit, offset)
+    return {
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "items": [i.to_json() for i in items],
+    }
+
+
+@router.get("/ledger/{seq}")
+def read_entry(request: Request, viewer: CurrentViewer, seq: Seq) -> dict[str, Any]:
+    return ledger_access.ledger_entry(store_of(request), viewer, seq).to_json()
+
+
+@router.post("/ledger/{seq}/undo")
+def undo_entry(
+    request: Request,
+    viewer: CurrentViewer,
+    seq: Seq,
+    body: Annotated[UndoIn | None, Body()] = None,
+) -> dict[str, Any]:
+    """Undo a merge or split: the identities as they were before it, kept so by a judgement;
+    returns the undo entry."""
+    reason = body.reason if body is not None else ""
+    return ledger_access.undo_entry(store_of(request), viewer, seq, reason).to_json()

@@ -1,0 +1,182 @@
+"""The identity ledger as an analyst reaches it: one function per action, shared by the API
+(`api/ledger_routes.py`), the web page (`web/ledger_page.py`) and the CLI
+(`cli/identity.py`), so the three cannot disagree on who may see or undo what.
+
+Authorisation is the ledger's own: a viewer reads and undoes only its view's entries (the
+view is `ledger.scope_of`: agency, with or without victim details), so another view's entry
+is "not found" (`NotVisible`, a 404), never "forbidden" - its existence is not told. The
+records an entry names were visible to the view when it was resolved; sharing can narrow
+since, so every record id is read again through the store as the viewer and one it may no
+longer see is counted, not named (nor are evidence links touching it). Every action is
+audited: the list and an entry (`xref.ledger`, and the store's own read of the records),
+a resolve (`xref.batch`, by `incremental.run_batch`), an undo (`xref.undo`, by
+`ledger.undo`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from palermo.access.viewer import NotVisible, Viewer
+from palermo.match import ledger
+from palermo.store.store import Store
+
+MAX_REASON = 1000
+MAX_PAGE = 200
+MAX_OFFSET = 10**9  # past any ledger; bounds the number the database is handed
+
+
+@dataclass(frozen=True)
+class Member:
+    """A record of an identity the viewer may see now, with its caption (the name)."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class IdentityView:
+    """One identity before or after an entry: the records the viewer may see, and how many
+    it may no longer see."""
+
+    id: str
+    records: list[Member]
+    hidden: int
+
+
+@dataclass(frozen=True)
+class EntryView:
+    seq: int
+    at: str
+    actor: str
+    action: str
+    before: list[IdentityView]
+    after: list[IdentityView]
+    evidence: list[dict[str, Any]]
+    model_version: str
+    undoes: int | None
+    undone_by: int | None
+    undoable: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a resolve run did: records resolved, identities, the ledger entries it wrote."""
+
+    records: int
+    identities: int
+    model_version: str
+    entries: list[int]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit: {limit} is not between 1 and {MAX_PAGE}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValueError(f"offset: {offset} is not between 0 and {MAX_OFFSET}")
+
+
+def ledger_page(
+    store: Store, viewer: Viewer, limit: int = 20, offset: int = 0
+) -> tuple[int, list[EntryView]]:
+    """The viewer's view's ledger, newest first: (total entries, this page)."""
+    viewer.require_data_role("read the identity ledger")
+    check_page(limit, offset)
+    scope = ledger.scope_of(viewer)
+    total = ledger.count(store, scope)
+    found = ledger.entries(store, scope, limit, offset)
+    views = _views(store, viewer, found)
+    store.audit_event(
+        viewer, "xref.ledger", f"{len(views)} entries", {"seqs": [e.seq for e in views]}
+    )
+    return total, views
+
+
+def ledger_entry(store: Store, viewer: Viewer, seq: int) -> EntryView:
+    """One entry of the viewer's view; another view's entry, or none, is NotVisible."""
+    viewer.require_data_role("read the identity ledger")
+    found = ledger.entry(store, ledger.scope_of(viewer), seq)
+    if found is None:
+        raise NotVisible(f"seq: no ledger entry {seq} in your view")
+    (view,) = _views(store, viewer, [found])
+    store.audit_event(viewer, "xref.ledger", str(seq), {"seqs": [seq]})
+    return view
+
+
+def undo_entry(store: Store, viewer: Viewer, seq: int, reason: str = "") -> EntryView:
+    """Undo a merge or split of the viewer's view (`ledger.undo`: the identities as they
+    were, a judgement that keeps them so); returns the undo entry."""
+    viewer.require_data_role("undo identity changes")
+    if len(reason) > MAX_REASON:
+        raise ValueError(f"reason: longer than {MAX_REASON} characters")
+    if ledger.entry(store, ledger.scope_of(viewer), seq) is None:
+        raise NotVisible(f"seq: no ledger entry {seq} in your view")
+    done = ledger.undo(store, viewer, seq, reason.strip())
+    (view,) = _views(store, viewer, [done])
+    return view
+
+
+def resolve(store: Store, viewer: Viewer, threshold: float = 0.9) -> Resolved:
+    """A batch run over everything the viewer may see (`incremental.run_batch`, which
+    persists the model and writes a ledger entry per merge and split since the last run)."""
+    from palermo.match.incremental import run_batch  # Splink: loaded only when resolving
+
+    viewer.require_data_role("cross-reference")
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold: {threshold} is not in (0, 1]")
+    scope = ledger.scope_of(viewer)
+    before = ledger.count(store, scope)
+    resolver = run_batch(store, viewer, threshold)
+    written = ledger.count(store, scope) - before
+    seqs = [e.seq for e in ledger.entries(store, scope, limit=written)] if written else []
+    return Resolved(len(resolver.records), len(resolver.members), resolver.version, sorted(seqs))
+
+
+def _views(store: Store, viewer: Viewer, found: list[ledger.Entry]) -> list[EntryView]:
+    """Entries as the viewer may see them now: records read through the store."""
+    ids = sorted(
+        {r for e in found for groups in (e.before, e.after) for rs in groups.values() for r in rs}
+    )
+    labels: dict[str, str] = {}
+    if ids:
+        visible = store.entities(viewer, ids=ids, limit=len(ids))
+        labels = {e.id: e.caption for e in visible}
+    return [_view(e, labels) for e in found]
+
+
+def _view(entry: ledger.Entry, labels: dict[str, str]) -> EntryView:
+    def identities(groups: ledger.Groups) -> list[IdentityView]:
+        return [
+            IdentityView(
+                identity,
+                [Member(r, labels[r]) for r in records if r in labels],
+                sum(1 for r in records if r not in labels),
+            )
+            for identity, records in sorted(groups.items())
+        ]
+
+    evidence = [
+        dict(e) for e in entry.evidence if e.get("left") in labels and e.get("right") in labels
+    ]
+    at = entry.at.isoformat() if isinstance(entry.at, datetime) else str(entry.at)
+    return EntryView(
+        entry.seq,
+        at,
+        entry.actor,
+        entry.action,
+        identities(entry.before),
+        identities(entry.after),
+        evidence,
+        entry.model_version,
+        entry.undoes,
+        entry.undone_by,
+        entry.action != ledger.UNDO and entry.undone_by is None,
+    )
