@@ -11,6 +11,7 @@ from rich.table import Table
 
 from palermo.access.viewer import Viewer
 from palermo.cli.common import CliError, console, emit, open_store
+from palermo.store import user_admin
 from palermo.store.directory import DEFAULT_TOKEN_LIFETIME, Agency
 
 agency_app = typer.Typer(help="Member agencies of this node's network.", no_args_is_help=True)
@@ -106,6 +107,19 @@ def user_enable(ctx: typer.Context, username: str) -> None:
     """Enable a disabled user again (revoked tokens stay revoked)."""
     open_store(ctx).set_user_disabled(Viewer.system(), username, False)
     console.print(f"enabled user [bold]{escape(username)}[/bold]")
+
+
+@user_app.command("roles")
+def user_roles(
+    ctx: typer.Context,
+    username: str,
+    roles: Annotated[
+        str, typer.Argument(help="Comma list replacing the user's roles, e.g. analyst,admin")
+    ],
+) -> None:
+    """Replace a user's roles; their tokens carry the new roles from the next request on."""
+    row = user_admin.set_roles(open_store(ctx), Viewer.system(), username, roles)
+    console.print(f"roles of [bold]{escape(username)}[/bold]: {escape(', '.join(row.roles))}")
 
 
 @user_app.command("set-password")

@@ -335,3 +335,19 @@ def forget_login_failures(conn: Connection, before: datetime, username: str | No
     if username is not None:
         where = sa.or_(where, login_failure.c.username == username)
     conn.execute(sa.delete(login_failure).where(where))
+
+
+def set_roles(conn: Connection, username: str, roles: str | list[str]) -> frozenset[Role]:
+    """Replace a user's roles (checked like `add_user`'s); the roles stored."""
+    try:
+        parsed = parse_roles(roles)
+    except ValueError as exc:
+        raise DirectoryError(f"roles: {exc}") from None
+    done = conn.execute(
+        sa.update(app_user)
+        .where(app_user.c.username == username)
+        .values(roles=",".join(sorted(parsed)))
+    )
+    if done.rowcount == 0:
+        raise DirectoryError(f"username: no user {username!r}")
+    return parsed

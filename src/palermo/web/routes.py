@@ -278,6 +278,8 @@ def mount(app: FastAPI) -> None:
     app.include_router(case_team_forms)  # the case page's team and deconfliction forms
     app.include_router(victim_workflows)  # victims, referrals, alerts, imports, statistics
     app.include_router(coordination_forms)
+    app.include_router(__import__("palermo.web.admin_pages", fromlist=["router"]).router)
+    app.include_router(__import__("palermo.web.ledger_page", fromlist=["router"]).router)
     app.include_router(router)
     app.include_router(pages)
     app.include_router(oidc)
