@@ -4,8 +4,10 @@ Drafting calls `mla.create_request` (as the API's POST /api/v1/mla), answering c
 `mla.set_status` (as POST /api/v1/mla/{id}/status), as the logged-in user, so the roles and
 parties the API checks are checked the same way. The answer form is the requested agency's
 alone: the requesting agency gets 403 ("you made it"), anyone else 404 (not a request it can
-see). An answer's comment goes back to the requesting agency as an agency message
-(`messages.send_message`, shared with that agency only). Every POST carries the session's
+see); the requesting agency has its own status form (send a draft, withdraw), refused to the
+requested agency (403) as the answer form is to the requester. An answer's comment goes back
+to the requesting agency as an agency message (`messages.send_message`, shared with that
+agency only). Every POST carries the session's
 CSRF token (router dependency).
 """
 
@@ -43,6 +45,8 @@ from palermo.web.render import id_path, page
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 # what the requested side may answer (draft, sent and withdrawn are the requester's)
 ANSWERS = ("received", "in-progress", "executed", "refused")
+# what the requesting agency sets on its own request: send a draft, or withdraw it
+OWN_STATUSES = ("sent", "withdrawn")
 LEGAL_BASES = (
     "UNTOC (Palermo Convention) art. 18",
     "European Convention on Mutual Assistance in Criminal Matters (1959)",
@@ -326,6 +330,73 @@ def _answer_page(
         answers=ANSWERS,
         dual=ok,
         findings=findings,
+        values=values,
+        errors=errors,
+    )
+
+
+# --- the requester's own status ---------------------------------------------------------
+
+
+def own_request(request: Request, viewer: Viewer, request_id: str) -> Entity:
+    """The request if the viewer's agency made it: 404 if it is not a request the viewer can
+    see, 403 for the requested agency (it answers; it does not withdraw the request)."""
+    found = store_of(request).entity(viewer, request_id)
+    if found is None or found.schema != "LegalAssistanceRequest":
+        raise NotVisible(f"request_id: no visible legal assistance request {request_id!r}")
+    owner = mla.creator_of(found)
+    if viewer.agency != owner:
+        raise AccessDenied(
+            f"request_id: {owner} made {request_id}; {viewer.agency} answers it instead"
+        )
+    return found
+
+
+@router.get("/mla/{request_id:path}/status", response_class=HTMLResponse)
+def own_status_form(request: Request, request_id: str) -> Response:
+    viewer = signed_in(request)
+    if viewer is None:
+        return to_login()
+    try:
+        found = own_request(request, viewer, request_id)
+    except (AccessDenied, NotVisible) as exc:
+        return refused_page(request, exc, request_id)
+    return _own_status_page(request, found, {}, {})
+
+
+@router.post("/mla/{request_id:path}/status", response_class=HTMLResponse)
+def own_status(request: Request, request_id: str, form: Posted) -> Response:
+    """Set the status of an own request (`mla.set_status`, as the API's status change by the
+    requesting agency)."""
+    viewer = signed_in(request)
+    if viewer is None:
+        return to_login()
+    values = {"status": text(form, "status")}
+    try:
+        found = own_request(request, viewer, request_id)
+        if values["status"] not in OWN_STATUSES:
+            raise FieldError(
+                f"status: {values['status'][:40]!r} is not one of {', '.join(OWN_STATUSES)}"
+            )
+        mla.set_status(store_of(request), viewer, found.id, values["status"])
+    except (AccessDenied, NotVisible) as exc:
+        return refused_page(request, exc, request_id)
+    except ValueError as exc:
+        refusal = Refusal.of(exc, ("status",))
+        found = own_request(request, viewer, request_id)
+        return with_status(_own_status_page(request, found, refusal.errors(), values), 422)
+    return RedirectResponse("/mla", status_code=303)
+
+
+def _own_status_page(
+    request: Request, found: Entity, errors: dict[str, str], values: dict[str, str]
+) -> HTMLResponse:
+    return page(
+        request,
+        "mla_status.html",
+        req=found,
+        status=mla.status_of(found),
+        choices=OWN_STATUSES,
         values=values,
         errors=errors,
     )
