@@ -252,12 +252,18 @@ def _draft_form(
 # --- answer -----------------------------------------------------------------------------
 
 
-def answerable(request: Request, viewer: Viewer, request_id: str) -> Entity:
-    """The request if the viewer's agency is the one it was sent to: 404 if it is not a
-    request the viewer can see, 403 for its requesting agency (it does not answer itself)."""
+def visible_request(request: Request, viewer: Viewer, request_id: str) -> Entity:
+    """The legal assistance request, or 404: not a request the viewer can see."""
     found = store_of(request).entity(viewer, request_id)
     if found is None or found.schema != "LegalAssistanceRequest":
         raise NotVisible(f"request_id: no visible legal assistance request {request_id!r}")
+    return found
+
+
+def answerable(request: Request, viewer: Viewer, request_id: str) -> Entity:
+    """The request if the viewer's agency is the one it was sent to: 404 if it is not a
+    request the viewer can see, 403 for its requesting agency (it does not answer itself)."""
+    found = visible_request(request, viewer, request_id)
     owner = mla.creator_of(found)
     requested = mla.requested_agencies(found, owner)
     if viewer.agency == owner or viewer.agency not in requested:
@@ -341,9 +347,7 @@ def _answer_page(
 def own_request(request: Request, viewer: Viewer, request_id: str) -> Entity:
     """The request if the viewer's agency made it: 404 if it is not a request the viewer can
     see, 403 for the requested agency (it answers; it does not withdraw the request)."""
-    found = store_of(request).entity(viewer, request_id)
-    if found is None or found.schema != "LegalAssistanceRequest":
-        raise NotVisible(f"request_id: no visible legal assistance request {request_id!r}")
+    found = visible_request(request, viewer, request_id)
     owner = mla.creator_of(found)
     if viewer.agency != owner:
         raise AccessDenied(
