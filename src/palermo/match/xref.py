@@ -242,9 +242,7 @@ def rich_features(record: XrefRecord) -> dict[str, str | None]:
         {f"e:{v}" for e in record.emails if "@" in (v := e.strip().lower())}
         | {f"a:{v}" for a in record.accounts if (v := re.sub(r"[^0-9A-Z]", "", a.upper()))}
     )
-    addresses = sorted(
-        {a for a in map(_address_key, (record.address, *record.addresses)) if a}
-    )
+    addresses = sorted({a for a in map(_address_key, (record.address, *record.addresses)) if a})
     return {
         "given": _part_key(record.first_names),
         "family": _part_key(record.last_names),
@@ -446,17 +444,32 @@ def _name_comparison(model: XrefModel = DEFAULT) -> Any:
         "name",
         "name_parts",
         [
-            ("same", {**_level(f"{sim} >= 0.97", "same name (any script)", 0.7, 0.001),
-                      **_tf(model, "name", "name_each_0")}),
+            (
+                "same",
+                {
+                    **_level(f"{sim} >= 0.97", "same name (any script)", 0.7, 0.001),
+                    **_tf(model, "name", "name_each_0"),
+                },
+            ),
             ("very_similar", _level(f"{sim} >= 0.9", "very similar", 0.15, 0.003)),
             ("similar", _level(f"{sim} >= 0.8", "similar", 0.08, 0.02)),
             ("somewhat_similar", _level(f"{sim} >= 0.65", "somewhat similar", 0.04, 0.08)),
             # Where the source gives the parts: the family name (or the given name) the
             # same while the whole name is not (a nickname, a married name, a typo).
-            ("family_same", {**_level("family_l = family_r", "family name the same", 0.01, 0.001),
-                             **_tf(model, "family_name", "family")}),
-            ("given_same", {**_level("given_l = given_r", "given name the same", 0.005, 0.002),
-                            **_tf(model, "given_name", "given")}),
+            (
+                "family_same",
+                {
+                    **_level("family_l = family_r", "family name the same", 0.01, 0.001),
+                    **_tf(model, "family_name", "family"),
+                },
+            ),
+            (
+                "given_same",
+                {
+                    **_level("given_l = given_r", "given name the same", 0.005, 0.002),
+                    **_tf(model, "given_name", "given"),
+                },
+            ),
             ("one_part", _level(f"{part} >= 0.97", "one part the same", 0.02, 0.05)),
         ],
         (0.01, 0.846),
@@ -500,8 +513,13 @@ def _address_comparison(model: XrefModel = DEFAULT) -> Any:
         "address",
         "addresses",
         [
-            ("exact", {**_level("address_l = address_r", "exact", 0.5, 0.001),
-                       **_tf(model, "address", "address")}),
+            (
+                "exact",
+                {
+                    **_level("address_l = address_r", "exact", 0.5, 0.001),
+                    **_tf(model, "address", "address"),
+                },
+            ),
             ("very_similar", _level(f"{sim} >= 0.9", "very similar", 0.2, 0.005)),
             ("similar", _level(f"{sim} >= 0.7", "similar", 0.1, 0.02)),
         ],
@@ -509,30 +527,31 @@ def _address_comparison(model: XrefModel = DEFAULT) -> Any:
     )
 
 
-def _phone_comparison(model: XrefModel = DEFAULT) -> Any:
-    # m is fixed: people (traffickers above all) change numbers, but records of one
-    # person made weeks apart often agree on it, and EM then learns that matches never
-    # differ in it (m underflows to 0 and Splink refuses it).
-    shared = "palermo_shared(phones_l, phones_r) >= 1"
+def _shared_value_comparison(
+    model: XrefModel, name: str, column: str, label: str, m: float, else_m: float
+) -> Any:
+    """Any value in common (`palermo_shared`) with a fixed m: people (traffickers above all)
+    change numbers and addresses, but records of one person made weeks apart often agree on
+    one, and EM then learns that matches never differ in it (m underflows to 0 and Splink
+    refuses it)."""
+    shared = f"palermo_shared({column}_l, {column}_r) >= 1"
     return _custom(
         model,
-        "phone",
-        "phones",
-        [("same", {**_level(shared, "same number", 0.6, 0.0001), **FIXED_M})],
-        (0.4, 0.9999),
+        name,
+        column,
+        [("same", {**_level(shared, label, m, 0.0001), **FIXED_M})],
+        (else_m, 0.9999),
         fix_else=True,
     )
 
 
+def _phone_comparison(model: XrefModel = DEFAULT) -> Any:
+    return _shared_value_comparison(model, "phone", "phones", "same number", 0.6, 0.4)
+
+
 def _contact_comparison(model: XrefModel = DEFAULT) -> Any:
-    shared = "palermo_shared(contacts_l, contacts_r) >= 1"
-    return _custom(
-        model,
-        "contact",
-        "contacts",
-        [("same", {**_level(shared, "same e-mail or account", 0.5, 0.0001), **FIXED_M})],
-        (0.5, 0.9999),
-        fix_else=True,
+    return _shared_value_comparison(
+        model, "contact", "contacts", "same e-mail or account", 0.5, 0.5
     )
 
 
@@ -543,8 +562,13 @@ def _birth_place_comparison(model: XrefModel = DEFAULT) -> Any:
         "birth_place",
         "birth_place",
         [
-            ("exact", {**_level("birth_place_l = birth_place_r", "exact", 0.75, 0.02),
-                       **_tf(model, "birth_place", "birth_place")}),
+            (
+                "exact",
+                {
+                    **_level("birth_place_l = birth_place_r", "exact", 0.75, 0.02),
+                    **_tf(model, "birth_place", "birth_place"),
+                },
+            ),
             ("similar", _level(f"{sim} >= 0.8", "similar words", 0.1, 0.005)),
         ],
         (0.15, 0.975),
@@ -556,8 +580,15 @@ def _occupation_comparison(model: XrefModel = DEFAULT) -> Any:
         model,
         "occupation",
         "occupation",
-        [("same", {**_level("occupation_l = occupation_r", "same", 0.6, 0.05),
-                   **_tf(model, "occupation", "occupation")})],
+        [
+            (
+                "same",
+                {
+                    **_level("occupation_l = occupation_r", "same", 0.6, 0.05),
+                    **_tf(model, "occupation", "occupation"),
+                },
+            )
+        ],
         (0.4, 0.95),
     )
 
@@ -568,8 +599,12 @@ def _exact(model: XrefModel, name: str, m: float, u: float) -> Any:
         model,
         name,
         column,
-        [("same", {**_level(f"{column}_l = {column}_r", "exact", m, u),
-                   **_tf(model, name, column)})],
+        [
+            (
+                "same",
+                {**_level(f"{column}_l = {column}_r", "exact", m, u), **_tf(model, name, column)},
+            )
+        ],
         (1 - m, 1 - u),
     )
 
@@ -1137,9 +1172,7 @@ def names_compatible(left: str | None, right: str | None) -> float | None:
     score = best_name_similarity(left, right)
     if score >= STRONG_NAME_BAR:
         return score
-    parts = max(
-        (_parts_agree(a, b) for a in _split(left) for b in _split(right)), default=0.0
-    )
+    parts = max((_parts_agree(a, b) for a in _split(left) for b in _split(right)), default=0.0)
     return parts if parts >= STRONG_PART_BAR else None
 
 
