@@ -58,3 +58,14 @@ def test_cli_prints_published_values_and_writes_charts(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "+25.0%" in result.output and "published" in result.output
     assert out.read_text(encoding="utf-8").count("<svg") == 5
+
+
+def test_rule_sets_are_ranked_on_all_figures_at_once(records: list[GlotipRecord]) -> None:
+    series = gm.Series(records)
+    pooled = gm.replace(gm.DEFAULT_RULES, weighting="pooled")
+    ranked = gm.rank_rule_sets(series, [pooled, gm.DEFAULT_RULES])
+    assert [s for s, _, _ in ranked] == sorted(s for s, _, _ in ranked)
+    for score, rules, figures in ranked:
+        assert score == gm.miss(figures) and len(figures) == 8
+        shares = [f for f in figures if f.unit == "%" and f.value is not None]
+        assert shares and all(f.method.startswith(rules.weighting) for f in shares)

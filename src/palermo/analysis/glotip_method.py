@@ -5,7 +5,8 @@ Report compares a trend only over the countries that reported both years, comput
 (sex, age, form of exploitation) only over the victims whose breakdown is known, and gives
 every country, not every victim, a say in a regional or global profile, so that one country
 with tens of thousands of detections does not stand for the world. Each of these steps is a
-named function here; `headline_figures` applies them to the 2024 Report's headline figures.
+named function here; `headline_figures` applies them to the 2024 Report's headline figures
+under one `Rules` set, and `rank_rule_sets` scores every set on all figures at once.
 Where the Report's own notes do not say how (the treatment of "<5" cells, the outlier rule),
 the rule used is ours and says so in its docstring and in docs/analysis.md.
 """
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import fmean
+from typing import Any
 
 from palermo.datasets.glotip import VICTIMS, GlotipRecord
 
@@ -122,13 +124,14 @@ def value(record: GlotipRecord, small: float = SMALL_CELL) -> float:
 
 
 def country_values(
-    records: Iterable[GlotipRecord], key: Key, year: int, indicator: str = VICTIMS
-) -> dict[str, float]:
+    records: Iterable[GlotipRecord], key: Key, year: int, indicator: str = VICTIMS,
+    small: float = SMALL_CELL,
+) -> dict[str, float]:  # fmt: skip
     """ISO3 -> the country's count of one series in one year (implausible cells left out)."""
     out: dict[str, float] = {}
     for r in records:
         if r.year == year and r.indicator == indicator and r.plausible and key.matches(r):
-            out[r.iso3] = out.get(r.iso3, 0.0) + value(r)
+            out[r.iso3] = out.get(r.iso3, 0.0) + value(r, small)
     return out
 
 
@@ -167,39 +170,60 @@ class Change:
 
 def change(
     records: Iterable[GlotipRecord], key: Key, start: int, end: int,
-    drop_dominant: bool = True, indicator: str = VICTIMS,
+    drop_dominant: bool = True, indicator: str = VICTIMS, small: float = SMALL_CELL,
+    regions: Mapping[str, str] | None = None,
 ) -> Change:  # fmt: skip
     """Percent change of a series from ``start`` to ``end`` over the countries reporting both.
 
+    ``regions`` (ISO3 -> region) given: the mean of each region's change over its panel
+    countries, so every region weighs the same, as `region_mean` does for profiles.
     Raises ValueError when no country reported both years (nothing to compare)."""
     items = list(records)
-    before = country_values(items, key, start, indicator)
-    after = country_values(items, key, end, indicator)
+    before = country_values(items, key, start, indicator, small)
+    after = country_values(items, key, end, indicator, small)
     countries = panel(before, after)
     aside = dominant(before, after, countries) if drop_dominant else []
     kept = [c for c in countries if c not in aside]
     a, b = sum(before[c] for c in kept), sum(after[c] for c in kept)
     if not kept or a == 0:
         raise ValueError(f"no country reported {key} in both {start} and {end}")
-    return Change(100 * (b / a - 1), len(kept), a, b, tuple(aside))
+    percent = 100 * (b / a - 1)
+    if regions is not None:
+        sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for c in kept:
+            sums[regions[c]][0] += before[c]
+            sums[regions[c]][1] += after[c]
+        percent = fmean(100 * (y / x - 1) for x, y in sums.values() if x > 0)
+    return Change(percent, len(kept), a, b, tuple(aside))
 
 
 def known_shares(
     records: Iterable[GlotipRecord], year: int, parts: Mapping[str, Key],
-    indicator: str = VICTIMS,
+    indicator: str = VICTIMS, small: float = SMALL_CELL, earlier: int = 0,
 ) -> dict[str, dict[str, float]]:  # fmt: skip
     """ISO3 -> each part's share of the victims whose breakdown is known, per country.
 
     A country counts only if it reported every part and at least one victim in them: the
     shares are over the victims it could classify (unknown sex, age or form left out), not
-    over its total."""
+    over its total. ``earlier`` > 0: a country that did not report ``year`` is taken at its
+    most recent year among the ``earlier`` years before it (the Report's "or most recent
+    year" profiles), so one late national answer does not drop a country from the profile."""
+    counts = known_counts(records, year, parts, indicator, small, earlier)
+    return {iso: {n: v / sum(c.values()) for n, v in c.items()} for iso, c in counts.items()}
+
+
+def known_counts(
+    records: Iterable[GlotipRecord], year: int, parts: Mapping[str, Key],
+    indicator: str = VICTIMS, small: float = SMALL_CELL, earlier: int = 0,
+) -> dict[str, dict[str, float]]:  # fmt: skip
+    """ISO3 -> each part's count, for the countries and years `known_shares` uses."""
     items = list(records)
-    values = {name: country_values(items, key, year, indicator) for name, key in parts.items()}
     out: dict[str, dict[str, float]] = {}
-    for iso in set.intersection(*(set(v) for v in values.values())):
-        known = sum(values[name][iso] for name in parts)
-        if known > 0:
-            out[iso] = {name: values[name][iso] / known for name in parts}
+    for y in range(year, year - earlier - 1, -1):
+        values = {n: country_values(items, k, y, indicator, small) for n, k in parts.items()}
+        for iso in set.intersection(*(set(v) for v in values.values())) - set(out):
+            if sum(values[name][iso] for name in parts) > 0:
+                out[iso] = {name: values[name][iso] for name in parts}
     return out
 
 
@@ -291,34 +315,122 @@ def naive_share(records: Iterable[GlotipRecord], year: int, part: Key, of: Key =
     )
 
 
-def _share_figure(
-    items: list[GlotipRecord], name: str, published: float, year: int,
-    parts: Mapping[str, Key], wanted: tuple[str, ...], naive_parts: tuple[Key, ...],
-) -> Figure:  # fmt: skip
-    shares = known_shares(items, year, parts)
-    regions = regions_of(items)
-    counts = [country_values(items, k, year) for k in parts.values()]
-    totals = {c: sum(v.get(c, 0.0) for v in counts) for c in shares}
+class Series:
+    """The export's plausible victim rows grouped by series (`Key`), built once, so that each
+    figure scans only its own rows: the rule-set table recomputes every figure many times."""
+
+    def __init__(self, records: Iterable[GlotipRecord]) -> None:
+        self.groups: dict[Key, list[GlotipRecord]] = defaultdict(list)
+        self.regions: dict[str, str] = {}
+        self.memo: dict[tuple[object, ...], Any] = {}  # computed parts of figures, by rule
+        for r in records:
+            self.regions.setdefault(r.iso3, gr_region(r.iso3, r.subregion))
+            if r.indicator == VICTIMS and r.plausible:
+                self.groups[Key(r.dimension, r.category, r.sex, r.age)].append(r)
+
+    def rows(self, *keys: Key) -> list[GlotipRecord]:
+        return [r for k in dict.fromkeys(keys) for r in self.groups.get(k, ())]
+
+
+WEIGHTINGS = ("pooled", "country", "region")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """One set of choices for turning the export into figures, applied to every figure alike
+    (a rule is never picked per figure). `rule_sets()` varies them; `DEFAULT_RULES` is the
+    set docs/analysis.md and ADR 0028 justify."""
+
+    small: float = SMALL_CELL  # what a "<5" cell counts as
+    earlier: int = 2  # shares: a country missing the year is taken at its latest of N before
+    weighting: str = "country"  # shares: "pooled" (victims), "country" or "region" weigh equal
+    set_aside_dominant: bool = True  # trends: the `dominant` rule
+    trend_by_region: bool = False  # trends: mean of regional changes (regions weigh equal)
+    children_from_sex_age: bool = True  # children = girls + boys of the sex x age table
+
+    def __post_init__(self) -> None:
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(f"weighting: {self.weighting!r} is not one of {WEIGHTINGS}")
+
+    @property
+    def label(self) -> str:
+        return (f"<5={self.small:g}; latest of {self.earlier + 1} years; {self.weighting} "
+                f"weights; dominant {'set aside' if self.set_aside_dominant else 'kept'}; "
+                f"trend {'mean of regions' if self.trend_by_region else 'panel sum'}; "
+                f"children from {'sex x age' if self.children_from_sex_age else 'age'}"
+                )  # fmt: skip
+
+
+DEFAULT_RULES = Rules()
+
+
+def weighted(
+    shares: Mapping[str, Mapping[str, float]], totals: Mapping[str, float],
+    regions: Mapping[str, str], weighting: str,
+) -> dict[str, float]:  # fmt: skip
+    """The global profile from national shares under one weighting (see `Rules`)."""
+    if weighting == "pooled":
+        return pooled(shares, totals)
+    return country_mean(shares) if weighting == "country" else region_mean(shares, regions)
+
+
+def _share_values(
+    series: Series, year: int, parts: Mapping[str, Key], wanted: tuple[str, ...],
+    naive_parts: tuple[Key, ...], small: float, earlier: int,
+) -> tuple[dict[str, float], int, float]:  # fmt: skip
+    """(weighting -> share in %, countries, obvious share) for one profile figure; no
+    weighting when no country reported the breakdown."""
+    items = series.rows(*parts.values(), *naive_parts, TOTAL)
+    counts = known_counts(items, year, parts, small=small, earlier=earlier)
+    totals = {c: sum(v.values()) for c, v in counts.items()}
+    shares = {c: {n: x / totals[c] for n, x in v.items()} for c, v in counts.items()}
 
     def pick(s: Mapping[str, float]) -> float:
         return 100 * sum(s[w] for w in wanted)
 
-    naive = sum(naive_share(items, year, k) for k in naive_parts)
+    if not shares:
+        return {}, 0, float("nan")
+    by_weighting = {w: pick(weighted(shares, totals, series.regions, w)) for w in WEIGHTINGS}
+    return by_weighting, len(shares), sum(naive_share(items, year, k) for k in naive_parts)
+
+
+def _share_figure(
+    series: Series, name: str, published: float, year: int,
+    parts: Mapping[str, Key], wanted: tuple[str, ...], naive_parts: tuple[Key, ...],
+    rules: Rules = DEFAULT_RULES,
+) -> Figure:  # fmt: skip
+    memo = ("share", year, tuple(parts.items()), wanted, rules.small, rules.earlier)
+    if memo not in series.memo:
+        series.memo[memo] = _share_values(series, year, parts, wanted, naive_parts, rules.small,
+                                          rules.earlier)  # fmt: skip
+    values, countries, naive = series.memo[memo]
+    others = dict(values)
     return Figure(
-        name, "%", published, naive, pick(region_mean(shares, regions)),
-        f"mean over regions of national shares of known breakdown, {len(shares)} countries",
-        extra={"pooled": pick(pooled(shares, totals)), "country mean": pick(country_mean(shares))},
+        name, "%", published, naive, others.pop(rules.weighting, None),
+        f"{rules.weighting} weights of national shares of known breakdown, "
+        f"{countries} countries", extra={f"{w} weights": v for w, v in others.items()},
     )  # fmt: skip
 
 
 def _change_figure(
-    items: list[GlotipRecord], name: str, published: float, key: Key
+    series: Series, name: str, published: float, key: Key, rules: Rules = DEFAULT_RULES
 ) -> Figure:
-    panel_all = change(items, key, 2019, 2022, drop_dominant=False)
-    kept = change(items, key, 2019, 2022)
+    items = series.rows(key)
+    regions = series.regions if rules.trend_by_region else None
+
+    def memo(drop: bool) -> Change:
+        at = ("change", key, rules.small, rules.trend_by_region, drop)
+        if at not in series.memo:
+            series.memo[at] = change(items, key, 2019, 2022, drop, small=rules.small,
+                                     regions=regions)  # fmt: skip
+        result: Change = series.memo[at]
+        return result
+
+    panel_all, kept = memo(False), memo(rules.set_aside_dominant)
+    naive = naive_change(items, key, 2019, 2022)
     aside = ", ".join(kept.set_aside) or "none"
     return Figure(
-        name, "% change", published, naive_change(items, key, 2019, 2022), kept.percent,
+        name, "% change", published, naive, kept.percent,
         f"panel of {kept.countries} countries reporting 2019 and 2022; set aside: {aside}",
         extra={"panel, nothing set aside": panel_all.percent},
     )  # fmt: skip
@@ -331,30 +443,92 @@ FORCED_CRIMINALITY_NOTE = (
 )
 
 
-def headline_figures(records: Iterable[GlotipRecord]) -> list[Figure]:
+def headline_figures(
+    records: Iterable[GlotipRecord] | Series, rules: Rules = DEFAULT_RULES
+) -> list[Figure]:
     """The 2024 Report's headline figures (issue 20), each with palermo's value."""
-    items = list(records)
+    items = records if isinstance(records, Series) else Series(records)
     sex_age = dict(SEX_AGE)
-    ages = {"children": CHILDREN, "adults": ADULTS}
+    ages: Mapping[str, Key] = {"children": CHILDREN, "adults": ADULTS}
+    young: tuple[str, ...] = ("children",)
+    if rules.children_from_sex_age:
+        ages, young = sex_age, ("girls", "boys")
     figures = [
-        _change_figure(items, "detected victims 2022 vs 2019", 25, TOTAL),
-        _change_figure(items, "forced-labour victims 2022 vs 2019", 47, FORMS["Forced labour"]),
-        _change_figure(items, "child victims 2022 vs 2019", 31, CHILDREN),
-        _change_figure(items, "girls 2022 vs 2019", 38, GIRLS),
+        _change_figure(items, "detected victims 2022 vs 2019", 25, TOTAL, rules),
+        _change_figure(items, "forced-labour victims 2022 vs 2019", 47, FORMS["Forced labour"],
+                       rules),
+        _change_figure(items, "child victims 2022 vs 2019", 31, CHILDREN, rules),
+        _change_figure(items, "girls 2022 vs 2019", 38, GIRLS, rules),
         _share_figure(items, "share of women and girls, 2022", 61, 2022, sex_age,
-                      ("women", "girls"), (WOMEN, GIRLS)),
-        _share_figure(items, "share of children, 2022", 38, 2022, ages, ("children",),
-                      (CHILDREN,)),
+                      ("women", "girls"), (WOMEN, GIRLS), rules),
+        _share_figure(items, "share of children, 2022", 38, 2022, ages, young, (CHILDREN,),
+                      rules),
     ]  # fmt: skip
     for year, published in ((2022, 8.0), (2016, 1.0)):
         other = _share_figure(
             items, f"share of forced criminality, {year}", published, year, FORMS,
-            ("Other forms of exploitation",), (FORMS["Other forms of exploitation"],),
+            ("Other forms of exploitation",), (FORMS["Other forms of exploitation"],), rules,
         )  # fmt: skip
-        other.extra["upper bound"] = other.value or 0.0
+        if other.value is not None:
+            other.extra["upper bound"] = other.value
         other.value, other.note = None, FORCED_CRIMINALITY_NOTE
         figures.append(other)
     return figures
+
+
+SMALL_CELL_CHOICES = (0.0, SMALL_CELL, 2.5)  # "<5" as nothing, the middle of 0..4, of [0, 5)
+
+
+def rule_sets() -> list[Rules]:
+    """Every combination of the principled choices: "<5" value, latest year of three or the
+    year only, weighting, dominant countries set aside or kept, children from which table."""
+    return [
+        Rules(small, earlier, weighting, dominant, by_region, sex_age)
+        for small in SMALL_CELL_CHOICES for earlier in (0, 2) for weighting in WEIGHTINGS
+        for dominant in (True, False) for by_region in (False, True) for sex_age in (True, False)
+    ]  # fmt: skip
+
+
+def one_change_rule_sets(base: Rules = DEFAULT_RULES) -> list[tuple[str, Rules]]:
+    """The base rule set and each set that changes exactly one of its choices, named by it:
+    the table that shows how each single rule moves each figure."""
+    out = [("default", base)]
+    out += [(f"<5 = {v:g}", replace(base, small=v)) for v in SMALL_CELL_CHOICES if v != base.small]
+    out.append(("year only" if base.earlier else "latest of 3 years",
+                replace(base, earlier=0 if base.earlier else 2)))  # fmt: skip
+    out += [(f"{w} weights", replace(base, weighting=w)) for w in WEIGHTINGS if w != base.weighting]
+    out.append(("dominant kept" if base.set_aside_dominant else "dominant set aside",
+                replace(base, set_aside_dominant=not base.set_aside_dominant)))
+    out.append(("trend: panel sum" if base.trend_by_region else "trend: mean of regions",
+                replace(base, trend_by_region=not base.trend_by_region)))
+    out.append(("children from age table" if base.children_from_sex_age else
+                "children from sex x age", replace(base, children_from_sex_age=not
+                                                   base.children_from_sex_age)))  # fmt: skip
+    return out
+
+
+def miss(figures: Iterable[Figure]) -> float:
+    """Mean distance of the reproducible figures from the published ones, in units of issue
+    20's target (2 points for a share, 5 % of the published change): 1.0 or less on every
+    figure would meet it. One number for all figures, so rules are judged across all."""
+    gaps = []
+    for f in figures:
+        if f.value is not None:
+            tolerance = 2.0 if f.unit == "%" else 0.05 * abs(f.published)
+            gaps.append(abs(f.value - f.published) / tolerance)
+    return fmean(gaps) if gaps else float("inf")
+
+
+def rank_rule_sets(
+    records: Iterable[GlotipRecord] | Series, sets: Iterable[Rules] | None = None
+) -> list[tuple[float, Rules, list[Figure]]]:
+    """Every rule set with its figures, best (smallest `miss`) first."""
+    series = records if isinstance(records, Series) else Series(records)
+    scored = []
+    for rules in rule_sets() if sets is None else sets:
+        figures = headline_figures(series, rules)
+        scored.append((miss(figures), rules, figures))
+    return sorted(scored, key=lambda t: t[0])
 
 
 def victims_by_year(records: Iterable[GlotipRecord]) -> dict[int, float]:

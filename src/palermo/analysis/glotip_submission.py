@@ -3,9 +3,10 @@
 Every year each country reports detected victims by sex, age, form of exploitation and
 citizenship, and the persons brought into formal contact with the police, in the categories
 of the GLOTIP export (ICS-TIP / ICCS: sexual exploitation, forced labour, other forms;
-"0 to 17 years" / "18 years or over"). Today that is done by hand from case files; here it
-is counted from the node's victim records and suspect records, one row per cell in the
-layout of the GLOTIP export, so that `palermo.datasets.glotip` loads the file back.
+"0 to 17 years" / "18 years or over"), and the persons prosecuted and convicted. Today that
+is done by hand from case files; here it is counted from the node's victim records, suspect
+records and court-outcome records (`CourtOutcome`), one row per cell in the layout of the
+GLOTIP export, so that `palermo.datasets.glotip` loads the file back.
 
 Rules:
 - Only the acting agency's own records are counted (a node answers for its own agency, not
@@ -14,6 +15,8 @@ Rules:
   masked without it, so a viewer without the role gets the suspect table only and the
   submission says the victim tables were withheld (no count is built from masked values).
 - Counts from 1 to 4 are published as "<5", as UNODC publishes them.
+- Persons prosecuted and convicted count persons, not court outcomes: a defendant named by
+  several outcomes in the year counts once (the cell traces to the first outcome's id).
 - Every cell keeps the ids of the records behind it (`Cell.records`, the CLI's `--trace`);
   they are the acting agency's own ids, never a partner's.
 """
@@ -32,7 +35,7 @@ import openpyxl
 from followthemoney import registry
 
 from palermo.analysis.statistics import SUSPECT_TOPIC, age_group, first, form_groups, record_year
-from palermo.datasets.glotip import HEADER, SHEET, VICTIMS
+from palermo.datasets.glotip import CONVICTED, HEADER, PROSECUTED, SHEET, VICTIMS
 
 if TYPE_CHECKING:
     from palermo.access.viewer import Viewer
@@ -43,6 +46,7 @@ SEX = {"female": "Female", "male": "Male", "other": "Other"}
 AGE = {"children": "0 to 17 years", "adults": "18 years or over"}
 SMALL = 5  # counts below this are published as "<5"
 TOTAL = "Total"
+FORM_DIMENSION = "by form of exploitation"
 
 
 @dataclass(frozen=True)
@@ -130,12 +134,21 @@ def _in_year(year: int | None, found: str) -> bool:
     return year is None or found == str(year)
 
 
+def _own_persons(items: Iterable[Mapping[str, Any]], agency: str) -> dict[str, Any]:
+    """Record id -> properties of the agency's own Person records."""
+    return {
+        str(e["id"]): e.get("properties", {})
+        for e in items
+        if e["schema"] == "Person" and _own(e, agency)
+    }
+
+
 def victim_cells(
     entities: Iterable[Mapping[str, Any]], agency: str, year: int | None
 ) -> dict[CellKey, list[str]]:
     """Detected victims by sex x age, by form of exploitation (x sex x age) and citizenship."""
     items = [e for e in entities if _own(e, agency)]
-    persons = {str(e["id"]): e.get("properties", {}) for e in items if e["schema"] == "Person"}
+    persons = _own_persons(items, agency)
     cells: dict[CellKey, list[str]] = defaultdict(list)
     for e in items:
         props = e.get("properties", {})
@@ -147,7 +160,7 @@ def victim_cells(
         for s, a in _combos(sex, age):
             cells[CellKey(VICTIMS, TOTAL, TOTAL, s, a)].append(str(e["id"]))
             for form in sorted(forms):
-                cells[CellKey(VICTIMS, "by form of exploitation", form, s, a)].append(str(e["id"]))
+                cells[CellKey(VICTIMS, FORM_DIMENSION, form, s, a)].append(str(e["id"]))
         citizenship = CellKey(VICTIMS, "by citizenship", _citizenship(victim), TOTAL, TOTAL)
         cells[citizenship].append(str(e["id"]))
     return cells
@@ -179,6 +192,52 @@ def suspect_cells(
     return cells
 
 
+def _court_events(props: Mapping[str, list[str]]) -> list[tuple[str, str]]:
+    """(indicator, year) for what one court outcome says: prosecuted in the year of its
+    prosecution date; convicted in the year of its verdict date when the verdict is a
+    conviction. A missing date reads "unknown" (counted only in an all-years submission)."""
+    def year_of(prop: str) -> str:
+        value = first(props, prop, "")
+        return value[:4] if value[:4].isdigit() else "unknown"
+
+    events = [(PROSECUTED, year_of("prosecutionDate"))]
+    if first(props, "verdict", "").lower() == "convicted":
+        events.append((CONVICTED, year_of("verdictDate")))
+    return events
+
+
+def court_cells(
+    entities: Iterable[Mapping[str, Any]], agency: str, year: int | None
+) -> dict[CellKey, list[str]]:
+    """Persons prosecuted and persons convicted, in total and by the defendant's sex;
+    persons convicted also by form of exploitation, as in the GLOTIP export.
+
+    Only the agency's own court outcomes about its own person records count; a person named
+    by several outcomes counts once per indicator, traced to the first outcome (by id)."""
+    items = [e for e in entities if _own(e, agency)]
+    persons = _own_persons(items, agency)
+    seen: dict[str, dict[str, Mapping[str, Any]]] = {PROSECUTED: {}, CONVICTED: {}}
+    for e in sorted(items, key=lambda e: str(e["id"])):
+        props = e.get("properties", {})
+        defendant = first(props, "defendant", "")
+        if e["schema"] != "CourtOutcome" or defendant not in persons:
+            continue
+        for indicator, found in _court_events(props):
+            if _in_year(year, found):
+                seen[indicator].setdefault(defendant, e)  # defendant -> first outcome
+    cells: dict[CellKey, list[str]] = defaultdict(list)
+    for indicator, outcomes in seen.items():
+        for defendant, outcome in outcomes.items():
+            oid, sex = str(outcome["id"]), SEX.get(first(persons[defendant], "gender"), "Unknown")
+            for s in (TOTAL, sex):
+                cells[CellKey(indicator, TOTAL, TOTAL, s, TOTAL)].append(oid)
+            if indicator == CONVICTED:
+                forms = outcome.get("properties", {}).get("exploitationForm", [])
+                for form in sorted(form_groups(forms)):
+                    cells[CellKey(indicator, FORM_DIMENSION, form, TOTAL, TOTAL)].append(oid)
+    return cells
+
+
 def build(
     entities: Iterable[Mapping[str, Any]], agency: str, country: Country, year: int | None,
     victim_details: bool,
@@ -188,6 +247,7 @@ def build(
     items = list(entities)
     sub = Submission(agency, country, year)
     found: dict[CellKey, list[str]] = dict(suspect_cells(items, agency, year))
+    found |= court_cells(items, agency, year)
     if victim_details:
         found |= victim_cells(items, agency, year)
     else:
@@ -267,6 +327,6 @@ def from_store(store: Store, viewer: Viewer, year: int | None) -> Submission:
     agency = next((a for a in store.agencies() if a.code == viewer.agency), None)
     if agency is None:
         raise ValueError(f"agency: {viewer.agency!r} is not in this node's directory")
-    entities = visible(store, viewer, schemata=("Person", "VictimRecord"))
+    entities = visible(store, viewer, schemata=("Person", "VictimRecord", "CourtOutcome"))
     return build(entities, viewer.agency, country_of(agency.country), year,
                  viewer.sees_victim_details)  # fmt: skip

@@ -371,8 +371,9 @@ def glotip_submission(
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Your agency's GLOTIP questionnaire tables for a year, from its own records: "<5" for
-    small cells; victim tables need the victim-support role."""
+    """Your agency's GLOTIP questionnaire tables for a year, from its own records (victims,
+    suspects, persons prosecuted and convicted): "<5" for small cells; victim tables need
+    the victim-support role."""
     from palermo.analysis import glotip_submission as gs
     from palermo.datasets.glotip import HEADER
 

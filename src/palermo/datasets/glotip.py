@@ -34,6 +34,8 @@ HEADER = (
 )
 IMPLAUSIBLE = 1_000_000
 VICTIMS = "Detected trafficking victims"
+PROSECUTED = "Persons prosecuted"
+CONVICTED = "Persons convicted"
 
 
 class GlotipError(ValueError):

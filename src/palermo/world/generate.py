@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from palermo.world.agencies import AGENCIES, AgencySpec
+from palermo.world.court import COURT_HEADER, PROSECUTING_KINDS, Defendant, court_outcome, truth_row
 from palermo.world.people import Network, TruePerson, make_network, situate
 from palermo.world.places import near
 from palermo.world.views import (
@@ -67,6 +68,12 @@ class Writers:
                 (out / "truth" / "networks.csv").open("w", encoding="utf-8", newline="")
             )
         )
+        self.court = csv.writer(
+            stack.enter_context(
+                (out / "truth" / "court.csv").open("w", encoding="utf-8", newline="")
+            )
+        )
+        self.court.writerow(COURT_HEADER)
         self.records.writerow(["agency", "record_id", "schema", "true_id", "network_id", "role"])
         self.people.writerow(
             [
@@ -106,6 +113,7 @@ def generate(
     with ExitStack() as stack:
         writers = Writers(out, stack)
         number = 0
+        defendants: list[list[Defendant]] = []  # per network, for the court outcomes
         while summary.persons < persons:
             rng = random.Random(f"{seed}:{number}")
             victims = max(1, min(rng.randint(3, 12), persons - summary.persons - 6))
@@ -117,13 +125,43 @@ def generate(
                 salt=f"{seed}:{number}",
             )
             situate(scene.side, network)
-            write_network(rng, scene, network, writers, counters, summary)
+            held = write_network(rng, scene, network, writers, counters, summary)
+            defendants.append(suspects_held(network, held))
             summary.persons += len(network.people)
             summary.networks += 1
             number += 1
             if progress is not None:
                 progress(summary.persons)
+        write_court_outcomes(seed, defendants, writers, summary)
     return summary
+
+
+def suspects_held(
+    network: Network, held: dict[str, list[tuple[TruePerson, str]]]
+) -> list[Defendant]:
+    """The suspects of one network that a prosecuting agency holds a record of."""
+    return [
+        Defendant(agency, person, local, network.year, network.form)
+        for agency in AGENCIES
+        if agency.kind in PROSECUTING_KINDS
+        for person, local in held.get(agency.code, [])
+        if not person.is_victim
+    ]
+
+
+def write_court_outcomes(
+    seed: int, defendants: list[list[Defendant]], writers: Writers, summary: WorldSummary
+) -> None:
+    """Court outcomes, after everything else and on each network's own ``:court`` stream,
+    so that every record written before them is what it was before they existed."""
+    for number, group in enumerate(defendants):
+        rng = random.Random(f"{seed}:{number}:court")
+        scene = Scene(rng, salt=f"{seed}:{number}")
+        for d in group:
+            record = court_outcome(rng, scene, d)
+            if record is not None:
+                emit(writers, d.agency, record, d.person, summary)
+                writers.court.writerow(truth_row(record, d))
 
 
 def write_network(
@@ -133,7 +171,8 @@ def write_network(
     writers: Writers,
     counters: dict[str, int],
     summary: WorldSummary,
-) -> None:
+) -> dict[str, list[tuple[TruePerson, str]]]:
+    """Write one network; returns, per agency, the people it holds and their record ids."""
     route = network.route
     writers.networks.writerow(
         [
@@ -175,6 +214,7 @@ def write_network(
         agency = next(a for a in AGENCIES if a.code == code)
         for record, person in network_links(rng, scene, agency, network, people):
             emit(writers, agency, record, person, summary)
+    return held
 
 
 def person_records(
