@@ -38,6 +38,7 @@ class Graph:
         g.es["weight"] = [e.weight for e in edge_list]
         g.es["kind"] = [e.kind for e in edge_list]
         g.es["date"] = [e.date for e in edge_list]
+        g.es["handling"] = [e.handling for e in edge_list]  # travels into GraphML/GEXF too
         return cls(g)
 
     def _v(self, name: str) -> int:
@@ -139,6 +140,7 @@ class Graph:
                 "target": self.g.vs[e.target]["name"],
                 "kind": e["kind"],
                 "weight": e["weight"],
+                "handling": e.attributes().get("handling") or "",
             }
             for e in self.g.es
         ]

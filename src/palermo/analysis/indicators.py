@@ -15,6 +15,13 @@ Rules:
   or more other people;
 - unodc-named-recruiter: the person's statement names a recruiter or exploiter (an
   Associate link `recruited-by` / `exploited-by` from the person).
+
+Grades weigh the evidence: a fired indicator counts with its catalogue weight times the
+grade weight (`model.grading`, A1 1.0 ... X4 0.25) of the best-graded record that made it
+fire; an ungraded record counts in full, as before grades existed (grading is opt-in, and
+an unknown grade is not evidence of a bad source). Each score carries the marking
+(`model.handling_merge`) of its identity's records and of every record cited as evidence,
+so its handling codes are never looser than any of them.
 """
 
 from __future__ import annotations
@@ -24,8 +31,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from palermo.analysis.handling import identity_markings, record_markings
 from palermo.analysis.linkgraph import normalise
 from palermo.analysis.statistics import SUSPECT_TOPIC, first
+from palermo.model.handling_merge import Marking, merge
 from palermo.model.indicators import indicators
 from palermo.store.visibility import MASK
 
@@ -39,6 +48,7 @@ class Fired:
     label: str
     weight: float
     records: tuple[str, ...]
+    grade: str = ""  # the grade that weighted the evidence ("" ungraded: full weight)
 
 
 @dataclass
@@ -46,6 +56,7 @@ class RiskScore:
     identity: str
     score: float
     fired: list[Fired] = field(default_factory=list)
+    handling: str = ""  # marking text: identity records + evidence records, merged
 
     def explain(self) -> str:
         parts = [f"{f.label} ({f.weight:.2f}; {', '.join(f.records)})" for f in self.fired]
@@ -59,10 +70,44 @@ class _Evidence:
     found: dict[str, dict[str, set[str]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(set))
     )
+    markings: dict[str, Marking] = field(default_factory=dict)  # evidence record -> marking
+
+    def fired(self, identity: str, catalogue: Mapping[str, Any]) -> list[Fired]:
+        """The identity's fired indicators, each weighted by its best-graded evidence."""
+        out = []
+        for code, records in sorted(self.found.get(identity, {}).items()):
+            weight = float(catalogue.get(code, {}).get("weight", 0.2))
+            grade, factor = _best_grade([self.markings.get(r, Marking()) for r in records])
+            out.append(
+                Fired(
+                    code,
+                    catalogue.get(code, {}).get("label", code),
+                    round(weight * factor, 6),
+                    tuple(sorted(records)),
+                    grade,
+                )
+            )
+        return out
+
+    def handling(self, identity: str, own: Marking) -> str:
+        cited = (
+            self.markings.get(r, Marking())
+            for rs in self.found.get(identity, {}).values()
+            for r in rs
+        )
+        return merge([own, *cited]).text
 
     def add(self, who: str, indicator: str, record: str) -> None:
         if who:
             self.found[who][indicator].add(record)
+
+
+def _best_grade(markings: list[Marking]) -> tuple[str, float]:
+    """(grade text, weight) of the strongest evidence; any ungraded record counts in full."""
+    if not markings or any(m.grade is None for m in markings):
+        return "", 1.0
+    best = max((m.grade for m in markings if m.grade is not None), key=lambda g: g.weight)
+    return best.text, best.weight
 
 
 def score(
@@ -80,30 +125,24 @@ def score(
     persons = {str(e["id"]): e.get("properties", {}) for e in items if e["schema"] == "Person"}
     who = {p: ident.get(p, p) for p in persons}
     suspects = {who[p] for p, props in persons.items() if SUSPECT_TOPIC in props.get("topics", [])}
-    evidence = _Evidence()
+    evidence = _Evidence(markings=record_markings(items))
+    own = identity_markings({p: m for p, m in evidence.markings.items() if p in persons}, ident)
     _observed(evidence, items, who, use_victim_records)
     _documents(evidence, items, persons, who)
     _travel(evidence, items, persons, who, suspects)
-    _housing(evidence, persons, who, suspects)
+    _housing(evidence, persons, who, suspects, own)
     if use_victim_records:
         _statements(evidence, items, who)
     catalogue = indicators()
     out = []
     for identity in sorted(set(who.values())):
-        fired = [
-            Fired(
-                code,
-                catalogue.get(code, {}).get("label", code),
-                float(catalogue.get(code, {}).get("weight", 0.2)),
-                tuple(sorted(records)),
-            )
-            for code, records in sorted(evidence.found.get(identity, {}).items())
-        ]
+        fired = evidence.fired(identity, catalogue)
         remaining = 1.0
         for f in fired:
             remaining *= 1 - f.weight
         fired.sort(key=lambda f: (-f.weight, f.indicator))
-        out.append(RiskScore(identity, round(1 - remaining, 6), fired))
+        marking = evidence.handling(identity, own.get(identity, Marking()))
+        out.append(RiskScore(identity, round(1 - remaining, 6), fired, marking))
     return sorted(out, key=lambda r: (-r.score, r.identity))
 
 
@@ -183,7 +222,11 @@ def _age(birth: str, on: str) -> int:
 
 
 def _housing(
-    evidence: _Evidence, persons: Mapping[str, Props], who: Mapping[str, str], suspects: set[str]
+    evidence: _Evidence,
+    persons: Mapping[str, Props],
+    who: Mapping[str, str],
+    suspects: set[str],
+    own: Mapping[str, Marking],
 ) -> None:
     living: dict[str, set[str]] = defaultdict(set)
     for pid, props in persons.items():
@@ -194,6 +237,8 @@ def _housing(
     for key, people in living.items():
         others = people - suspects
         if people & suspects or len(others) >= 4:
+            # the cited "record" is the address: its inputs are everyone living there
+            evidence.markings[f"address:{key}"] = merge(own[p] for p in people if p in own)
             for person in others:
                 evidence.add(person, "unodc-employer-provided-housing", f"address:{key}")
 

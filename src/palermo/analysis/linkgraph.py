@@ -13,6 +13,10 @@ when no record links them. Edges come from three sources:
 The input is entities as a viewer sees them (`Store.export`), so the graph never holds what
 the viewer may not see.
 
+Every node and edge carries a marking (`analysis.handling`): a node the merge of the records
+placed in it, an edge the merge of the record that made it and both its end nodes, so the
+strictest handling code and weakest grade of any input reach the chart and its exports.
+
 Each node also carries its roles (`ROLES`: victim, suspect, witness, person of interest),
 read from the records: a VictimRecord naming the record as its victim, a Person's FtM
 `topics` (crime.*, wanted: suspect; poi: person of interest) and its `keywords` when one is
@@ -28,9 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from palermo.analysis.graph import Graph
+from palermo.analysis.handling import record_marking
 from palermo.analysis.networks import Edge
 from palermo.analysis.roles import INTEREST, ROLES, SUSPECT, VICTIM
 from palermo.match.mrz import normalise_document_number
+from palermo.model.handling_merge import Marking, merge
 from palermo.store.visibility import MASK
 
 # Link schemata: (source property, target property, kind of link).
@@ -99,6 +105,7 @@ class LinkGraph:
     records: dict[str, list[str]] = field(default_factory=dict)  # node -> record ids
     edges: list[Edge] = field(default_factory=list)
     roles: dict[str, list[str]] = field(default_factory=dict)  # node -> roles, sorted
+    handling: dict[str, str] = field(default_factory=dict)  # node -> marking text
 
     def persons(self) -> list[str]:
         return [n for n, s in self.schema.items() if s in PERSON_SCHEMATA]
@@ -110,7 +117,9 @@ class LinkGraph:
 
     def _with(self, edges: list[Edge]) -> LinkGraph:
         graph = Graph.from_edges(self.labels, edges)
-        return LinkGraph(graph, self.labels, self.schema, self.records, edges, self.roles)
+        return LinkGraph(
+            graph, self.labels, self.schema, self.records, edges, self.roles, self.handling
+        )
 
 
 @dataclass
@@ -122,6 +131,9 @@ class _Builder:
     records: dict[str, list[str]] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     roles: dict[str, set[str]] = field(default_factory=dict)
+    marking_of: dict[str, Marking] = field(default_factory=dict)  # entity id -> its marking
+    node_inputs: dict[str, list[Marking]] = field(default_factory=dict)
+    cause: Marking = field(default_factory=Marking)  # marking of the record being linked
 
     def place(self, entity: Mapping[str, Any]) -> None:
         """Decide the node of one entity (its identity, its identifier, or itself)."""
@@ -137,6 +149,7 @@ class _Builder:
             return
         self.node_of[eid] = node
         self.records.setdefault(node, []).append(eid)
+        self.node_inputs.setdefault(node, []).append(self.marking_of[eid])
         if node not in self.labels:
             names = props.get("name") or props.get(THING_KEYS.get(schema, ("name", ""))[0]) or []
             self.labels[node] = names[0] if names else node
@@ -144,6 +157,7 @@ class _Builder:
 
     def link(self, entity: Mapping[str, Any]) -> None:
         schema = str(entity["schema"])
+        self.cause = self.marking_of[str(entity["id"])]
         props: Mapping[str, list[str]] = entity.get("properties", {})
         date = next((v[0] for p in DATE_PROPS if (v := props.get(p))), "")
         if schema in LINKS or schema in REFERENCES:
@@ -163,6 +177,7 @@ class _Builder:
                         thing = f"{kind}:{key}"
                         self.labels.setdefault(thing, value)
                         self.schema.setdefault(thing, kind)
+                        self.node_inputs.setdefault(thing, []).append(self.cause)
                         self._edge(me, thing, kind, "")
 
     def role(self, entity: Mapping[str, Any]) -> None:
@@ -185,8 +200,28 @@ class _Builder:
         return self.node_of.get(values[0]) if values else None
 
     def _edge(self, a: str | None, b: str | None, kind: str, date: str) -> None:
+        """An edge, noted with the marking of the record that made it (``cause``); its end
+        nodes' markings are merged in by :meth:`marked`, once every node is complete."""
         if a and b and a != b:
-            self.edges.append(Edge(a, b, 1.0, kind, date))
+            self.edges.append(Edge(a, b, 1.0, kind, date, self.cause.text))
+
+    def node_markings(self) -> dict[str, Marking]:
+        return {node: merge(inputs) for node, inputs in self.node_inputs.items()}
+
+    def marked(self, nodes: Mapping[str, Marking]) -> list[Edge]:
+        """The edges with the merge of cause, source node and target node."""
+        empty = Marking()
+        return [
+            Edge(
+                e.source,
+                e.target,
+                e.weight,
+                e.kind,
+                e.date,
+                merge([e.handling, nodes.get(e.source, empty), nodes.get(e.target, empty)]).text,
+            )
+            for e in self.edges
+        ]
 
 
 def build(
@@ -195,11 +230,14 @@ def build(
     """The link graph of the given entities; ``identity_of`` maps record id -> identity."""
     builder = _Builder(identity_of or {})
     items = list(entities)
+    builder.marking_of = {str(e["id"]): record_marking(e) for e in items}
     for entity in items:
         builder.place(entity)
     for entity in items:
         builder.link(entity)
         builder.role(entity)
+    nodes = builder.node_markings()
+    builder.edges = builder.marked(nodes)
     # Things nobody links to are not part of any network: leave them out of the chart.
     linked = {n for e in builder.edges for n in (e.source, e.target)}
     keep = [n for n in builder.labels if n in linked or builder.schema[n] in PERSON_SCHEMATA]
@@ -207,7 +245,9 @@ def build(
     graph = Graph.from_edges(labels, builder.edges)
     schema = {n: builder.schema.get(n, "") for n in graph.g.vs["name"]}
     roles = {n: sorted(r) for n, r in builder.roles.items() if n in labels}
-    return LinkGraph(graph, labels, schema, builder.records, builder.edges, roles)
+    handling = {n: nodes[n].text for n in graph.g.vs["name"] if n in nodes}
+    graph.g.vs["handling"] = [handling.get(n, "") for n in graph.g.vs["name"]]
+    return LinkGraph(graph, labels, schema, builder.records, builder.edges, roles, handling)
 
 
 def topic_role(topic: str) -> str | None:

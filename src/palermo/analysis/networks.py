@@ -23,6 +23,7 @@ class Edge:
     weight: float = 1.0
     kind: str = "tie"
     date: str = ""  # ISO date the link was observed, "" when the record gives none
+    handling: str = ""  # marking text of what made the link (model.handling_merge.Marking)
 
 
 def load_adjacency(path: Path, directed: bool = True) -> tuple[list[str], list[Edge]]:

@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from palermo.analysis.handling import record_marking
 from palermo.analysis.statistics import (
     SuspectStatistics,
     VictimStatistics,
     suspect_statistics,
     victim_statistics,
 )
+from palermo.model.handling_merge import merge
 
 if TYPE_CHECKING:
     from matplotlib.backends.backend_pdf import PdfPages
@@ -53,6 +55,8 @@ class ReportData:
     victims: VictimStatistics
     suspects: SuspectStatistics = field(default_factory=SuspectStatistics)
     routes: list[tuple[str, int]] = field(default_factory=list)
+    # merged marking of every record counted (analysis.handling): a table row may rest on any
+    handling: str = ""
 
     def tables(self) -> list[tuple[str, str, Counter[str], int]]:
         """(caption, unit, counts, total) for every table the report shows."""
@@ -85,8 +89,14 @@ def build_report(
     routes: list[tuple[str, int]] | None = None,
 ) -> ReportData:
     items = list(entities)
+    marking = merge(record_marking(e) for e in items)
     return ReportData(
-        title, source, victim_statistics(items), suspect_statistics(items), routes or []
+        title,
+        source,
+        victim_statistics(items),
+        suspect_statistics(items),
+        routes or [],
+        marking.text,
     )
 
 
@@ -163,8 +173,17 @@ def render_html(stats: VictimStatistics | ReportData, title: str = "", source: s
         f"{html.escape(data.title)}</title><style>{_HTML_STYLE}</style></head><body><h1>{html.escape(data.title)}</h1>"
         f"<p>{data.victims.total} victim records, {data.suspects.total} suspects. Source: "
         f"{html.escape(data.source)}. A victim may appear under several forms of exploitation."
-        f"</p><figure>{''.join(charts)}</figure>{''.join(tables)}</body></html>"
+        f"</p>{_handling_note(data)}<figure>{''.join(charts)}</figure>{''.join(tables)}</body></html>"
     )
+
+
+def _handling_note(data: ReportData) -> str:
+    """The report's merged handling codes and grade, stated under the title."""
+    if not data.handling.strip("|"):
+        return ""
+    codes, _, grade = data.handling.partition("|")
+    text = f"Handling: {codes or 'none'}; grade: {grade or 'ungraded'}."
+    return f"<p class='handling'>{html.escape(text)}</p>"
 
 
 def render_pdf(data: ReportData) -> bytes:
@@ -181,6 +200,8 @@ def render_pdf(data: ReportData) -> bytes:
         flow = _Flow(pdf, "palermo report")
         flow.text(data.title, 18, "bold", space_after=0.08)
         flow.text(f"Source: {data.source}", 9, color="#555555")
+        if data.handling.strip("|"):
+            flow.text(f"Handling|grade: {data.handling}", 9, color="#555555")
         flow.text(
             f"{data.victims.total} victim records, {data.suspects.total} suspects. "
             "A victim may appear under several forms of exploitation.",

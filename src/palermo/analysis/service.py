@@ -25,6 +25,7 @@ from palermo.analysis.linkgraph import LinkGraph
 from palermo.analysis.report import ReportData, build_report
 from palermo.analysis.roles import BROKER_EXCLUDES, check_roles
 from palermo.match.resolution import judgements
+from palermo.store.entity_marking import entity_marking
 from palermo.store.store import Store
 from palermo.store.viewer_cache import ViewerCache
 
@@ -68,6 +69,7 @@ def visible(
             seen.add(entity.id)
             data = entity.to_ftm()
             data["agency"] = ",".join(sorted(entity.agencies))
+            data["handling"] = entity_marking(entity).text  # follows into every artefact
             out.append(data)
             if progress is not None and len(out) % 1000 == 0:
                 progress(len(out))
@@ -123,6 +125,7 @@ class Workspace:
         for node in data["nodes"]:
             node["records"] = lg.records.get(node["id"], [])
             node["roles"] = lg.roles.get(node["id"], [])
+            node["handling"] = lg.handling.get(node["id"], "")
         return data
 
     def path(self, source: str, target: str) -> list[dict[str, str]]:
@@ -253,6 +256,7 @@ class Workspace:
                 "score": s.score,
                 "indicators": [asdict(f) for f in s.fired],
                 "explanation": s.explain(),
+                "handling": s.handling,
             }
             for s in scores[:top]
         ]

@@ -15,6 +15,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from palermo.cli.common import CliError, acting_viewer, console, emit, errors, open_store
 from palermo.ingest import ImportMode, import_file
 from palermo.ingest.audiences import checked_sharing
+from palermo.store.entity_marking import value_marking
+from palermo.store.handling_consent import check_use
+from palermo.store.marked_export import Refused, marked_lines
 
 AsUser = Annotated[str | None, typer.Option("--as", help="Acting user (or $PALERMO_USER)")]
 
@@ -33,7 +36,11 @@ def import_command(
     ] = None,
     mapping: Annotated[Path | None, typer.Option(help="YAML column mapping for CSV")] = None,
     share: Annotated[
-        str, typer.Option(help="Default sharing: owner, all, AGENCY,group:NAME; may end |HANDLING")
+        str,
+        typer.Option(
+            help="Default sharing: owner, all, AGENCY,group:NAME; may end |HANDLING|GRADE "
+            "(e.g. all|H1|B2)"
+        ),
     ] = "owner",
     handling: Annotated[str, typer.Option(help="Default handling codes, comma list")] = "",
     skip_bad: Annotated[
@@ -117,13 +124,21 @@ def export_command(
     out: Annotated[
         Path | None, typer.Option("-o", "--out", help="Output file (default stdout)")
     ] = None,
+    purpose: Annotated[
+        str | None,
+        typer.Option(help="court: leave out lines with other agencies' H1 values lacking consent"),
+    ] = None,
 ) -> None:
-    """Export every entity the acting user may see (audited). In CSV, values that would
-    start a spreadsheet formula (= + - @ tab CR) are prefixed with a single quote."""
+    """Export every entity the acting user may see (audited). Each line carries its
+    handling codes and grade (FtM: "handling"; CSV: the value's own). In CSV, values that
+    would start a spreadsheet formula (= + - @ tab CR) are prefixed with a single quote."""
     store = open_store(ctx)
     viewer = acting_viewer(store, as_user)
     if fmt not in ("ftm", "csv"):
         raise CliError(f"--format: {fmt!r} is not one of ftm, csv")
+    if purpose is not None:
+        check_use(purpose)
+    refused: list[Refused] = []
     fh = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         writer = csv.writer(fh) if fmt == "csv" else None
@@ -138,11 +153,17 @@ def export_command(
                     "first_seen",
                     "last_seen",
                     "policy_id",
+                    "handling",
                 ]
             )
-        for entity in store.export(viewer, schema=schema):
+        for line in marked_lines(store, viewer, schema, purpose):
+            if isinstance(line, Refused):
+                refused.append(line)
+                continue
+            entity = line.entity
             if writer is None:
-                fh.write(json.dumps(entity.to_ftm(), ensure_ascii=False) + "\n")
+                data = {**entity.to_ftm(), "handling": line.marking.text}
+                fh.write(json.dumps(data, ensure_ascii=False) + "\n")
                 continue
             for prop, values in sorted(entity.properties.items()):
                 for v in values:
@@ -156,11 +177,16 @@ def export_command(
                             v.first_seen.isoformat(),
                             v.last_seen.isoformat() if v.last_seen else "",
                             v.policy_id,
+                            value_marking(v).text,
                         ]
                     )
     finally:
         if out:
             fh.close()
+    for r in refused:
+        errors.print(escape(f"refused for {purpose}: {r.reason}"), soft_wrap=True)
+    if refused:
+        raise typer.Exit(1)
 
 
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP CSV injection).

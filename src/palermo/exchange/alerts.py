@@ -5,6 +5,10 @@ each subscriber sees them - through the same SQL visibility rule as every read, 
 values left out - and matches only those against the subscriber's subscriptions. New alerts
 are stored (for the API and the SSE stream) and published to NATS when a server is
 configured.
+
+An alert carries the handling codes and grade of the statement that triggered it
+(`model.handling_merge.Marking`), so a pushed alert is never handled more loosely than its
+data.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from normality import normalize
 from sqlalchemy.engine import Connection
 
 from palermo.access.viewer import DATA_ROLES, NotVisible, Viewer
+from palermo.model.handling_merge import Marking
 from palermo.model.schemata import model
 from palermo.store import directory
 from palermo.store.store import Store
-from palermo.store.tables import alert, alert_cursor, statement, subscription
+from palermo.store.tables import alert, alert_cursor, policy, statement, subscription
 from palermo.store.visibility import visible_statements
 
 KINDS = ("entity", "document", "name", "notice-type", "country", "hit")
@@ -42,6 +47,7 @@ class Alert:
     entity_id: str
     summary: str
     created_at: datetime
+    handling: str = ""  # marking text of the triggering statement (HANDLING|GRADE)
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "created_at": self.created_at.isoformat()}
@@ -103,7 +109,12 @@ def unsubscribe(store: Store, viewer: Viewer, subscription_id: int) -> None:
 def alerts_for(store: Store, viewer: Viewer, after: int = 0, limit: int = 100) -> list[Alert]:
     with store.engine.connect() as conn:
         rows = conn.execute(
-            sa.select(alert)
+            sa.select(alert, policy.c.canonical)
+            .select_from(
+                alert.outerjoin(statement, statement.c.id == alert.c.statement_id).outerjoin(
+                    policy, policy.c.id == statement.c.policy_id
+                )
+            )
             .where(alert.c.username == viewer.username, alert.c.id > after)
             .order_by(alert.c.id)
             .limit(limit)
@@ -122,7 +133,12 @@ def _alert(row: Any) -> Alert:
         row["entity_id"],
         row["summary"],
         created,
+        _marking(row.get("canonical")),
     )
+
+
+def _marking(canonical: str | None) -> str:
+    return Marking.of_policy(canonical).text if canonical else ""
 
 
 def _key(text: str) -> str:
@@ -201,7 +217,12 @@ def readable_rows(conn: Connection, viewer: Viewer, after: int, upto: int) -> li
     return list(
         conn.execute(
             sa.select(
-                visible.c.id, visible.c.entity_id, visible.c.schema, visible.c.prop, visible.c.value
+                visible.c.id,
+                visible.c.entity_id,
+                visible.c.schema,
+                visible.c.prop,
+                visible.c.value,
+                visible.c.policy,
             )
             .where(visible.c.seq > after, visible.c.seq <= upto)
             .where(sa.not_(visible.c.masked), visible.c.prop != "id")
@@ -246,7 +267,16 @@ def _record(conn: Connection, sub: Any, hits: Iterable[Any]) -> list[Alert]:
             )
         )
         out.append(
-            Alert(_new_id(result), sub.username, sub.id, hit.id, hit.entity_id, summary, now)
+            Alert(
+                _new_id(result),
+                sub.username,
+                sub.id,
+                hit.id,
+                hit.entity_id,
+                summary,
+                now,
+                _marking(hit.policy),
+            )
         )
     return out
 

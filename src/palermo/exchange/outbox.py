@@ -2,7 +2,9 @@
 
 The selection reuses the store's visibility rule with the peer's agency as the viewer, so
 exchange and local reads can never disagree about who may see what. Only statements
-written here (not received) are sent: a node never relays another agency's data.
+written here (not received) are sent: a node never relays another agency's data. That is
+also how ``no-onward`` and Europol ``H2`` are enforced for sync: a received statement, whatever
+its codes, never enters a batch (tests/security/test_handling_propagation.py checks it).
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ result. Only a hit between one of the running agency's own records and another a
 record is messaged, to that agency, once per pair: an `AgencyMessage` naming only its own
 record and the running agency - the running agency's record id only if that record is
 shared with it. Hits resting on victim-sensitive values are never messaged.
+
+Each hit and each resolved identity carries the merged marking (`model.handling_merge`) of
+its records: a link resting on an H1 record is not for court either.
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ from palermo.match.xref import (
     reported_documents,
     resolve,
 )
+from palermo.model.handling_merge import Marking, merge, merge_groups
 from palermo.model.sharing import Sharing
 from palermo.model.statement import BASE, Statement, utcnow
+from palermo.store.entity_marking import entity_marking
 from palermo.store.store import Store
 from palermo.store.views import Entity
 from palermo.store.visibility import MASK, visible_statements
@@ -79,11 +84,20 @@ class Hit:
     probability: float
     evidence: str | None = None  # the shared strong identifier that decided the link
     review: str | None = None  # why an analyst should look although it stands (impostor)
+    handling: str = ""  # marking text of both records, merged
 
 
 def record_of(entity: Entity) -> XrefRecord:
     owner = sorted(entity.agencies)[0] if entity.agencies else ""
     return from_ftm(entity.id, owner, entity.values, hidden=(MASK,))
+
+
+def resolved_markings(
+    people: Mapping[str, Entity], identity_of: Mapping[str, str]
+) -> dict[str, Marking]:
+    """identity id -> the merged marking of all its records (the identity is never
+    handled more loosely than any record resolved into it)."""
+    return merge_groups({r: entity_marking(e) for r, e in people.items()}, identity_of)
 
 
 def judge(
@@ -156,6 +170,7 @@ def cross_reference(
     result = resolve(
         records, judgements(store, viewer), threshold, reported=reported_documents(reports, (MASK,))
     )
+    markings = {p.id: entity_marking(p) for p in people}
     hits = []
     for link in result.links:
         a, b = agency_of.get(link.left, ""), agency_of.get(link.right, "")
@@ -164,8 +179,17 @@ def cross_reference(
             and (link.probability >= threshold or link.judged == CONFIRM)
             and link.judged != REJECT
         ):
+            marking = merge(markings.get(i, Marking()) for i in (link.left, link.right))
             hits.append(
-                Hit(link.left, link.right, (a, b), link.probability, link.evidence, link.review)
+                Hit(
+                    link.left,
+                    link.right,
+                    (a, b),
+                    link.probability,
+                    link.evidence,
+                    link.review,
+                    marking.text,
+                )
             )
     sent = _notify(store, viewer, hits, {p.id: p for p in people}) if notify else 0
     store.audit_event(

@@ -2,9 +2,11 @@
 
 A scope is set by the owning agency when it writes a value. It is never widened by anyone
 else: exchange and every read path compare the viewer against exactly this object. The
-text form is ``AUDIENCE|HANDLING``: the audience is ``owner``, ``all`` or a comma list of
-agency codes and ``group:NAME``; the handling part (optional, with or without the ``|``) a
-comma list of handling codes, e.g. ``NL-KMAR|no-onward`` or ``group:EU|victim-sensitive``.
+text form is ``AUDIENCE|HANDLING|GRADE``: the audience is ``owner``, ``all`` or a comma list
+of agency codes and ``group:NAME``; the handling part (optional, with or without the ``|``) a
+comma list of handling codes, e.g. ``NL-KMAR|no-onward``, ``group:EU|victim-sensitive`` or
+``all|H1,H2``; the grade (optional) the Europol 4x4 source/information evaluation
+(:mod:`palermo.model.grading`), e.g. ``all|H1|B2``.
 It is what the CLI, importers, the API and the exchange protocol carry, and every one of
 them reads it with :func:`parse_sharing`, which also checks the codes against the directory
 (:class:`KnownAudiences`) so that a typo is an error instead of an audience of no one.
@@ -18,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
+
+from palermo.model.grading import Grade, GradeError, parse_grade
 
 
 class ScopeKind(StrEnum):
@@ -35,6 +39,14 @@ class Handling(StrEnum):
 
     NO_ONWARD = "no-onward"  # a receiving node must not pass it on to anyone
     VICTIM_SENSITIVE = "victim-sensitive"  # masked unless the reader has the victim-support role
+    # Europol handling codes (SIENA); they follow the value into everything derived from it.
+    H0 = "H0"  # use for the stated purpose only
+    H1 = "H1"  # not for use in court without the provider's consent
+    H2 = "H2"  # no onward dissemination without the provider's consent (as no-onward)
+    H3 = "H3"  # other restrictions (stated with the data)
+
+
+ONWARD_BLOCKING = frozenset({Handling.NO_ONWARD, Handling.H2})
 
 
 class SharingError(ValueError):
@@ -52,6 +64,7 @@ class Sharing:
     agencies: frozenset[str] = field(default_factory=frozenset)
     groups: frozenset[str] = field(default_factory=frozenset)
     handling: frozenset[Handling] = field(default_factory=frozenset)
+    grade: Grade | None = None
 
     @classmethod
     def owner_only(cls, handling: Iterable[Handling] = ()) -> Sharing:
@@ -62,21 +75,26 @@ class Sharing:
         return cls(everyone=True, handling=frozenset(handling))
 
     @classmethod
-    def parse(cls, scope: str, handling: Iterable[str] = ()) -> Sharing:
-        """Read ``AUDIENCE[|HANDLING]``; ``handling`` adds codes given separately.
+    def parse(cls, scope: str, handling: Iterable[str] = (), grade: Any = None) -> Sharing:
+        """Read ``AUDIENCE[|HANDLING[|GRADE]]``; ``handling`` and ``grade`` may also be
+        given separately (a grade in both places must agree).
 
         The audience is ``owner``, ``all`` or a comma list of agency codes and
         ``group:NAME``. Codes are checked for form only; :class:`KnownAudiences` checks
         them against the directory."""
-        text, bar, extra = scope.partition("|")
-        if "|" in extra:
-            raise SharingError(f"{scope!r} has more than one '|' (the form is AUDIENCE|HANDLING)")
-        codes = frozenset(parse_handling([*handling, *(extra.split(",") if bar else [])]))
+        parts = scope.split("|")
+        if len(parts) > 3:
+            raise SharingError(
+                f"{scope!r} has more than two '|' (the form is AUDIENCE|HANDLING|GRADE)"
+            )
+        text, extra = parts[0], parts[1] if len(parts) > 1 else ""
+        codes = frozenset(parse_handling([*handling, *extra.split(",")]))
+        graded = _grade(parts[2] if len(parts) > 2 else None, grade)
         text = text.strip()
         if text in ("", "owner"):
-            return cls(handling=codes)
+            return cls(handling=codes, grade=graded)
         if text == "all":
-            return cls(everyone=True, handling=codes)
+            return cls(everyone=True, handling=codes, grade=graded)
         agencies: set[str] = set()
         groups: set[str] = set()
         for part in (p.strip() for p in text.split(",")):
@@ -93,11 +111,13 @@ class Sharing:
                 groups.add(name)
             else:
                 agencies.add(part)
-        return cls(agencies=frozenset(agencies), groups=frozenset(groups), handling=codes)
+        return cls(
+            agencies=frozenset(agencies), groups=frozenset(groups), handling=codes, grade=graded
+        )
 
     @classmethod
     def from_canonical(cls, canonical: str) -> Sharing:
-        """Inverse of :attr:`canonical` (``scope|handling``), as stored and exchanged."""
+        """Inverse of :attr:`canonical` (``scope|handling[|grade]``), as stored and exchanged."""
         return cls.parse(canonical)
 
     @property
@@ -122,9 +142,12 @@ class Sharing:
 
     @property
     def canonical(self) -> str:
-        """Audience and handling in one stable string: the identity of a sharing policy."""
+        """Audience, handling and grade in one stable string: the identity of a sharing
+        policy. Without a grade it is ``scope|handling`` exactly as before grades existed,
+        so every stored policy id stays the same."""
         handling = ",".join(sorted(h.value for h in self.handling))
-        return f"{self.scope_text}|{handling}"
+        grade = f"|{self.grade.text}" if self.grade is not None else ""
+        return f"{self.scope_text}|{handling}{grade}"
 
     @property
     def policy_id(self) -> str:
@@ -136,7 +159,8 @@ class Sharing:
 
     @property
     def no_onward(self) -> bool:
-        return Handling.NO_ONWARD in self.handling
+        """May a receiving node not pass it on? (no-onward, or Europol H2.)"""
+        return not ONWARD_BLOCKING.isdisjoint(self.handling)
 
     def reaches(self, owner: str, agency: str, agency_groups: Iterable[str]) -> bool:
         """The reference rule: may ``agency`` (member of ``agency_groups``) see this value?
@@ -149,18 +173,34 @@ class Sharing:
 
 
 def parse_handling(codes: Iterable[str]) -> list[Handling]:
-    """Turn handling code strings into :class:`Handling`, naming any unknown code."""
+    """Turn handling code strings into :class:`Handling`, naming any unknown code.
+
+    Codes are read case-insensitively (``h1`` is ``H1``, ``No-Onward`` is ``no-onward``)."""
     out: list[Handling] = []
     for code in codes:
         code = code.strip()
         if not code:
             continue
         try:
-            out.append(Handling(code))
+            out.append(Handling(code.upper() if code.upper() in _H_CODES else code.lower()))
         except ValueError:
             known = ", ".join(h.value for h in Handling)
             raise SharingError(f"unknown handling code {code!r} (known: {known})") from None
     return out
+
+
+_H_CODES = frozenset({"H0", "H1", "H2", "H3"})
+
+
+def _grade(in_text: str | None, given: Any) -> Grade | None:
+    """The grade from the text form and/or a separate field; they must not disagree."""
+    try:
+        first, second = parse_grade(in_text), parse_grade(given)
+    except GradeError as exc:
+        raise SharingError(str(exc)) from None
+    if first is not None and second is not None and first != second:
+        raise SharingError(f"grade: {first.text!r} in the text and {second.text!r} given")
+    return first or second
 
 
 class _Member(Protocol):
@@ -220,8 +260,9 @@ def parse_sharing(
     """The one strict reader of a sharing, for every entry point (import rows, mapping
     columns, API bodies, CLI options).
 
-    ``value`` is the text form ``AUDIENCE|HANDLING`` or a ``{"scope", "handling"}`` object
-    (handling a list or a comma string); ``None`` gives ``default`` (owner only if none).
+    ``value`` is the text form ``AUDIENCE|HANDLING|GRADE`` or a ``{"scope", "handling",
+    "grade"}`` object (handling a list or a comma string, grade e.g. ``"B2"``); ``None``
+    gives ``default`` (owner only if none).
     With ``known`` the agency and group codes must exist in the directory."""
     if value is None:
         return default if default is not None else Sharing.owner_only()
@@ -234,9 +275,11 @@ def parse_sharing(
             handling = handling.split(",")
         if not isinstance(scope, str) or not isinstance(handling, list | tuple):
             raise SharingError("scope must be text and handling a list of codes")
-        sharing = Sharing.parse(scope, [str(h) for h in handling])
+        sharing = Sharing.parse(scope, [str(h) for h in handling], value.get("grade"))
     else:
-        raise SharingError("must be AUDIENCE|HANDLING text or an object {scope, handling}")
+        raise SharingError(
+            "must be AUDIENCE|HANDLING|GRADE text or an object {scope, handling, grade}"
+        )
     return known.check(sharing) if known is not None else sharing
 
 

@@ -36,6 +36,7 @@ from palermo.match.names import latinize
 from palermo.match.screening import DocumentCheck, ScreeningIndex
 from palermo.match.service import IndexCache
 from palermo.model.schemata import model
+from palermo.store.entity_marking import entity_marking
 from palermo.store.store import Store
 from palermo.store.viewer_cache import ViewerCache
 from palermo.store.views import Entity, Value
@@ -589,6 +590,7 @@ def export_entities(store: Store, viewer: Viewer, entity: Entity) -> list[dict[s
                 "schema": e.schema,
                 "properties": {p: vs for p, vs in props.items() if vs},
                 "datasets": sorted(e.agencies),
+                "handling": entity_marking(e).text,  # strictest of its values (docs/trust.md)
             }
         )
     return out
