@@ -29,6 +29,7 @@ LIMITS: Mapping[str, int] = {
     "/api/v1/screening/manifest": 4 * MIB,
     "/exchange/v1/batches": 16 * MIB,
     "/exchange/v1/deconfliction": 16 * MIB,
+    "/exchange/v1/pprl": 16 * MIB,  # a publication: up to MAX_PUBLICATION encodings
 }
 
 

@@ -26,6 +26,10 @@ class DecisionIn(BaseModel):
     reason: str = Field(min_length=1, max_length=retention.MAX_REASON)
 
 
+class KeepIn(DecisionIn):
+    years: float | None = Field(default=None, gt=0, description="default: one review period")
+
+
 @router.get("")
 async def review_queue(request: Request, viewer: CurrentViewer) -> list[dict[str, Any]]:
     """This agency's records that reached their review, the earliest due first."""
@@ -42,11 +46,12 @@ async def periods(viewer: CurrentViewer) -> list[dict[str, Any]]:
 
 @router.post("/{entity_id}/keep")
 async def keep(
-    request: Request, entity_id: str, body: DecisionIn, viewer: CurrentViewer
+    request: Request, entity_id: str, body: KeepIn, viewer: CurrentViewer
 ) -> dict[str, Any]:
-    """Keep the record for another review period (never past its maximum)."""
+    """Keep the record for another review period, or fewer ``years`` (never past its
+    maximum)."""
     item = await run_in_threadpool(
-        retention.keep, store_of(request), viewer, entity_id, body.reason
+        retention.keep, store_of(request), viewer, entity_id, body.reason, None, body.years
     )
     return item.to_json()
 

@@ -68,7 +68,10 @@ def retention_sweep(
     if as_json:
         emit(report.to_json(), True)
         return
-    console.print(f"{len(report.queued)} queued for review, {len(report.erased)} erased")
+    console.print(
+        f"{len(report.queued)} queued for review, {len(report.erased)} erased, "
+        f"{len(report.purge.purged)} purged, {len(report.purge.waiting)} awaiting peers"
+    )
     for agency, entity_id, why in report.failed:
         console.print(escape(f"not erased: {agency} {entity_id}: {why}"))
 

@@ -51,6 +51,10 @@ def serve_command(
 
         configure_json_logging()
     store.listen_for_changes()
+    if processes == 1:  # imports and received batches are resolved on arrival here (issue 15)
+        from palermo.match import arrivals
+
+        arrivals.start(store)
     with store.engine.connect() as conn:
         is_node = registry.identity(conn) is not None
     publish = alerts.nats_publisher(nats_url) if nats_url else None
@@ -75,6 +79,9 @@ def serve_command(
             from palermo.exchange import psi_exchange
 
             tasks.append(lambda: psi_exchange.run_due(store))
+            from palermo.coordination import hit_notice_relay  # notices for remote owners
+
+            tasks.insert(0, lambda: hit_notice_relay.deliver(store))  # first: within 1 s
     # Background work (sync, alerts, deconfliction) runs once per node, in this process;
     # the worker processes only answer requests.
     worker = Worker(store, tasks, interval=sync_interval or 2.0).start()

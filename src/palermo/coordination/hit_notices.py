@@ -27,10 +27,11 @@ day count up ``hits`` and ``last_hit_at`` (and are audited as repeats).
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,7 +41,13 @@ from sqlalchemy.engine import Connection
 from palermo.access.viewer import NotVisible, Viewer
 from palermo.store import audit
 from palermo.store.store import Store
-from palermo.store.tables import agency, hit_notice, hit_notice_setting
+from palermo.store.tables import (
+    agency,
+    hit_notice,
+    hit_notice_outbox,
+    hit_notice_setting,
+    statement,
+)
 
 CHANNELS = ("screening", "search", "xref", "deconfliction", "precheck")
 # Channels where the searcher saw the hit record itself, so its follow-up may name it.
@@ -51,6 +58,7 @@ REMIND_EVERY = timedelta(hours=24)  # an overdue, unanswered notice is re-notifi
 MAX_PURPOSE = 300
 MAX_REPLY = 4000
 SERVICE_USER = "hit-notices"  # the node, when it sweeps
+RELAY_KEY = "palermo_hit_relay"  # conn.info: a notice was queued for another node
 OPEN, OVERDUE, ANSWERED = "open", "overdue", "answered"
 
 
@@ -165,7 +173,9 @@ def notify_ids(
         return []
     with store.transaction() as conn:
         refs = refs_for_ids(conn, ids)
-        return notify_in(conn, searcher.agency, searcher.username, refs, channel, purpose)
+        found = notify_in(conn, searcher.agency, searcher.username, refs, channel, purpose)
+        _wake_on_relay(store, conn)
+        return found
 
 
 def notify(
@@ -181,7 +191,16 @@ def notify(
     if not refs:
         return []
     with store.transaction() as conn:
-        return notify_in(conn, searcher.agency, searcher.username, refs, channel, purpose, now)
+        found = notify_in(conn, searcher.agency, searcher.username, refs, channel, purpose, now)
+        _wake_on_relay(store, conn)
+        return found
+
+
+def _wake_on_relay(store: Store, conn: Connection) -> None:
+    """A notice was queued for another node: wake the node's worker on commit (in every
+    process, through the change feed) so it is delivered within the second."""
+    if conn.info.pop(RELAY_KEY, None):
+        conn.info.setdefault("palermo_after_commit", []).extend(store.write_listeners)
 
 
 def notify_in(
@@ -225,26 +244,116 @@ def notify_in(
             "status": OPEN,
             "reminders": 0,
         }
-        dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-        insert = dialect.insert(hit_notice).values(**row).on_conflict_do_nothing()
-        inserted = conn.execute(insert.returning(hit_notice.c.id)).scalar()
-        new = inserted is not None
-        if inserted is None:  # the same (searcher agency, record, day): count it up
-            key = (
-                (hit_notice.c.searcher_agency == searcher_agency)
-                & (hit_notice.c.record_id == hit.record_id)
-                & (hit_notice.c.day == day)
-            )
-            bump = hit_notice.update().where(key).values(hits=hit_notice.c.hits + 1)
-            inserted = conn.execute(
-                bump.values(last_hit_at=now).returning(hit_notice.c.id)
-            ).scalar_one()
-        notice_id = int(inserted)
+        # the same (searcher agency, record, day) again: count it up
+        inserted, new = _upsert(conn, row, hit_notice.c.hits + 1)
+        if inserted is None:
+            raise RuntimeError("hit notice: neither inserted nor counted up")
+        notice_id = inserted
         ids.append(notice_id)
         detail = {"notice": notice_id, "owner": hit.owner, "channel": channel, "purpose": purpose}
         action = "hit.notice" if new else "hit.repeat"
         audit.append(conn, searcher_agency, searcher_user, action, hit.record_id, detail)
+        _relay(conn, notice_id, hit)
     return ids
+
+
+def _upsert(
+    conn: Connection, row: dict[str, Any], hits: sa.ColumnElement[int]
+) -> tuple[int | None, bool]:
+    """Insert the day's notice, or set ``hits`` (and ``last_hit_at``) on the row already
+    there for (searcher agency, record, day) of the same owner. (notice id, inserted?)"""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    insert = dialect.insert(hit_notice).values(**row).on_conflict_do_nothing()
+    inserted = conn.execute(insert.returning(hit_notice.c.id)).scalar()
+    if inserted is not None:
+        return int(inserted), True
+    key = (
+        (hit_notice.c.searcher_agency == row["searcher_agency"])
+        & (hit_notice.c.record_id == row["record_id"])
+        & (hit_notice.c.day == row["day"])
+        & (hit_notice.c.owner_agency == row["owner_agency"])
+    )
+    bump = hit_notice.update().where(key).values(hits=hits, last_hit_at=row["last_hit_at"])
+    found = conn.execute(bump.returning(hit_notice.c.id)).scalar()
+    return (None if found is None else int(found)), False
+
+
+def _relay(conn: Connection, notice_id: int, hit: HitRef) -> None:
+    """A hit on a record received from another node: its owner is on that node, so the
+    notice (as it now stands: its hit count) is queued for it (``hit_notice_relay``
+    delivers it, signed, to the node's ``/exchange/v1/hit-notices``)."""
+    origin = conn.execute(
+        sa.select(statement.c.received_from)
+        .where(statement.c.entity_id == hit.record_id, statement.c.agency == hit.owner)
+        .where(statement.c.received_from.is_not(None))
+        .limit(1)
+    ).scalar()
+    if origin is None:
+        return
+    row = conn.execute(sa.select(hit_notice).where(hit_notice.c.id == notice_id)).one()
+    notice = {
+        "record_id": row.record_id,
+        "owner": row.owner_agency,
+        "searcher_agency": row.searcher_agency,
+        "channel": row.channel,
+        "purpose": row.purpose,
+        "day": row.day,
+        "hits": int(row.hits),
+        "at": _utc(row.last_hit_at).isoformat(),
+    }
+    conn.info[RELAY_KEY] = True
+    conn.execute(
+        hit_notice_outbox.insert().values(
+            node_id=str(origin),
+            notice=json.dumps(notice, sort_keys=True),
+            created_at=datetime.now(UTC),
+            sent_at=None,
+        )
+    )
+
+
+def receive_remote(
+    conn: Connection, owner: str, notice: dict[str, Any], deadline_from: datetime | None = None
+) -> int | None:
+    """Record a notice another node relayed for one of ``owner``'s records (the relay
+    checked the sender and the record). Idempotent: the notice carries its hit count so
+    far, so a delivery repeated after a lost answer counts nothing twice. Returns the
+    notice id, or None when the notice is not well formed."""
+    record_id, searcher = str(notice.get("record_id", "")), str(notice.get("searcher_agency", ""))
+    channel, day = str(notice.get("channel", "")), str(notice.get("day", ""))
+    try:
+        _check_channel(channel)
+        purpose = check_purpose(notice.get("purpose"))
+        hits = int(notice.get("hits", 1))
+        at = datetime.fromisoformat(str(notice.get("at")))
+        date.fromisoformat(day)
+    except (TypeError, ValueError):
+        return None
+    if not record_id or len(record_id) > 255 or not searcher or searcher == owner or hits < 1:
+        return None
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    now = deadline_from or datetime.now(UTC)
+    row = {
+        "owner_agency": owner,
+        "record_id": record_id,
+        "searcher_agency": searcher,
+        "channel": channel,
+        "purpose": purpose,
+        "day": day,
+        "hits": hits,
+        "created_at": now,
+        "last_hit_at": at,
+        "due_at": now + timedelta(hours=_deadline_hours(conn, owner)),
+        "status": OPEN,
+        "reminders": 0,
+    }
+    more = sa.case((hit_notice.c.hits < hits, hits), else_=hit_notice.c.hits)
+    inserted, _ = _upsert(conn, row, more)  # a repeated delivery: the larger count stays
+    if inserted is None:  # the day's row is another owner's (not ours to count up)
+        return None
+    detail = {"notice": int(inserted), "searcher": searcher, "channel": channel, "hits": hits}
+    audit.append(conn, owner, SERVICE_USER, "hit.notice.remote", record_id, detail)
+    return int(inserted)
 
 
 # --- the follow-up clock ----------------------------------------------------------------

@@ -22,7 +22,10 @@ sweep``, or the server's worker through :class:`Sweeper`):
   ``retention.erase``; the retraction hides the values on every read path (search,
   screening, analysis, export all select through the visibility rule, and their caches drop
   on the write), the owner's search terms of the entity are deleted, and the exchange
-  outbox sends the retractions to every peer the values reached.
+  outbox sends the retractions to every peer the values reached;
+- purges erased records physically once every peer has their retractions
+  (``retention_purge``: values, retractions, index terms, alerts and derived ids are
+  deleted, in one audit event ``retention.purge`` that ``audit verify`` accounts for).
 
 The owner decides on a queued record: :func:`keep` (a reason is required; the next review
 is one review period later, never past the maximum; audited ``retention.keep``) or
@@ -48,6 +51,7 @@ import yaml
 from sqlalchemy.engine import Connection
 
 from palermo.access.viewer import NotVisible, Role, Viewer
+from palermo.coordination import retention_purge
 from palermo.model.statement import change_time
 from palermo.store import audit
 from palermo.store.directory import Agency
@@ -328,12 +332,14 @@ class SweepReport:
     queued: list[tuple[str, str]] = field(default_factory=list)  # (agency, entity id)
     erased: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (+ reason)
+    purge: retention_purge.PurgeReport = field(default_factory=retention_purge.PurgeReport)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "queued": [list(x) for x in self.queued],
             "erased": [list(x) for x in self.erased],
             "failed": [list(x) for x in self.failed],
+            **self.purge.to_json(),
         }
 
 
@@ -390,8 +396,9 @@ def _kept_until(conn: Connection, agency: str) -> dict[str, list[tuple[datetime,
 
 
 def sweep(store: Store, now: datetime | None = None) -> SweepReport:
-    """Queue records at review for their owner, erase records past their maximum. One
-    transaction per erased record, so one failure (reported) does not stop the rest."""
+    """Queue records at review for their owner, erase records past their maximum, purge
+    erased records whose retractions every peer has. One transaction per erased record, so
+    one failure (reported) does not stop the rest."""
     now = now or datetime.now(UTC)
     report = SweepReport()
     for agency in store.agencies():
@@ -407,6 +414,7 @@ def sweep(store: Store, now: datetime | None = None) -> SweepReport:
                 continue
             report.erased.append((agency.code, clock.entity_id))
         report.queued += _queue(store, agency.code, review, now)
+    report.purge = retention_purge.purge_due(store)
     return report
 
 
@@ -470,6 +478,7 @@ def _erase(store: Store, clock: Clock, username: str, action: str, reason: str) 
                 retention_queue.c.entity_id == clock.entity_id,
             )
         )
+        retention_purge.mark(conn, clock.agency, clock.entity_id)  # deleted once delivered
         conn.execute(
             retention_decision.insert().values(
                 agency=clock.agency,
@@ -518,6 +527,18 @@ def check_reason(reason: str | None) -> str:
     return text
 
 
+def check_extension(years: float | None, period: Period) -> timedelta:
+    """How long a keep extends the clock: one review period unless fewer years are asked."""
+    if years is None:
+        return period.review
+    if not isinstance(years, int | float) or not 0 < years <= period.review_years:
+        raise ValueError(
+            f"years: extend by more than 0 and at most {period.review_years:g} years "
+            "(one review period)"
+        )
+    return years * YEAR
+
+
 def _pending(conn: Connection, viewer: Viewer, entity_id: str) -> ReviewItem:
     if not entity_id or len(entity_id) > 255 or any(ord(c) < 32 for c in entity_id):
         raise ValueError("entity_id: 1 to 255 characters, no control characters")
@@ -531,18 +552,25 @@ def _pending(conn: Connection, viewer: Viewer, entity_id: str) -> ReviewItem:
 
 
 def keep(
-    store: Store, viewer: Viewer, entity_id: str, reason: str, now: datetime | None = None
+    store: Store,
+    viewer: Viewer,
+    entity_id: str,
+    reason: str,
+    now: datetime | None = None,
+    years: float | None = None,
 ) -> ReviewItem:
-    """Keep a queued record for another review period (never past its maximum): the
-    decision and its reason are recorded and audited (``retention.keep``). Returns the
-    record with its next review."""
+    """Keep a queued record for another review period, or for ``years`` when the owner
+    chooses a shorter extension (never longer than one review period: the need is reviewed
+    again at least that often; never past the maximum). The decision and its reason are
+    recorded and audited (``retention.keep``). Returns the record with its next review."""
     viewer.require_data_role("decide on retention")
     text = check_reason(reason)
     now = now or datetime.now(UTC)
     with store.transaction() as conn:
         item = _pending(conn, viewer, entity_id)
         agency = next(a for a in _agencies(conn) if a.code == viewer.agency)
-        next_review = now + jurisdiction_of(conn, agency).period(item.kind).review
+        period = jurisdiction_of(conn, agency).period(item.kind)
+        next_review = now + check_extension(years, period)
         if item.max_due is not None:
             next_review = min(next_review, item.max_due)
         conn.execute(

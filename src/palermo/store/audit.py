@@ -109,6 +109,26 @@ class PendingWrite:
         return {"id": self.id, "statements": len(self.ids), "digest": ids_digest(self.ids)}
 
 
+PURGE_KEY = "purge"  # a purge's record of what is left of each write (store/purge.py)
+BASELINE_WRITE = "baseline"  # its key for migration 0007's statements (write id None)
+
+
+def purged_writes(detail: str) -> dict[str | None, tuple[int, str]]:
+    """What a purge's audit detail says is left of each write it took rows from: write id
+    -> (statements left, digest of their ids). Empty for any other entry."""
+    if f'"{PURGE_KEY}"' not in detail:
+        return {}
+    record = json.loads(detail).get(PURGE_KEY)
+    writes = record.get("writes") if isinstance(record, dict) else None
+    if not isinstance(writes, dict):
+        return {}
+    return {
+        None if key == BASELINE_WRITE else str(key): (int(v["statements"]), str(v["digest"]))
+        for key, v in writes.items()
+        if isinstance(v, dict)
+    }
+
+
 def ids_digest(ids: list[str]) -> str:
     """SHA-256 over statement ids in sorted order: the same set gives the same digest
     whatever order the rows were inserted or are read back in."""

@@ -53,7 +53,7 @@ from palermo.store.audit import AuditReport
 FORMAT = "palermo-backup"
 FORMAT_VERSION = 1
 # Tables whose rows are secrets: sealed with the passphrase like the node key.
-SECRET_TABLES = frozenset({"deconfliction_secret"})
+SECRET_TABLES = frozenset({"deconfliction_secret", "pprl_federation_key"})
 SKIP_TABLES = frozenset({"alembic_version"})
 NODE_TABLE = "node_self"
 BATCH = 5_000

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from palermo.model.sharing import Sharing, SharingError
 from palermo.model.statement import Statement
-from palermo.store.audit import entries, ids_digest
+from palermo.store.audit import entries, ids_digest, purged_writes
 from palermo.store.tables import policy, statement
 
 BATCH = 10_000
@@ -70,6 +70,11 @@ def recorded_writes(conn: Connection) -> dict[str | None, RecordedWrite]:
     by migration 0007's baseline row). Audit rows without ``write`` are older and add none."""
     found: dict[str | None, RecordedWrite] = {}
     for entry in entries(conn):
+        for wid, (left, digest) in purged_writes(entry.detail).items():
+            if wid in found:  # a purge (store/purge.py) accounts for the rows it deleted
+                was = found[wid]
+                label = f"{was.label}, less the purge at audit row {entry.seq}"
+                found[wid] = RecordedWrite(was.audit_seq, label, left, digest)
         if '"write"' not in entry.detail:
             continue
         write = json.loads(entry.detail).get("write")

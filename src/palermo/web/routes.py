@@ -280,6 +280,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(coordination_forms)
     app.include_router(__import__("palermo.web.admin_pages", fromlist=["router"]).router)
     app.include_router(__import__("palermo.web.ledger_page", fromlist=["router"]).router)
+    app.include_router(__import__("palermo.web.retention_page", fromlist=["router"]).router)
     app.include_router(router)
     app.include_router(pages)
     app.include_router(oidc)
