@@ -12,6 +12,7 @@ the world's small pools. Prints p50/p99 latencies and peak memory.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import statistics
@@ -164,6 +165,8 @@ def main() -> None:
     table.add_row("load documents / persons", f"{doc_load:.0f} s", f"{person_load:.0f} s", "")
     table.add_row("peak RSS", f"{rss:,.0f} MiB", "", "")
     Console(width=110).print(table)
+    # timings on a shared machine mean little without the load they were taken under
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 import icu  # type: ignore[import-untyped]
 from normality import latinize_text
@@ -36,6 +37,7 @@ from palermo.match.names_han import (
 from palermo.match.names_hangul import hangul_forms, hangul_readings, has_hangul
 from palermo.match.names_kana import has_kana, japanese_forms
 from palermo.match.names_thai import lone_name_similarity, rule_variants
+from palermo.match.names_thai_key import keys_agree
 from palermo.match.names_vowels import abjad_vowels_agree, latin_vowels_agree
 
 PARTICLES = {
@@ -104,6 +106,7 @@ SEPARATED = re.compile(r"[\u4e00-\u9fff][·・•‧\u00b7\u30fb]")
 GLUED_DISCOUNT = 0.95  # glued or resplit names: close, a little short of "the same"
 GLUED_LENGTH = 0.8  # glued names compare only if the shorter is this share of the longer
 SINGLE_THAI_STRICTNESS = 4.0  # see name_similarity
+THAI_SOUNDS_ALIKE = 0.95  # a Thai word and a spelling with one sound key (names_thai_key)
 ONE_CONSONANT = 0.85  # sound agreement of two words with one consonant each, the same
 SOUND_SCALE = 2.0  # see _sound_similarity
 TRANSCRIPTION_COVERAGE = 0.7  # share of a transcription's score that needs no coverage
@@ -150,6 +153,16 @@ def _passport_habits(spelling: str) -> str:
 
 
 @lru_cache(maxsize=100_000)
+def rtgs_spelling(word: str) -> str:
+    """A Thai word by the RTGS rules (pythainlp's royin engine): every letter of one sound
+    class and every final of one class in one Latin spelling, so two Thai spellings with
+    homophone letters (สหรัถ / สหรัฐ) come out alike."""
+    from pythainlp.transliterate import romanize
+
+    return NOT_LETTERS.sub("", str(romanize(word, engine="royin"))).lower()
+
+
+@lru_cache(maxsize=100_000)
 def thai_spellings(word: str) -> tuple[str, ...]:
     """The Latin spellings a Thai word is likely written in, the model's first.
 
@@ -157,10 +170,8 @@ def thai_spellings(word: str) -> tuple[str, ...]:
     (บุญเรือง -> "bunr"), the RTGS rules on others, and passports follow habits neither
     has. Comparing every form and keeping the best finds 123 of the world's 129 Thai names
     in a known spelling, against 115 for the model alone (ADR 0008)."""
-    from pythainlp.transliterate import romanize
-
     model = romanize_thai(word).lower()
-    rules = NOT_LETTERS.sub("", str(romanize(word, engine="royin"))).lower()
+    rules = rtgs_spelling(word)
     extra = rule_variants(word, rules)  # inherent and silent vowels (ADR 0016)
     forms = (model, _passport_habits(rules), _passport_habits(model), *extra)
     return tuple(dict.fromkeys(form for form in forms if form)) or ("",)  # Thai digits, marks
@@ -409,6 +420,8 @@ def _typo_similarity(a: str, b: str) -> float:
 
 def name_similarity(a: str, b: str) -> float:
     """Similarity in [0, 1] of two names, any scripts, any order of parts."""
+    if a.isascii() and b.isascii():  # no script to read (a flag on the string, no scan)
+        return parts_similarity(name_parts(a), name_parts(b))
     han_a, han_b = has_han(a), has_han(b)
     if han_a != han_b or _one_korean(a, b):
         return name_match(a, b).score
@@ -422,18 +435,24 @@ def name_similarity(a: str, b: str) -> float:
         plain = max(parts_similarity(x, y) for x in name_forms(a) for y in name_forms(b))
     arab_a, arab_b = has_arabic(a) or has_thai(a), has_arabic(b) or has_thai(b)
     if arab_a == arab_b:
+        if plain < PART_MISSING_MAX and has_thai(a) and has_thai(b):
+            ordered = (a, b) if a <= b else (b, a)  # one order: the score is symmetric
+            plain = max(plain, _thai_match(*ordered).score)  # homophone letters (ADR 0030)
         return plain
     latin, other = (b, a) if arab_a else (a, b)
     if has_thai(other) and len(name_parts(a)) == len(name_parts(b)) == 1:
         # A lone Thai given name and its romanisation: romanisations of similar names
         # differ by a letter or a vowel (วนัส Wanat, Anat; รุ่งชัย Rungchai, Rianchai), so
         # sounds without vowels prove nothing and a letter off counts for more. Every
-        # spelling is compared, in Thai informal spelling (ADR 0016).
+        # spelling is compared, in Thai informal spelling (ADR 0016). Sound keys are not:
+        # one word alone cannot carry a match that coarse (ADR 0030).
         words = [w for w in other.split() if has_thai(w)]
         if len(words) == 1:
             plain = lone_name_similarity(name_parts(latin)[0], thai_spellings(words[0]))
         return round(max(0.0, 1 - SINGLE_THAI_STRICTNESS * (1 - plain)), 4)
     best = plain if plain >= PART_MISSING_MAX else max(plain, _abjad_match(latin, other).score)
+    if best < PART_MISSING_MAX and has_thai(other):
+        best = max(best, _thai_match(latin, other).score)
     return round(best, 4)
 
 
@@ -476,6 +495,10 @@ def name_match(a: str, b: str) -> NameMatch:
         key=lambda xy: parts_similarity(*xy),
     )
     plain = NameMatch(score, "transliteration", _pairs(ta, tb))
+    if (has_thai(a) or has_thai(b)) and parts_similarity(ta, tb) < score:
+        thai = _thai_match(a, b)
+        if thai.score == score:  # the sound keys decided (ADR 0030)
+            return thai
     if (has_arabic(a) or has_thai(a)) == (has_arabic(b) or has_thai(b)):
         return plain
     latin_first = not (has_arabic(a) or has_thai(a))
@@ -484,6 +507,54 @@ def name_match(a: str, b: str) -> NameMatch:
         return plain
     pairs = abjad.pairs if latin_first else tuple((y, x, s) for x, y, s in abjad.pairs)
     return NameMatch(score, abjad.method, pairs)
+
+
+ThaiWord = tuple[tuple[str, ...], str]  # Latin spellings, RTGS spelling ("": not Thai)
+
+
+def _thai_words(name: str) -> tuple[ThaiWord, ...]:
+    """Each word of a name with its Latin spellings: every likely one for a Thai word
+    (`thai_spellings`, with its RTGS spelling apart), its own Latin parts for any other."""
+    out: list[ThaiWord] = []
+    for word in ARABIC_ARTICLE.sub("", name).split():
+        if has_thai(word):
+            if any(thai_spellings(word)):
+                out.append((thai_spellings(word), rtgs_spelling(word)))
+        else:
+            out.extend(((part,), "") for part in name_parts(word))
+    return tuple(out)
+
+
+def _thai_word_similarity(a: ThaiWord, b: ThaiWord) -> float:
+    """Two words: the best letters agree, or `THAI_SOUNDS_ALIKE` when they sound alike
+    (ADR 0030): two Thai words the RTGS spells alike (homophone letters), or a Latin
+    word whose sound key is a Thai word's."""
+    (sa, ra), (sb, rb) = a, b
+    letters = max(token_similarity(x, y) for x in sa for y in sb)
+    if letters >= THAI_SOUNDS_ALIKE:
+        return letters
+    if ra and rb:
+        alike = ra == rb
+    elif ra or rb:
+        latin, thai = (sb[0], sa) if ra else (sa[0], sb)
+        alike = keys_agree(latin, thai)
+    else:
+        alike = False  # two Latin words: the Latin rules decide
+    return THAI_SOUNDS_ALIKE if alike else letters
+
+
+@lru_cache(maxsize=200_000)
+def _thai_match(a: str, b: str) -> NameMatch:
+    """Names with Thai words by sound keys (`names_thai_key`): a passport spelling
+    against the Thai (Jai / ใจ, Vong / วงศ์, Sakdi / ศักดิ์) or two Thai spellings with
+    homophone letters (สหรัถ / สหรัฐ); each word pairs with its own, as in `combine`."""
+    return _paired_match(
+        _thai_words(a),
+        _thai_words(b),
+        _thai_word_similarity,
+        lambda word: word[0][0],
+        "Thai sound keys (RTGS letter classes)",
+    )
 
 
 def _one_korean(a: str, b: str) -> bool:
@@ -523,16 +594,32 @@ def _abjad_match(latin: str, arabic: str) -> NameMatch:
     the transliteration writes و and ي as w and y where Latin has vowels (جونز jwnz,
     Jones), and Arabic has no p, v or hard g (بيتر Peter)."""
     ta, tb = name_parts(latin), name_parts(arabic)
+    return _paired_match(ta, tb, _abjad_similarity, str, "Arabic script (sound classes)")
+
+
+Word = TypeVar("Word")
+
+
+def _paired_match(
+    ta: Sequence[Word],
+    tb: Sequence[Word],
+    similarity: Callable[[Word, Word], float],
+    label: Callable[[Word], str],
+    method: str,
+) -> NameMatch:
+    """Each word of the shorter name paired with its own word of the longer one by a
+    comparison that needs to know which side is which (`similarity(a's word, b's word)`),
+    combined as `combine` does; pairs in the caller's order, each word shown by `label`."""
     if not ta or not tb:
         return NameMatch(0.0, "no name parts")
     flip = len(ta) > len(tb)
     short, long_ = (tb, ta) if flip else (ta, tb)
-    grid = [[_abjad_similarity(*((t, s) if flip else (s, t))) for t in long_] for s in short]
+    grid = [[similarity(*((t, s) if flip else (s, t))) for t in long_] for s in short]
     picked = paired_grid(grid)
     score, _ = combine([x for x, _, _ in picked], len(short), len(long_))
-    pairs = ((short[i], long_[j], round(x, 4)) for x, i, j in picked)
+    pairs = ((label(short[i]), label(long_[j]), round(x, 4)) for x, i, j in picked)
     oriented = tuple((y, x, s) if flip else (x, y, s) for x, y, s in pairs)
-    return NameMatch(round(score, 4), "Arabic script (sound classes)", oriented)
+    return NameMatch(round(score, 4), method, oriented)
 
 
 @lru_cache(maxsize=200_000)
@@ -748,7 +835,10 @@ def parts_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
         return round(parts, 4)
     if len(ta) == len(tb):
         # A hyphen or space moved (Myongc-hin / Myong-chin): the same letters in the
-        # same order, split elsewhere, so every part looks wrong on its own.
+        # same order, split elsewhere, so every part looks wrong on its own. Not
+        # compared (a fold of a new glued string per pair) when it cannot beat the parts.
+        if parts >= GLUED_DISCOUNT:
+            return round(parts, 4)
         moved = _edit_similarity("".join(ta), "".join(tb)) * GLUED_DISCOUNT
         return round(max(parts, moved if moved >= ONE_TYPO * GLUED_DISCOUNT else 0.0), 4)
     # Differently split names ("Xiao Ming" / "Xiaoming", "Al Hassan" / "Alhassan"): the
