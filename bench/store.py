@@ -9,7 +9,9 @@ Runs the same workload on SQLite and PostgreSQL and prints one table:
 The import runs through ``Store.write`` (the bulk path, ``store.bulk``, ADR 0019); with
 ``--paths bulk,reference`` the same workload also runs through the reference path
 (``writer.append_statements`` + ``search_index.index_written``, as ``Store.write`` did
-before) in the same run, and the table gives the ratio.
+before) in the same run, and the table gives the ratio; ``bulk-inline`` is the bulk path
+with its search terms computed inline instead of beside the inserts on a helper thread
+(``store.bulk.THREAD_FROM``, ADR 0027).
 
 Statements are spread over 5 agencies with owner-only, partner, group and all-member
 scopes; reads are made by an agency that sees only part of each entity, so every read
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import os
 import random
 import statistics
@@ -35,7 +38,7 @@ from rich.table import Table
 from palermo.access.viewer import Viewer
 from palermo.model.sharing import Sharing
 from palermo.model.statement import BASE, Statement
-from palermo.store import audit, search_index
+from palermo.store import audit, bulk, search_index
 from palermo.store.directory import Agency
 from palermo.store.store import Store
 from palermo.store.writer import append_statements
@@ -115,7 +118,7 @@ def load(
         step = CHUNK // PER_ENTITY
         for start in range(0, per_agency, step):
             chunk = range(start, min(start + step, per_agency))
-            if path == "bulk":
+            if path in ("bulk", "bulk-inline"):
                 store.write(viewers[agency], statements(agency, chunk, rng))
             else:
                 reference_write(store, viewers[agency], statements(agency, chunk, rng))
@@ -143,7 +146,12 @@ def pct(values: list[float], q: float) -> float:
 def run(url: str, total: int, reads: int, path: str = "bulk") -> dict[str, float]:
     store = Store.open(url)
     viewers = setup(store)
-    seconds, cpu = load(store, viewers, total, path)
+    threshold = bulk.THREAD_FROM
+    bulk.THREAD_FROM = total + 1 if path == "bulk-inline" else threshold
+    try:
+        seconds, cpu = load(store, viewers, total, path)
+    finally:
+        bulk.THREAD_FROM = threshold
     count = store.count_statements()
     report = store.audit_verify()
     assert report.ok, report.reason  # the bulk path's writes check out like any other
@@ -175,7 +183,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=1000)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--paths", default="bulk", help="bulk and/or reference")
+    parser.add_argument("--paths", default="bulk", help="bulk, bulk-inline and/or reference")
     args = parser.parse_args()
     results: dict[tuple[str, str], dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -215,12 +223,12 @@ def main() -> None:
             f"{r['p50']:.2f}",
             f"{r['p99']:.2f}",
         )
-    for backend in args.backends.split(","):
-        if (backend, "bulk") in results and (backend, "reference") in results:
-            a, b = results[backend, "reference"], results[backend, "bulk"]
+    for backend, base in itertools.product(args.backends.split(","), ("reference", "bulk-inline")):
+        if (backend, "bulk") in results and (backend, base) in results:
+            a, b = results[backend, base], results[backend, "bulk"]
             table.add_row(
                 backend,
-                "bulk / reference",
+                f"bulk / {base}",
                 "",
                 "",
                 f"{b['rate'] / a['rate']:.2f}x",

@@ -6,6 +6,13 @@
 Node B is a real `palermo serve` process with its own database; node A runs in this
 process. Prints the bulk sync rate and the end-to-end latency of single writes (written on
 A, pushed by A's sync worker, visible in B's database).
+
+    .venv/bin/python bench/sync.py --receive 100000 [--backends sqlite,postgresql]
+
+instead times the receiving side alone, in this process, on each backend: the same signed
+batches (outbox.BATCH_SIZE statements each) through ``inbox.receive`` with the bulk write
+path (``Store.receive`` today) and with the reference path it took before (ADR 0027), and
+prints both rates and their ratio.
 """
 
 from __future__ import annotations
@@ -26,13 +33,20 @@ from rich.console import Console
 from rich.table import Table
 
 from palermo.access.viewer import Viewer
-from palermo.exchange import alerts, registry
+from palermo.exchange import alerts, inbox, outbox, registry
+from palermo.exchange.keys import NodeKey
 from palermo.exchange.sync import sync_all
+from palermo.exchange.wire import Batch, statement_to_wire
 from palermo.exchange.worker import SyncWorker
 from palermo.model.sharing import Sharing
 from palermo.model.statement import Statement
+from palermo.store import audit, search_index
 from palermo.store.directory import Agency
 from palermo.store.store import Store
+from palermo.store.writer import append_statements
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from store import fresh_pg  # bench/store.py
 
 SYSTEM = Viewer.system()
 SHARING = Sharing.parse("group:EU")
@@ -110,11 +124,89 @@ def time_until(
         time.sleep(0.002)
 
 
+def reference_receive(
+    store: Store, conn: sa.Connection, stmts: list[Statement], sender: str
+) -> int:
+    """``Store.receive`` before ADR 0027: the reference writer, then the index re-read."""
+    mark = search_index.high_water(conn)
+    count = append_statements(conn, stmts, store._known_policies, received_from=sender)
+    search_index.index_written(conn, mark, audit.pending_write(conn).id)
+    audit.append(conn, "A-POL", "exchange", "exchange.receive", "", {"statements": count})
+    return count
+
+
+def signed_batches(n: int, key: NodeKey) -> list[dict[str, object]]:
+    """What node A's outbox sends node B for ``n`` statements, signed, in outbox batches."""
+    wired = [statement_to_wire(s, seq) for seq, s in enumerate(statements(n), start=1)]
+    out = []
+    for start in range(0, n, outbox.BATCH_SIZE):
+        part = wired[start : start + outbox.BATCH_SIZE]
+        batch = Batch("a-pol", "b-pol", start, start + len(part), part).sign(key)
+        out.append(batch.to_json())
+    return out
+
+
+def receive_rate(url: str, tmp: Path, batches: list[dict[str, object]], key: NodeKey) -> float:
+    """Statements/s of ``inbox.receive`` on a fresh node B at ``url``."""
+    store = Store.open(url)
+    for other in ("A-POL", "B-POL"):
+        store.add_agency(SYSTEM, Agency(other, other, "DE", "police", ("EU",)))
+    with store.transaction() as conn:
+        registry.init_node(conn, "b-pol", "B-POL", tmp / f"b-{time.monotonic_ns()}.key")
+        registry.add_peer(conn, "a-pol", "A-POL", "http://127.0.0.1:1", key.public_key)
+    started = time.perf_counter()
+    stored = sum(inbox.receive(store, body).stored for body in batches)
+    seconds = time.perf_counter() - started
+    total = sum(len(b["statements"]) for b in batches)  # type: ignore[arg-type]
+    assert stored == total, (stored, total)
+    store.close()
+    return total / seconds
+
+
+def bench_receive(n: int, backends: list[str], pg: str) -> None:
+    """The receiving side alone: bulk path against the reference path, same run."""
+    key = NodeKey.generate()
+    batches = signed_batches(n, key)
+    bulk_receive = Store.receive
+    rates: dict[tuple[str, str], float] = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for backend in backends:
+            for path in ("reference", "bulk"):
+                url = (
+                    f"sqlite:///{tmp / f'receive-{path}.db'}"
+                    if backend == "sqlite"
+                    else fresh_pg(pg, "palermo_bench_receive")
+                )
+                Store.receive = reference_receive if path == "reference" else bulk_receive  # type: ignore[method-assign]
+                try:
+                    rates[backend, path] = receive_rate(url, tmp, batches, key)
+                finally:
+                    Store.receive = bulk_receive  # type: ignore[method-assign]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    table = Table(
+        title=f"palermo exchange: receiving {n:,} statements in {len(batches)} signed batches "
+        f"(inbox.receive in-process; load average {load}, {os.cpu_count()} cores)"
+    )
+    for col in ("backend", "reference path st/s", "bulk path st/s", "bulk / reference"):
+        table.add_column(col, justify="right")
+    for backend in backends:
+        ref, new = rates[backend, "reference"], rates[backend, "bulk"]
+        table.add_row(backend, f"{ref:,.0f}", f"{new:,.0f}", f"{new / ref:.2f}x")
+    Console(width=120).print(table)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statements", type=int, default=100_000)
     parser.add_argument("--probes", type=int, default=50)
+    parser.add_argument("--receive", type=int, default=0, help="time the receiving side only")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="with --receive")
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    if args.receive:
+        bench_receive(args.receive, args.backends.split(","), args.pg)
+        return
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         a, writer, a_key = make_node(tmp, "A-POL")

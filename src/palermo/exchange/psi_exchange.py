@@ -31,6 +31,7 @@ from palermo.coordination import deconfliction
 from palermo.coordination.psi import InvalidPoint
 from palermo.exchange import registry
 from palermo.exchange.keys import NodeKey, verify
+from palermo.exchange.peer_tls import peer_client
 from palermo.exchange.registry import Peer
 from palermo.exchange.wire import PROTOCOL, canonical
 from palermo.store.store import Store
@@ -214,7 +215,7 @@ def run_due(store: Store, transport: Transport | None = None, every: float = EVE
 
 
 def http_transport(timeout: float = 60.0) -> Transport:
-    client = httpx.Client(timeout=timeout)
+    client = peer_client(timeout)  # mutual TLS when configured (exchange.peer_tls)
 
     def post(endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         response = client.post(endpoint + PSI_PATH, json=body)

@@ -31,7 +31,6 @@ from palermo.store.engine import create_engine
 from palermo.store.tables import metadata, statement
 from palermo.store.views import Entity, assemble
 from palermo.store.visibility import visible_statements
-from palermo.store.writer import append_statements
 
 NAME_PROPS = (
     "name",
@@ -344,9 +343,12 @@ class Store:
         Only the exchange inbox calls this, after it verified the batch's signature, that the
         sender owns every statement and that every statement's sharing reaches this node.
         """
-        mark = search_index.high_water(conn)
-        count = append_statements(conn, stmts, self._known_policies, received_from=sender_node)
-        search_index.index_written(conn, mark, audit.pending_write(conn).id)
+        try:
+            # The bulk path, as local writes take (store.bulk, ADR 0019 and ADR 0027).
+            count = bulk.append_bulk(conn, stmts, self._known_policies, received_from=sender_node)
+        except BaseException:
+            self._known_policies.clear()  # as in _write: the rollback removes its policies
+            raise
         conn.info.setdefault("palermo_after_commit", []).extend(self.write_listeners)
         detail = {"statements": count, "from": sender_node}
         self._audit(
