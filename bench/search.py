@@ -120,14 +120,11 @@ def known_viewers(store: Store) -> dict[str, Viewer]:
     return {code: store.viewer(f"bench-{code}") for code in AGENCIES}
 
 
-def load(
-    store: Store, viewers: dict[str, Viewer], total: int, write: bool = True
-) -> tuple[float, list[Target]]:
-    """Write the persons through Store.write (the index is filled in the same transaction);
-    with ``write`` False only draw them again (the same seed) to know the targets."""
+def batches(total: int, targets: list[Target]) -> Iterator[tuple[str, list[Statement]]]:
+    """The persons in chunks of CHUNK statements, agency by agency, always in the same
+    order from the same seed (so a later ``--reuse`` run knows the same targets); the
+    persons VIEWER may read of other agencies are appended to ``targets``."""
     rng = random.Random(7)
-    targets: list[Target] = []
-    started = time.perf_counter()
     per_agency = total // PER_ENTITY // len(AGENCIES)
     for agency in AGENCIES:
         for start in range(0, per_agency, CHUNK // PER_ENTITY):
@@ -137,10 +134,32 @@ def load(
                 batch += stmts
                 if scope in READABLE and agency != VIEWER:
                     targets.append(target)
-            if write:
-                store.write(viewers[agency], batch)
+            yield agency, batch
+
+
+def load(
+    store: Store, viewers: dict[str, Viewer], total: int, write: bool = True
+) -> tuple[float, list[Target]]:
+    """Write the persons through Store.write (the index is filled in the same transaction);
+    with ``write`` False only draw them again (the same seed) to know the targets."""
+    targets: list[Target] = []
+    started = time.perf_counter()
+    for agency, batch in batches(total, targets):
+        if write:
+            store.write(viewers[agency], batch)
     if write:
         store.analyze()
+    return time.perf_counter() - started, targets
+
+
+def copy_load(store: Store, total: int) -> tuple[float, list[Target]]:
+    """The same persons as ``load``, COPYed (PostgreSQL; see bench/search_copy.py)."""
+    from search_copy import copy_statements  # a sibling script of the bench folder
+
+    targets: list[Target] = []
+    started = time.perf_counter()
+    copy_statements(store, batches(total, targets))
+    store.analyze()
     return time.perf_counter() - started, targets
 
 
@@ -221,17 +240,23 @@ def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
 
 
-def run(url: str, total: int, count: int, old: int, reuse: bool = False) -> dict[str, object]:
+def run(
+    url: str, total: int, count: int, old: int, reuse: bool = False, copy: bool = False
+) -> dict[str, object]:
     store = Store.open(url)
     viewers = known_viewers(store) if reuse else setup(store)
-    seconds, targets = load(store, viewers, total, write=not reuse)
+    if copy and not reuse:
+        seconds, targets = copy_load(store, total)
+    else:
+        seconds, targets = load(store, viewers, total, write=not reuse)
     stored = store.count_statements()
     viewer = viewers[VIEWER]
     rows: dict[str, dict[str, float]] = {}
     for kind, cases in queries(targets, count).items():
         index_search(store, viewer, cases[0][0])  # warm the caches once per kind
         new_times, new_found = timed(index_search, store, viewer, cases, index_all_ids)
-        old_times, old_found = timed(like_search, store, viewer, cases[:old])
+        not_run = ([float("nan")], float("nan"))  # --old-queries 0: LIKE scans for minutes
+        old_times, old_found = timed(like_search, store, viewer, cases[:old]) if old else not_run
         rows[kind] = {
             "p50": pct(new_times, 50),
             "p99": pct(new_times, 99),
@@ -253,14 +278,16 @@ def fresh_pg(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-def urls(backends: str, tmp: str, pg: str, reuse: bool) -> Iterator[tuple[str, str]]:
+def urls(
+    backends: str, tmp: str, pg: str, reuse: bool, name: str = PG_NAME
+) -> Iterator[tuple[str, str]]:
     for backend in backends.split(","):
         if backend == "sqlite":
             yield backend, f"sqlite:///{Path(tmp) / 'search.db'}"
         elif reuse:
-            yield backend, pg.rsplit("/", 1)[0] + "/" + PG_NAME
+            yield backend, pg.rsplit("/", 1)[0] + "/" + name
         else:
-            yield backend, fresh_pg(pg, PG_NAME)
+            yield backend, fresh_pg(pg, name)
 
 
 def main() -> None:
@@ -273,16 +300,27 @@ def main() -> None:
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help=f"PostgreSQL only: search the database {PG_NAME} the last run loaded "
+        help="PostgreSQL only: search the database (--database) the last run loaded "
         "(same --statements), without loading it again",
     )
+    parser.add_argument(
+        "--database", default=PG_NAME, help="PostgreSQL database the bench (re)creates or reuses"
+    )
+    parser.add_argument(
+        "--copy",
+        action="store_true",
+        help="PostgreSQL only: load the fixture with COPY (bench_copy.py: same statements, "
+        "ids and search terms, no audit chain), for 10M statements in minutes, not hours",
+    )
     args = parser.parse_args()
-    if args.reuse and "sqlite" in args.backends.split(","):
-        parser.error("--reuse: only with --backends postgresql (SQLite runs in a temp dir)")
+    if (args.reuse or args.copy) and "sqlite" in args.backends.split(","):
+        parser.error("--reuse/--copy: only with --backends postgresql (SQLite runs in a temp dir)")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for backend, url in urls(args.backends, tmp, args.pg, args.reuse):
-            results[backend] = run(url, args.statements, args.queries, args.old_queries, args.reuse)
+        for backend, url in urls(args.backends, tmp, args.pg, args.reuse, args.database):
+            results[backend] = run(
+                url, args.statements, args.queries, args.old_queries, args.reuse, args.copy
+            )
     table = Table(
         title=f"palermo search: {args.statements:,} statements; {args.queries} index and "
         f"{args.old_queries} LIKE queries per kind, as {VIEWER}; times in ms"

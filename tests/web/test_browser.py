@@ -66,7 +66,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     story = play(store)
     store.close()
     port = free_port()
-    env = {**os.environ, "PALERMO_DB": db}
+    env = {**os.environ, "PALERMO_DB": db, "PALERMO_MAPPINGS": str(tmp / "mappings")}
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "palermo"), "serve", "--port", str(port)],
         env=env,

@@ -8,6 +8,7 @@ and deletes the subscription. Screenshots in test-artifacts/screenshots/."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -20,6 +21,7 @@ from tests.web.test_accessibility import AXE, describe, violations
 from tests.web.test_browser import browser, node, shot  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
+HERE = Path(__file__).resolve()
 ANALYST = "analyst-nl-kmar"
 SUPPORT = "support-nl-ngo-fairwork"
 CSV = (
@@ -156,3 +158,39 @@ def test_import_record_refer_mask_subscribe(login: Any, node: dict[str, Any]) ->
     kmar.get_by_role("button", name="Delete the subscription name Ivo Marinov").click()
     kmar.wait_for_selector("#no-subscriptions")
     shot(kmar, "48-subscription-deleted")
+
+
+def test_the_wizard_saves_an_uploaded_mapping_and_offers_it(login: Any) -> None:
+    """An uploaded mapping saved from the preview is in the pick list of the next import
+    and maps the same file the same way (the node's mapping folder, PALERMO_MAPPINGS)."""
+    mapping = (HERE.parents[2] / "src/palermo/web/import_mappings/persons.yml").read_bytes()
+    csv_file = {"name": "kmar.csv", "mimeType": "text/csv", "buffer": CSV.encode()}
+    kmar = login(ANALYST)
+    kmar.locator("nav").get_by_role("link", name="Import", exact=True).click()
+    kmar.wait_for_selector("#import-form")
+    kmar.set_input_files("#file", files=[csv_file])
+    kmar.set_input_files(
+        "#mapping_file",
+        files=[{"name": "kmar.yml", "mimeType": "application/yaml", "buffer": mapping}],
+    )
+    kmar.get_by_role("button", name="Preview").click()
+    kmar.wait_for_selector("#save-mapping")
+    kmar.get_by_label("Save this mapping to the library as", exact=False).fill("Bad Name")
+    kmar.get_by_role("button", name="Save mapping").click()
+    kmar.wait_for_selector("#name-error")
+    assert "is not a library name" in kmar.locator("#name-error").inner_text()
+    kmar.get_by_label("Save this mapping to the library as", exact=False).fill("kmar-persons")
+    kmar.get_by_role("button", name="Save mapping").click()
+    kmar.wait_for_selector("#mapping-saved")
+    shot(kmar, "49-import-mapping-saved")
+    accessible(kmar)
+    assert "3 rows read, 1 bad rows" in kmar.locator("#preview-summary").inner_text()
+
+    kmar.goto(kmar.url.rsplit("/imports/", 1)[0] + "/imports/new")
+    kmar.set_input_files("#file", files=[csv_file])
+    kmar.get_by_label("Pick from the library").select_option("kmar-persons")
+    kmar.get_by_role("button", name="Preview").click()
+    kmar.wait_for_selector("#row-errors")
+    assert "3 rows read, 1 bad rows" in kmar.locator("#preview-summary").inner_text()
+    assert "Zorana Velikova" in kmar.locator("main").inner_text()
+    assert kmar.locator("#save-mapping").count() == 0  # a picked mapping is saved already

@@ -180,45 +180,48 @@ def _insert(conn: Connection, rows: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
-TERMS_STAGE = "palermo_bulk_terms"
-COPY_FROM = 500  # fewer term rows go in one executemany (a temporary table costs more)
+COPY_FROM = 500  # fewer term rows go in one executemany (COPY's set-up costs more)
 
 
-def insert_terms_by_id(conn: Connection, rows: Sequence[tuple[str, str, str]]) -> int:
-    """Insert (statement id, term, kind) rows, each under its statement's ``seq``, in bulk:
-    PostgreSQL COPYs them into a temporary table and adds them with one INSERT ... SELECT
-    joined to ``statement`` on its unique id; SQLite runs one prepared INSERT ... SELECT per
-    row (no round trips there). Terms already there are kept. Returns the rows offered."""
+def terms_of(rows: Iterable[tuple[str, str, str, str]]) -> list[tuple[str, str, str]]:
+    """(ref, term, kind) for each (ref, schema, prop, value) of a searchable property: the
+    write side's whole computation, free of the database, so the bulk path can run it
+    beside its inserts (``store.bulk``, ADR 0027)."""
+    props = frozenset(searchable_props())
+    return [
+        (ref, term, kind)
+        for ref, schema, prop, value in rows
+        if prop in props
+        for term, kind in terms(schema, prop, value)
+    ]
+
+
+def insert_new_terms(conn: Connection, rows: Sequence[tuple[str, int, str]]) -> int:
+    """Insert (term, seq, kind) rows of statements this transaction has just inserted.
+
+    Their seqs are new, and ``terms`` gives each (term, kind) once per value, so no row
+    can already be there: PostgreSQL takes them with one ``COPY`` straight into the table
+    (no staging table, no join to ``statement``); SQLite and small batches use one
+    prepared INSERT. Returns the rows inserted."""
     if not rows:
         return 0
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         if conn.dialect.name == "sqlite":
             cursor.executemany(
-                "INSERT INTO search_term (term, seq, kind) SELECT ?2, seq, ?3 FROM statement "
-                "WHERE id = ?1 ON CONFLICT DO NOTHING",
+                "INSERT INTO search_term (term, seq, kind) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 rows,
             )
         elif len(rows) < COPY_FROM:
             cursor.executemany(
-                "INSERT INTO search_term (term, seq, kind) SELECT %s, seq, %s FROM statement "
-                "WHERE id = %s ON CONFLICT DO NOTHING",
-                [(term, kind, sid) for sid, term, kind in rows],
+                "INSERT INTO search_term (term, seq, kind) VALUES (%s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                rows,
             )
         else:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {TERMS_STAGE} (statement_id varchar(40), "
-                "term varchar(200), kind varchar(1)) ON COMMIT DELETE ROWS"
-            )
-            cursor.execute(f"TRUNCATE {TERMS_STAGE}")
-            with cursor.copy(f"COPY {TERMS_STAGE} (statement_id, term, kind) FROM STDIN") as copy:
+            with cursor.copy("COPY search_term (term, seq, kind) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            cursor.execute(
-                f"INSERT INTO search_term (term, seq, kind) SELECT t.term, s.seq, t.kind "
-                f"FROM {TERMS_STAGE} t JOIN statement s ON s.id = t.statement_id "
-                "ON CONFLICT DO NOTHING"
-            )
     finally:
         cursor.close()
     return len(rows)
@@ -464,7 +467,8 @@ def run(conn: Connection, viewer: Any, query: Query, filters: Filters) -> Outcom
     if query.words:
         order = list(range(len(query.words)))
         if len(order) > 1:
-            order.sort(key=lambda i: _rarity(conn, query.words[i]))
+            counts = _rarities(conn, query.words)
+            order.sort(key=lambda i: counts[i])
         found, truncated = _and(conn, viewer, query.words, order, filters)
         matches.update(found)
     if query.whole is not None:
@@ -481,9 +485,19 @@ def run(conn: Connection, viewer: Any, query: Query, filters: Filters) -> Outcom
 
 def _rarity(conn: Connection, group: Group) -> int:
     """How many index rows the group matches (an index-only count, capped)."""
-    inner = sa.select(search_term.c.seq).where(group.condition(search_term.c.term))
-    capped = inner.limit(MAX_HITS * 4).subquery()
-    return int(conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())
+    return _rarities(conn, [group])[0]
+
+
+def _rarities(conn: Connection, groups: Sequence[Group]) -> list[int]:
+    """How many index rows each group matches (index-only counts, capped), in one round
+    trip: a query's words are counted together, not one statement each."""
+    counts = []
+    for group in groups:
+        inner = sa.select(search_term.c.seq).where(group.condition(search_term.c.term))
+        capped = inner.limit(MAX_HITS * 4).subquery()
+        counts.append(sa.select(sa.func.count()).select_from(capped).scalar_subquery())
+    row = conn.execute(sa.select(*counts)).one()
+    return [int(count) for count in row]
 
 
 def _and(
@@ -498,7 +512,7 @@ def _and(
             break
         real = sorted({m.real_id for m in found.values()})
         more: list[Mapping[Any, Any]] = []
-        for part in chunks(real):
+        for part in _id_batches(conn, real):
             more += _hits(conn, viewer, words[index], filters, part)
         extra = _collect(more, words[index], index)
         found = {k: _merge(m, extra[k]) for k, m in found.items() if k in extra}
@@ -527,11 +541,8 @@ def _hits(
     the viewer reads unmasked, so its entity is not opaque for the viewer and is shown
     under its real id (rule 4 of ``visibility``); working the alias rule out again per
     matching row costs two correlated subqueries each."""
-    from palermo.store import visibility
 
-    visible = visibility.unmasked_values(
-        visibility.visible_statements(viewer), viewer, searchable_props()
-    )
+    visible = _unmasked(conn, viewer, searchable_props())
     query = visible.with_only_columns(
         statement.c.entity_id,
         statement.c.entity_id.label("real_id"),
@@ -545,8 +556,41 @@ def _hits(
     if filters.agency is not None:
         query = query.where(statement.c.agency == filters.agency)
     if real_ids is not None:
-        query = query.where(statement.c.entity_id.in_(real_ids))
+        query = query.where(_one_of(conn, statement.c.entity_id, real_ids))
     return [r._mapping for r in conn.execute(query.limit(MAX_HITS))]
+
+
+def _unmasked(conn: Connection, viewer: Any, props: Sequence[str]) -> sa.Select[Any]:
+    """``visibility.unmasked_values(visible_statements(viewer), viewer, props)``: the same
+    rule (the viewer's current statements, masked ones left out, of these properties),
+    with the property list sent to PostgreSQL as one array parameter (``_one_of``)."""
+    from palermo.store import visibility
+
+    if conn.dialect.name != "postgresql":
+        return visibility.unmasked_values(visibility.visible_statements(viewer), viewer, props)
+    return visibility.visible_statements(viewer).where(
+        _one_of(conn, statement.c.prop, props), sa.not_(visibility.is_masked(viewer))
+    )
+
+
+def _one_of(conn: Connection, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``column = ANY(:array)``: one bind parameter
+    instead of one per value, so neither SQLAlchemy's per-call rendering of an expanded
+    ``IN`` nor the server's planning grows with the list (2,000 ids, 110 property names)."""
+    if conn.dialect.name == "postgresql":
+        array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(sa.String()))
+        return column == sa.any_(array)  # type: ignore[no-any-return]
+    return column.in_(values)  # type: ignore[no-any-return]
+
+
+def _id_batches(conn: Connection, ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    """The ids in one batch on PostgreSQL (one array parameter), in chunks on SQLite
+    (whose statements take a bounded number of parameters)."""
+    if conn.dialect.name == "postgresql":
+        if ids:
+            yield ids
+        return
+    yield from chunks(ids)
 
 
 def _collect(rows: Iterable[Mapping[Any, Any]], group: Group, index: int) -> dict[str, Match]:
@@ -564,19 +608,16 @@ def _collect(rows: Iterable[Mapping[Any, Any]], group: Group, index: int) -> dic
 
 def _attach_facet_values(conn: Connection, viewer: Any, matches: list[Match]) -> None:
     """The countries and topics the viewer may read (unmasked) of each matched entity."""
-    from palermo.store import visibility
 
     countries, topics = facet_props(COUNTRY), facet_props(TOPIC)
     by_real = {m.real_id: m for m in matches}
     for m in matches:
         m.countries, m.topics = set(), set()
-    visible = visibility.unmasked_values(
-        visibility.visible_statements(viewer), viewer, (*countries, *topics)
-    )
-    for part in chunks(sorted(by_real)):
+    visible = _unmasked(conn, viewer, (*countries, *topics))
+    for part in _id_batches(conn, sorted(by_real)):
         query = visible.with_only_columns(
             statement.c.entity_id, statement.c.prop, statement.c.value
-        ).where(statement.c.entity_id.in_(part))
+        ).where(_one_of(conn, statement.c.entity_id, part))
         for row in conn.execute(query):
             match = by_real[row.entity_id]
             target = match.countries if row.prop in countries else match.topics

@@ -120,6 +120,15 @@ statement = sa.Table(
     sa.Column("write_id", sa.String(32), nullable=True),
     sa.Index("ix_statement_schema_entity", "schema", "entity_id"),
     sa.Index("ix_statement_agency_policy", "agency", "policy_id"),
+    sa.Index("ix_statement_write_id", "write_id"),  # migration 0014: purges recount writes
+)
+# Retraction rows only (migration 0016): `visibility.is_current` probes it per candidate.
+sa.Index(
+    "ix_statement_retraction",
+    statement.c.key,
+    statement.c.seq,
+    postgresql_where=statement.c.retracted.is_(True),
+    sqlite_where=statement.c.retracted.is_(True),
 )
 
 # The opaque id an entity is shown under to viewers for whom everything they may read of
@@ -407,4 +416,60 @@ retention_decision = sa.Table(
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("next_review", sa.DateTime(timezone=True), nullable=True),
     sa.Index("ix_retention_decision_agency_entity", "agency", "entity_id"),
+)
+
+
+# --- physical purge and the PPRL federation key (migration 0014) ---------------------------
+
+# Records erased by retention, until their rows are physically deleted (purged_at set);
+# coordination/retention_purge.py. Node-private.
+retention_purge = sa.Table(
+    "retention_purge",
+    metadata,
+    sa.Column("agency", sa.String(64), primary_key=True),
+    sa.Column("entity_id", sa.String(255), primary_key=True),
+    sa.Column("through_seq", sa.BigInteger(), primary_key=True),
+    sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("purged_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("statements", sa.Integer(), nullable=True),
+)
+
+# The federation's shared secret for PPRL encodings (match/pprl.py FederationKey): node-
+# private like the deconfliction secret, never in an API, sealed in backups.
+pprl_federation_key = sa.Table(
+    "pprl_federation_key",
+    metadata,
+    sa.Column("federation", sa.String(128), primary_key=True),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# --- handling consent (migration 0013) ------------------------------------------------------
+
+# A provider's consent to a use its handling code forbids (H1: court), for one receiving
+# agency, per statement or entity id; store/handling_consent.py. Node-private.
+handling_consent = sa.Table(
+    "handling_consent",
+    metadata,
+    sa.Column("id", BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(255), nullable=False),
+    sa.Column("use", sa.String(32), nullable=False),
+    sa.Column("granted_to", sa.String(64), nullable=False),
+    sa.Column("reference", sa.Text(), nullable=False),
+    sa.Column("username", sa.String(128), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("provider", "target", "use", "granted_to", name="uq_handling_consent"),
+)
+
+# Hit notices owed to the owner's node when the hit record was received from it
+# (coordination/hit_notice_relay.py): one row per notice, sent_at set on delivery.
+hit_notice_outbox = sa.Table(
+    "hit_notice_outbox",
+    metadata,
+    sa.Column("id", BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("node_id", sa.String(128), nullable=False, index=True),
+    sa.Column("notice", sa.Text(), nullable=False),  # JSON: record, searcher, channel, day...
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
 )

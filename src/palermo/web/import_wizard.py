@@ -17,8 +17,8 @@ by the one strict parser (`ingest.audiences.checked_sharing`).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -39,7 +39,8 @@ from palermo.ingest.validate import entity_statements
 from palermo.model.sharing import Sharing
 from palermo.model.statement import BASE, utcnow
 from palermo.web.csrf import csrf_protect
-from palermo.web.render import HERE, page
+from palermo.web.mapping_library import LibraryError, library, node_folder, save
+from palermo.web.render import page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 KIB = 1024
@@ -48,22 +49,6 @@ MAX_MAPPING = 32 * KIB
 PREVIEW_ROWS = 10
 SHOWN_ERRORS = 200
 FORMATS = ("auto", "ftm", "csv")
-LIBRARY = HERE / "import_mappings"  # the shipped mappings; PALERMO_MAPPINGS adds a folder
-
-
-def library() -> dict[str, Path]:
-    """Mapping name -> file: the shipped ones plus the node's folder (``PALERMO_MAPPINGS``).
-    A picked mapping is looked up here by name, never opened by a path from the form."""
-    folders = [LIBRARY]
-    extra = os.environ.get("PALERMO_MAPPINGS")
-    if extra:
-        folders.append(Path(extra))
-    found: dict[str, Path] = {}
-    for folder in folders:
-        if folder.is_dir():
-            for path in sorted(folder.glob("*.y*ml")):
-                found[path.stem] = path
-    return found
 
 
 @dataclass
@@ -264,7 +249,15 @@ async def import_preview(
     return _preview_page(request, viewer, upload)
 
 
-def _preview_page(request: Request, viewer: Viewer, upload: Upload) -> Response:
+def _preview_page(
+    request: Request,
+    viewer: Viewer,
+    upload: Upload,
+    saving: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The preview of a checked upload; ``saving`` is what the save-mapping form said
+    (``name``, and ``error`` or ``saved``)."""
     store = store_of(request)
     check(store, upload)
     if upload.errors:
@@ -280,7 +273,7 @@ def _preview_page(request: Request, viewer: Viewer, upload: Upload) -> Response:
             upload.errors["file"] = f"file: {str(exc).splitlines()[0]}"
             return _form(request, upload, 422)
         name = staged.path.name
-    return page(
+    response = page(
         request,
         "import_preview.html",
         upload=upload,
@@ -288,7 +281,53 @@ def _preview_page(request: Request, viewer: Viewer, upload: Upload) -> Response:
         shown=shown,
         errors=shown.errors[:SHOWN_ERRORS],
         modes=[m.value for m in ImportMode],
+        can_save=bool(upload.mapping_text) and node_folder() is not None,
+        saving=saving or {},
     )
+    response.status_code = status
+    return response
+
+
+@router.post("/imports/mappings", response_class=HTMLResponse)
+def save_mapping(
+    request: Request,
+    name: Annotated[str, Form()] = "",
+    filename: Annotated[str, Form(max_length=200)] = "",
+    content: Annotated[str, Form()] = "",
+    fmt: Annotated[str, Form(alias="format")] = "auto",
+    mapping_text: Annotated[str, Form()] = "",
+    sharing: Annotated[str, Form(max_length=1000)] = "",
+    mode: Annotated[str, Form()] = ImportMode.ATOMIC.value,
+) -> Response:
+    """Save the uploaded mapping of a previewed CSV to the node's library under ``name``,
+    then show the preview again with the mapping picked from the library by that name.
+    The mapping is loaded before it is saved: a broken one never enters the library."""
+    viewer = _signed_in(request)
+    if not isinstance(viewer, Viewer):
+        return viewer
+    upload = Upload(filename, content.replace("\r\n", "\n"), fmt, "", mapping_text, sharing)
+    upload.mode = mode
+    check(store_of(request), upload)
+    if not mapping_text.strip():
+        upload.errors["mapping"] = "mapping: only an uploaded mapping can be saved to the library"
+    if upload.errors:
+        return _form(request, upload, 422)
+    with tempfile.TemporaryDirectory(prefix="palermo-mapping-") as folder:
+        staged = Path(folder) / "mapping.yml"
+        staged.write_text(mapping_text, encoding="utf-8")
+        try:
+            load_mapping(staged)
+        except MappingError as exc:
+            upload.errors["mapping"] = str(exc).splitlines()[0]
+            return _form(request, upload, 422)
+    try:
+        path = save(name, mapping_text)
+    except LibraryError as exc:
+        return _preview_page(request, viewer, upload, {"name": name, "error": str(exc)}, 422)
+    digest = hashlib.sha256(mapping_text.encode()).hexdigest()
+    store_of(request).audit_event(viewer, "import.mapping.save", path.stem, {"sha256": digest})
+    upload.mapping_name, upload.mapping_text = path.stem, ""
+    return _preview_page(request, viewer, upload, {"saved": path.stem})
 
 
 @router.post("/imports/run", response_class=HTMLResponse)

@@ -1,0 +1,197 @@
+"""A benchmark fixture loader for PostgreSQL: statements and their search terms by COPY.
+
+``Store.write`` is the real write path (dedupe against what is stored, audit row, change
+feed, terms in the same transaction); on this shared 2-core machine it loads about 1,000
+statements a second, so 10M statements would take hours. A search benchmark only needs the
+rows: this writes the same statements with the same content ids, keys, policies, aliases
+and search terms (``search_index.terms``, the function every write uses), COPYed with the
+secondary indexes and foreign keys dropped and rebuilt afterwards. It bypasses the audit
+chain and the dedupe, so it is for the benchmark's own throw-away database only
+(``bench/search.py --copy``), never for a node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from palermo.model.statement import Statement
+from palermo.store import search_index
+from palermo.store.bulk import COLUMNS, _Policies, content_hashes
+from palermo.store.store import Store
+from palermo.store.writer import ensure_aliases, ensure_policies
+
+TABLES = ("statement", "search_term")
+
+
+def copy_statements(store: Store, chunks: Iterable[tuple[str, list[Statement]]]) -> int:
+    """COPY every statement of ``chunks`` and its terms; returns the statements written."""
+    now = datetime.now(UTC)
+    policies = _Policies()
+    known: set[str] = set()
+    count = 0
+    with store.engine.begin() as conn:
+        rebuild = _drop_indexes(conn)
+        raw = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        seq = int(conn.execute(sa.text("SELECT coalesce(max(seq), 0) FROM statement")).scalar_one())
+        names = ", ".join(f'"{c}"' for c in ("seq", *COLUMNS))
+        for _agency, batch in chunks:
+            ensure_policies(conn, {s.sharing for s in batch}, known)
+            ensure_aliases(conn, {s.entity_id for s in batch if s.sharing.victim_sensitive})
+            rows: list[tuple[Any, ...]] = []
+            terms: list[tuple[str, int, str]] = []
+            for stmt in batch:
+                seq += 1
+                canonical, pid = policies.of(stmt.sharing)
+                key, sid = content_hashes(stmt, canonical)
+                rows.append(_row(seq, stmt, key, sid, pid, now))
+                terms += [
+                    (t, seq, k) for t, k in search_index.terms(stmt.schema, stmt.prop, stmt.value)
+                ]
+            with raw.copy(f"COPY statement ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            with raw.copy("COPY search_term (term, seq, kind) FROM STDIN") as copy:
+                for term in terms:
+                    copy.write_row(term)
+            count += len(rows)
+        raw.execute("SELECT setval(pg_get_serial_sequence('statement', 'seq'), %s)", (seq,))
+        for command in rebuild:
+            raw.execute(command)
+        raw.close()
+    return count
+
+
+def _row(seq: int, stmt: Statement, key: str, sid: str, pid: str, now: datetime) -> tuple[Any, ...]:
+    return (
+        seq,
+        sid,
+        key,
+        stmt.entity_id,
+        stmt.schema,
+        stmt.prop,
+        stmt.value,
+        stmt.agency,
+        stmt.source_record_id,
+        pid,
+        stmt.first_seen,
+        stmt.last_seen,
+        stmt.retracted,
+        now,
+        None,
+        None,
+    )
+
+
+def _drop_indexes(conn: sa.Connection) -> list[str]:
+    """Drop the secondary indexes, unique and foreign-key constraints of the loaded tables
+    (``statement``'s primary key stays: its seq is what the terms point at) and return the
+    statements that rebuild them exactly as they were."""
+    constraints = conn.execute(
+        sa.text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), conindid "
+            "FROM pg_constraint WHERE conrelid::regclass::text = ANY(:tables) "
+            "AND contype IN ('u', 'f', 'p') AND conname <> 'statement_pkey'"
+        ),
+        {"tables": list(TABLES)},
+    ).all()
+    backing = {str(c[1]) for c in constraints}
+    indexes = conn.execute(
+        sa.text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:tables) "
+            "AND indexname <> 'statement_pkey'"
+        ),
+        {"tables": list(TABLES)},
+    ).all()
+    rebuild: list[str] = []
+    for name, definition in indexes:
+        if name not in backing:
+            conn.execute(sa.text(f'DROP INDEX "{name}"'))
+            rebuild.append(definition)
+    for table, name, definition, _index in constraints:
+        conn.execute(sa.text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+        rebuild.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    return rebuild
+
+
+def replicate(store: Store, copies: int) -> int:
+    """Grow a loaded bench database ``copies``-fold inside PostgreSQL (no row crosses the
+    wire): every person again as ``<id>.c<k>`` with its statements and search terms. Names
+    stay as they are, so a surname matches ``copies + 1`` times as many people, as in a
+    larger population; document numbers, phones and e-mails get a ``c<k>-`` prefix in the
+    value and the term, so an identifier still names one person (a copy never answers a
+    query for an original). Returns the statements stored afterwards."""
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("SET LOCAL maintenance_work_mem = '1GB'"))
+        top = int(conn.execute(sa.text("SELECT max(seq) FROM statement")).scalar_one())
+        rebuild = _drop_indexes(conn)
+        marked = "'c' || c.k || '-' || "
+        conn.execute(
+            sa.text(
+                f"INSERT INTO statement ({', '.join(('seq', *COLUMNS))}) "
+                "SELECT s.seq + c.k * :top, md5(s.id || ':' || c.k), md5(s.key || ':' || c.k), "
+                "s.entity_id || '.c' || c.k, s.schema, s.prop, "
+                "CASE WHEN s.prop = 'id' THEN s.value || '.c' || c.k "
+                f"WHEN s.prop IN ('passportNumber', 'phone', 'email') THEN {marked}s.value "
+                "ELSE s.value END, "
+                "s.agency, s.source_record_id || '.c' || c.k, s.policy_id, s.first_seen, "
+                "s.last_seen, s.retracted, s.recorded_at, s.received_from, s.write_id "
+                "FROM statement s CROSS JOIN generate_series(1, :copies) AS c(k) "
+                "WHERE s.seq <= :top"
+            ),
+            {"top": top, "copies": copies},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO search_term (term, seq, kind) "
+                f"SELECT CASE WHEN t.kind = 'n' THEN t.term ELSE {marked}t.term END, "
+                "t.seq + c.k * :top, t.kind "
+                "FROM search_term t CROSS JOIN generate_series(1, :copies) AS c(k) "
+                "WHERE t.seq <= :top"
+            ),
+            {"top": top, "copies": copies},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO entity_alias (entity_id, alias) "
+                "SELECT a.entity_id || '.c' || c.k, 'masked-' || md5(a.alias || ':' || c.k) "
+                "FROM entity_alias a CROSS JOIN generate_series(1, :copies) AS c(k)"
+            ),
+            {"copies": copies},
+        )
+        conn.execute(
+            sa.text("SELECT setval(pg_get_serial_sequence('statement', 'seq'), :last)"),
+            {"last": top * (copies + 1)},
+        )
+        for command in rebuild:
+            conn.execute(sa.text(command))
+        return int(conn.execute(sa.text("SELECT count(*) FROM statement")).scalar_one())
+
+
+def main() -> None:
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(description="grow a search bench database in place")
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--copies", type=int, default=9)
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432")
+    args = parser.parse_args()
+    store = Store.open(f"{args.pg}/{args.database}")
+    started = time.perf_counter()
+    total = replicate(store, args.copies)
+    grown = time.perf_counter() - started
+    started = time.perf_counter()
+    store.analyze()
+    print(
+        f"{args.database}: {total:,} statements after {args.copies} copies in {grown:.0f} s, "
+        f"ANALYZE {time.perf_counter() - started:.0f} s"
+    )
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
