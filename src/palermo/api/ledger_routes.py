@@ -10,6 +10,7 @@ functions, so FastAPI runs them in its worker threads (a resolve takes seconds).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
@@ -53,6 +54,18 @@ def list_ledger(
         "limit": limit,
         "items": [i.to_json() for i in items],
     }
+
+
+@router.get("/of/{record_id}")
+def identity_of(
+    request: Request,
+    viewer: CurrentViewer,
+    record_id: Annotated[str, Path(max_length=ledger_access.MAX_ID)],
+) -> dict[str, Any]:
+    """The identity a record belongs to in the caller's view (resolved in batch or on
+    arrival), with the records of it the caller may see."""
+    found = ledger_access.identity_of(store_of(request), viewer, record_id)
+    return asdict(found)
 
 
 @router.get("/ledger/{seq}")

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from palermo.access.viewer import Viewer
 from palermo.exchange import registry
 from palermo.exchange.wire import Batch, WireError, statement_from_wire
+from palermo.match.arrivals import announce_received
 from palermo.model.statement import Statement
 from palermo.store import directory
 from palermo.store.store import Store
@@ -56,7 +57,10 @@ def receive(store: Store, data: object) -> Outcome:
         return _refuse_anonymous("?", str(exc))
     try:
         with store.transaction() as conn:
-            return _apply(store, conn, batch)
+            outcome = _apply(store, conn, batch)
+        if outcome.status == "applied":  # resolved on arrival, after the commit
+            announce_received(store, batch.statements)
+        return outcome
     except Rejected as exc:
         if exc.peer is None:
             return _refuse_anonymous(batch.sender, str(exc))

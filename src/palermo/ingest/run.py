@@ -21,6 +21,7 @@ from palermo.ingest.errors import ImportReport, RowError, RowProblem
 from palermo.ingest.mapping import CsvMapping, Row, load_mapping, read_mapped_csv
 from palermo.ingest.readers import read_ftm_lines
 from palermo.ingest.validate import entity_statements
+from palermo.match.arrivals import announce
 from palermo.model.sharing import KnownAudiences, Sharing, SharingError
 from palermo.model.statement import Statement, change_time, utcnow
 from palermo.store.store import Store
@@ -118,6 +119,7 @@ def import_file(
             if report.errors and mode is ImportMode.ATOMIC:
                 raise _Rejected
         report.committed = True
+        announce(store, viewer.agency, ids)  # resolved on arrival, after the commit
         report.entities_imported = len(ids)
         if report.statements >= BULK:
             store.analyze()

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections import Counter
@@ -53,6 +54,7 @@ LEFT, RIGHT = "palermo_incremental_left", "palermo_incremental_right"
 STATEMENT = "palermo_incremental_score"
 # compiles the SQL of a view with no records yet; never indexed, never linked
 PLACEHOLDER = XrefRecord("palermo:placeholder", "", ("placeholder",))
+log = logging.getLogger(__name__)
 _EQUALITY = re.compile(r'\bl\."?(\w+)"?\s*=\s*r\."?(\w+)"?')
 
 
@@ -260,8 +262,9 @@ class Resolver:
         self.judgements: dict[tuple[str, str], str] = {
             (min(a, b), max(a, b)): v for (a, b), v in judgements.items()
         }
-        self.scorer = Scorer(linker, table)
-        self.candidates = Candidates(self.scorer.rules, rows)
+        self.scorer_linker = linker  # Splink's, for the SQL scorer and a comparison
+        self.scorer = _scorer(model, linker, table)
+        self.candidates = Candidates(self.scorer_rules(model, linker), rows)
         self.strong: dict[tuple[str, str], set[str]] = {}
         for record in records:
             for key in xref.strong_keys(record):
@@ -270,7 +273,25 @@ class Resolver:
         self.members: dict[str, set[str]] = {}
         for rid, identity in self.identity.items():
             self.members.setdefault(identity, set()).add(rid)
+        # every id ever used in the view: a new identity never takes one (kept, not
+        # recomputed per arrival, which cost O(records) each time)
+        self.used: set[str] = set(self.members) | set((previous or {}).values())
+        self.judged: dict[str, set[tuple[str, str]]] = {}  # record -> its judged pairs
+        for pair in self.judgements:
+            for rid in pair:
+                self.judged.setdefault(rid, set()).add(pair)
         self.lock = threading.Lock()
+
+    @staticmethod
+    def scorer_rules(model: Mapping[str, Any], linker: Any) -> list[str]:
+        """The blocking rules the model predicts with (as Splink holds them)."""
+        rules = model.get("blocking_rules_to_generate_predictions")
+        if rules:
+            return [str(r["blocking_rule"]) for r in rules]
+        return [
+            rule.blocking_rule_sql
+            for rule in linker._settings_obj._blocking_rules_to_generate_predictions
+        ]
 
     @classmethod
     def build(
@@ -390,8 +411,8 @@ class Resolver:
         self.candidates.add(row)
         for key in xref.strong_keys(record):
             self.strong.setdefault(key, set()).add(record.id)
-        used = set(self.members) | set(self.identity.values())
-        identity = ledger._mint(record.id, used)
+        identity = ledger._mint(record.id, self.used)
+        self.used.add(identity)
         self.identity[record.id] = identity
         self.members[identity] = {record.id}
         merged, changed = self._join(record.id, links)
@@ -421,8 +442,8 @@ class Resolver:
         never join two identities holding a rejected pair."""
         confirmed = [
             Link(a, b, 1.0, judged=CONFIRM)
-            for (a, b), v in self.judgements.items()
-            if v == CONFIRM and rid in (a, b) and a in self.identity and b in self.identity
+            for (a, b) in sorted(self.judged.get(rid, ()))
+            if self.judgements[(a, b)] == CONFIRM and a in self.identity and b in self.identity
         ]
         usable = confirmed + sorted(
             (
@@ -451,11 +472,27 @@ class Resolver:
         return merged, changed
 
     def _conflict(self, a: set[str], b: set[str]) -> bool:
-        for x in a:
-            for y in b:
-                if self.judgements.get((min(x, y), max(x, y))) == REJECT:
+        """Whether an analyst rejected a pair across `a` and `b` (looked up through the
+        judged pairs of the members, not every pair of the two identities)."""
+        for x in a if len(a) <= len(b) else b:
+            other = b if x in a else a
+            for pair in self.judged.get(x, ()):
+                y = pair[1] if pair[0] == x else pair[0]
+                if y in other and self.judgements[pair] == REJECT:
                     return True
         return False
+
+
+def _scorer(model: Mapping[str, Any], linker: Any, table: Sequence[Mapping[str, Any]]) -> Any:
+    """The model compiled to Python (`pair_scorer`), or Splink's SQL where the model
+    holds a condition the compiler does not know."""
+    from palermo.match.pair_scorer import PairScorer, Unsupported
+
+    try:
+        return PairScorer(model, Resolver.scorer_rules(model, linker), table)
+    except Unsupported as exc:
+        log.warning("incremental resolution: scoring through SQL (%s)", exc)
+        return Scorer(linker, table)
 
 
 def _survivor(a: str, ma: set[str], b: str, mb: set[str], fresh: str) -> tuple[str, str]:
@@ -579,33 +616,63 @@ def run_batch(
 
 
 def arrive(
-    store: Store, viewer: Viewer, resolver: Resolver, entity_ids: Iterable[str]
+    store: Store,
+    viewer: Viewer,
+    resolver: Resolver,
+    entity_ids: Iterable[str],
+    entities: Sequence[Any] | None = None,
 ) -> list[Arrival]:
     """Resolve arriving or changed Person records in the viewer's view: each is read
     through the store as the viewer (a record the viewer may not see is taken out of the
     view, or never enters it), resolved, and the identity changes are stored with a
-    ledger entry for every merge. The hook an import or a received batch calls."""
+    ledger entry for every merge. The hook an import or a received batch calls.
+
+    The records are read in one query per chunk (one audited read, not one per record),
+    unless the caller passes what it read (`entities`, as the viewer); each arrival's
+    change is written through to the ledger touching only the identities it involves
+    (`ledger.record_arrival`), so neither cost grows with the size of the view."""
     from palermo.match.resolution import record_of
 
     viewer.require_data_role("cross-reference")
     scope = ledger.scope_of(viewer)
+    ids = list(dict.fromkeys(entity_ids))
+    if entities is None:
+        entities = []
+        for start in range(0, len(ids), ARRIVE_CHUNK):
+            chunk = ids[start : start + ARRIVE_CHUNK]
+            entities.extend(store.entities(viewer, ids=chunk, limit=len(chunk)))
+    by_id = {e.id: e for e in entities}
+    gone: list[str] = []
     out: list[Arrival] = []
-    for entity_id in entity_ids:
-        entity = store.entity(viewer, entity_id)
+    for entity_id in ids:
+        entity = by_id.get(entity_id)
         record = record_of(entity) if entity is not None and entity.schema == "Person" else None
         if record is None or not record.names:
-            resolver.remove(entity_id)
-            ledger.forget(store, scope, [entity_id])
+            if entity is None or entity.schema == "Person" or entity_id in resolver.records:
+                resolver.remove(entity_id)
+                gone.append(entity_id)
             continue
         arrival = resolver.add(record)
-        ledger.record(
-            store,
-            scope,
-            arrival.changed,
-            ledger.MODEL_ACTOR,
-            resolver.version,
-            arrival.links,
-            replace=False,
+        ledger.record_arrival(
+            store, scope, arrival.changed, ledger.MODEL_ACTOR, resolver.version, arrival.links
         )
         out.append(arrival)
+    if gone:
+        ledger.forget(store, scope, gone)
     return out
+
+
+ARRIVE_CHUNK = 500  # records read per query
+
+
+def model_version_of(store: Store, scope: str) -> str | None:
+    """The version of the view's newest persisted model (without loading it)."""
+    query = (
+        sa.select(xref_model.c.version)
+        .where(xref_model.c.scope == scope)
+        .order_by(xref_model.c.created_at.desc(), xref_model.c.version)
+        .limit(1)
+    )
+    with store.engine.connect() as conn:
+        value = conn.execute(query).scalar()
+    return None if value is None else str(value)

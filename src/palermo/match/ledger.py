@@ -203,6 +203,25 @@ def membership(store: Store, scope: str) -> dict[str, str]:
         return {r: i for r, i in conn.execute(query)}
 
 
+def identity_of(store: Store, scope: str, record_id: str) -> str | None:
+    """The identity a record belongs to in the view, if it was resolved there."""
+    query = sa.select(xref_identity.c.identity_id).where(
+        xref_identity.c.scope == scope, xref_identity.c.record_id == record_id
+    )
+    with store.engine.connect() as conn:
+        value = conn.execute(query).scalar()
+    return None if value is None else str(value)
+
+
+def members(store: Store, scope: str, identity: str) -> list[str]:
+    """The record ids of one identity of the view, sorted."""
+    query = sa.select(xref_identity.c.record_id).where(
+        xref_identity.c.scope == scope, xref_identity.c.identity_id == identity
+    )
+    with store.engine.connect() as conn:
+        return sorted(str(r) for (r,) in conn.execute(query))
+
+
 def record(
     store: Store,
     scope: str,
@@ -219,6 +238,39 @@ def record(
     with store.engine.begin() as conn:
         previous = _membership(conn, scope)
         merged = dict(current) if replace else {**previous, **current}
+        entries = changes(previous, merged, links)
+        _store_membership(conn, scope, previous, merged)
+        return [_append(conn, scope, actor, change, model_version) for change in entries]
+
+
+def record_arrival(
+    store: Store,
+    scope: str,
+    changed: Mapping[str, str],
+    actor: str = MODEL_ACTOR,
+    model_version: str = "",
+    links: Iterable[Link] = (),
+) -> list[int]:
+    """`record(..., replace=False)` for one arrival, reading only the identities it
+    involves (the records' old identities and the ones they join, whole) instead of the
+    view's whole table: what changed between them is all a merge can be, and the cost
+    stays that of the identities touched, whatever the size of the view."""
+    ids = sorted(changed)
+    with store.engine.begin() as conn:
+        table = xref_identity
+        involved: set[str] = set(changed.values())
+        for chunk in _chunks(ids):
+            query = sa.select(table.c.identity_id).where(
+                table.c.scope == scope, table.c.record_id.in_(chunk)
+            )
+            involved.update(str(i) for (i,) in conn.execute(query))
+        previous: dict[str, str] = {}
+        for chunk in _chunks(sorted(involved)):
+            query = sa.select(table.c.record_id, table.c.identity_id).where(
+                table.c.scope == scope, table.c.identity_id.in_(chunk)
+            )
+            previous.update({str(r): str(i) for r, i in conn.execute(query)})
+        merged = {**previous, **changed}
         entries = changes(previous, merged, links)
         _store_membership(conn, scope, previous, merged)
         return [_append(conn, scope, actor, change, model_version) for change in entries]

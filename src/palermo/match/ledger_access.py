@@ -26,6 +26,7 @@ from palermo.store.store import Store
 MAX_REASON = 1000
 MAX_PAGE = 200
 MAX_OFFSET = 10**9  # past any ledger; bounds the number the database is handed
+MAX_ID = 255  # as long as a stored record id may be
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,30 @@ def undo_entry(store: Store, viewer: Viewer, seq: int, reason: str = "") -> Entr
     done = ledger.undo(store, viewer, seq, reason.strip())
     (view,) = _views(store, viewer, [done])
     return view
+
+
+def identity_of(store: Store, viewer: Viewer, record_id: str) -> IdentityView:
+    """The identity a record belongs to in the viewer's view, with the records of it the
+    viewer may see now. A record the viewer may not see, or not resolved in its view, is
+    NotVisible (a 404): whether it exists elsewhere is not told."""
+    viewer.require_data_role("read identities")
+    if len(record_id) > MAX_ID:
+        raise ValueError(f"record_id: longer than {MAX_ID} characters")
+    scope = ledger.scope_of(viewer)
+    if store.entity(viewer, record_id) is None:
+        raise NotVisible(f"record_id: no record {record_id!r} in your view")
+    identity = ledger.identity_of(store, scope, record_id)
+    if identity is None:
+        raise NotVisible(f"record_id: {record_id!r} is not resolved in your view yet")
+    members = ledger.members(store, scope, identity)
+    visible = store.entities(viewer, ids=members, limit=len(members))
+    labels = {e.id: e.caption for e in visible}
+    store.audit_event(viewer, "xref.identity", identity, {"record": record_id})
+    return IdentityView(
+        identity,
+        [Member(r, labels[r]) for r in members if r in labels],
+        sum(1 for r in members if r not in labels),
+    )
 
 
 def resolve(store: Store, viewer: Viewer, threshold: float = 0.9) -> Resolved:
