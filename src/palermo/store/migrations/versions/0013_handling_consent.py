@@ -1,15 +1,12 @@
 """handling consent: a provider agency's consent to use H1/H2 data beyond its handling code
 
 Revision ID: 0013
-Revises: 0014
+Revises: 0012
 Create Date: 2026-11-29 16:20:00.000000
 
 ``handling_consent`` records that the provider of a value (or of every value of an entity)
 consented to a use its Europol handling code otherwise forbids (``court`` for H1), for one
 receiving agency. Node-private, read only through ``palermo.store.handling_consent``.
-
-The revision chain is 0012 -> 0014 -> 0013: 0014 was written in parallel against 0012, and
-one chain with a single head is what `migrate.upgrade("head")` needs.
 """
 
 from __future__ import annotations
@@ -18,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0014"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 federation secret, hit notices owed to other nodes
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-29 16:30:00.000000
 
 ``retention_purge`` lists each record erased by retention (its owner, entity id and the
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """search at scale: a partial index of retractions
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-29 16:40:00.000000
 
 Every read path asks, per candidate statement, whether a later retraction of the same key
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
