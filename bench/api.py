@@ -158,8 +158,11 @@ def database(backend: str, tmp: str) -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_BENCH_DB
 
 
-def start_server(db: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(db: str, port: int, workers: int, src: str | None) -> subprocess.Popen[bytes]:
+    """``src``: a copy of ``src/`` to serve from instead (the code before a change)."""
     env = {**os.environ, "PALERMO_DB": db, "PALERMO_RATE_LIMIT": "5000"}
+    if src:
+        env["PYTHONPATH"] = src
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "palermo"), "serve", "--port", str(port),
          "--sync-interval", "0", "--workers", str(workers), "--log-format", "none"],
@@ -194,6 +197,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--workers", type=int, nargs="+", default=[1])
+    parser.add_argument(
+        "--before-src",
+        help="also serve from this copy of src/ (the code before a change), same data and run",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -203,8 +210,8 @@ def main() -> None:
     sizes = f"{args.documents:,} documents, {args.persons:,} persons"
     title = f"API over HTTP ({args.backend}), {sizes}"
     table = Table(title=f"{title}, wrk -c{args.connections} {args.duration}s")
-    for column in ("workers", "request", "requests/s", "p50 ms", "p99 ms", "p99/p50", "non-2xx",
-                   "vs baseline"):  # fmt: skip
+    for column in ("code", "workers", "request", "requests/s", "p50 ms", "p99 ms", "p99/p50",
+                   "non-2xx", "vs baseline"):  # fmt: skip
         table.add_column(column, justify="left" if column == "request" else "right")
     with tempfile.TemporaryDirectory() as tmp:
         db = database(args.backend, tmp)
@@ -212,8 +219,11 @@ def main() -> None:
         token = load(Store.open(db), args.documents, args.persons)
         console.print(f"loaded in {time.perf_counter() - started:.0f} s")
         for workers in args.workers:
-            measure(args, db, token, workers, Path(tmp), table, console)
+            for code, src in (("before", args.before_src), ("after", None)):
+                if code == "after" or src:
+                    measure(args, db, token, workers, Path(tmp), table, console, (code, src))
     console.print(table)
+    console.print(f"load average at the end: {os.getloadavg()}")
     console.print("target: >= 5,000 document checks/s (p99 < 50 ms), >= 1,500 person screenings/s")
 
 
@@ -225,18 +235,18 @@ def measure(
     tmp: Path,
     table: Table,
     console: Console,
+    code: tuple[str, str | None] = ("after", None),
 ) -> None:
     port = free_port()
-    server = start_server(db, port, workers)
+    server = start_server(db, port, workers, code[1])
     base = f"http://127.0.0.1:{port}"
     try:
         seconds = warm_up(base, token, workers)
         settle(server.pid)  # the alert scanner's first pass over the load
-        console.print(f"{workers} worker(s): screening indexes built in {seconds:.1f} s")
+        console.print(f"{code[0]}, {workers} worker(s): indexes built in {seconds:.1f} s")
         rng = random.Random(1)
         docs = [
-            json.dumps({"number": f"D{rng.randrange(args.documents * 2):09d}"})
-            for _ in range(500)
+            json.dumps({"number": f"D{rng.randrange(args.documents * 2):09d}"}) for _ in range(500)
         ]
         people = [
             json.dumps({"name": f"{rng.choice(NAMES).upper()} {rng.randrange(args.persons)}"})
@@ -254,12 +264,16 @@ def measure(
             m = run_wrk(base + path, script, args.duration, args.connections)
             baseline = baseline or m["rate"]
             spread = m["p99"] / m["p50"] if m["p50"] else 0.0
-            table.add_row(str(workers), label, f"{m['rate']:,.0f}", f"{m['p50']:.2f}",
+            table.add_row(code[0], str(workers), label, f"{m['rate']:,.0f}", f"{m['p50']:.2f}",
                           f"{m['p99']:.2f}", f"{spread:.1f}", f"{m['errors']:.0f}",
                           f"{m['rate'] / baseline:.2f}x")  # fmt: skip
     finally:
         server.terminate()
-        server.wait(30)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # a worker busy in a build: the table must survive
+            server.kill()
+            server.wait(30)
 
 
 if __name__ == "__main__":

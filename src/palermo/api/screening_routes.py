@@ -18,6 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from palermo.access.viewer import Viewer
 from palermo.api.auth import app_cache, current_viewer, store_of
+from palermo.api.fast_json import OrjsonResponse
+from palermo.api.heap import build_once
 from palermo.api.problems import problem
 from palermo.api.schemas import LINE, SHORT
 from palermo.coordination import hit_notices
@@ -112,25 +114,34 @@ async def cached_index(request: Request, viewer: Viewer) -> ScreeningIndex:
 
 
 def index_for(request: Request, viewer: Viewer) -> ScreeningIndex:
-    return app_cache(request, "screening", IndexCache).for_viewer(viewer)
+    cache = app_cache(request, "screening", IndexCache)
+    return build_once(lambda: cache.cached(viewer), lambda: cache.for_viewer(viewer))
 
 
 def candidate_out(c: Candidate) -> CandidateOut:
-    return CandidateOut(
-        id=c.person.id,
-        names=list(c.person.names),
-        agency=c.person.agency,
-        score=c.score.value,
-        flags=list(c.flags),
-        features=[
-            FeatureOut(name=f.name, score=f.score, explanation=f.explanation)
+    return CandidateOut(**candidate_dict(c))
+
+
+def candidate_dict(c: Candidate) -> dict[str, Any]:
+    """A candidate as `CandidateOut` shapes it, as plain JSON-ready values (the hot route
+    sends this through orjson without building and validating models)."""
+    return {
+        "id": c.person.id,
+        "names": list(c.person.names),
+        "agency": c.person.agency,
+        "score": c.score.value,
+        "features": [
+            {"name": f.name, "score": f.score, "explanation": f.explanation}
             for f in c.score.features
         ],
-    )
+        "flags": list(c.flags),
+    }
 
 
 @router.post("/document", response_model=DocumentOut)
-async def check_document(request: Request, viewer: CurrentViewer, body: DocumentIn) -> DocumentOut:
+async def check_document(
+    request: Request, viewer: CurrentViewer, body: DocumentIn
+) -> OrjsonResponse:
     """Is this travel document reported stolen, lost, revoked or forged?"""
     index = await cached_index(request, viewer)
     check = index.check_document(body.number)
@@ -141,7 +152,7 @@ async def check_document(request: Request, viewer: CurrentViewer, body: Document
         hit_ids = [h.entity_id for h in check.hits]
         args = (store_of(request), viewer, hit_ids, "screening", body.purpose)
         await run_in_threadpool(hit_notices.notify_ids, *args)
-    return document_out(check)
+    return OrjsonResponse(document_dict(check))
 
 
 def document_audit(check: DocumentCheck) -> dict[str, Any]:
@@ -150,16 +161,21 @@ def document_audit(check: DocumentCheck) -> dict[str, Any]:
 
 
 def document_out(check: DocumentCheck) -> DocumentOut:
-    return DocumentOut(
-        number=check.number,
-        status=check.status,
-        agencies=sorted({h.agency for h in check.hits}),
-        age_days=check.age_days(date.today()),
-    )
+    return DocumentOut(**document_dict(check))
+
+
+def document_dict(check: DocumentCheck) -> dict[str, Any]:
+    """The answer as `DocumentOut` shapes it, as plain values for `OrjsonResponse`."""
+    return {
+        "number": check.number,
+        "status": check.status,
+        "agencies": sorted({h.agency for h in check.hits}),
+        "age_days": check.age_days(date.today()),
+    }
 
 
 @router.post("/person", response_model=list[CandidateOut])
-def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> list[CandidateOut]:
+def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> OrjsonResponse:
     """Ranked candidates (any script, typos, date errors) with a per-feature explanation."""
     row = body.model_dump()
     query = manifests.passenger(row, 0)
@@ -172,7 +188,7 @@ def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> li
     )
     ids = [c.person.id for c in found]
     hit_notices.notify_ids(store_of(request), viewer, ids, "screening", body.purpose)
-    return [candidate_out(c) for c in found]
+    return OrjsonResponse([candidate_dict(c) for c in found])
 
 
 @router.post("/manifest", response_model=ManifestOut)

@@ -41,6 +41,9 @@ HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Encoded once, not per response (the middleware runs on every request).
+_CSP_HEADER = (b"content-security-policy", CSP.encode())
+_CSP_REDOC_HEADER = (b"content-security-policy", CSP_REDOC.encode())
 
 
 class SecurityHeaders:
@@ -56,14 +59,14 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        policy = CSP_REDOC if path == "/redoc" else CSP
+        policy = _CSP_REDOC_HEADER if path == "/redoc" else _CSP_HEADER
         cacheable = path.startswith("/static/")
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                extra = [*HEADERS, (b"content-security-policy", policy.encode())]
+                extra = [*HEADERS, policy]
                 if not cacheable:
                     extra.append((b"cache-control", b"no-store"))
                 headers += [(n, v) for n, v in extra if n not in present]
