@@ -16,9 +16,6 @@ themselves are the agency's owner-only `DeconflictionHit` records and hit notice
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -30,48 +27,23 @@ from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
 from palermo.coordination import hit_notice_relay, pprl_remote
 from palermo.exchange import registry
-from palermo.exchange.psi_exchange import Refused
-from palermo.store.store import Store
+from palermo.exchange.psi_exchange import Refused, signed_message_route
 
-log = logging.getLogger(__name__)
 router = APIRouter()
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
-TITLES = {400: "Bad request", 429: "Too many requests"}
 
 
 @router.post(pprl_remote.PPRL_PATH, tags=["exchange"])
 async def pprl_screen_route(request: Request) -> JSONResponse:
     """Screen a peer node's signed PPRL publication; 200: the signed answer."""
-    return await _signed_route(request, pprl_remote.answer, "pprl publication")
-
-
-async def _signed_route(
-    request: Request, handle: Callable[[Store, object], dict[str, Any]], what: str
-) -> JSONResponse:
-    """A node-to-node message: parsed, handed over, refusals as problem details."""
-    store = store_of(request)
-    try:
-        data: Any = json.loads(await request.body())
-    except (ValueError, RecursionError):
-        data = None
-    try:
-        if data is None:
-            raise Refused("body: not valid JSON (or nested too deeply)", 400)
-        return JSONResponse(await run_in_threadpool(handle, store, data))
-    except Refused as exc:
-        status, reason = exc.status, str(exc).splitlines()[0]
-        if status == 403:
-            log.warning("%s refused: %r", what, reason[:300])
-    title = TITLES.get(status, "Message rejected")
-    body = {"type": "about:blank", "title": title, "status": status, "detail": reason}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    return await signed_message_route(request, pprl_remote.answer, "pprl publication")
 
 
 @router.post(hit_notice_relay.RELAY_PATH, tags=["exchange"])
 async def hit_notices_route(request: Request) -> JSONResponse:
     """Record the hit notices a peer node relays for this node's records (signed; see
     coordination/hit_notice_relay.py); 200: how many were recorded and skipped."""
-    return await _signed_route(request, hit_notice_relay.accept, "hit notices")
+    return await signed_message_route(request, hit_notice_relay.accept, "hit notices")
 
 
 class PublishIn(BaseModel):

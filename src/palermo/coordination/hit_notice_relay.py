@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from palermo.coordination import hit_notices
 from palermo.exchange import registry
-from palermo.exchange.peer_tls import peer_client
+from palermo.exchange.peer_tls import json_transport
 from palermo.exchange.psi_exchange import Refused, _fresh, _signed, _verified
 from palermo.store.store import Store
 from palermo.store.tables import hit_notice_outbox, statement
@@ -133,10 +133,4 @@ def _acceptable(conn: sa.Connection, notice: object, own: str, sender_agency: st
 
 
 def http_transport(timeout: float = 30.0) -> Transport:
-    client = peer_client(timeout)  # mutual TLS when configured (exchange.peer_tls)
-
-    def post(endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        response = client.post(endpoint + RELAY_PATH, json=body)
-        return response.status_code, response.json()
-
-    return post
+    return json_transport(RELAY_PATH, timeout)  # mutual TLS when configured

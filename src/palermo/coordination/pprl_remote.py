@@ -27,7 +27,7 @@ from palermo.access.viewer import Role, Viewer
 from palermo.coordination import federation_key, pprl_exchange
 from palermo.coordination.deconfliction import Hit
 from palermo.exchange import registry
-from palermo.exchange.peer_tls import peer_client
+from palermo.exchange.peer_tls import json_transport
 from palermo.exchange.psi_exchange import Refused, _fresh, _signed, _strings, _verified
 from palermo.exchange.registry import Peer
 from palermo.store.store import Store
@@ -115,10 +115,4 @@ def ask(store: Store, viewer: Viewer, peer: Peer, transport: Transport) -> list[
 
 
 def http_transport(timeout: float = 120.0) -> Transport:
-    client = peer_client(timeout)  # mutual TLS when configured (exchange.peer_tls)
-
-    def post(endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        response = client.post(endpoint + PPRL_PATH, json=body)
-        return response.status_code, response.json()
-
-    return post
+    return json_transport(PPRL_PATH, timeout)  # mutual TLS when configured

@@ -24,11 +24,15 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+# (peer endpoint, JSON body) -> (HTTP status, response JSON). Tests swap in other transports.
+JsonTransport = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
 CERT_VAR = "PALERMO_EXCHANGE_CERT"
 KEY_VAR = "PALERMO_EXCHANGE_KEY"
@@ -149,3 +153,16 @@ def peer_client(timeout: float, tls: PeerTLS | None = None) -> httpx.Client:
     """The client for every call to a peer (sync batches, deconfliction rounds)."""
     tls = PeerTLS.from_env() if tls is None else tls
     return httpx.Client(timeout=timeout, transport=_ExplainingTransport(tls))
+
+
+def json_transport(path: str, timeout: float) -> JsonTransport:
+    """POST a JSON body to ``peer endpoint + path`` over :func:`peer_client`: the one
+    transport every node-to-node call (batches, deconfliction, PPRL, hit notices) uses, so
+    each gets the node's mutual TLS without building its own client."""
+    client = peer_client(timeout)
+
+    def post(endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        response = client.post(endpoint + path, json=body)
+        return response.status_code, response.json()
+
+    return post

@@ -31,7 +31,7 @@ from palermo.coordination import deconfliction
 from palermo.coordination.psi import InvalidPoint
 from palermo.exchange import registry
 from palermo.exchange.keys import NodeKey, verify
-from palermo.exchange.peer_tls import peer_client
+from palermo.exchange.peer_tls import json_transport
 from palermo.exchange.registry import Peer
 from palermo.exchange.wire import PROTOCOL, canonical
 from palermo.store.store import Store
@@ -215,13 +215,7 @@ def run_due(store: Store, transport: Transport | None = None, every: float = EVE
 
 
 def http_transport(timeout: float = 60.0) -> Transport:
-    client = peer_client(timeout)  # mutual TLS when configured (exchange.peer_tls)
-
-    def post(endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        response = client.post(endpoint + PSI_PATH, json=body)
-        return response.status_code, response.json()
-
-    return post
+    return json_transport(PSI_PATH, timeout)  # mutual TLS when configured
 
 
 # --- the route ----------------------------------------------------------------------------
@@ -235,6 +229,18 @@ async def psi_round_route(request: Request) -> JSONResponse:
 
     200: the signed answer. 400: malformed; 403: sender, key, signature, receiver or
     freshness do not verify (server log only); 429: more than one round per minute."""
+    return await signed_message_route(request, answer, "deconfliction offer", "Offer rejected")
+
+
+async def signed_message_route(
+    request: Request,
+    handle: Callable[[Store, Any], dict[str, Any]],
+    what: str,
+    rejected: str = "Message rejected",
+) -> JSONResponse:
+    """A node-to-node message (deconfliction, PPRL, relayed hit notices): parsed, handed to
+    ``handle`` off the event loop, a :class:`Refused` answered as problem details. The
+    signature is the credential, so a 403's reason goes to the server log, not further."""
     store = store_of(request)
     try:
         data: Any = json.loads(await request.body())
@@ -243,11 +249,11 @@ async def psi_round_route(request: Request) -> JSONResponse:
     try:
         if data is None:
             raise Refused("body: not valid JSON (or nested too deeply)", 400)
-        return JSONResponse(await run_in_threadpool(answer, store, data))
+        return JSONResponse(await run_in_threadpool(handle, store, data))
     except Refused as exc:
-        status, reason = exc.status, str(exc)
+        status, reason = exc.status, str(exc).splitlines()[0]
         if status == 403:
-            log.warning("deconfliction offer refused: %r", reason[:300])
-    title = {400: "Bad request", 429: "Too many requests"}.get(status, "Offer rejected")
+            log.warning("%s refused: %r", what, reason[:300])
+    title = {400: "Bad request", 429: "Too many requests"}.get(status, rejected)
     body = {"type": "about:blank", "title": title, "status": status, "detail": reason}
     return JSONResponse(body, status_code=status, media_type="application/problem+json")

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from palermo.exchange import outbox, registry
-from palermo.exchange.peer_tls import peer_client
+from palermo.exchange.peer_tls import json_transport
 from palermo.exchange.registry import Peer
 from palermo.exchange.wire import Batch
 from palermo.store.store import Store
@@ -28,13 +28,7 @@ Transport = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
 
 def http_transport(timeout: float = 30.0) -> Transport:
-    client = peer_client(timeout)  # mutual TLS when configured (exchange.peer_tls)
-
-    def post(endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        response = client.post(endpoint + BATCHES_PATH, json=body)
-        return response.status_code, response.json()
-
-    return post
+    return json_transport(BATCHES_PATH, timeout)  # mutual TLS when configured
 
 
 @dataclass
