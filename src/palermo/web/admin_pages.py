@@ -21,7 +21,7 @@ from palermo.access.viewer import AccessDenied, NotVisible, Role, Viewer
 from palermo.api.auth import store_of
 from palermo.api.schemas import LINE, SHORT
 from palermo.store import user_admin
-from palermo.web.coord_form_kit import refused_page, signed_in, texts, to_login
+from palermo.web.coord_form_kit import form_data, refused_page, signed_in, texts, to_login
 from palermo.web.csrf import csrf_protect
 from palermo.web.render import page
 
@@ -36,11 +36,6 @@ DONE = {  # ?done= on the redirect after a change -> the sentence shown (nothing
     "password": "Password set; the user's web sessions ended.",
     "revoked": "Token revoked; it no longer works.",
 }
-
-
-async def form_data(request: Request) -> FormData:
-    """The posted form (already parsed, and cached, by the CSRF check)."""
-    return await request.form()
 
 
 def _admin(request: Request) -> Viewer | Response:

@@ -24,6 +24,7 @@ from palermo.api.auth import optional_viewer, store_of
 from palermo.api.schemas import ID, LINE, MAX_ITEMS, SHORT, TEXT
 from palermo.coordination import cases
 from palermo.model.vocab import EXPLOITATION_FORMS
+from palermo.web.coord_form_kit import form_data
 from palermo.web.csrf import csrf_protect
 from palermo.web.render import id_path, page
 
@@ -109,11 +110,6 @@ class NewCase:
         if len(self.team) > MAX_ITEMS or any(len(a) > SHORT for a in self.team):
             return Problem(f"team: at most {MAX_ITEMS} agencies", "team")
         return None
-
-
-async def form_data(request: Request) -> FormData:
-    """The posted form (already parsed, and cached, by the CSRF check)."""
-    return await request.form()
 
 
 def login_first(request: Request) -> Viewer | None:

@@ -60,6 +60,11 @@ class Refusal:
         return {self.field: self.text}
 
 
+async def form_data(request: Request) -> FormData:
+    """The posted form (already parsed, and cached, by the CSRF check)."""
+    return await request.form()
+
+
 def text(form: FormData, name: str) -> str:
     """One text field of the posted form, stripped ("" when absent or a file)."""
     value = form.get(name, "")

@@ -29,6 +29,7 @@ from palermo.store.views import Entity
 from palermo.web.coord_form_kit import (
     FieldError,
     Refusal,
+    form_data,
     ids_of,
     refused_page,
     signed_in,
@@ -42,11 +43,6 @@ from palermo.web.render import page
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 KINDS = ("request", "reply", "notification")
 FIELDS = ("to_agency", "subject", "body", "kind", "about", "attachments")
-
-
-async def form_data(request: Request) -> FormData:
-    """The posted form (already parsed, and cached, by the CSRF check)."""
-    return await request.form()
 
 
 Posted = Annotated[FormData, Depends(form_data)]

@@ -32,6 +32,7 @@ from palermo.store.views import Entity
 from palermo.web.coord_form_kit import (
     FieldError,
     Refusal,
+    form_data,
     refused_page,
     signed_in,
     text,
@@ -68,11 +69,6 @@ NEW_FIELDS = (
     "victim_age",
     "case_id",
 )
-
-
-async def form_data(request: Request) -> FormData:
-    """The posted form (already parsed, and cached, by the CSRF check)."""
-    return await request.form()
 
 
 Posted = Annotated[FormData, Depends(form_data)]

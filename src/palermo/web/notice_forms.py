@@ -26,6 +26,7 @@ from palermo.ingest.audiences import checked_sharing
 from palermo.web.coord_form_kit import (
     FieldError,
     Refusal,
+    form_data,
     person_choices,
     refused_page,
     signed_in,
@@ -48,11 +49,6 @@ MEANINGS = {
     "orange": "imminent threat",
     "black": "unidentified body",
 }
-
-
-async def form_data(request: Request) -> FormData:
-    """The posted form (already parsed, and cached, by the CSRF check)."""
-    return await request.form()
 
 
 Posted = Annotated[FormData, Depends(form_data)]

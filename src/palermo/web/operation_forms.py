@@ -34,6 +34,7 @@ from palermo.store.views import Entity
 from palermo.web.coord_form_kit import (
     FieldError,
     Refusal,
+    form_data,
     person_choices,
     refused_page,
     signed_in,
@@ -49,11 +50,6 @@ from palermo.web.render import id_path, page
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 ZONE_TABLE = Path("/usr/share/zoneinfo/zone.tab")
 LOCAL_TIME = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
-
-
-async def form_data(request: Request) -> FormData:
-    """The posted form (already parsed, and cached, by the CSRF check)."""
-    return await request.form()
 
 
 Posted = Annotated[FormData, Depends(form_data)]

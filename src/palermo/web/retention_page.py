@@ -24,6 +24,7 @@ from palermo.coordination import retention
 from palermo.web.coord_form_kit import (
     FieldError,
     Refusal,
+    form_data,
     refused_page,
     signed_in,
     text,
@@ -36,11 +37,6 @@ from palermo.web.render import page
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 FIELDS = ("decision", "reason", "years")
 DECISIONS = ("keep", "erase")
-
-
-async def form_data(request: Request) -> FormData:
-    """The posted form (already parsed, and cached, by the CSRF check)."""
-    return await request.form()
 
 
 Posted = Annotated[FormData, Depends(form_data)]

@@ -27,7 +27,7 @@ from palermo.coordination import victims
 from palermo.model.schemata import model
 from palermo.model.vocab import EXPLOITATION_FORMS
 from palermo.store.views import Entity
-from palermo.web.case_forms import form_data
+from palermo.web.coord_form_kit import form_data
 from palermo.web.csrf import csrf_protect
 from palermo.web.render import id_path, page
 
