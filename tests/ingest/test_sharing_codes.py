@@ -72,7 +72,8 @@ def test_canonical_form_round_trips(text: object, canonical: str) -> None:
         ("group:UE", "unknown group 'group:UE' (known: group:EU"),
         (
             "NL-KMAR|no-onwards",
-            "unknown handling code 'no-onwards' (known: no-onward, victim-sensitive, H0, H1, H2, H3)",
+            "unknown handling code 'no-onwards' "
+            "(known: no-onward, victim-sensitive, H0, H1, H2, H3)",
         ),
         ("NL-KMAR|no-onward|x", "grade: 'x' is not a source letter"),
         ("NL-KMAR|no-onward|B2|x", "'NL-KMAR|no-onward|B2|x' has more than two '|'"),
@@ -103,7 +104,8 @@ def test_finding_3_typos_in_an_import_name_row_field_and_code(store: Store, tmp_
         "de.json:2: sharing: unknown agency 'NL-KMR' (known: DE-BKA, NL-KMAR, TH-RTP; "
         "did you mean 'NL-KMAR'?)",
         "de.json:3: sharing: unknown group 'group:UE' (known: group:EU; did you mean 'group:EU'?)",
-        "de.json:4: sharing: unknown handling code 'secret' (known: no-onward, victim-sensitive, H0, H1, H2, H3)",
+        "de.json:4: sharing: unknown handling code 'secret' "
+        "(known: no-onward, victim-sensitive, H0, H1, H2, H3)",
     ]
 
 
