@@ -223,6 +223,9 @@ def notify_in(
     ids: list[int] = []
     seen: set[str] = set()
     hours: dict[str, int] = {}
+    events: list[audit.Event] = []
+    hits = list(hits)
+    origins = _origins(conn, hits)
     for hit in hits:
         if hit.owner == searcher_agency or hit.record_id in seen:
             continue
@@ -252,8 +255,10 @@ def notify_in(
         ids.append(notice_id)
         detail = {"notice": notice_id, "owner": hit.owner, "channel": channel, "purpose": purpose}
         action = "hit.notice" if new else "hit.repeat"
-        audit.append(conn, searcher_agency, searcher_user, action, hit.record_id, detail)
-        _relay(conn, notice_id, hit)
+        events.append((searcher_agency, searcher_user, action, hit.record_id, detail))
+        if (origin := origins.get((hit.record_id, hit.owner))) is not None:
+            _relay(conn, notice_id, origin)
+    audit.append_events(conn, events)  # one audit row per notice, under one lock of the head
     return ids
 
 
@@ -278,18 +283,24 @@ def _upsert(
     return (None if found is None else int(found)), False
 
 
-def _relay(conn: Connection, notice_id: int, hit: HitRef) -> None:
-    """A hit on a record received from another node: its owner is on that node, so the
-    notice (as it now stands: its hit count) is queued for it (``hit_notice_relay``
-    delivers it, signed, to the node's ``/exchange/v1/hit-notices``)."""
-    origin = conn.execute(
-        sa.select(statement.c.received_from)
-        .where(statement.c.entity_id == hit.record_id, statement.c.agency == hit.owner)
-        .where(statement.c.received_from.is_not(None))
-        .limit(1)
-    ).scalar()
-    if origin is None:
-        return
+def _origins(conn: Connection, hits: list[HitRef]) -> dict[tuple[str, str], str]:
+    """The node each hit record was received from, for the hits on received records (one
+    query for all of a search's hits: most are on local records and need no relay)."""
+    ids = sorted({h.record_id for h in hits})
+    if not ids:
+        return {}
+    rows = conn.execute(
+        sa.select(statement.c.entity_id, statement.c.agency, sa.func.min(statement.c.received_from))
+        .where(statement.c.entity_id.in_(ids), statement.c.received_from.is_not(None))
+        .group_by(statement.c.entity_id, statement.c.agency)
+    )
+    return {(r[0], r[1]): str(r[2]) for r in rows}
+
+
+def _relay(conn: Connection, notice_id: int, origin: str) -> None:
+    """A hit on a record received from another node (``origin``): its owner is on that
+    node, so the notice (as it now stands: its hit count) is queued for it
+    (``hit_notice_relay`` delivers it, signed, to the node's ``/exchange/v1/hit-notices``)."""
     row = conn.execute(sa.select(hit_notice).where(hit_notice.c.id == notice_id)).one()
     notice = {
         "record_id": row.record_id,

@@ -85,10 +85,21 @@ def append(
     """Append one entry inside the caller's transaction, so the audit row and the action
     it records commit or roll back together. If statements were written in this
     transaction since the last entry, the entry records them (``write``)."""
+    return append_events(conn, [(agency, username, action, target, detail)])[0]
+
+
+def append_events(conn: Connection, events: list[Event]) -> list[AuditEntry]:
+    """:func:`append` for several entries of one request (e.g. one notice per record a
+    screening hit): one lock of the head instead of one per entry. Statements written in
+    this transaction since the last entry are recorded on the first."""
+    if not events:
+        return []
     written = take_written(conn)
     if written is not None:
-        detail = {**(detail or {}), "write": written.summary()}
-    return append_many(conn, [(agency, username, action, target, detail)])[0]
+        agency, username, action, target, detail = events[0]
+        first = {**(detail or {}), "write": written.summary()}
+        events = [(agency, username, action, target, first), *events[1:]]
+    return append_many(conn, events)
 
 
 WRITE_KEY = "palermo_write"
