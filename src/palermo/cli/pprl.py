@@ -12,9 +12,8 @@ from rich.markup import escape
 
 from palermo.access.viewer import Viewer
 from palermo.cli.common import CliError, acting_viewer, console, open_store
-from palermo.coordination import federation_key, pprl_remote
+from palermo.coordination import federation_key
 from palermo.exchange import registry
-from palermo.exchange.psi_exchange import Refused
 
 app = typer.Typer(help="Privacy-preserving (PPRL) hit/no-hit with peer nodes.")
 key_app = typer.Typer(help="The federation key (node secret; never shown).")
@@ -44,6 +43,11 @@ def publish(
     user: Annotated[str | None, typer.Option("--as", help="Acting user")] = None,
 ) -> None:
     """Publish your agency's encoded persons to a peer node and record the hits."""
+    # Imported here: the exchange route modules pull in FastAPI, which every other CLI
+    # command would otherwise pay for at start-up.
+    from palermo.coordination import pprl_remote
+    from palermo.exchange.psi_exchange import Refused
+
     store = open_store(ctx)
     with store.engine.connect() as conn:
         found = registry.get_peer(conn, peer)
