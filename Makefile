@@ -65,9 +65,12 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy --strict src
 
-# Every test, on SQLite and PostgreSQL, plus ruff and mypy --strict.
+# Every test, on SQLite and PostgreSQL, plus ruff and mypy --strict. The tests run in
+# TEST_WORKERS processes (pytest-xdist), a test file per worker at a time so that a module's
+# node and browser start once; each worker has its own PostgreSQL database (named by pid).
+TEST_WORKERS ?= 2
 test: setup browser java tls services lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=30
 
 # The unit tests without the slow integration ones, for quick local loops.
 test-fast: setup
