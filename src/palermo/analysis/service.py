@@ -21,6 +21,7 @@ from palermo.analysis import linkgraph
 from palermo.analysis import routes as routes_mod
 from palermo.analysis.graph import subgraph
 from palermo.analysis.identities import resolve_identities
+from palermo.analysis.ledger_identities import ledger_identities
 from palermo.analysis.linkgraph import LinkGraph
 from palermo.analysis.report import ReportData, build_report
 from palermo.analysis.roles import BROKER_EXCLUDES, check_roles
@@ -96,13 +97,15 @@ class Workspace:
         entities = visible(store, viewer, progress=progress)
         if not resolve:
             return cls(entities, {})
-        # Analysts' confirm/reject decide over the model in every view (graph, brokers, risk).
-        decided = judgements(store, viewer)
-        return cls(entities, resolve_identities(entities, judgements=decided))
+        return cls(entities, identities(store, viewer, entities))
 
     def resolved(self) -> Workspace:
         """The same entities with person records cross-referenced into identities."""
         return Workspace(self.entities, resolve_identities(self.entities))
+
+    def identified(self, store: Store, viewer: Viewer) -> Workspace:
+        """The same entities on the viewer's identities (`identities`)."""
+        return Workspace(self.entities, identities(store, viewer, self.entities))
 
     def link_graph(self) -> LinkGraph:
         if self._graph is None:
@@ -268,6 +271,17 @@ class Workspace:
     def trends(self) -> dict[str, Any]:
         data = self.report("", "")
         return {caption: dict(counts) for caption, _, counts, _ in data.tables()}
+
+
+def identities(store: Store, viewer: Viewer, entities: list[dict[str, Any]]) -> dict[str, str]:
+    """record id -> identity for analysis: the view's ledger when it has one (what arrivals,
+    runs and undos made it, ADR 0036), else the workspace's records resolved in batch.
+    Analysts' confirm/reject decide over the model either way (graph, brokers, risk)."""
+    decided = judgements(store, viewer)
+    from_ledger = ledger_identities(store, viewer, entities, decided)
+    if from_ledger is not None:
+        return from_ledger
+    return resolve_identities(entities, judgements=decided)
 
 
 def _role_filter(have: Iterable[str], keep: Collection[str], drop: Collection[str]) -> bool:

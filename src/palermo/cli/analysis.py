@@ -63,7 +63,7 @@ def workspace(ctx: typer.Context, user: str | None, no_resolve: bool, quiet: boo
         )
         if not no_resolve:
             bar.update(task, description=f"resolving identities of {len(space.entities):,}")
-            space = space.resolved()
+            space = space.identified(store, viewer)
     return space
 
 

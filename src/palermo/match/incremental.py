@@ -630,7 +630,8 @@ def arrive(
     The records are read in one query per chunk (one audited read, not one per record),
     unless the caller passes what it read (`entities`, as the viewer); each arrival's
     change is written through to the ledger touching only the identities it involves
-    (`ledger.record_arrival`), so neither cost grows with the size of the view."""
+    (`ledger.record` with the `ledger.involved` reader), so neither cost grows with the
+    size of the view."""
     from palermo.match.resolution import record_of
 
     viewer.require_data_role("cross-reference")
@@ -653,8 +654,15 @@ def arrive(
                 gone.append(entity_id)
             continue
         arrival = resolver.add(record)
-        ledger.record_arrival(
-            store, scope, arrival.changed, ledger.MODEL_ACTOR, resolver.version, arrival.links
+        ledger.record(
+            store,
+            scope,
+            arrival.changed,
+            ledger.MODEL_ACTOR,
+            resolver.version,
+            arrival.links,
+            replace=False,
+            read=ledger.involved,
         )
         out.append(arrival)
     if gone:

@@ -25,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,10 +34,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from palermo.access.viewer import Viewer
+from palermo.match.arrivals import lock_view
 from palermo.match.xref import CONFIRM, REJECT, Link
-from palermo.model.statement import utcnow
+from palermo.model.statement import BASE, utcnow
 from palermo.store.store import Store
-from palermo.store.tables import xref_identity, xref_ledger
+from palermo.store.tables import statement, xref_identity, xref_ledger, xref_model
+from palermo.store.visibility import visible_statements
 
 MERGE, SPLIT, UNDO = "merge", "split", "undo"
 MODEL_ACTOR = "model"
@@ -203,6 +206,31 @@ def membership(store: Store, scope: str) -> dict[str, str]:
         return {r: i for r, i in conn.execute(query)}
 
 
+def visible_membership(store: Store, viewer: Viewer) -> dict[str, str] | None:
+    """The viewer's view's record -> identity table, holding only the Person records the
+    viewer may read now: the store's visibility rule is part of the query (ADR 0002), so
+    an identity never carries a record whose sharing has narrowed since it was resolved.
+    None when the view has no ledger yet (never resolved: no model, no identities)."""
+    scope = scope_of(viewer)
+    readable = (
+        visible_statements(viewer)
+        .where(statement.c.schema == "Person", statement.c.prop == BASE)
+        .subquery()
+    )
+    query = sa.select(xref_identity.c.record_id, xref_identity.c.identity_id).where(
+        xref_identity.c.scope == scope,
+        xref_identity.c.record_id.in_(sa.select(readable.c.entity_id)),
+    )
+    resolved = sa.select(
+        sa.exists().where(xref_identity.c.scope == scope)
+        | sa.exists().where(xref_model.c.scope == scope)
+    )
+    with store.engine.connect() as conn:
+        if not conn.execute(resolved).scalar():
+            return None
+        return {str(r): str(i) for r, i in conn.execute(query)}
+
+
 def identity_of(store: Store, scope: str, record_id: str) -> str | None:
     """The identity a record belongs to in the view, if it was resolved there."""
     query = sa.select(xref_identity.c.identity_id).where(
@@ -222,6 +250,34 @@ def members(store: Store, scope: str, identity: str) -> list[str]:
         return sorted(str(r) for (r,) in conn.execute(query))
 
 
+MembershipReader = Callable[[Connection, str, Mapping[str, str]], dict[str, str]]
+
+
+def whole_view(conn: Connection, scope: str, current: Mapping[str, str]) -> dict[str, str]:
+    """The view's whole stored table (a batch run compares everything it resolved)."""
+    return _membership(conn, scope)
+
+
+def involved(conn: Connection, scope: str, changed: Mapping[str, str]) -> dict[str, str]:
+    """Only the identities a change involves (the records' old identities and the ones
+    they join, whole): what changed between them is all a merge can be, and the cost
+    stays that of the identities touched, whatever the size of the view (an arrival)."""
+    table = xref_identity
+    found: set[str] = set(changed.values())
+    for chunk in _chunks(sorted(changed)):
+        query = sa.select(table.c.identity_id).where(
+            table.c.scope == scope, table.c.record_id.in_(chunk)
+        )
+        found.update(str(i) for (i,) in conn.execute(query))
+    previous: dict[str, str] = {}
+    for chunk in _chunks(sorted(found)):
+        query = sa.select(table.c.record_id, table.c.identity_id).where(
+            table.c.scope == scope, table.c.identity_id.in_(chunk)
+        )
+        previous.update({str(r): str(i) for r, i in conn.execute(query)})
+    return previous
+
+
 def record(
     store: Store,
     scope: str,
@@ -230,50 +286,35 @@ def record(
     model_version: str = "",
     links: Iterable[Link] = (),
     replace: bool = True,
+    read: MembershipReader = whole_view,
 ) -> list[int]:
     """Store `current` (record -> identity) as the view's table and a ledger entry for
     every merge and split since the stored one, in one transaction; returns the entries'
     seqs. `replace=False` updates only the records named in `current` (an arrival) and
-    leaves the others as they are."""
-    with store.engine.begin() as conn:
-        previous = _membership(conn, scope)
+    leaves the others as they are. `read` says which stored rows the change is compared
+    with: the whole view (`whole_view`), or only the identities it involves (`involved`,
+    for an arrival; it cannot replace the view, so it needs `replace=False`). One
+    function for both, so a batch run and an arrival write back the same way."""
+    if replace and read is not whole_view:
+        raise ValueError("replace: only a reader of the whole view can replace it")
+    with _writing(store) as conn:
+        lock_view(conn, scope)  # one writer of the view's ledger at a time (ADR 0033)
+        previous = read(conn, scope, current)
         merged = dict(current) if replace else {**previous, **current}
         entries = changes(previous, merged, links)
         _store_membership(conn, scope, previous, merged)
         return [_append(conn, scope, actor, change, model_version) for change in entries]
 
 
-def record_arrival(
-    store: Store,
-    scope: str,
-    changed: Mapping[str, str],
-    actor: str = MODEL_ACTOR,
-    model_version: str = "",
-    links: Iterable[Link] = (),
-) -> list[int]:
-    """`record(..., replace=False)` for one arrival, reading only the identities it
-    involves (the records' old identities and the ones they join, whole) instead of the
-    view's whole table: what changed between them is all a merge can be, and the cost
-    stays that of the identities touched, whatever the size of the view."""
-    ids = sorted(changed)
-    with store.engine.begin() as conn:
-        table = xref_identity
-        involved: set[str] = set(changed.values())
-        for chunk in _chunks(ids):
-            query = sa.select(table.c.identity_id).where(
-                table.c.scope == scope, table.c.record_id.in_(chunk)
-            )
-            involved.update(str(i) for (i,) in conn.execute(query))
-        previous: dict[str, str] = {}
-        for chunk in _chunks(sorted(involved)):
-            query = sa.select(table.c.record_id, table.c.identity_id).where(
-                table.c.scope == scope, table.c.identity_id.in_(chunk)
-            )
-            previous.update({str(r): str(i) for r, i in conn.execute(query)})
-        merged = {**previous, **changed}
-        entries = changes(previous, merged, links)
-        _store_membership(conn, scope, previous, merged)
-        return [_append(conn, scope, actor, change, model_version) for change in entries]
+@contextmanager
+def _writing(store: Store) -> Iterator[Connection]:
+    """One ledger transaction, after whose commit the store's write listeners run (and, on
+    PostgreSQL, every other process of the node is told): identities are what the link
+    graph, brokers and risk scores are built on (`analysis.ledger_identities`), so the
+    workspaces and indexes built on the old ones must go, as after any write."""
+    with store.transaction() as conn:
+        yield conn
+        conn.info.setdefault("palermo_after_commit", []).extend(store.write_listeners)
 
 
 def forget(store: Store, scope: str, record_ids: Iterable[str]) -> None:
@@ -281,7 +322,7 @@ def forget(store: Store, scope: str, record_ids: Iterable[str]) -> None:
     a name): their identities keep the other records; no ledger entry (nothing merged or
     split)."""
     ids = sorted(set(record_ids))
-    with store.engine.begin() as conn:
+    with _writing(store) as conn:
         for chunk in _chunks(ids):
             conn.execute(
                 xref_identity.delete().where(
@@ -408,7 +449,8 @@ def undo(store: Store, viewer: Viewer, seq: int, reason: str = "") -> Entry:
     note = f"undo of ledger entry {seq} ({found.action})" + (f": {reason}" if reason else "")
     for left, right in pairs_to_judge(found):
         judge(store, viewer, left, right, verdict, note)
-    with store.engine.begin() as conn:
+    with _writing(store) as conn:
+        lock_view(conn, scope)
         current = _membership(conn, scope)
         restored = dict(current)
         for identity, members in found.before.items():
