@@ -98,13 +98,12 @@ def test_an_import_into_a_running_app_is_resolved_on_arrival(
 def test_a_received_sync_batch_is_resolved_on_arrival(tmp_path: Path) -> None:
     nodes = make_federation(tmp_path)
     de, nl = nodes["DE-BKA"], nodes["NL-KMAR"]
-    add(nl.store, nl.analyst, "nl-kmar.p1", "owner", name="PETROV Ivan", birthDate="1980-02-03",
-        passportNumber="XK 1234567")  # fmt: skip
     registry = arrivals.start(nl.store)
     try:
         with TestClient(create_app(nl.store)) as client:
             scope = ledger.scope_of(nl.analyst)
-            registry.submit(["nl-kmar.p1"], [nl.agency])  # as the import hook does
+            add(nl.store, nl.analyst, "nl-kmar.p1", "owner", name="PETROV Ivan",
+                birthDate="1980-02-03", passportNumber="XK 1234567")  # fmt: skip
             assert registry.wait(120)
             mine = identity(client, nl.store, nl.analyst.username, "nl-kmar.p1")
             built = registry.resolvers[scope].resolver
@@ -164,18 +163,27 @@ def test_a_view_resolved_on_arrival_holds_only_what_it_may_see(
         arrivals.stop(store)
 
 
-def test_a_full_queue_marks_views_for_a_rebuild_instead_of_growing(store: Store) -> None:
-    setup_agencies(store, {"A1": ("EU",)})
-    queue = arrivals.Arrivals(store, queue_max=2)  # not started: nothing drains it
-    queue.submit(["a1.x", "a1.y"], ["A1"])
-    assert queue.inbox == {"a1.x", "a1.y"}
-    queue.submit(["a1.z"], ["A1"])
-    assert not queue.inbox and queue.overflowed
-    queue._sort_inbox()
-    assert queue.stale == {"A1|plain"} and not any(queue.pending.values())
+def test_a_range_past_the_bound_rebuilds_the_view_instead_of_queueing(store: Store) -> None:
+    viewers = setup_agencies(store, {"A1": ("EU",)})
+    host = arrivals.Arrivals(store, queue_max=2)  # not started: polled by hand
+    host.open_views()
+    with store.engine.connect() as conn:
+        start = arrivals._head(conn)
+    for n, name in enumerate(("Ivan Petrov", "Olga Sidorova", "Pyotr Ivanov")):
+        add(store, viewers["A1"], f"a1.p{n}", "owner", name=name)
+    with store.engine.connect() as conn:
+        end = arrivals._head(conn)
+    assert host.arrived(start, end) == ([], True)  # three entities, two allowed: none held
+    roomy = arrivals.Arrivals(store, queue_max=3)
+    assert roomy.arrived(start, end) == (["a1.p0", "a1.p1", "a1.p2"], False)
+    assert host.poll_once() == 1
+    (claim,) = host.claimed
+    assert claim.overflow and claim.ids == ()
+    held = host.resolvers["A1|plain"].resolver  # rebuilt: it holds every record all the same
+    assert {"a1.p0", "a1.p1", "a1.p2"} <= set(held.records)
 
 
-def test_a_process_without_resolvers_ignores_announcements(store: Store) -> None:
+def test_a_process_without_a_host_ignores_announcements(store: Store) -> None:
     setup_agencies(store, {"A1": ("EU",)})
     arrivals.announce(store, "A1", ["a1.x"])  # a CLI import: nothing is started or queued
     assert arrivals.running(store) is None
