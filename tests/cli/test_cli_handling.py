@@ -47,4 +47,4 @@ def test_import_export_and_court_consent(tmp_path: Path) -> None:
     csv_file = tmp_path / "out.csv"
     assert palermo(db, "export", "--as", "bram", "--format", "csv", "-o", str(csv_file))[0] == 0
     header, *body = csv_file.read_text().splitlines()
-    assert header.endswith(",handling") and any(r.endswith(",H1|B2") for r in body)
+    assert header.endswith(",handling,restrictions") and any(r.endswith(",H1|B2,") for r in body)

@@ -7,7 +7,11 @@ PostgreSQL. Every agency's analyst then builds what analysis and exchange derive
 identities, link-graph nodes and edges (and their chart JSON), risk scores, the report,
 export lines (CLI and web), alerts, and the batches the outbox sends. Each artefact's
 marking must hold every handling code of every input it was built from, and its grade must
-be no stronger than the weakest input's (ungraded if any input is ungraded).
+be no stronger than the weakest input's (ungraded if any input is ungraded). H0 values carry
+random stated purposes and H3 values random restriction texts: an artefact may allow no
+purpose an input does not allow, and must repeat every input's restriction text (ADR 0034).
+An export for a random declared purpose leaves out exactly the lines with another agency's
+value stated for other purposes (or, for court, an H1 value without consent).
 
 The expected marking of a record is computed here from the statements the test wrote,
 independently of ``store.entity_marking``: the oracle is the world, not the code under test.
@@ -16,7 +20,7 @@ independently of ``store.entity_marking``: the oracle is the world, not the code
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from hypothesis import HealthCheck, given, settings
@@ -34,7 +38,7 @@ from palermo.model.handling_merge import Marking, merge
 from palermo.model.sharing import Handling, Sharing
 from palermo.model.statement import BASE, Statement
 from palermo.store.entity_marking import value_marking
-from palermo.store.marked_export import ExportLine, marked_lines
+from palermo.store.marked_export import ExportLine, Refused, marked_lines
 from palermo.store.store import Store
 from palermo.web.profile import export_entities
 from tests.conftest import wipe
@@ -49,10 +53,25 @@ INDICATORS = ("ilo-deception", "ilo-isolation", "ilo-abuse-of-vulnerability")
 grades = st.one_of(
     st.none(), st.builds(Grade, st.sampled_from("ABCX"), st.integers(min_value=1, max_value=4))
 )
+PURPOSES = ("investigation", "analysis", "court")
+RESTRICTIONS = ("ask first", "no contact, ever", "50% | not for the press")
+
+
+def _marking(
+    codes: set[Handling], grade: Grade | None, purposes: set[str] | None, texts: set[str]
+) -> Marking:
+    """A value's marking: H0 with stated purposes or bare, H3 with texts or bare."""
+    stated = frozenset(purposes) if purposes and Handling.H0 in codes else None
+    restrictions = frozenset(texts) if Handling.H3 in codes else frozenset()
+    return Marking(frozenset(codes), grade, stated, restrictions)
+
+
 markings = st.builds(
-    lambda codes, grade: Marking(frozenset(codes), grade),
+    _marking,
     st.sets(st.sampled_from(CODES), max_size=3),
     grades,
+    st.one_of(st.none(), st.sets(st.sampled_from(PURPOSES), min_size=1, max_size=2)),
+    st.sets(st.sampled_from(RESTRICTIONS), max_size=2),
 )
 
 
@@ -81,6 +100,9 @@ class Record:
         for i, (prop, value) in enumerate(pairs):
             mark = self.marks[i % len(self.marks)]
             sharing = Sharing.parse(self.scope, [h.value for h in mark.handling], mark.grade)
+            sharing = replace(
+                sharing, purposes=mark.purposes or frozenset(), restrictions=mark.restrictions
+            )
             out.append(
                 Statement(
                     self.entity_id, self.schema, prop, value, self.owner, self.local_id, sharing
@@ -138,6 +160,11 @@ def make_world(
 def check(artefact: Marking, inputs: list[Marking], what: str) -> None:
     for given_ in inputs:
         assert artefact.no_looser_than(given_), f"{what}: {artefact.text} looser than {given_.text}"
+        # the same, spelt out for H0 and H3 without `no_looser_than` (the code under test)
+        assert given_.restrictions <= artefact.restrictions, f"{what}: lost an H3 text"
+        if given_.purposes is not None:
+            assert artefact.purposes is not None, f"{what}: lost H0's stated purposes"
+            assert artefact.purposes <= given_.purposes, f"{what}: allows a purpose H0 does not"
 
 
 @settings(
@@ -241,6 +268,7 @@ def _check_exports(
     for line in lines:
         assert isinstance(line, ExportLine)
         check(line.marking, [expected[line.entity.id]], f"export line {line.entity.id}")
+        assert set(line.restrictions) >= set(expected[line.entity.id].restrictions)
         for values in line.entity.properties.values():
             for v in values:
                 if v.statement_id in stmt_marks:  # masked values show no id
@@ -248,6 +276,36 @@ def _check_exports(
         web = export_entities(store, viewer, line.entity)
         check(Marking.parse(web[0]["handling"]), [expected[line.entity.id]], "web export")
     assert by_id  # the world is not empty
+    for purpose in PURPOSES:
+        _check_purpose(store, viewer, purpose, expected, by_id)
+
+
+def _check_purpose(
+    store: Store,
+    viewer: Viewer,
+    purpose: str,
+    expected: dict[str, Marking],
+    by_id: dict[str, Record],
+) -> None:
+    """An export for ``purpose`` refuses exactly the lines holding another agency's value
+    whose H0 purposes exclude it (or, for court, an H1 value: no consent is recorded)."""
+
+    def forbidden(rid: str) -> bool:
+        record = by_id[rid]
+        if record.owner == viewer.agency:
+            return False
+        stated = [s.sharing for s in record.stmts]
+        return any(
+            (s.purposes and purpose not in s.purposes)
+            or (purpose == "court" and Handling.H1 in s.handling)
+            for s in stated
+        )
+
+    lines = list(marked_lines(store, viewer, purpose=purpose))
+    refused = {ln.entity_id for ln in lines if isinstance(ln, Refused)}
+    written = {ln.entity.id for ln in lines if isinstance(ln, ExportLine)}
+    assert refused | written == set(expected) and not refused & written
+    assert refused == {rid for rid in expected if forbidden(rid)}, f"purpose {purpose}"
 
 
 def _check_alerts(store: Store, stmt_marks: dict[str, Marking]) -> None:

@@ -27,7 +27,7 @@ from palermo.analysis.statistics import (
     suspect_statistics,
     victim_statistics,
 )
-from palermo.model.handling_merge import merge
+from palermo.model.handling_merge import Marking, merge
 
 if TYPE_CHECKING:
     from matplotlib.backends.backend_pdf import PdfPages
@@ -181,8 +181,8 @@ def _handling_note(data: ReportData) -> str:
     """The report's merged handling codes and grade, stated under the title."""
     if not data.handling.strip("|"):
         return ""
-    codes, _, grade = data.handling.partition("|")
-    text = f"Handling: {codes or 'none'}; grade: {grade or 'ungraded'}."
+    # H0's purposes and H3's restriction texts in words: they apply to every row (ADR 0034)
+    text = f"Handling: {Marking.parse(data.handling).words}."
     return f"<p class='handling'>{html.escape(text)}</p>"
 
 
@@ -201,7 +201,7 @@ def render_pdf(data: ReportData) -> bytes:
         flow.text(data.title, 18, "bold", space_after=0.08)
         flow.text(f"Source: {data.source}", 9, color="#555555")
         if data.handling.strip("|"):
-            flow.text(f"Handling|grade: {data.handling}", 9, color="#555555")
+            flow.text(f"Handling: {Marking.parse(data.handling).words}", 9, color="#555555")
         flow.text(
             f"{data.victims.total} victim records, {data.suspects.total} suspects. "
             "A victim may appear under several forms of exploitation.",

@@ -16,8 +16,7 @@ from palermo.cli.common import CliError, acting_viewer, console, emit, errors, o
 from palermo.ingest import ImportMode, import_file
 from palermo.ingest.audiences import checked_sharing
 from palermo.store.entity_marking import value_marking
-from palermo.store.handling_consent import check_use
-from palermo.store.marked_export import Refused, marked_lines
+from palermo.store.marked_export import Refused, check_export_purpose, marked_lines
 
 AsUser = Annotated[str | None, typer.Option("--as", help="Acting user (or $PALERMO_USER)")]
 
@@ -126,18 +125,25 @@ def export_command(
     ] = None,
     purpose: Annotated[
         str | None,
-        typer.Option(help="court: leave out lines with other agencies' H1 values lacking consent"),
+        typer.Option(
+            help="Declared use: leave out lines with other agencies' H0 values stated for "
+            "other purposes and, for court, H1 values lacking consent"
+        ),
     ] = None,
 ) -> None:
     """Export every entity the acting user may see (audited). Each line carries its
-    handling codes and grade (FtM: "handling"; CSV: the value's own). In CSV, values that
+    handling codes and grade (FtM: "handling", H3 texts also in "restrictions"; CSV: the
+    value's own, its H3 texts in the "restrictions" column). In CSV, values that
     would start a spreadsheet formula (= + - @ tab CR) are prefixed with a single quote."""
     store = open_store(ctx)
     viewer = acting_viewer(store, as_user)
     if fmt not in ("ftm", "csv"):
         raise CliError(f"--format: {fmt!r} is not one of ftm, csv")
     if purpose is not None:
-        check_use(purpose)
+        try:
+            purpose = check_export_purpose(purpose)
+        except ValueError as exc:
+            raise CliError(f"--{exc}") from None
     refused: list[Refused] = []
     fh = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
@@ -154,6 +160,7 @@ def export_command(
                     "last_seen",
                     "policy_id",
                     "handling",
+                    "restrictions",
                 ]
             )
         for line in marked_lines(store, viewer, schema, purpose):
@@ -163,6 +170,8 @@ def export_command(
             entity = line.entity
             if writer is None:
                 data = {**entity.to_ftm(), "handling": line.marking.text}
+                if line.restrictions:  # H3 travels with the line, in words
+                    data["restrictions"] = line.restrictions
                 fh.write(json.dumps(data, ensure_ascii=False) + "\n")
                 continue
             for prop, values in sorted(entity.properties.items()):
@@ -178,6 +187,7 @@ def export_command(
                             v.last_seen.isoformat() if v.last_seen else "",
                             v.policy_id,
                             value_marking(v).text,
+                            csv_cell("; ".join(sorted(value_marking(v).restrictions))),
                         ]
                     )
     finally:

@@ -74,7 +74,8 @@ def _groups(groups: list[ledger_access.IdentityView]) -> str:
     parts = []
     for g in groups:
         names = [m.id for m in g.records] + ([f"{g.hidden} not visible"] if g.hidden else [])
-        parts.append(f"{g.id} [{', '.join(names)}]")
+        marking = f" {g.handling}" if g.handling.strip("|") else ""  # HANDLING|GRADE
+        parts.append(f"{g.id} [{', '.join(names)}]{marking}")
     return "; ".join(parts)
 
 

@@ -204,7 +204,7 @@ def add_to_team(store: Store, viewer: Viewer, case_id: str, agency: str, role: s
     if agency in team_of(case):
         raise ValueError(f"agency: {agency} is already on the team of {case_id} (change its role)")
     old = sharing_of(case, viewer.agency)
-    wider = Sharing(agencies=old.agencies | {agency}, groups=old.groups, handling=old.handling)
+    wider = replace(old, agencies=old.agencies | {agency})  # keeps every marking
     records = [case, *store.referencing(viewer, case_id)]
     when = change_time()  # re-adding a removed agency must not reuse the old ids
     stmts = []

@@ -9,6 +9,8 @@ no path here lends a viewer a role it does not hold.
 
 from __future__ import annotations
 
+import dataclasses
+
 from palermo.access.viewer import AccessDenied, Viewer
 from palermo.coordination.records import own_entity, set_value, sharing_of
 from palermo.ingest.build import write_entity
@@ -111,7 +113,7 @@ def refer(store: Store, viewer: Viewer, victim_record_id: str, service: str, pro
 
 def _with_sensitive(sharing: Sharing) -> Sharing:
     """Records written before consent kept the handling may lack it; a referral never does."""
-    return Sharing(sharing.everyone, sharing.agencies, sharing.groups, sharing.handling | SENSITIVE)
+    return dataclasses.replace(sharing, handling=sharing.handling | SENSITIVE)
 
 
 def update_referral(store: Store, viewer: Viewer, referral_id: str, status: str) -> None:

@@ -21,6 +21,8 @@ from typing import Any
 
 from palermo.access.viewer import NotVisible, Viewer
 from palermo.match import ledger
+from palermo.match.ledger_marking import identity_marking, record_markings
+from palermo.model.handling_merge import Marking
 from palermo.store.store import Store
 
 MAX_REASON = 1000
@@ -39,12 +41,13 @@ class Member:
 
 @dataclass(frozen=True)
 class IdentityView:
-    """One identity before or after an entry: the records the viewer may see, and how many
-    it may no longer see."""
+    """One identity before or after an entry: the records the viewer may see, how many it
+    may no longer see, and the merged marking of the records it sees (`ledger_marking`)."""
 
     id: str
     records: list[Member]
     hidden: int
+    handling: str = "|"
 
 
 @dataclass(frozen=True)
@@ -141,11 +144,13 @@ def identity_of(store: Store, viewer: Viewer, record_id: str) -> IdentityView:
     members = ledger.members(store, scope, identity)
     visible = store.entities(viewer, ids=members, limit=len(members))
     labels = {e.id: e.caption for e in visible}
+    marking = identity_marking(members, record_markings(visible))
     store.audit_event(viewer, "xref.identity", identity, {"record": record_id})
     return IdentityView(
         identity,
         [Member(r, labels[r]) for r in members if r in labels],
         sum(1 for r in members if r not in labels),
+        marking.text,
     )
 
 
@@ -171,19 +176,24 @@ def _views(store: Store, viewer: Viewer, found: list[ledger.Entry]) -> list[Entr
         {r for e in found for groups in (e.before, e.after) for rs in groups.values() for r in rs}
     )
     labels: dict[str, str] = {}
+    markings: dict[str, Marking] = {}
     if ids:
         visible = store.entities(viewer, ids=ids, limit=len(ids))
         labels = {e.id: e.caption for e in visible}
-    return [_view(e, labels) for e in found]
+        markings = record_markings(visible)
+    return [_view(e, labels, markings) for e in found]
 
 
-def _view(entry: ledger.Entry, labels: dict[str, str]) -> EntryView:
+def _view(
+    entry: ledger.Entry, labels: dict[str, str], markings: dict[str, Marking]
+) -> EntryView:
     def identities(groups: ledger.Groups) -> list[IdentityView]:
         return [
             IdentityView(
                 identity,
                 [Member(r, labels[r]) for r in records if r in labels],
                 sum(1 for r in records if r not in labels),
+                identity_marking(records, markings).text,
             )
             for identity, records in sorted(groups.items())
         ]

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from palermo.model.grading import Grade, GradeError, parse_grade
+from palermo.model.handling_terms import TermError, read_codes, tokens
 
 
 class ScopeKind(StrEnum):
@@ -65,6 +66,16 @@ class Sharing:
     groups: frozenset[str] = field(default_factory=frozenset)
     handling: frozenset[Handling] = field(default_factory=frozenset)
     grade: Grade | None = None
+    # H0's stated purposes and H3's restriction texts (`model.handling_terms`); a purpose
+    # implies H0 and a restriction H3, added here if the caller left them out.
+    purposes: frozenset[str] = field(default_factory=frozenset)
+    restrictions: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        implied = {Handling.H0} if self.purposes else set()
+        implied |= {Handling.H3} if self.restrictions else set()
+        if not implied <= self.handling:
+            object.__setattr__(self, "handling", self.handling | implied)
 
     @classmethod
     def owner_only(cls, handling: Iterable[Handling] = ()) -> Sharing:
@@ -88,13 +99,28 @@ class Sharing:
                 f"{scope!r} has more than two '|' (the form is AUDIENCE|HANDLING|GRADE)"
             )
         text, extra = parts[0], parts[1] if len(parts) > 1 else ""
-        codes = frozenset(parse_handling([*handling, *extra.split(",")]))
+        try:
+            read = read_codes([*handling, *extra.split(",")])
+        except TermError as exc:
+            raise SharingError(str(exc)) from None
+        codes = frozenset(parse_handling(read.codes))
         graded = _grade(parts[2] if len(parts) > 2 else None, grade)
         text = text.strip()
         if text in ("", "owner"):
-            return cls(handling=codes, grade=graded)
+            return cls(
+                handling=codes,
+                grade=graded,
+                purposes=read.purposes,
+                restrictions=read.restrictions,
+            )
         if text == "all":
-            return cls(everyone=True, handling=codes, grade=graded)
+            return cls(
+                everyone=True,
+                handling=codes,
+                grade=graded,
+                purposes=read.purposes,
+                restrictions=read.restrictions,
+            )
         agencies: set[str] = set()
         groups: set[str] = set()
         for part in (p.strip() for p in text.split(",")):
@@ -112,7 +138,12 @@ class Sharing:
             else:
                 agencies.add(part)
         return cls(
-            agencies=frozenset(agencies), groups=frozenset(groups), handling=codes, grade=graded
+            agencies=frozenset(agencies),
+            groups=frozenset(groups),
+            handling=codes,
+            grade=graded,
+            purposes=read.purposes,
+            restrictions=read.restrictions,
         )
 
     @classmethod
@@ -145,7 +176,10 @@ class Sharing:
         """Audience, handling and grade in one stable string: the identity of a sharing
         policy. Without a grade it is ``scope|handling`` exactly as before grades existed,
         so every stored policy id stays the same."""
-        handling = ",".join(sorted(h.value for h in self.handling))
+        if self.purposes or self.restrictions:
+            handling = tokens((h.value for h in self.handling), self.purposes, self.restrictions)
+        else:  # the common case, as fast as before qualifiers existed
+            handling = ",".join(sorted(h.value for h in self.handling))
         grade = f"|{self.grade.text}" if self.grade is not None else ""
         return f"{self.scope_text}|{handling}{grade}"
 

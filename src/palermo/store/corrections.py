@@ -180,6 +180,11 @@ def widening(old: Sharing, new: Sharing, groups_of: dict[str, set[str]]) -> str:
     dropped = sorted(h.value for h in old.handling - new.handling)
     if dropped:
         return f"drops handling {', '.join(dropped)}"
+    if old.purposes and not (new.purposes and new.purposes <= old.purposes):
+        return f"allows purposes beyond H0:{',H0:'.join(sorted(old.purposes))}"
+    lost = sorted(old.restrictions - new.restrictions)  # H3 texts, ADR 0034
+    if lost:
+        return f"drops the H3 restriction {lost[0]!r}"
     if old.everyone:
         return ""
     if new.everyone:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rigour.text.scripts import text_scripts
 
@@ -37,6 +37,7 @@ from palermo.match.screening import DocumentCheck, ScreeningIndex
 from palermo.match.service import IndexCache
 from palermo.model.schemata import model
 from palermo.store.entity_marking import entity_marking
+from palermo.store.marked_export import refusals
 from palermo.store.store import Store
 from palermo.store.viewer_cache import ViewerCache
 from palermo.store.views import Entity, Value
@@ -593,12 +594,22 @@ def export_entities(store: Store, viewer: Viewer, entity: Entity) -> list[dict[s
                 "handling": entity_marking(e).text,  # strictest of its values (docs/trust.md)
             }
         )
+        if restrictions := sorted(entity_marking(e).restrictions):  # H3 travels in words
+            out[-1]["restrictions"] = restrictions
     return out
 
 
 @router.get("/entities/{entity_id:path}/export.json")
-def export(request: Request, entity_id: str) -> Response:
-    """The person's record and its links as FtM JSON (what the viewer sees), audited."""
+def export(
+    request: Request,
+    entity_id: str,
+    purpose: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The person's record and its links as FtM JSON (what the viewer sees), audited.
+
+    With a declared ``purpose`` the body is ``{"purpose", "entities", "refused"}``: records
+    another agency's H0 values are stated for other purposes, or (court) H1 values lacking
+    consent, are left out and named with the reason (`store.marked_export.refusals`)."""
     viewer = optional_viewer(request)
     if viewer is None:
         return RedirectResponse("/login", status_code=303)
@@ -607,10 +618,23 @@ def export(request: Request, entity_id: str) -> Response:
     if entity is None:
         return missing(request, entity_id)
     data = export_entities(store, viewer, entity)
+    body: Any = data
+    if purpose is not None:
+        try:
+            refused = refusals(store, viewer, [entity, *related(store, viewer, [entity])], purpose)
+        except ValueError as exc:
+            return Response(
+                json.dumps({"title": "Bad purpose", "status": 422, "detail": str(exc)}),
+                status_code=422,
+                media_type="application/problem+json",
+            )
+        data = [e for e in data if e["id"] not in refused]
+        reasons = [r.reason for r in refused.values()]
+        body = {"purpose": purpose.strip().lower(), "entities": data, "refused": reasons}
     store.audit_event(viewer, "export", entity.id, {"entities": [e["id"] for e in data]})
     filename = "".join(c if c.isalnum() or c in ".-_" else "_" for c in entity.id)[:80]
     return Response(
-        json.dumps(data, ensure_ascii=False, indent=1),
+        json.dumps(body, ensure_ascii=False, indent=1),
         media_type="application/json",
         headers={"content-disposition": f'attachment; filename="{filename}.json"'},
     )

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from palermo.api.auth import optional_viewer
 from palermo.model.schemata import model
+from palermo.store.entity_marking import policy_marking
 from palermo.web.csrf import set_pre_session_cookie, token_for_page
 
 HERE = Path(__file__).parent
@@ -26,6 +27,7 @@ def id_path(entity_id: object) -> str:
 
 
 templates.env.filters["id_path"] = id_path
+templates.env.filters["marking"] = policy_marking  # _handling.html: codes, purposes, H3
 VENDOR = HERE / "static" / "vendor"
 
 

@@ -16,6 +16,9 @@
         "font-size": 9, width: "mapData(score, 0, 0.2, 14, 40)", height: "mapData(score, 0, 0.2, 14, 40)" } },
       { selector: "node[schema != 'Person']", style: { shape: "round-rectangle" } },
       { selector: "edge", style: { width: 1.5, "line-color": "#9aa5b1", label: "data(kind)", "font-size": 7 } },
+      // Restricted by a handling code (docs/trust.md): dashed, so it does not rest on colour alone.
+      { selector: "node.restricted", style: { "border-width": 3, "border-style": "dashed", "border-color": "#7a1f1f" } },
+      { selector: "edge.restricted", style: { "line-style": "dashed", "line-color": "#7a1f1f", width: 2 } },
       { selector: ".path", style: { "line-color": "#ffbf00", "background-color": "#ffbf00", width: 5 } },
       { selector: ".hidden", style: { display: "none" } },
     ],
@@ -27,15 +30,35 @@
       if (cy.getElementById(n.id).length) return;
       cy.add({ group: "nodes", data: { id: n.id, label: n.label, schema: n.schema, score: n.score,
         community: n.community, colour: PALETTE[n.community % PALETTE.length], records: n.records || [],
-        roles: n.roles || [] } });
+        roles: n.roles || [], handling: n.handling || "" }, classes: restricted(n.handling) ? "restricted" : "" });
     });
     data.links.forEach(function (l) {
       const id = l.source + "|" + l.target + "|" + l.kind;
-      if (!cy.getElementById(id).length) cy.add({ group: "edges", data: { id: id, source: l.source, target: l.target, kind: l.kind } });
+      if (!cy.getElementById(id).length) cy.add({ group: "edges", data: { id: id, source: l.source, target: l.target,
+        kind: l.kind, handling: l.handling || "" }, classes: restricted(l.handling) ? "restricted" : "" });
     });
     cy.layout({ name: "cose", animate: false }).run();
     refreshTable(); refreshKinds();
     status.textContent = cy.nodes().length + " nodes, " + cy.edges().length + " links.";
+  }
+
+  // A marking text is "CODES|GRADE" (model.handling_merge.Marking.text); H3 texts escape , | %.
+  function codesOf(marking) {
+    const codes = String(marking || "").split("|")[0];
+    return codes ? codes.split(",").map(function (c) {
+      return c.replace(/%2C/gi, ",").replace(/%7C/gi, "|").replace(/%25/g, "%");
+    }) : [];
+  }
+  function restricted(marking) { return codesOf(marking).length > 0; }
+  function describe(marking) {
+    const grade = String(marking || "").split("|")[1] || "";
+    const words = codesOf(marking).map(function (c) {
+      if (c.indexOf("H0:") === 0) return "H0 (for " + c.slice(3) + " only)";
+      if (c.indexOf("H3:") === 0) return "H3 (" + c.slice(3) + ")";
+      return c;
+    });
+    if (grade) words.push("grade " + grade);
+    return words.length ? words.join(", ") : "none";
   }
 
   function load(ego, hops) {
@@ -54,7 +77,7 @@
     cy.nodes().sort(function (a, b) { return b.data("score") - a.data("score"); }).forEach(function (n) {
       const tr = document.createElement("tr");
       const cells = [n.data("label"), n.data("schema"), (n.data("roles") || []).join(", "), String(n.data("community")),
-        n.data("score").toFixed(4), (n.data("records") || []).join(", ")];
+        n.data("score").toFixed(4), (n.data("records") || []).join(", "), describe(n.data("handling"))];
       cells.forEach(function (text, i) {
         const td = document.createElement(i === 0 ? "th" : "td");
         if (i === 0) { td.scope = "row"; td.style.borderLeft = "6px solid " + n.data("colour"); }
