@@ -74,6 +74,7 @@ def _warm(world: World) -> None:
     b2 = world.headers["B2"]
     world.client.post("/api/v1/screening/document", json={"number": "ZZ0"}, headers=b2)
     world.client.get("/api/v1/search?q=kovac%20zzzz", headers=b2)
+    world.client.get("/search?q=kovac%20zzzz", headers=b2)  # the first page render (~1 s loaded)
     world.client.get("/api/v1/search?q=dragan%20kovac", headers=world.headers["A1"])
     assert _notices(world, "A1") == []
 

@@ -22,7 +22,6 @@ from palermo.coordination import hit_notice_relay, hit_notices
 from palermo.exchange import registry
 from palermo.exchange.psi_exchange import _signed
 from palermo.exchange.sync import sync_all
-from palermo.exchange.worker import Worker
 from palermo.model.sharing import Sharing
 from tests.exchange.nodes import Node, direct_transport, make_federation
 from tests.store.factories import person
@@ -42,7 +41,8 @@ def relay_to(nodes: dict[str, Node], sent: list[dict[str, Any]]) -> hit_notice_r
 
     def post(endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         sent.append(body)
-        response = clients[endpoint].post(hit_notice_relay.RELAY_PATH, json=body)
+        path = hit_notice_relay.KINDS[body["kind"]][0]  # notices, replies, erasures
+        response = clients[endpoint].post(path, json=body)
         return response.status_code, response.json()
 
     return post
@@ -94,28 +94,29 @@ def test_the_remote_owner_is_told_who_searched_and_what_was_hit(nodes: dict[str,
     assert de.store.audit_verify().ok and nl.store.audit_verify().ok
 
 
-def test_the_worker_delivers_within_a_second_of_the_hit(nodes: dict[str, Node]) -> None:
-    """The hit's transaction wakes the node's worker (it would otherwise sleep 30 s)."""
+def test_the_relay_delivers_within_a_second_of_the_hit(nodes: dict[str, Node]) -> None:
+    """The hit's transaction wakes the relay's thread (it would otherwise sleep 30 s)."""
     de, nl = nodes["DE-BKA"], nodes["NL-KMAR"]
     transport = relay_to(nodes, [])
-    worker = Worker(nl.store, [lambda: hit_notice_relay.deliver(nl.store, transport)], 30.0)
-    worker.start()
+    worker = hit_notice_relay.start(nl.store, transport, 30.0)  # as `palermo serve` does
+    times: list[float] = []
     try:
-        time.sleep(0.2)  # the worker is waiting
-        before = sum(n.hits for n in hit_notices.received(de.store, de.analyst))
-        started = time.monotonic()
-        hit_notices.notify_ids(nl.store, nl.analyst, ["de-bka.p1"], "screening", "border check")
-        told = before
-        while time.monotonic() - started < 5 and told == before:
-            time.sleep(0.02)
-            told = sum(n.hits for n in hit_notices.received(de.store, de.analyst))
-        elapsed = time.monotonic() - started
+        while len(times) < 3 and not (times and times[-1] < 1.0):  # best of 3, as in
+            time.sleep(0.2)  # test_node_messages: the relay is waiting
+            before = sum(n.hits for n in hit_notices.received(de.store, de.analyst))
+            started = time.monotonic()
+            hit_notices.notify_ids(nl.store, nl.analyst, ["de-bka.p1"], "screening", "border")
+            told = before
+            while time.monotonic() - started < 5 and told == before:
+                time.sleep(0.02)
+                told = sum(n.hits for n in hit_notices.received(de.store, de.analyst))
+            assert told == before + 1
+            times.append(time.monotonic() - started)
     finally:
         worker.stop()
-    assert told == before + 1
-    # Woken, not polled (the interval is 30 s). Unloaded this is well under 1 s; the bound
-    # leaves room for a shared, loaded test machine (docs/trust.md gives measured times).
-    assert elapsed < 3.0, elapsed
+    # Woken, not polled (the interval is 30 s); its own thread and one peer client per
+    # process (ADR 0035; docs/trust.md gives measured times under load).
+    assert min(times) < 1.0, times
 
 
 def _key(node: Node) -> Any:

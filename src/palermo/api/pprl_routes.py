@@ -7,7 +7,9 @@ signature, receiver or freshness do not verify (logged, no detail beyond the rea
 429: more than one screening of that agency a minute.
 
 ``POST /exchange/v1/hit-notices`` is node-to-node too: hit notices a peer relays for this
-node's records (coordination/hit_notice_relay.py), signed the same way.
+node's records (coordination/hit_notice_relay.py), signed the same way; so are
+``/exchange/v1/hit-replies`` (an owner's replies to notices this node's agency caused) and
+``/exchange/v1/erasures`` (the owner purged a record: purge the copy received from it).
 
 ``POST /api/v1/pprl/publish`` is for an analyst of this node's agency: publish its encoded
 persons to one registered peer and record the hits; the answer says how many (the hits
@@ -44,6 +46,20 @@ async def hit_notices_route(request: Request) -> JSONResponse:
     """Record the hit notices a peer node relays for this node's records (signed; see
     coordination/hit_notice_relay.py); 200: how many were recorded and skipped."""
     return await signed_message_route(request, hit_notice_relay.accept, "hit notices")
+
+
+@router.post(hit_notice_relay.REPLY_PATH, tags=["exchange"])
+async def hit_replies_route(request: Request) -> JSONResponse:
+    """Record an owner node's replies to hit notices this node's agency caused (signed;
+    ADR 0035); 200: how many were recorded and skipped."""
+    return await signed_message_route(request, hit_notice_relay.accept_replies, "hit replies")
+
+
+@router.post(hit_notice_relay.ERASURE_PATH, tags=["exchange"])
+async def erasures_route(request: Request) -> JSONResponse:
+    """Purge the received copies of records their owner's node erased (signed; ADR 0035);
+    200: how many records were purged and skipped."""
+    return await signed_message_route(request, hit_notice_relay.accept_erasures, "erasures")
 
 
 class PublishIn(BaseModel):

@@ -51,10 +51,12 @@ def serve_command(
 
         configure_json_logging()
     store.listen_for_changes()
-    if processes == 1:  # imports and received batches are resolved on arrival here (issue 15)
-        from palermo.match import arrivals
+    # Records committed by any process (a worker, a CLI import, a received batch) are
+    # resolved on arrival here, in the one process per node that runs background work: it
+    # follows the database's arrival feed (issue 15, ADR 0033).
+    from palermo.match import arrivals
 
-        arrivals.start(store)
+    arrivals.start(store)
     with store.engine.connect() as conn:
         is_node = registry.identity(conn) is not None
     publish = alerts.nats_publisher(nats_url) if nats_url else None
@@ -67,6 +69,7 @@ def serve_command(
     tasks.append(retention.Sweeper(store))
     if is_node and sync_interval:
         tasks.insert(0, lambda: sync_all(store))
+    relays: list[Worker] = []
     with store.engine.connect() as conn:
         me = registry.identity(conn)
     if me is not None:
@@ -79,9 +82,11 @@ def serve_command(
             from palermo.exchange import psi_exchange
 
             tasks.append(lambda: psi_exchange.run_due(store))
-            from palermo.coordination import hit_notice_relay  # notices for remote owners
+            from palermo.coordination import hit_notice_relay  # notices, replies, erasures
 
-            tasks.insert(0, lambda: hit_notice_relay.deliver(store))  # first: within 1 s
+            # its own thread, woken by commits (within 1 s); polls like the worker for
+            # what another process queued on SQLite (no change feed there)
+            relays.append(hit_notice_relay.start(store, every=sync_interval or 2.0))
     # Background work (sync, alerts, deconfliction) runs once per node, in this process;
     # the worker processes only answer requests.
     worker = Worker(store, tasks, interval=sync_interval or 2.0).start()
@@ -103,6 +108,9 @@ def serve_command(
             )
     finally:
         worker.stop()
+        arrivals.stop(store)
+        for relay in relays:
+            relay.stop()
 
 
 def worker_count(store: Store, asked: int | None) -> int:

@@ -39,6 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from palermo.access.viewer import NotVisible, Viewer
+from palermo.coordination import node_messages
 from palermo.store import audit
 from palermo.store.store import Store
 from palermo.store.tables import (
@@ -46,6 +47,8 @@ from palermo.store.tables import (
     hit_notice,
     hit_notice_outbox,
     hit_notice_setting,
+    node_self,
+    peer,
     statement,
 )
 
@@ -58,7 +61,7 @@ REMIND_EVERY = timedelta(hours=24)  # an overdue, unanswered notice is re-notifi
 MAX_PURPOSE = 300
 MAX_REPLY = 4000
 SERVICE_USER = "hit-notices"  # the node, when it sweeps
-RELAY_KEY = "palermo_hit_relay"  # conn.info: a notice was queued for another node
+RELAY_KEY = node_messages.WAKE_KEY  # conn.info: a message was queued for another node
 OPEN, OVERDUE, ANSWERED = "open", "overdue", "answered"
 
 
@@ -215,25 +218,18 @@ def notify_in(
     """Write (or count up) one notice per foreign record hit, in the caller's transaction,
     each with its audit row: ``hit.notice`` for a new one, ``hit.repeat`` for the same
     (searcher agency, record, day) again. Hits on the searcher agency's records are
-    dropped."""
+    dropped. The whole request's notices take one multi-row insert and one count-up per
+    owner, not two statements per hit (a person screening can hit dozens of records)."""
     _check_channel(channel)
     purpose = check_purpose(purpose)
     now = now or datetime.now(UTC)
     day = now.date().isoformat()
-    ids: list[int] = []
-    seen: set[str] = set()
-    hours: dict[str, int] = {}
-    events: list[audit.Event] = []
-    hits = list(hits)
-    origins = _origins(conn, hits)
-    for hit in hits:
-        if hit.owner == searcher_agency or hit.record_id in seen:
-            continue
-        seen.add(hit.record_id)
-        if hit.owner not in hours:
-            hours[hit.owner] = _deadline_hours(conn, hit.owner)
-        due = now + timedelta(hours=hours[hit.owner])
-        row = {
+    hits = _first_per_record(hits, searcher_agency)
+    if not hits:
+        return []
+    hours = _deadlines(conn, {h.owner for h in hits})
+    rows = [
+        {
             "owner_agency": hit.owner,
             "record_id": hit.record_id,
             "searcher_agency": searcher_agency,
@@ -243,18 +239,25 @@ def notify_in(
             "hits": 1,
             "created_at": now,
             "last_hit_at": now,
-            "due_at": due,
+            "due_at": now + timedelta(hours=hours[hit.owner]),
             "status": OPEN,
             "reminders": 0,
         }
-        # the same (searcher agency, record, day) again: count it up
-        inserted, new = _upsert(conn, row, hit_notice.c.hits + 1)
-        if inserted is None:
+        for hit in hits
+    ]
+    new = _insert_new(conn, rows)
+    # the same (searcher agency, record, day) again: count it up
+    counted = _count_up(conn, searcher_agency, day, now, [h for h in hits if h not in new])
+    origins = _origins(conn, hits)
+    ids: list[int] = []
+    events: list[audit.Event] = []
+    for hit in hits:
+        notice_id = new.get(hit, counted.get(hit))
+        if notice_id is None:
             raise RuntimeError("hit notice: neither inserted nor counted up")
-        notice_id = inserted
         ids.append(notice_id)
         detail = {"notice": notice_id, "owner": hit.owner, "channel": channel, "purpose": purpose}
-        action = "hit.notice" if new else "hit.repeat"
+        action = "hit.notice" if hit in new else "hit.repeat"
         events.append((searcher_agency, searcher_user, action, hit.record_id, detail))
         if (origin := origins.get((hit.record_id, hit.owner))) is not None:
             _relay(conn, notice_id, origin)
@@ -262,11 +265,83 @@ def notify_in(
     return ids
 
 
+CHUNK = 500  # rows per multi-row INSERT (12 values each: within SQLite's variable limit)
+
+
+def _first_per_record(hits: Iterable[HitRef], searcher_agency: str) -> list[HitRef]:
+    """The foreign hits in request order, each record once (its first hit)."""
+    seen: set[str] = set()
+    out: list[HitRef] = []
+    for hit in hits:
+        if hit.owner != searcher_agency and hit.record_id not in seen:
+            seen.add(hit.record_id)
+            out.append(hit)
+    return out
+
+
+def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> dict[HitRef, int]:
+    """Insert the day's notices not there yet: one ``INSERT ... ON CONFLICT DO NOTHING
+    RETURNING`` per 500, in record order (two concurrent requests then take the unique
+    index's locks in the same order, and cannot deadlock on them). {hit: new notice id}."""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    ordered = sorted(rows, key=lambda row: str(row["record_id"]))
+    found: dict[HitRef, int] = {}
+    for start in range(0, len(ordered), CHUNK):
+        insert = dialect.insert(hit_notice).values(ordered[start : start + CHUNK])
+        returning = insert.on_conflict_do_nothing().returning(
+            hit_notice.c.id, hit_notice.c.record_id, hit_notice.c.owner_agency
+        )
+        found.update(
+            (HitRef(r.record_id, r.owner_agency), int(r.id)) for r in conn.execute(returning)
+        )
+    return found
+
+
+def _count_up(
+    conn: Connection, searcher: str, day: str, now: datetime, hits: list[HitRef]
+) -> dict[HitRef, int]:
+    """Count up the day's notices already there: one UPDATE per owner (and 500 records).
+    A row of the same (searcher, record, day) under another owner is not counted (the
+    caller refuses that hit, as before)."""
+    by_owner: dict[str, list[str]] = {}
+    for hit in hits:
+        by_owner.setdefault(hit.owner, []).append(hit.record_id)
+    found: dict[HitRef, int] = {}
+    for owner, records in sorted(by_owner.items()):
+        records.sort()
+        for start in range(0, len(records), CHUNK):
+            bump = (
+                hit_notice.update()
+                .where(
+                    (hit_notice.c.searcher_agency == searcher)
+                    & (hit_notice.c.day == day)
+                    & (hit_notice.c.owner_agency == owner)
+                    & hit_notice.c.record_id.in_(records[start : start + CHUNK])
+                )
+                .values(hits=hit_notice.c.hits + 1, last_hit_at=now)
+                .returning(hit_notice.c.id, hit_notice.c.record_id)
+            )
+            found.update((HitRef(r.record_id, owner), int(r.id)) for r in conn.execute(bump))
+    return found
+
+
+def _deadlines(conn: Connection, owners: set[str]) -> dict[str, int]:
+    """Each owner's follow-up deadline in hours, in one query (the default if unset)."""
+    rows = conn.execute(
+        sa.select(hit_notice_setting.c.agency, hit_notice_setting.c.deadline_hours).where(
+            hit_notice_setting.c.agency.in_(sorted(owners))
+        )
+    )
+    found = {str(r.agency): int(r.deadline_hours) for r in rows}
+    return {owner: found.get(owner, DEFAULT_DEADLINE_HOURS) for owner in owners}
+
+
 def _upsert(
     conn: Connection, row: dict[str, Any], hits: sa.ColumnElement[int]
 ) -> tuple[int | None, bool]:
     """Insert the day's notice, or set ``hits`` (and ``last_hit_at``) on the row already
-    there for (searcher agency, record, day) of the same owner. (notice id, inserted?)"""
+    there for (searcher agency, record, day) of the same owner. (notice id, inserted?)
+    One notice (a relayed one, ``receive_remote``); a request's hits use ``notify_in``."""
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
     insert = dialect.insert(hit_notice).values(**row).on_conflict_do_nothing()
     inserted = conn.execute(insert.returning(hit_notice.c.id)).scalar()
@@ -449,7 +524,68 @@ def reply(store: Store, viewer: Viewer, notice_id: int, text: str) -> Notice:
             raise NotVisible(f"notice_id: no hit notice {notice_id}")
         detail = {"notice": notice_id, "searcher": row.searcher_agency}
         audit.append(conn, viewer.agency, viewer.username, "hit.reply", row.record_id, detail)
+        _relay_reply(conn, row)
+        _wake_on_relay(store, conn)
     return _notice(row._mapping)
+
+
+def _relay_reply(conn: Connection, row: Any) -> None:
+    """A notice a searcher on another node caused (its agency is a peer node's): queue the
+    reply for that node, so the searcher reads it among its follow-ups there
+    (``hit_notice_relay``; that node records it only on a notice of its own)."""
+    me = conn.execute(sa.select(node_self.c.agency_code)).scalar()
+    if me is None or row.searcher_agency == me:
+        return
+    nodes = conn.execute(sa.select(peer.c.node_id).where(peer.c.agency_code == row.searcher_agency))
+    item = {
+        "record_id": row.record_id,
+        "owner": row.owner_agency,
+        "searcher_agency": row.searcher_agency,
+        "day": row.day,
+        "reply": row.reply,
+        "replied_at": _utc(row.replied_at).isoformat(),
+    }
+    for node_id in nodes.scalars():
+        node_messages.queue(conn, str(node_id), node_messages.REPLY, item)
+
+
+def receive_reply(
+    conn: Connection, searcher: str, owner: str, node: str, item: dict[str, Any]
+) -> int | None:
+    """Record the reply an owner's node relayed on a notice ``searcher``'s hit opened on a
+    record of ``owner`` (the relay checked the sender). Returns the notice id, or None when
+    the reply is malformed or no such notice exists here."""
+    text, record_id, day = item.get("reply"), item.get("record_id"), item.get("day")
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_REPLY:
+        return None
+    if item.get("searcher_agency") != searcher or not isinstance(record_id, str):
+        return None
+    try:
+        at = datetime.fromisoformat(str(item.get("replied_at")))
+    except ValueError:
+        return None
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    t = hit_notice
+    mine = (t.c.searcher_agency == searcher) & (t.c.owner_agency == owner)
+    found = conn.execute(
+        sa.select(t.c.id, t.c.reply, t.c.replied_at).where(
+            mine, t.c.record_id == record_id, t.c.day == str(day)
+        )
+    ).first()
+    if found is None:
+        return None
+    if found.reply == text.strip() and found.replied_at is not None:
+        return int(found.id)  # the same reply delivered again
+    conn.execute(
+        t.update()
+        .where(t.c.id == found.id)
+        .values(
+            reply=text.strip(), replied_by=f"{owner}@{node}"[:128], replied_at=at, status=ANSWERED
+        )
+    )
+    detail = {"notice": int(found.id), "owner": owner, "node": node}
+    audit.append(conn, searcher, SERVICE_USER, "hit.reply.remote", record_id, detail)
+    return int(found.id)
 
 
 # --- reading ----------------------------------------------------------------------------

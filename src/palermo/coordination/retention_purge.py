@@ -16,7 +16,10 @@ The deletion goes through :func:`store.purge.purge_statements`, so it is one aud
 ``palermo audit verify`` holds afterwards while a row deleted by hand is still named. The
 derived data goes in the same transaction: index terms and alerts of the rows, and, when no
 agency has any statement left on the entity, its opaque alias and its identity-ledger
-assignments; the owner's deconfliction selectors of an erased case go too.
+assignments; the owner's deconfliction selectors of an erased case go too. Each peer that
+was sent the record is queued a signed erasure notice in the same transaction
+(``hit_notice_relay``); the peer purges its received copy with :func:`purge_received`,
+which deletes only rows no read path shows any more, under its own audit event.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from palermo.access.viewer import Role, Viewer
+from palermo.coordination import node_messages
 from palermo.store.purge import purge_statements
 from palermo.store.store import Store
 from palermo.store.tables import (
@@ -40,10 +44,11 @@ from palermo.store.tables import (
     sync_outbound,
     xref_identity,
 )
-from palermo.store.visibility import may_see
+from palermo.store.visibility import is_current, may_see
 
 SERVICE_USER = "retention"
 ACTION = "retention.purge"
+RECEIVED_ACTION = "retention.purge.received"  # a peer purges its copy on the owner's notice
 
 
 @dataclass
@@ -130,10 +135,59 @@ def purge_due(store: Store) -> PurgeReport:
                 report.waiting.append((agency, entity_id, waiting))
                 continue
             count = _purge_one(conn, agency, entity_id, int(through))
-            # readers' caches and the other workers drop what they derived, on commit
+            # readers' caches and the other workers drop what they derived, and the relay
+            # sends the erasure notices queued for peers, on commit
+            conn.info.pop(node_messages.WAKE_KEY, None)
             conn.info.setdefault("palermo_after_commit", []).extend(store.write_listeners)
         report.purged.append((agency, entity_id, count))
     return report
+
+
+def peers_holding(conn: Connection, agency: str, entity_id: str, through: int) -> list[str]:
+    """The peers that were sent any row of the record: those that may see one (the outbox
+    sends by the same rule; the purge waited until each acknowledged the retractions)."""
+    found = []
+    for node_id, peer_agency in conn.execute(sa.select(peer.c.node_id, peer.c.agency_code)):
+        view = Viewer(peer_agency, "exchange", frozenset({Role.ANALYST}))
+        sent = conn.execute(
+            sa.select(statement.c.seq)
+            .where(_own_rows(agency, entity_id, through), may_see(view))
+            .limit(1)
+        ).first()
+        if sent is not None:
+            found.append(str(node_id))
+    return found
+
+
+def purge_received(conn: Connection, owner: str, node_id: str, entity_id: str) -> int:
+    """A peer's side of an erasure: delete the copy of ``owner``'s record received from
+    ``node_id`` -- only rows no read path shows any more (retractions and the values they
+    withdrew), so an erasure notice can never delete a current value, whoever sent it. One
+    audit event (``retention.purge.received``, under the owner) accounts for the rows."""
+    rows = sa.and_(
+        statement.c.agency == owner,
+        statement.c.entity_id == entity_id,
+        statement.c.received_from == node_id,
+        sa.not_(is_current(statement)),
+    )
+    seqs = list(conn.execute(sa.select(statement.c.seq).where(rows)).scalars())
+    if not seqs:
+        return 0
+    actor = (owner, f"exchange:{node_id}"[:128])
+    detail = {"entity": entity_id, "node": node_id}
+    count = purge_statements(conn, seqs, actor, RECEIVED_ACTION, entity_id, detail)
+    _drop_derived_ids(conn, entity_id)
+    return count
+
+
+def _drop_derived_ids(conn: Connection, entity_id: str) -> None:
+    """When no agency holds anything on the entity any more, its derived ids go too."""
+    left = conn.execute(
+        sa.select(statement.c.seq).where(statement.c.entity_id == entity_id).limit(1)
+    ).first()
+    if left is None:
+        conn.execute(entity_alias.delete().where(entity_alias.c.entity_id == entity_id))
+        conn.execute(xref_identity.delete().where(xref_identity.c.record_id == entity_id))
 
 
 def _purge_one(conn: Connection, agency: str, entity_id: str, through: int) -> int:
@@ -142,14 +196,14 @@ def _purge_one(conn: Connection, agency: str, entity_id: str, through: int) -> i
         .scalars()
         .all()
     )
+    holders = peers_holding(conn, agency, entity_id, through)
     detail = {"entity": entity_id, "through_seq": through}
     count = purge_statements(conn, seqs, (agency, SERVICE_USER), ACTION, entity_id, detail)
-    left = conn.execute(
-        sa.select(statement.c.seq).where(statement.c.entity_id == entity_id).limit(1)
-    ).first()
-    if left is None:  # no agency holds anything on the entity: its derived ids go too
-        conn.execute(entity_alias.delete().where(entity_alias.c.entity_id == entity_id))
-        conn.execute(xref_identity.delete().where(xref_identity.c.record_id == entity_id))
+    for node_id in holders:  # their copies go too (signed erasure notices, ADR 0035)
+        node_messages.queue(
+            conn, node_id, node_messages.ERASURE, {"agency": agency, "entity_id": entity_id}
+        )
+    _drop_derived_ids(conn, entity_id)
     sel = deconfliction_selector
     conn.execute(sel.delete().where(sel.c.agency == agency, sel.c.case_id == entity_id))
     conn.execute(

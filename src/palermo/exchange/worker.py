@@ -38,6 +38,8 @@ class Worker:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=10)
+        if self._wake.set in self.store.write_listeners:  # a stopped worker is not woken
+            self.store.write_listeners.remove(self._wake.set)
 
     def _run(self) -> None:
         while not self._stop.is_set():

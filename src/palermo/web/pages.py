@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from palermo.access.viewer import AccessDenied, Viewer
 from palermo.api import screening_routes as screening
 from palermo.api.auth import optional_viewer, store_of
-from palermo.coordination import deconfliction, mla, operations
+from palermo.coordination import deconfliction, hit_notices, mla, operations
 from palermo.exchange import messages, notices
 from palermo.match import manifest as manifests
 from palermo.web.csrf import csrf_protect
@@ -193,7 +193,12 @@ for _slug in LISTS:
 @router.get("/hits", response_class=HTMLResponse)
 def hits(request: Request) -> Response:
     def show(r: Request, v: Viewer) -> Response:
-        return page(r, "hits.html", hits=deconfliction.hits(store_of(r), v))
+        store = store_of(r)  # with the owners' replies to this agency's hits (issue 19)
+        try:
+            follow_ups = hit_notices.sent(store, v)
+        except AccessDenied:  # an admin account holds no data role: the hits only
+            follow_ups = []
+        return page(r, "hits.html", hits=deconfliction.hits(store, v), follow_ups=follow_ups)
 
     return signed_in(request, show)
 
