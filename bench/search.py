@@ -7,6 +7,8 @@ scopes, on SQLite and PostgreSQL, then searches as an agency that sees part of t
     .venv/bin/python bench/search.py                         # 1,000,000 statements
     .venv/bin/python bench/search.py --statements 10000000   # 10M (long: loads for hours)
     .venv/bin/python bench/search.py --statements 100000 --backends sqlite
+    .venv/bin/python bench/search.py --backends sqlite --sqlite-file /tmp/s.db  # kept; then
+    .venv/bin/python bench/search.py --backends sqlite --sqlite-file /tmp/s.db --reuse
 
 Query kinds (targets are persons the searching agency may read):
   full name       "Given Family" as the pool's Latin spelling
@@ -279,11 +281,14 @@ def fresh_pg(admin_url: str, name: str) -> str:
 
 
 def urls(
-    backends: str, tmp: str, pg: str, reuse: bool, name: str = PG_NAME
+    backends: str, tmp: str, pg: str, reuse: bool, name: str = PG_NAME, sqlite_file: str = ""
 ) -> Iterator[tuple[str, str]]:
     for backend in backends.split(","):
         if backend == "sqlite":
-            yield backend, f"sqlite:///{Path(tmp) / 'search.db'}"
+            yield (
+                backend,
+                f"sqlite:///{Path(sqlite_file) if sqlite_file else Path(tmp) / 'search.db'}",
+            )
         elif reuse:
             yield backend, pg.rsplit("/", 1)[0] + "/" + name
         else:
@@ -312,12 +317,22 @@ def main() -> None:
         help="PostgreSQL only: load the fixture with COPY (bench_copy.py: same statements, "
         "ids and search terms, no audit chain), for 10M statements in minutes, not hours",
     )
+    parser.add_argument(
+        "--sqlite-file",
+        default="",
+        help="SQLite database file to load (kept afterwards) or, with --reuse, to search "
+        "again; default: a temporary directory",
+    )
     args = parser.parse_args()
-    if (args.reuse or args.copy) and "sqlite" in args.backends.split(","):
-        parser.error("--reuse/--copy: only with --backends postgresql (SQLite runs in a temp dir)")
+    if args.copy and "sqlite" in args.backends.split(","):
+        parser.error("--copy: only with --backends postgresql")
+    if args.reuse and "sqlite" in args.backends.split(",") and not args.sqlite_file:
+        parser.error("--reuse with SQLite needs --sqlite-file (otherwise it runs in a temp dir)")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for backend, url in urls(args.backends, tmp, args.pg, args.reuse, args.database):
+        for backend, url in urls(
+            args.backends, tmp, args.pg, args.reuse, args.database, args.sqlite_file
+        ):
             results[backend] = run(
                 url, args.statements, args.queries, args.old_queries, args.reuse, args.copy
             )

@@ -1,16 +1,22 @@
 """Property test for the search query's shape at scale (issue 16): words counted together,
 the other words read among the rarest word's entities in one statement (an array
 parameter on PostgreSQL, chunks on SQLite), facet values fetched the same way, and the
-partial index of retractions behind ``is_current``. Whatever the shape, an agency finds
+partial index of retractions behind ``is_current``; a common word read through the
+candidate entities' own statements and their terms by seq, or through all its index rows
+(both ways are forced, ADR 0032). Whatever the shape, an agency finds
 exactly the entities it may read an unmasked, current value of for every word: never an
 unshared, masked or retracted one, and never fewer. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from unittest import mock
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from palermo.model.statement import BASE, Statement
+from palermo.store import search_index
 from palermo.store.store import Store
 from tests.conftest import wipe
 from tests.store.factories import setup_agencies
@@ -59,6 +65,7 @@ def expected(
     return {e for e, words in words_of.items() if all(w in words for w in query)}
 
 
+@pytest.mark.parametrize("drive", [0, 10**9], ids=["via-entities", "via-term-rows"])
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -69,6 +76,7 @@ def expected(
 )
 def test_every_word_matches_only_what_the_viewer_may_read(
     store: Store,
+    drive: int,
     groups: dict[str, tuple[str, ...]],
     world: tuple[list[Statement], list[int]],
     query: list[str],
@@ -87,7 +95,8 @@ def test_every_word_matches_only_what_the_viewer_may_read(
         retracted.add(victim.key)
     for agency in AGENCIES:
         want = expected(stmts, retracted, agency, groups, query)
-        found = store.search(viewers[agency], " ".join(query), limit=100)
+        with mock.patch.object(search_index, "DRIVE_FROM_ENTITIES", drive):
+            found = store.search(viewers[agency], " ".join(query), limit=100)
         assert {e.id for e in found} == want, (agency, query)
         assert found.total == len(want)
         assert sum(count for _, count in found.facets["schema"]) == len(want)

@@ -57,6 +57,11 @@ search_term = sa.Table(
     sa.Column("term", TermText, primary_key=True),
     sa.Column("seq", sa.BigInteger(), primary_key=True),  # statement.seq
     sa.Column("kind", sa.String(1), nullable=False),
+    # Migration 0017 (ADR 0032): the same three columns keyed by term and by seq, so that
+    # both a word's terms and one statement's terms are read from an index alone (no
+    # table fetch per term row), the second for words read among candidate entities.
+    sa.Index("ix_search_term_cover", "term", "seq", "kind"),
+    sa.Index("ix_search_term_seq", "seq", "term", "kind"),
 )
 
 # Name-like properties FtM types as plain strings; their values are indexed as names.
@@ -466,10 +471,11 @@ def run(conn: Connection, viewer: Any, query: Query, filters: Filters) -> Outcom
     truncated = False
     if query.words:
         order = list(range(len(query.words)))
+        counts: list[int] = []
         if len(order) > 1:
             counts = _rarities(conn, query.words)
             order.sort(key=lambda i: counts[i])
-        found, truncated = _and(conn, viewer, query.words, order, filters)
+        found, truncated = _and(conn, viewer, query.words, order, filters, counts)
         matches.update(found)
     if query.whole is not None:
         rows = _hits(conn, viewer, query.whole, filters, None)
@@ -500,8 +506,18 @@ def _rarities(conn: Connection, groups: Sequence[Group]) -> list[int]:
     return [int(count) for count in row]
 
 
+# A word whose index rows outnumber the candidate entities this many times is read from
+# the candidates' own statements (their terms by seq) instead of all its rows (ADR 0032).
+DRIVE_FROM_ENTITIES = 2
+
+
 def _and(
-    conn: Connection, viewer: Any, words: Sequence[Group], order: list[int], filters: Filters
+    conn: Connection,
+    viewer: Any,
+    words: Sequence[Group],
+    order: list[int],
+    filters: Filters,
+    counts: Sequence[int] = (),
 ) -> tuple[dict[str, Match], bool]:
     first = order[0]
     rows = _hits(conn, viewer, words[first], filters, None)
@@ -511,9 +527,10 @@ def _and(
         if not found:
             break
         real = sorted({m.real_id for m in found.values()})
+        common = bool(counts) and counts[index] > DRIVE_FROM_ENTITIES * len(real)
         more: list[Mapping[Any, Any]] = []
         for part in _id_batches(conn, real):
-            more += _hits(conn, viewer, words[index], filters, part)
+            more += _hits(conn, viewer, words[index], filters, part, among=common)
         extra = _collect(more, words[index], index)
         found = {k: _merge(m, extra[k]) for k, m in found.items() if k in extra}
     return found, truncated
@@ -533,9 +550,15 @@ def _hits(
     group: Group,
     filters: Filters,
     real_ids: Sequence[str] | None,
+    among: bool = False,
 ) -> list[Mapping[Any, Any]]:
     """Matching index terms of statements the viewer may read unmasked: the visibility
     rule is the store's own query (``visible_statements`` + ``unmasked_values``).
+
+    With ``among`` (a common word, ``real_ids`` given) the statements of those entities
+    are read first and each one's terms looked up by seq (``ix_search_term_seq``), instead
+    of reading every row of the word and each one's statement: at 10M statements a
+    surname has ~16k rows but the rarest word's entities only a few statements each.
 
     The entity id is the raw one, not ``shown_id``: every row here is a current statement
     the viewer reads unmasked, so its entity is not opaque for the viewer and is shown
@@ -543,14 +566,17 @@ def _hits(
     matching row costs two correlated subqueries each."""
 
     visible = _unmasked(conn, viewer, searchable_props())
-    query = visible.with_only_columns(
-        statement.c.entity_id,
-        statement.c.entity_id.label("real_id"),
-        statement.c.schema,
-        statement.c.agency,
-        search_term.c.term,
-        search_term.c.kind,
-    ).where(search_term.c.seq == statement.c.seq, group.condition(search_term.c.term))
+    if among and real_ids is not None:
+        query = _terms_of_statements(conn, visible, group)
+    else:
+        query = visible.with_only_columns(
+            statement.c.entity_id,
+            statement.c.entity_id.label("real_id"),
+            statement.c.schema,
+            statement.c.agency,
+            search_term.c.term,
+            search_term.c.kind,
+        ).where(search_term.c.seq == statement.c.seq, group.condition(search_term.c.term))
     if filters.kinds is not None:
         query = query.where(statement.c.schema.in_(filters.kinds))
     if filters.agency is not None:
@@ -558,6 +584,31 @@ def _hits(
     if real_ids is not None:
         query = query.where(_one_of(conn, statement.c.entity_id, real_ids))
     return [r._mapping for r in conn.execute(query.limit(MAX_HITS))]
+
+
+def _terms_of_statements(conn: Connection, visible: sa.Select[Any], group: Group) -> sa.Select[Any]:
+    """``visible`` joined to the group's terms of each statement, looked up per statement
+    by seq. On PostgreSQL a ``LATERAL`` subquery with ``OFFSET 0`` (which the planner does
+    not flatten into a join) fixes that order; SQLite's planner takes the entity index
+    first by itself, the entity ids being its only selective condition."""
+    own = search_term.alias("own_term")
+    lookup = sa.select(own.c.term, own.c.kind).where(
+        own.c.seq == statement.c.seq, group.condition(own.c.term)
+    )
+    if conn.dialect.name == "postgresql":
+        terms = lookup.offset(0).lateral("own_terms")
+        columns = (terms.c.term, terms.c.kind)
+        base = visible.join_from(statement, terms, sa.true())
+    else:
+        base = visible.where(own.c.seq == statement.c.seq, group.condition(own.c.term))
+        columns = (own.c.term, own.c.kind)
+    return base.with_only_columns(
+        statement.c.entity_id,
+        statement.c.entity_id.label("real_id"),
+        statement.c.schema,
+        statement.c.agency,
+        *columns,
+    )
 
 
 def _unmasked(conn: Connection, viewer: Any, props: Sequence[str]) -> sa.Select[Any]:

@@ -378,6 +378,21 @@ xref_model = sa.Table(
 )
 
 
+# How far each view's resolver has followed the arrival feed (migration 0018, ADR 0033):
+# the audit seq through which the view's arrivals are resolved, the end of the last range
+# that held arrivals, and the claim of the host resolving the next range (a lease in ms
+# since the epoch), so that one host of a node resolves each range (`match.arrivals`).
+xref_arrival = sa.Table(
+    "xref_arrival",
+    metadata,
+    sa.Column("scope", sa.String(80), primary_key=True),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    sa.Column("arrivals_seq", sa.BigInteger(), nullable=False),
+    sa.Column("holder", sa.String(64), nullable=True),
+    sa.Column("lease_until", sa.BigInteger(), nullable=True),
+)
+
+
 # --- retention and review clocks (coordination/retention.py; docs/trust.md "Retention and
 # review"). Node-private, read only through retention, filtered by agency in the query.
 
