@@ -11,7 +11,8 @@ The import runs through ``Store.write`` (the bulk path, ``store.bulk``, ADR 0019
 (``writer.append_statements`` + ``search_index.index_written``, as ``Store.write`` did
 before) in the same run, and the table gives the ratio; ``bulk-inline`` is the bulk path
 with its search terms computed inline instead of beside the inserts on a helper thread
-(``store.bulk.THREAD_FROM``, ADR 0027).
+(``store.bulk.THREAD_FROM``, ADR 0027; PostgreSQL only: SQLite computes them inline in both
+paths, ADR 0039).
 
 Statements are spread over 5 agencies with owner-only, partner, group and all-member
 scopes; reads are made by an agency that sees only part of each entity, so every read
