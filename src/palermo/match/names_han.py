@@ -212,3 +212,37 @@ def abjad_keys(word: str) -> tuple[str, ...]:
     dropped = re.sub(r"[wy]", "", word)
     keys = (_key(dropped, ABJAD_SOUNDS), _key(word, ABJAD_SOUNDS))
     return tuple(dict.fromkeys(k for k in keys if k))
+
+
+NATIVE_NAME_CHARS = (2, 4)  # a Chinese name: a one-character family name and one to three more
+
+
+@lru_cache(maxsize=100_000)
+def family_name_split(name: str) -> tuple[tuple[str, ...], str] | None:
+    """A name written as one run of two to four characters, split into the spellings of
+    its first character as a family name and the given-name characters after it:
+    李智陞 -> (('li', 'lee', 'lei', ...), '智陞'). None for a longer run or a name with a
+    separator (唐纳德·特朗普 transcribes a foreigner, first character and all)."""
+    chars = han_chars(name)
+    words = [w for w in SEPARATORS.split(name) if has_han(w)]
+    if len(words) != 1 or not NATIVE_NAME_CHARS[0] <= len(chars) <= NATIVE_NAME_CHARS[1]:
+        return None
+    spellings = tuple(spelling for spelling, _ in char_readings(chars[0], surname=True))
+    return spellings, "".join(chars[1:])
+
+
+# One syllable of Chinese in any Latin system passports use (pinyin, Wade-Giles, Hong Kong
+# and Macao Cantonese, Hokkien/Hakka spellings): an initial, a vowel group with at least one
+# true vowel, a final of n, ng, m, w (Hokkien siew) or a stop; or a syllable without a vowel
+# (Hokkien hng, Cantonese ng and m, Hong Kong tsz).
+_INITIAL = r"(?:chh|ch|sh|zh|ts|tz|sz|hs|kw|gw|ng|ph|th|kh|[bcdfghjklmnpqrstvwxyz])"
+_SYLLABLE = rf"(?:{_INITIAL}?[aeiouy]*[aeiou][aeiouy]*r?(?:ng|n|m|w|p|t|k|h)?|h?ng|m|t?sz)"
+CHINESE_SYLLABLES = re.compile(rf"(?:{_SYLLABLE})+")
+
+
+@lru_cache(maxsize=100_000)
+def spells_chinese_syllables(word: str) -> bool:
+    """Whether a Latin word can be read as Chinese syllables (hng, kiang, cheuk, yingjeou)
+    rather than only as a Western given name (Kenneth, Desmond, Emily, Fernando), which
+    stands beside a Chinese name in Hong Kong and Singapore and transcribes none of it."""
+    return CHINESE_SYLLABLES.fullmatch(word) is not None
