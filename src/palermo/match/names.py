@@ -28,9 +28,13 @@ from rigour.text import metaphone
 
 from palermo.match.names_han import (
     abjad_keys,
+    char_readings,
+    family_name_split,
+    han_chars,
     has_han,
     native_readings,
     sound_keys,
+    spells_chinese_syllables,
     system_forms,
     transcription_words,
 )
@@ -671,7 +675,7 @@ def _han_match(latin: str, han: str) -> NameMatch:
         )
         if score > candidates[0].score:  # pairs only for the one that may be shown
             candidates.append(NameMatch(score, system, _pairs(parts, form)))
-    candidates.append(_han_transcription(latin, han))  # last: readings explain ties better
+    candidates.append(_family_first_transcription(latin, han))  # last: readings explain ties
     return max(candidates, key=lambda m: m.score)
 
 
@@ -715,6 +719,78 @@ def _readings_match(
 def _best_reading(part: str, options: Sequence[tuple[str, str]]) -> tuple[float, str, str]:
     """The reading closest to a Latin part, with its spelling and system."""
     return max((token_similarity(part, spelling), spelling, system) for spelling, system in options)
+
+
+def _family_first_transcription(latin: str, han: str) -> NameMatch:
+    """`_han_transcription`, unless a Latin part spells the first of two to four characters
+    as a family name (LEE Cheuk-yan ~ 李智陞, Lim Hng Kiang ~ 林勛強): the name is then
+    romanised the native way, that part and that character pair off, and only the other
+    Latin parts that can be Chinese syllables may explain the given-name characters, by
+    their sounds (Hokkien, Hakka and Foochow given names have no reading data). Sounds of
+    the whole run would spend the family name's character on a given name (Lee Lam Thye ~
+    李奕賢 as lam ~ li-yi-xian)."""
+    split = family_name_split(han)
+    parts = tuple(t for t in re.sub(r"[^a-z ]+", " ", latinize(latin)).split() if t)
+    if split is None or len(parts) < 2:
+        return _han_transcription(latin, han)
+    spellings, given = split
+    family = next(((p, s) for p in parts for s in spellings if token_similarity(p, s) == 1.0), None)
+    if family is None:
+        by_syllable = _syllable_transcription(parts, han_chars(han), rotate=True)
+        return by_syllable or _han_transcription(latin, han)
+    rest = list(parts)
+    rest.remove(family[0])
+    # A Western given name beside it (Kenneth LEUNG) transcribes none of the characters.
+    given_parts = tuple(p for p in rest if spells_chinese_syllables(p))
+    if not given_parts:
+        return NameMatch(0.0, "family name only, no Chinese given name", ((*family, 1.0),))
+    # One Latin part per character, or the given name glued whole (Yingjeou, Ying-jeou):
+    # never some of its parts, which would leave the others unexplained.
+    found = _syllable_transcription(
+        given_parts, han_chars(given), rotate=False
+    ) or _han_transcription("".join(given_parts), given)
+    return NameMatch(
+        found.score, f"{found.method}, family name first", ((*family, 1.0), *found.pairs)
+    )
+
+
+def _syllable_transcription(
+    parts: tuple[str, ...], chars: tuple[str, ...], rotate: bool
+) -> NameMatch | None:
+    """A name romanised one Latin part per character (Wong Ka Chun, Hou Kok Chung),
+    compared character by character (`_syllable_similarity`): the Latin form of a Chinese
+    name keeps one syllable per character, so sounds may not slide from one syllable to
+    the next (tong-io-cheng ~ huang-jia-zhen as a whole run). In order, or with the family
+    name moved last (Siu Ming Wong) when `rotate`. None when the parts are not one
+    Chinese syllable per character."""
+    if len(parts) != len(chars) or len(parts) < 2:
+        return None
+    if not all(spells_chinese_syllables(p) for p in parts):
+        return None
+    syllables = tuple(transcription_words(c)[0] for c in chars)
+    readings = tuple(char_readings(c, surname=i == 0) for i, c in enumerate(chars))
+    orders = [parts, (parts[-1], *parts[:-1])] if rotate else [parts]
+    best: NameMatch | None = None
+    for order in orders:
+        scores = [
+            _syllable_similarity(p, s, r)
+            for p, s, r in zip(order, syllables, readings, strict=True)
+        ]
+        score, _ = combine(scores, len(scores), len(scores))
+        if best is None or score > best.score:
+            pairs = tuple(
+                (p, s, round(x, 4)) for p, s, x in zip(order, syllables, scores, strict=True)
+            )
+            best = NameMatch(round(score, 4), "pinyin transcription by syllable", pairs)
+    return best
+
+
+def _syllable_similarity(part: str, syllable: str, readings: Sequence[tuple[str, str]]) -> float:
+    """One Latin syllable against one character: its closest spelling in any romanisation
+    or, for readings no system here has (Hokkien and Hakka given names), its sound classes
+    against the pinyin; a w after a vowel is the vowel u there (siew, chew, liew)."""
+    sounds = _sound_similarity(re.sub(r"(?<=[aeiou])w", "u", part), syllable)
+    return max(sounds, _best_reading(part, readings)[0])
 
 
 def _han_transcription(latin: str, han: str) -> NameMatch:
