@@ -94,6 +94,10 @@ def append_events(conn: Connection, events: list[Event]) -> list[AuditEntry]:
     this transaction since the last entry are recorded on the first."""
     if not events:
         return []
+    # Statement-order lock before the head: this transaction may write statements after
+    # its audit row, and a write takes them in this order (ADR 0040). Group commits, which
+    # never write statements, lock the head alone.
+    hold_statement_order(conn)
     written = take_written(conn)
     if written is not None:
         agency, username, action, target, detail = events[0]
@@ -154,14 +158,38 @@ def pending_write(conn: Connection) -> PendingWrite:
 
     ``conn.info`` outlives the transaction (it belongs to the pooled DBAPI connection), so
     a trace left by a transaction that rolled back is recognised by its transaction and
-    dropped."""
-    current = conn.get_transaction()
+    dropped. Beginning a write takes the statement-order lock on PostgreSQL
+    (``hold_statement_order``): every path that inserts statements stamps them with this
+    write, so none bypasses it."""
     found = conn.info.get(WRITE_KEY)
-    if isinstance(found, PendingWrite) and found.transaction is current:
+    if isinstance(found, PendingWrite) and found.transaction is conn.get_transaction():
         return found
-    fresh = PendingWrite(current)
+    hold_statement_order(conn)  # before the write inserts its first statement (ADR 0040)
+    fresh = PendingWrite(conn.get_transaction())
     conn.info[WRITE_KEY] = fresh
     return fresh
+
+
+STATEMENT_ORDER_LOCK = 0x70616C65726D6F  # "palermo": the advisory lock of statement writes
+
+
+def hold_statement_order(conn: Connection) -> None:
+    """PostgreSQL: take the statement-order lock now, before this transaction inserts
+    statements; held until it commits or rolls back.
+
+    ``statement.seq`` is drawn from a sequence at insert time, so without this two
+    concurrent writes could commit seq 102 before seq 101, and every reader that follows
+    ``seq > cursor`` (sync, alerts, the search index, prechecks, purges) could move past
+    101 while it was still uncommitted and never see it. With it, statement writes commit
+    in seq order: whatever seq a reader sees committed, every lower one is committed (or
+    rolled back) already. Its own lock, not the chain head's, so that group-committed
+    events (screenings, searches) are not held up by a long import; every in-transaction
+    append takes it before the head (``append_events``), so the two are always taken in
+    one order and cannot deadlock. Re-entrant; a no-op on SQLite, whose database lock
+    already serialises writers (ADR 0040)."""
+    if conn.dialect.name != "postgresql":
+        return
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(STATEMENT_ORDER_LOCK)))
 
 
 def take_written(conn: Connection) -> PendingWrite | None:
@@ -215,9 +243,20 @@ class GroupCommit:
         self._start = threading.Lock()
 
     def submit(self, event: Event) -> None:
+        self.wait(self.enqueue(event))
+
+    def enqueue(self, event: Event) -> _Pending:
+        """Hand the event to the writer thread and return at once; ``wait`` on the result
+        before answering. A search enqueues its row and reads its page meanwhile, so the
+        commit is off the critical path without any answer leaving before its row is in."""
         self._ensure_thread()
         pending = _Pending(event)
         self._queue.put(pending)
+        return pending
+
+    @staticmethod
+    def wait(pending: _Pending) -> None:
+        """Return once the event is committed; raise the writer's error if it failed."""
         pending.done.wait()
         if pending.error is not None:
             raise pending.error

@@ -442,7 +442,9 @@ class Store:
         One audit row per search, whether anything was found or not: the text, the number
         of matches and the ids of the entities handed out. It is a standalone event, group
         committed (ADR 0006): the search itself only reads, so it neither holds the write
-        lock nor waits for a commit of its own."""
+        lock nor waits for a commit of its own. The row is handed to the group writer as
+        soon as the page's ids are known and commits while the page is read; the results
+        are returned only once it is in (ADR 0032)."""
         viewer.require_data_role("search")
         _check_search_input(text, limit, offset)
         query = search_index.parse(text)
@@ -454,9 +456,11 @@ class Store:
             outcome = search_index.run(conn, viewer, query, filters) if not query.empty else None
             matches = outcome.matches if outcome is not None else []
             page = [m.entity_id for m in matches[offset : offset + limit]]
+            detail = {"hits": len(matches), "entities": page}
+            # The audit row commits while the page is read; the answer waits for both.
+            audited = self._group.enqueue((viewer.agency, viewer.username, "search", text, detail))
             found = {e.id: e for e in self._read(conn, viewer, page)}
-        detail = {"hits": len(matches), "entities": page}
-        self.audit_event(viewer, "search", text, detail)
+        self._group.wait(audited)
         return search_index.SearchResults(
             [found[i] for i in page if i in found],
             total=len(matches),
