@@ -7,7 +7,6 @@ A1 owns records shared with B2; C3 is a third agency that sees none of it.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -80,17 +79,24 @@ def _warm(world: World) -> None:
 
 
 def _hit_and_wait(world: World, method: str, path: str, body: object = None) -> dict[str, object]:
-    """B2 hits; returns A1's notice, asserting it is readable within one second."""
+    """B2 hits; returns A1's notice, asserting it is readable as soon as the hit's answer
+    is: the notice commits with the hit, before the answer leaves, so the owner is told
+    within the request's own time. (How long that is, is measured by the benchmarks, not
+    timed here: a 1 s bound in a test failed only on a loaded machine.)"""
     _warm(world)
-    started = time.monotonic()
+    before = datetime.now(UTC) - timedelta(seconds=1)  # the database clock's rounding
     response = world.client.request(method, path, json=body, headers=world.headers["B2"])
     assert response.status_code == 200, response.text
-    while not (found := _notices(world, "A1")):
-        assert time.monotonic() - started < 1.0, "no notice within 1 s"
-        time.sleep(0.02)
-    assert time.monotonic() - started < 1.0
+    after = datetime.now(UTC) + timedelta(seconds=1)
+    found = _notices(world, "A1")  # no waiting: it is there already
     assert len(found) == 1
+    assert before <= _aware(str(found[0]["created_at"])) <= after
     return found[0]
+
+
+def _aware(text: str) -> datetime:
+    stamp = datetime.fromisoformat(text)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
 def test_document_screening_hit_notifies_the_owner(world: World) -> None:
@@ -186,7 +192,8 @@ def test_deconfliction_hit_notifies_each_owner(world: World) -> None:
 
 
 def test_deconfliction_notice_is_written_with_the_hit(world: World) -> None:
-    """Within 1 s of the publication that finds the overlap (the POST itself writes it)."""
+    """Written by the publication that finds the overlap, before its answer (so within the
+    request's own time; the POST itself writes it)."""
     from tests.security.test_deconfliction import World as DWorld
     from tests.security.test_deconfliction import _open, _person
 
@@ -198,13 +205,13 @@ def test_deconfliction_notice_is_written_with_the_hit(world: World) -> None:
         d, "B2", "B-4", [_person(world.store, world.viewers["B2"], "v", email="x@y.org")]
     )
     world.client.post(f"/api/v1/cases/{a_case}/deconfliction", headers=world.headers["A1"])
-    started = time.monotonic()
+    assert _notices(world, "A1") == []
     response = world.client.post(
         f"/api/v1/cases/{b_case}/deconfliction", headers=world.headers["B2"]
     )
     assert response.status_code == 200
+    # readable the moment the publication's answer is: written in its transaction
     assert [n["record_id"] for n in _notices(world, "A1")] == [a_case]
-    assert time.monotonic() - started < 1.0
 
 
 def test_follow_up_deadline_reminders_and_reply(world: World) -> None:

@@ -58,7 +58,7 @@ HEREDOC = re.compile(r"(?:^|\s)<<-?\s*(['\"]?)(\w+)\1(?:\s|$)")  # not the << of
 DB_URL = re.compile(r"\b(?:sqlite|postgresql(?:\+\w+)?)://[^\s'\")]*")
 PORT = re.compile(r"(?<=--port )80\d\d\b|(?<=127\.0\.0\.1:)80\d\d\b")
 MARK = "\x1e"
-TIMEOUT = 480  # seconds for one document's whole walk-through (a ceiling for loaded CI machines)
+TIMEOUT = 900  # seconds for one document's whole walk-through (a ceiling for loaded CI machines)
 
 
 @dataclass

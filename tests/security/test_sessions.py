@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -229,11 +228,29 @@ def test_finding_9_login_lockout_and_audit(client: TestClient, users: Store) -> 
     assert "wrong-0" not in text and PASSWORD not in text  # never the password
 
 
-def test_finding_9_lock_lifts_and_success_resets(users: Store) -> None:
-    policy = LoginPolicy(user_failures=2, address_failures=50, window=timedelta(seconds=1))
+class _Clock:
+    """The login guard's clock, moved by the test: a real one-second window failed when a
+    loaded machine took over a second per scrypt login (the failures aged out)."""
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    @classmethod
+    def now(cls, tz: Any = None) -> datetime:
+        return cls.at
+
+
+def test_finding_9_lock_lifts_and_success_resets(
+    users: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from palermo.api import limits
+
+    monkeypatch.setattr(limits, "datetime", _Clock)
+    policy = LoginPolicy(user_failures=2, address_failures=50, window=timedelta(minutes=15))
     client = TestClient(create_app(users, rate_limit=0, login_policy=policy))
     assert [login(client, "anna", "no").status_code for _ in range(3)] == [401, 401, 429]
-    time.sleep(1.1)
+    _Clock.at += timedelta(minutes=14)
+    assert login(client, "anna", "no").status_code == 429  # still inside the window
+    _Clock.at += timedelta(minutes=2)
     assert login(client, "anna", "no").status_code == 401  # the window passed
     assert login(client, "anna").status_code == 303  # a success clears the username's count
     client.cookies.clear()
