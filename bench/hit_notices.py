@@ -19,7 +19,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
@@ -30,6 +29,7 @@ from palermo.store import audit
 from palermo.store.directory import Agency
 from palermo.store.store import Store
 from palermo.store.tables import hit_notice
+from store import fresh_pg  # bench/store.py
 
 OWNERS = ("DE-BKA", "NL-KMAR")
 
@@ -89,15 +89,6 @@ def run(url: str, hits: int, requests: int) -> dict[str, list[float]]:
             times[name].append((time.perf_counter() - started) * 1000)
     store.close()
     return times
-
-
-def fresh_pg(admin_url: str, name: str) -> str:
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
 def main() -> None:

@@ -44,6 +44,7 @@ from palermo.store.directory import Agency
 from palermo.store.store import NAME_PROPS, Store, _no_jit, like_escape
 from palermo.store.tables import statement as statement_table
 from palermo.world.pools import CULTURES, Culture
+from store import fresh_pg  # bench/store.py
 
 AGENCIES = ["DE-BKA", "NL-KMAR", "TH-RTP", "MY-IMM", "NG-NAPTIP"]
 VIEWER = "NL-KMAR"  # in group EU: sees group:EU and all-scoped records of the others
@@ -269,15 +270,6 @@ def run(
         }
     store.close()
     return {"statements": stored, "seconds": seconds, "rows": rows}
-
-
-def fresh_pg(admin_url: str, name: str) -> str:
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
 def urls(
