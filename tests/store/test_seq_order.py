@@ -225,3 +225,58 @@ def test_audit_then_write_in_one_transaction_beside_plain_writes(pg_store: Store
     with pg_store.engine.connect() as conn:
         delivered = outbox.pending(conn, "DE-BKA", "NL-KMAR", 0)
     assert len(delivered) == len(_all_ids(pg_store)) == 2 + 12 * 2
+
+
+def _read_while_a_write_is_open(
+    store: Store, writer: Viewer, reader: Viewer, wait: float = WAIT
+) -> bool:
+    """Does an audited read (``Store.entities``) finish while a write that inserted
+    statements is still open? Write A is held between its insert and its commit."""
+    inserted, release = threading.Event(), threading.Event()
+
+    def write_a() -> None:
+        with store.transaction() as conn:
+            stmts = person("DE-BKA", "a1", EU, name="Ivan Petrov")
+            bulk.append_bulk(conn, stmts, store._known_policies)
+            inserted.set()
+            release.wait(WAIT)
+            audit.append(conn, "DE-BKA", writer.username, "write", "de-bka.a1")
+
+    thread_a = threading.Thread(target=write_a)
+    thread_a.start()
+    try:
+        assert inserted.wait(WAIT)
+        read = threading.Thread(target=store.entities, args=(reader,))
+        read.start()
+        read.join(wait)
+        finished = not read.is_alive()
+    finally:
+        release.set()
+        thread_a.join(WAIT)
+    read.join(WAIT)
+    return finished
+
+
+def test_an_audited_read_does_not_wait_behind_an_open_write(pg_store: Store) -> None:
+    """Reads write no statement, so they append their audit row without the order lock:
+    an analyst's page does not wait while a large import inserts (ADR 0040)."""
+    writer = _setup(pg_store)
+    reader = Viewer("NL-KMAR", "reader", writer.roles)
+    assert _read_while_a_write_is_open(pg_store, writer, reader)
+
+
+def test_with_the_order_lock_on_reads_they_would_wait(
+    pg_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test above can fail: a read that took the order lock would wait for the write."""
+    writer = _setup(pg_store)
+    reader = Viewer("NL-KMAR", "reader", writer.roles)
+    real = audit.append_events
+
+    def locking(
+        conn: sa.Connection, events: list[audit.Event], read_only: bool = False
+    ) -> list[audit.AuditEntry]:
+        return real(conn, events)  # read_only ignored: the order lock always taken
+
+    monkeypatch.setattr(audit, "append_events", locking)
+    assert not _read_while_a_write_is_open(pg_store, writer, reader, wait=3.0)

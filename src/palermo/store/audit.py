@@ -81,23 +81,30 @@ def append(
     action: str,
     target: str,
     detail: Mapping[str, Any] | None = None,
+    *,
+    read_only: bool = False,
 ) -> AuditEntry:
     """Append one entry inside the caller's transaction, so the audit row and the action
     it records commit or roll back together. If statements were written in this
-    transaction since the last entry, the entry records them (``write``)."""
-    return append_events(conn, [(agency, username, action, target, detail)])[0]
+    transaction since the last entry, the entry records them (``write``). ``read_only``:
+    the transaction writes no statement, before or after (see `append_events`)."""
+    return append_events(conn, [(agency, username, action, target, detail)], read_only)[0]
 
 
-def append_events(conn: Connection, events: list[Event]) -> list[AuditEntry]:
+def append_events(
+    conn: Connection, events: list[Event], read_only: bool = False
+) -> list[AuditEntry]:
     """:func:`append` for several entries of one request (e.g. one notice per record a
     screening hit): one lock of the head instead of one per entry. Statements written in
     this transaction since the last entry are recorded on the first."""
     if not events:
         return []
     # Statement-order lock before the head: this transaction may write statements after
-    # its audit row, and a write takes them in this order (ADR 0040). Group commits, which
-    # never write statements, lock the head alone.
-    hold_statement_order(conn)
+    # its audit row, and a write takes them in this order (ADR 0040). A read-only
+    # transaction (an audited read) and group commits never write statements, so they lock
+    # the head alone and do not wait while an import inserts.
+    if not read_only:
+        hold_statement_order(conn)
     written = take_written(conn)
     if written is not None:
         agency, username, action, target, detail = events[0]

@@ -416,7 +416,17 @@ class Store:
             page = page.order_by(listed.c.entity_id).limit(limit).offset(offset)
             entity_ids = list(conn.execute(page).scalars())
             result = self._read(conn, viewer, entity_ids)
-            self._audit(conn, viewer, "read", _sample(entity_ids), {"entities": entity_ids})
+            # read-only: this transaction writes no statement, so it need not wait for the
+            # statement-order lock behind an import (ADR 0040)
+            audit.append(
+                conn,
+                viewer.agency,
+                viewer.username,
+                "read",
+                _sample(entity_ids),
+                {"entities": entity_ids},
+                read_only=True,
+            )
         return result
 
     def entity(self, viewer: Viewer, entity_id: str) -> Entity | None:
