@@ -98,6 +98,9 @@ def create_app(
 def app_from_env() -> FastAPI:
     """The app of one worker process of ``palermo serve --workers N``: its own store on
     ``$PALERMO_DB``, listening for the other workers' writes."""
+    from palermo.match import warm_up
+
     store = Store.open(os.environ.get("PALERMO_DB"), upgrade=False)
     store.listen_for_changes()
+    warm_up.in_background()  # each worker process holds its own name tables
     return create_app(store)

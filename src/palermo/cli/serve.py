@@ -44,6 +44,9 @@ def serve_command(
 
     store = open_store(ctx)
     processes = worker_count(store, workers)
+    from palermo.match import warm_up
+
+    warm_up.in_background()  # the name tables, before the first Chinese name arrives
     if log_format not in ("json", "none"):
         raise CliError(f"--log-format: {log_format!r} is not one of json, none")
     if log_format == "json":
