@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from palermo.analysis import glotip_method as gm
 from palermo.datasets.glotip import VICTIMS, GlotipRecord, parse_value
@@ -106,7 +108,7 @@ def test_a_trend_can_weigh_regions_equally() -> None:
 
 def test_rule_sets_change_one_rule_at_a_time_and_are_judged_on_all_figures() -> None:
     sets = gm.rule_sets()
-    assert len(sets) == len(set(sets)) == 3 * 2 * 3 * 2 * 2 * 2 and gm.DEFAULT_RULES in sets
+    assert len(sets) == len(set(sets)) == 3 * 2 * 3 * 2 * 3 * 2 * 2 * 2 and gm.DEFAULT_RULES in sets
     named = gm.one_change_rule_sets()
     assert named[0] == ("default", gm.DEFAULT_RULES)
     base = vars(gm.DEFAULT_RULES)
@@ -115,6 +117,8 @@ def test_rule_sets_change_one_rule_at_a_time_and_are_judged_on_all_figures() -> 
         assert len(changed) == 1, (name, changed)
     with pytest.raises(ValueError, match="weighting: 'median'"):
         gm.Rules(weighting="median")
+    with pytest.raises(ValueError, match="trend: 'median'"):
+        gm.Rules(trend="median")
     figures = [gm.Figure("s", "%", 61, None, 65, "m"),  # 2 targets away
                gm.Figure("c", "% change", 40, None, 38, "m"),  # 1 target away
                gm.Figure("x", "%", 8, None, None, "m")]  # not reproducible  # fmt: skip
@@ -140,9 +144,114 @@ def test_children_from_the_sex_age_table_are_girls_and_boys() -> None:
         figures = {f.name: f for f in gm.headline_figures(series, rules)}
         return figures["share of children, 2022"].value
 
-    both = gm.Rules(weighting="country", children_from_sex_age=True, earlier=0,
-                    set_aside_dominant=False)
+    both = gm.Rules(
+        weighting="country", children_from_sex_age=True, earlier=0, set_aside_dominant=False
+    )
     assert children(both) == pytest.approx(100 * (0.4 + 0.5) / 2)
     assert children(gm.replace(both, children_from_sex_age=False)) == pytest.approx(
         100 * (0.6 + 0.5) / 2
     )
+
+
+FL, SX, OTHER = (gm.FORMS[f] for f in ("Forced labour", "Sexual exploitation",
+                                       "Other forms of exploitation"))  # fmt: skip
+
+
+def test_forms_fill_a_missing_total_and_nothing_else() -> None:
+    rows = [
+        row("A", 2022, "100"),
+        row("A", 2022, "70", FL),  # its own total row wins
+        row("A", 2022, "10", SX),
+        row("A", 2022, "5", OTHER),
+        row("B", 2022, "10", FL),
+        row("B", 2022, "20", SX),
+        row("B", 2022, "<5", OTHER),
+        row("C", 2022, "10", FL),
+        row("C", 2022, "20", SX),  # a form missing: no total
+        row("D", 2021, "7", FL),
+        row("D", 2021, "7", SX),
+        row("D", 2021, "7", OTHER),
+    ]
+    assert gm.filled_values(rows, gm.TOTAL, 2022) == {"A": 100.0, "B": 32.0}
+    assert gm.country_values(rows, gm.TOTAL, 2022) == {"A": 100.0}
+    assert gm.filled_values(rows, FL, 2022) == gm.country_values(rows, FL, 2022)  # not "Total"
+    girls = [row("B", 2022, "3", gm.Key(FL.dimension, FL.category, "Female", "0 to 17 years")),
+             row("B", 2022, "4", gm.Key(SX.dimension, SX.category, "Female", "0 to 17 years")),
+             row("B", 2022, "0", gm.Key(OTHER.dimension, OTHER.category, "Female",
+                                        "0 to 17 years"))]  # fmt: skip
+    assert gm.filled_values(girls, gm.GIRLS, 2022) == {"B": 7.0}
+    assert gm.Key(FL.dimension, FL.category, "Female", "0 to 17 years") in gm.form_parts(gm.GIRLS)
+
+
+def test_a_missing_year_is_the_mean_of_the_years_either_side() -> None:
+    by_year = {2018: {"A": 10.0, "B": 8.0}, 2019: {"A": 12.0}, 2020: {"B": 4.0, "C": 6.0}}
+    got = gm.impute_neighbours(by_year, 2019)
+    assert got == {"A": 12.0, "B": 6.0, "C": 6.0}  # A as reported, B (8+4)/2, C its 2020
+    assert gm.impute_neighbours(by_year, 2022) == {}
+    rows = [row("A", 2019, "100"), row("A", 2022, "150"),
+            row("B", 2019, "50"), row("B", 2021, "60"), row("B", 2023, "80"),
+            row("C", 2018, "10"), row("C", 2020, "30"), row("C", 2022, "40")]  # fmt: skip
+    plain = gm.change(rows, gm.TOTAL, 2019, 2022, drop_dominant=False)
+    imputed = gm.change(rows, gm.TOTAL, 2019, 2022, drop_dominant=False, impute=True)
+    assert plain.countries == 1 and plain.percent == pytest.approx(50.0)
+    # B 2022 = (60 + 80) / 2 = 70, C 2019 = (10 + 30) / 2 = 20
+    assert imputed.countries == 3
+    assert imputed.percent == pytest.approx(100 * ((150 + 70 + 40) / (100 + 50 + 20) - 1))
+
+
+def test_a_trend_can_be_the_mean_count_per_reporting_country() -> None:
+    rows = [row("A", 2019, "100"), row("A", 2022, "90"), row("B", 2019, "50"),
+            row("C", 2022, "80"), row("D", 2022, "70")]  # fmt: skip
+    got = gm.change(rows, gm.TOTAL, 2019, 2022, drop_dominant=False, per_country=True)
+    # 2019: 150 over 2 countries = 75; 2022: 240 over 3 = 80
+    assert got.percent == pytest.approx(100 * (80 / 75 - 1)) and got.countries == 4
+    big = [*rows, row("P", 2019, "1000")]  # more than 40 % of 2019's total: set aside
+    assert gm.change(big, gm.TOTAL, 2019, 2022, per_country=True).set_aside == ("P",)
+
+
+def test_rules_for_fill_impute_and_per_country_reach_the_figures() -> None:
+    rows = []
+    for iso, y19, y22 in (("A", "100", "200"), ("B", "100", None), ("C", "100", "100")):
+        rows.append(row(iso, 2019, y19))
+        if y22:
+            rows.append(row(iso, 2022, y22))
+    rows += [row("B", 2022, "60", FL), row("B", 2022, "40", SX), row("B", 2022, "0", OTHER)]
+    series = gm.Series(rows)
+    base = gm.Rules(set_aside_dominant=False)
+
+    def total(rules: gm.Rules) -> float | None:
+        return {f.name: f for f in gm.headline_figures(series, rules)}[
+            "detected victims 2022 vs 2019"
+        ].value
+
+    assert total(base) == pytest.approx(100 * (300 / 200 - 1))  # B left out: no total row
+    assert total(gm.replace(base, fill_from_forms=True)) == pytest.approx(100 * (400 / 300 - 1))
+    assert total(gm.replace(base, trend="per country")) == pytest.approx(
+        100 * ((300 / 2) / (300 / 3) - 1)
+    )
+
+
+def test_pivotal_names_the_counts_a_trend_hangs_on() -> None:
+    rows = [row("A", 2019, "100"), row("A", 2022, "300"), row("B", 2019, "100"),
+            row("B", 2022, "110"), row("C", 2019, "100"), row("C", 2022, "90")]  # fmt: skip
+    pivots = gm.pivotal(rows, gm.TOTAL, 2019, 2022, gm.Rules(set_aside_dominant=False), count=2)
+    # all: 500 / 300 = +66.7 %; without A: 200 / 200 = 0 %; without C: 410 / 200 = +105 %
+    assert [p.iso3 for p in pivots] == ["A", "C"]
+    assert pivots[0].without == pytest.approx(0.0) and pivots[0].after == 300.0
+    assert pivots[1].without == pytest.approx(105.0)
+
+
+@given(
+    st.dictionaries(st.sampled_from("ABCDEF"), st.floats(0, 1e4), max_size=6),
+    st.dictionaries(st.sampled_from("ABCDEF"), st.floats(0, 1e4), max_size=6),
+    st.dictionaries(st.sampled_from("ABCDEF"), st.floats(0, 1e4), max_size=6),
+)
+def test_imputation_never_changes_or_drops_what_a_country_reported(
+    before: dict[str, float], year: dict[str, float], after: dict[str, float]
+) -> None:
+    got = gm.impute_neighbours({2018: before, 2019: year, 2020: after}, 2019)
+    assert {k: got[k] for k in year} == year
+    assert set(got) == set(before) | set(year) | set(after)
+    for iso in set(got) - set(year):
+        near = [v[iso] for v in (before, after) if iso in v]
+        assert min(near) <= got[iso] <= max(near)

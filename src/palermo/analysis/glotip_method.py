@@ -7,8 +7,10 @@ every country, not every victim, a say in a regional or global profile, so that 
 with tens of thousands of detections does not stand for the world. Each of these steps is a
 named function here; `headline_figures` applies them to the 2024 Report's headline figures
 under one `Rules` set, and `rank_rule_sets` scores every set on all figures at once.
-Where the Report's own notes do not say how (the treatment of "<5" cells, the outlier rule),
-the rule used is ours and says so in its docstring and in docs/analysis.md.
+Where the Report's own notes do not say how (the treatment of "<5" cells, the outlier rule,
+totals the export leaves out, years a country did not report), the rule used is ours and says
+so in its docstring and in docs/analysis.md; `rule_sets` varies every such choice and `pivotal`
+shows which national counts a trend hangs on.
 """
 
 from __future__ import annotations
@@ -135,6 +137,50 @@ def country_values(
     return out
 
 
+def form_parts(key: Key) -> tuple[Key, ...]:
+    """The three form-of-exploitation series of the same sex and age as ``key`` (sexual
+    exploitation, forced labour, "other forms": every form a victim can be recorded under)."""
+    return tuple(Key(f.dimension, f.category, key.sex, key.age) for f in FORMS.values())
+
+
+def filled_values(
+    records: Iterable[GlotipRecord], key: Key, year: int, indicator: str = VICTIMS,
+    small: float = SMALL_CELL,
+) -> dict[str, float]:  # fmt: skip
+    """`country_values`, and for a country with no row of an overall series (dimension
+    "Total") that year but a row for each of the three forms of the same sex and age: their
+    sum.
+
+    The export marks a missing breakdown by leaving its rows out, not by a code: the United
+    Kingdom's 2022 answer has all its victims by form, sex and age (15,092) and no "Total"
+    rows at all, so a rule that reads only "Total" rows drops one of the largest reporters
+    from 2022 while keeping it in 2019. The forms' sum is the country's own count but not
+    exactly what a "Total" row would say: where both exist (exact cells, 2017-2022) the sum
+    equals the total for 40 country-years, is below it for 98 (victims of unknown form) and
+    above it for 87 (victims counted under more than one form)."""
+    items = list(records)
+    out = country_values(items, key, year, indicator, small)
+    if key.dimension != TOTAL.dimension:
+        return out
+    parts = [country_values(items, part, year, indicator, small) for part in form_parts(key)]
+    for iso in set.intersection(*(set(p) for p in parts)) - set(out):
+        out[iso] = sum(p[iso] for p in parts)
+    return out
+
+
+def impute_neighbours(by_year: Mapping[int, Mapping[str, float]], year: int) -> dict[str, float]:
+    """``year``'s values with each country that did not report it taken at the mean of its
+    values in the years either side (``year`` - 1 and ``year`` + 1), or at the one of the two
+    it reported. A country with neither stays out. ``by_year`` must hold the three years
+    (an absent year counts as nobody reporting)."""
+    out = dict(by_year.get(year, {}))
+    before, after = by_year.get(year - 1, {}), by_year.get(year + 1, {})
+    for iso in (set(before) | set(after)) - set(out):
+        near = [v[iso] for v in (before, after) if iso in v]
+        out[iso] = fmean(near)
+    return out
+
+
 def panel(before: Mapping[str, float], after: Mapping[str, float]) -> list[str]:
     """The countries a trend compares: those that reported the series in both years."""
     return sorted(set(before) & set(after))
@@ -168,19 +214,58 @@ class Change:
     set_aside: tuple[str, ...] = ()
 
 
+TRENDS = ("panel", "regions", "per country")
+
+
+def year_values(
+    records: Iterable[GlotipRecord], key: Key, year: int, indicator: str = VICTIMS,
+    small: float = SMALL_CELL, fill: bool = False, impute: bool = False,
+) -> dict[str, float]:  # fmt: skip
+    """ISO3 -> a country's count of a series in a year under the counting rules of `Rules`:
+    ``fill`` adds `filled_values`, ``impute`` adds `impute_neighbours`."""
+    items = list(records)
+
+    def at(y: int) -> dict[str, float]:
+        if fill:
+            return filled_values(items, key, y, indicator, small)
+        return country_values(items, key, y, indicator, small)
+
+    if not impute:
+        return at(year)
+    return impute_neighbours({y: at(y) for y in (year - 1, year, year + 1)}, year)
+
+
 def change(
     records: Iterable[GlotipRecord], key: Key, start: int, end: int,
     drop_dominant: bool = True, indicator: str = VICTIMS, small: float = SMALL_CELL,
-    regions: Mapping[str, str] | None = None,
+    regions: Mapping[str, str] | None = None, fill: bool = False, impute: bool = False,
+    per_country: bool = False,
 ) -> Change:  # fmt: skip
     """Percent change of a series from ``start`` to ``end`` over the countries reporting both.
 
     ``regions`` (ISO3 -> region) given: the mean of each region's change over its panel
     countries, so every region weighs the same, as `region_mean` does for profiles.
+    ``per_country``: no panel; the change of the mean count per reporting country, each year
+    over the countries that reported it (the 2018 Report's "average number of detected and
+    reported victims per country"); `dominant` is then applied to each year's own total.
+    ``fill`` and ``impute``: see `year_values`.
     Raises ValueError when no country reported both years (nothing to compare)."""
     items = list(records)
-    before = country_values(items, key, start, indicator, small)
-    after = country_values(items, key, end, indicator, small)
+    before = year_values(items, key, start, indicator, small, fill, impute)
+    after = year_values(items, key, end, indicator, small, fill, impute)
+    if per_country:
+        # each year against its own total: `dominant` over one year's countries, twice
+        aside = sorted(
+            {c for year in (before, after) for c in dominant(year, year, year)}
+            if drop_dominant else set()
+        )  # fmt: skip
+        a_kept = [v for c, v in before.items() if c not in aside]
+        b_kept = [v for c, v in after.items() if c not in aside]
+        if not a_kept or not b_kept or sum(a_kept) == 0:
+            raise ValueError(f"no country reported {key} in both {start} and {end}")
+        percent = 100 * (fmean(b_kept) / fmean(a_kept) - 1)
+        return Change(percent, len(set(before) | set(after)) - len(aside), sum(a_kept),
+                      sum(b_kept), tuple(aside))  # fmt: skip
     countries = panel(before, after)
     aside = dominant(before, after, countries) if drop_dominant else []
     kept = [c for c in countries if c not in aside]
@@ -195,6 +280,44 @@ def change(
             sums[regions[c]][1] += after[c]
         percent = fmean(100 * (y / x - 1) for x, y in sums.values() if x > 0)
     return Change(percent, len(kept), a, b, tuple(aside))
+
+
+@dataclass(frozen=True)
+class Pivot:
+    """One country of a trend's panel and what the trend would be without it."""
+
+    iso3: str
+    without: float  # the panel-sum change in % with this country left out
+    before: float
+    after: float
+
+
+def pivotal(
+    records: Iterable[GlotipRecord], key: Key, start: int, end: int,
+    rules: Rules | None = None, count: int = 3,
+) -> list[Pivot]:  # fmt: skip
+    """The ``count`` countries whose own counts move a panel-sum trend most, each with the
+    trend without it, most moving first.
+
+    A diagnostic, never a rule: it says on which national counts a figure that misses
+    hangs (docs/analysis.md, bench/glotip_report.py); no figure is ever computed with a
+    country left out because of it. Counting follows ``rules`` (default: `DEFAULT_RULES`)."""
+    r = DEFAULT_RULES if rules is None else rules
+    items = list(records)
+    before = year_values(items, key, start, small=r.small, fill=r.fill_from_forms,
+                         impute=r.impute_neighbours)  # fmt: skip
+    after = year_values(items, key, end, small=r.small, fill=r.fill_from_forms,
+                        impute=r.impute_neighbours)  # fmt: skip
+    countries = panel(before, after)
+    aside = dominant(before, after, countries) if r.set_aside_dominant else []
+    kept = [c for c in countries if c not in aside]
+    a, b = sum(before[c] for c in kept), sum(after[c] for c in kept)
+    if a == 0:
+        raise ValueError(f"no country reported {key} in both {start} and {end}")
+    percent = 100 * (b / a - 1)
+    out = [Pivot(c, 100 * ((b - after[c]) / (a - before[c]) - 1), before[c], after[c])
+           for c in kept if a - before[c] > 0]  # fmt: skip
+    return sorted(out, key=lambda p: (-abs(p.without - percent), p.iso3))[:count]
 
 
 def known_shares(
@@ -214,13 +337,14 @@ def known_shares(
 
 def known_counts(
     records: Iterable[GlotipRecord], year: int, parts: Mapping[str, Key],
-    indicator: str = VICTIMS, small: float = SMALL_CELL, earlier: int = 0,
+    indicator: str = VICTIMS, small: float = SMALL_CELL, earlier: int = 0, fill: bool = False,
 ) -> dict[str, dict[str, float]]:  # fmt: skip
-    """ISO3 -> each part's count, for the countries and years `known_shares` uses."""
+    """ISO3 -> each part's count, for the countries and years `known_shares` uses (``fill``:
+    a part missing as a row is the sum of its forms, `filled_values`)."""
     items = list(records)
     out: dict[str, dict[str, float]] = {}
     for y in range(year, year - earlier - 1, -1):
-        values = {n: country_values(items, k, y, indicator, small) for n, k in parts.items()}
+        values = {n: year_values(items, k, y, indicator, small, fill) for n, k in parts.items()}
         for iso in set.intersection(*(set(v) for v in values.values())) - set(out):
             if sum(values[name][iso] for name in parts) > 0:
                 out[iso] = {name: values[name][iso] for name in parts}
@@ -310,8 +434,10 @@ def naive_change(records: Iterable[GlotipRecord], key: Key, start: int, end: int
 
 def naive_share(records: Iterable[GlotipRecord], year: int, part: Key, of: Key = TOTAL) -> float:
     items = list(records)
-    return 100 * sum(country_values(items, part, year).values()) / sum(
-        country_values(items, of, year).values()
+    return (
+        100
+        * sum(country_values(items, part, year).values())
+        / sum(country_values(items, of, year).values())
     )
 
 
@@ -345,19 +471,27 @@ class Rules:
     earlier: int = 2  # shares: a country missing the year is taken at its latest of N before
     weighting: str = "country"  # shares: "pooled" (victims), "country" or "region" weigh equal
     set_aside_dominant: bool = True  # trends: the `dominant` rule
-    trend_by_region: bool = False  # trends: mean of regional changes (regions weigh equal)
+    trend: str = "panel"  # trends: panel sum, mean of regional changes, or mean per country
     children_from_sex_age: bool = True  # children = girls + boys of the sex x age table
+    fill_from_forms: bool = False  # a missing overall row is the sum of its forms
+    impute_neighbours: bool = False  # trends: a missing year from the years either side
 
     def __post_init__(self) -> None:
         if self.weighting not in WEIGHTINGS:
             raise ValueError(f"weighting: {self.weighting!r} is not one of {WEIGHTINGS}")
+        if self.trend not in TRENDS:
+            raise ValueError(f"trend: {self.trend!r} is not one of {TRENDS}")
 
     @property
     def label(self) -> str:
+        trend = {"panel": "panel sum", "regions": "mean of regions",
+                 "per country": "mean per reporting country"}[self.trend]  # fmt: skip
         return (f"<5={self.small:g}; latest of {self.earlier + 1} years; {self.weighting} "
                 f"weights; dominant {'set aside' if self.set_aside_dominant else 'kept'}; "
-                f"trend {'mean of regions' if self.trend_by_region else 'panel sum'}; "
-                f"children from {'sex x age' if self.children_from_sex_age else 'age'}"
+                f"trend {trend}; "
+                f"children from {'sex x age' if self.children_from_sex_age else 'age'}; "
+                f"{'forms fill a missing total' if self.fill_from_forms else 'rows only'}; "
+                f"{'neighbour years imputed' if self.impute_neighbours else 'no imputation'}"
                 )  # fmt: skip
 
 
@@ -376,12 +510,13 @@ def weighted(
 
 def _share_values(
     series: Series, year: int, parts: Mapping[str, Key], wanted: tuple[str, ...],
-    naive_parts: tuple[Key, ...], small: float, earlier: int,
+    naive_parts: tuple[Key, ...], small: float, earlier: int, fill: bool = False,
 ) -> tuple[dict[str, float], int, float]:  # fmt: skip
     """(weighting -> share in %, countries, obvious share) for one profile figure; no
     weighting when no country reported the breakdown."""
-    items = series.rows(*parts.values(), *naive_parts, TOTAL)
-    counts = known_counts(items, year, parts, small=small, earlier=earlier)
+    forms = [f for k in parts.values() for f in form_parts(k)] if fill else []
+    items = series.rows(*parts.values(), *forms, *naive_parts, TOTAL)
+    counts = known_counts(items, year, parts, small=small, earlier=earlier, fill=fill)
     totals = {c: sum(v.values()) for c, v in counts.items()}
     shares = {c: {n: x / totals[c] for n, x in v.items()} for c, v in counts.items()}
 
@@ -399,10 +534,11 @@ def _share_figure(
     parts: Mapping[str, Key], wanted: tuple[str, ...], naive_parts: tuple[Key, ...],
     rules: Rules = DEFAULT_RULES,
 ) -> Figure:  # fmt: skip
-    memo = ("share", year, tuple(parts.items()), wanted, rules.small, rules.earlier)
+    memo = ("share", year, tuple(parts.items()), wanted, rules.small, rules.earlier,
+            rules.fill_from_forms)  # fmt: skip
     if memo not in series.memo:
         series.memo[memo] = _share_values(series, year, parts, wanted, naive_parts, rules.small,
-                                          rules.earlier)  # fmt: skip
+                                          rules.earlier, rules.fill_from_forms)  # fmt: skip
     values, countries, naive = series.memo[memo]
     others = dict(values)
     return Figure(
@@ -413,26 +549,35 @@ def _share_figure(
 
 
 def _change_figure(
-    series: Series, name: str, published: float, key: Key, rules: Rules = DEFAULT_RULES
-) -> Figure:
-    items = series.rows(key)
-    regions = series.regions if rules.trend_by_region else None
+    series: Series, name: str, published: float, key: Key, rules: Rules = DEFAULT_RULES,
+    start: int = 2019, end: int = 2022,
+) -> Figure:  # fmt: skip
+    items = series.rows(key, *(form_parts(key) if rules.fill_from_forms else ()))
+    regions = series.regions if rules.trend == "regions" else None
 
     def memo(drop: bool) -> Change:
-        at = ("change", key, rules.small, rules.trend_by_region, drop)
+        at = ("change", key, start, end, rules.small, rules.trend, drop, rules.fill_from_forms,
+              rules.impute_neighbours)  # fmt: skip
         if at not in series.memo:
-            series.memo[at] = change(items, key, 2019, 2022, drop, small=rules.small,
-                                     regions=regions)  # fmt: skip
+            series.memo[at] = change(items, key, start, end, drop, small=rules.small,
+                                     regions=regions, fill=rules.fill_from_forms,
+                                     impute=rules.impute_neighbours,
+                                     per_country=rules.trend == "per country")  # fmt: skip
         result: Change = series.memo[at]
         return result
 
-    panel_all, kept = memo(False), memo(rules.set_aside_dominant)
-    naive = naive_change(items, key, 2019, 2022)
+    try:
+        panel_all, kept = memo(False), memo(rules.set_aside_dominant)
+    except ValueError as exc:  # nothing to compare in these records: say so, do not stop
+        return Figure(name, "% change", published, None, None, "", note=str(exc))
+    naive = naive_change(items, key, start, end)
     aside = ", ".join(kept.set_aside) or "none"
+    what = ("countries reporting either year" if rules.trend == "per country"
+            else f"countries reporting {start} and {end}")  # fmt: skip
     return Figure(
         name, "% change", published, naive, kept.percent,
-        f"panel of {kept.countries} countries reporting 2019 and 2022; set aside: {aside}",
-        extra={"panel, nothing set aside": panel_all.percent},
+        f"{rules.trend} of {kept.countries} {what}; set aside: {aside}",
+        extra={"nothing set aside": panel_all.percent},
     )  # fmt: skip
 
 
@@ -455,6 +600,7 @@ def headline_figures(
         ages, young = sex_age, ("girls", "boys")
     figures = [
         _change_figure(items, "detected victims 2022 vs 2019", 25, TOTAL, rules),
+        _change_figure(items, "detected victims 2022 vs 2020", 43, TOTAL, rules, start=2020),
         _change_figure(items, "forced-labour victims 2022 vs 2019", 47, FORMS["Forced labour"],
                        rules),
         _change_figure(items, "child victims 2022 vs 2019", 31, CHILDREN, rules),
@@ -481,11 +627,13 @@ SMALL_CELL_CHOICES = (0.0, SMALL_CELL, 2.5)  # "<5" as nothing, the middle of 0.
 
 def rule_sets() -> list[Rules]:
     """Every combination of the principled choices: "<5" value, latest year of three or the
-    year only, weighting, dominant countries set aside or kept, children from which table."""
+    year only, weighting, dominant countries set aside or kept, how a trend is summed,
+    children from which table, forms filling a missing total, neighbour-year imputation."""
     return [
-        Rules(small, earlier, weighting, dominant, by_region, sex_age)
+        Rules(small, earlier, weighting, dominant, trend, sex_age, fill, impute)
         for small in SMALL_CELL_CHOICES for earlier in (0, 2) for weighting in WEIGHTINGS
-        for dominant in (True, False) for by_region in (False, True) for sex_age in (True, False)
+        for dominant in (True, False) for trend in TRENDS for sex_age in (True, False)
+        for fill in (False, True) for impute in (False, True)
     ]  # fmt: skip
 
 
@@ -497,13 +645,28 @@ def one_change_rule_sets(base: Rules = DEFAULT_RULES) -> list[tuple[str, Rules]]
     out.append(("year only" if base.earlier else "latest of 3 years",
                 replace(base, earlier=0 if base.earlier else 2)))  # fmt: skip
     out += [(f"{w} weights", replace(base, weighting=w)) for w in WEIGHTINGS if w != base.weighting]
-    out.append(("dominant kept" if base.set_aside_dominant else "dominant set aside",
-                replace(base, set_aside_dominant=not base.set_aside_dominant)))
-    out.append(("trend: panel sum" if base.trend_by_region else "trend: mean of regions",
-                replace(base, trend_by_region=not base.trend_by_region)))
+    out.append(
+        (
+            "dominant kept" if base.set_aside_dominant else "dominant set aside",
+            replace(base, set_aside_dominant=not base.set_aside_dominant),
+        )
+    )
+    out += [(f"trend: {t}", replace(base, trend=t)) for t in TRENDS if t != base.trend]
     out.append(("children from age table" if base.children_from_sex_age else
                 "children from sex x age", replace(base, children_from_sex_age=not
                                                    base.children_from_sex_age)))  # fmt: skip
+    out.append(
+        (
+            "total rows only" if base.fill_from_forms else "forms fill a missing total",
+            replace(base, fill_from_forms=not base.fill_from_forms),
+        )
+    )
+    out.append(
+        (
+            "no imputation" if base.impute_neighbours else "neighbour years imputed",
+            replace(base, impute_neighbours=not base.impute_neighbours),
+        )
+    )
     return out
 
 
