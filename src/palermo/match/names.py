@@ -29,13 +29,13 @@ from rigour.text import metaphone
 from palermo.match.names_han import (
     abjad_keys,
     char_readings,
+    comparison_forms,
     family_name_split,
     han_chars,
     has_han,
     native_readings,
     sound_keys,
     spells_chinese_syllables,
-    system_forms,
     transcription_words,
 )
 from palermo.match.names_hangul import hangul_forms, hangul_readings, has_hangul
@@ -670,7 +670,10 @@ def _han_match(latin: str, han: str) -> NameMatch:
         candidates.append(_japanese_match(parts, han))  # kanji alone: maybe Japanese
         candidates.append(_han_native(parts, han))
         score, system, form = max(
-            ((parts_similarity(parts, form), system, form) for system, form in system_forms(han)),
+            (
+                (parts_similarity(parts, form), system, form)
+                for system, form in comparison_forms(han)  # with Tongyong (ADR 0043)
+            ),
             key=lambda x: x[0],
         )
         if score > candidates[0].score:  # pairs only for the one that may be shown

@@ -9,6 +9,8 @@ its Wade-Giles style) and ToJyutping (Cantonese Jyutping); the Hong Kong and Mac
 are derived from Jyutping by the public rules of those systems, and the southern surname
 spellings are a small table of well-known surnames (Hokkien has no maintained reading data
 on PyPI). Comparison keeps the best reading per character and says which one it used.
+Taiwan's Tongyong Pinyin (新莊 Sinjhuang) is a whole-name form only (`tongyong_form`,
+from pinyin4j's published syllable table in `names_tongyong`; ADR 0043).
 
 Names of foreigners written in characters (唐纳德·特朗普, Donald Trump) are a syllabary
 transcription; they are compared by sound classes (`sound_key`) that ignore the vowels
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from palermo.match.names_tongyong import tongyong
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 SEPARATORS = re.compile(r"[·・•‧\u00b7\u30fb\s,，、.]+")
@@ -95,14 +99,23 @@ def hk_spelling(jyutping: str, macao: bool = False) -> str:
 
 
 @lru_cache(maxsize=50_000)
+def pinyin_readings(char: str) -> tuple[str, ...]:
+    """A character's Mandarin readings in toneless pinyin (ü kept), most common first."""
+    from pypinyin import Style, pinyin
+
+    found = pinyin(char, style=Style.NORMAL, heteronym=True, v_to_u=True)[0]
+    return tuple(found[:MAX_READINGS])
+
+
+@lru_cache(maxsize=50_000)
 def char_readings(char: str, surname: bool) -> tuple[tuple[str, str], ...]:
     """(spelling, system) for one character, most common first, without duplicates."""
     import ToJyutping  # type: ignore[import-untyped]
     from pypinyin import Style, pinyin
 
     out: list[tuple[str, str]] = []
-    for reading in pinyin(char, style=Style.NORMAL, heteronym=True, v_to_u=True)[0][:MAX_READINGS]:
-        out.append((reading.replace("ü", "u"), "pinyin"))
+    readings = pinyin_readings(char)
+    out.extend((reading.replace("ü", "u"), "pinyin") for reading in readings)
     for reading in pinyin(char, style=Style.WADEGILES, heteronym=True)[0][:MAX_READINGS]:
         out.append((re.sub(r"[^a-z]", "", reading.replace("v", "u")), "Wade-Giles"))
     candidates = ToJyutping.get_jyutping_candidates(char)
@@ -130,9 +143,7 @@ def native_readings(name: str) -> tuple[tuple[tuple[str, str], ...], ...]:
     """Per character of a Chinese name, its readings; surname readings at either end
     (family name first in Chinese, last in some Latin renderings)."""
     chars = han_chars(name)
-    return tuple(
-        char_readings(c, surname=i in (0, len(chars) - 1)) for i, c in enumerate(chars)
-    )
+    return tuple(char_readings(c, surname=i in (0, len(chars) - 1)) for i, c in enumerate(chars))
 
 
 @lru_cache(maxsize=100_000)
@@ -149,6 +160,28 @@ def system_forms(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
             parts.append(picked)
         forms.append((system, tuple(parts)))
     return tuple(forms)
+
+
+@lru_cache(maxsize=100_000)
+def tongyong_form(name: str) -> tuple[str, ...] | None:
+    """The whole name in Tongyong Pinyin (first reading per character), or None when
+    Tongyong writes every syllable as pinyin does (ADR 0043). A whole-name form only, never
+    a per-character reading: a name is written in one system, and Tongyong syllables mixed
+    with other systems' readings character by character (si, jhen, fong beside Cantonese
+    sin and on) raised false hits on the real pairs. Kept apart from `system_forms`, whose
+    forms the privacy-preserving encodings publish (`pprl`)."""
+    firsts = [pinyin_readings(c)[0] for c in han_chars(name)]
+    form = tuple(tongyong(r) or r.replace("ü", "u") for r in firsts)
+    return form if any(tongyong(r) for r in firsts) else None
+
+
+@lru_cache(maxsize=100_000)
+def comparison_forms(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`system_forms` and, where it differs, the Tongyong form: what a Latin name is
+    compared with as a whole, so a glued Tongyong name (Sinjhuang) is explained in its own
+    system rather than by sound classes."""
+    form = tongyong_form(name)
+    return system_forms(name) + ((("Tongyong", form),) if form else ())
 
 
 @lru_cache(maxsize=100_000)

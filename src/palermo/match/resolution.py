@@ -34,6 +34,7 @@ from palermo.match.xref import (
     reported_documents,
     resolve,
 )
+from palermo.match.xref_threshold import XREF_THRESHOLD
 from palermo.model.handling_merge import Marking, merge, merge_groups
 from palermo.model.sharing import Sharing
 from palermo.model.statement import BASE, Statement, utcnow
@@ -160,7 +161,7 @@ def _newest_judgements(
 
 
 def cross_reference(
-    store: Store, viewer: Viewer, threshold: float = 0.9, notify: bool = True
+    store: Store, viewer: Viewer, threshold: float = XREF_THRESHOLD, notify: bool = True
 ) -> tuple[Resolution, list[Hit]]:
     viewer.require_data_role("cross-reference")
     people = list(store.export(viewer, schema="Person", batch=5000))
