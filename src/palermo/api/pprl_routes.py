@@ -9,7 +9,8 @@ signature, receiver or freshness do not verify (logged, no detail beyond the rea
 ``POST /exchange/v1/hit-notices`` is node-to-node too: hit notices a peer relays for this
 node's records (coordination/hit_notice_relay.py), signed the same way; so are
 ``/exchange/v1/hit-replies`` (an owner's replies to notices this node's agency caused) and
-``/exchange/v1/erasures`` (the owner purged a record: purge the copy received from it).
+``/exchange/v1/erasures`` (the owner purged a record: purge the copy received from it)
+and ``/exchange/v1/deconfliction-hits`` (a peer's round matched this node's selectors).
 
 ``POST /api/v1/pprl/publish`` is for an analyst of this node's agency: publish its encoded
 persons to one registered peer and record the hits; the answer says how many (the hits
@@ -27,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
-from palermo.coordination import hit_notice_relay, pprl_remote
+from palermo.coordination import deconfliction_relay, hit_notice_relay, pprl_remote
 from palermo.exchange import registry
 from palermo.exchange.psi_exchange import Refused, signed_message_route
 
@@ -60,6 +61,14 @@ async def erasures_route(request: Request) -> JSONResponse:
     """Purge the received copies of records their owner's node erased (signed; ADR 0035);
     200: how many records were purged and skipped."""
     return await signed_message_route(request, hit_notice_relay.accept_erasures, "erasures")
+
+
+@router.post(deconfliction_relay.PATH, tags=["exchange"])
+async def deconfliction_hits_route(request: Request) -> JSONResponse:
+    """Record the deconfliction hits a peer node's round found on this node's selectors
+    (signed, each with a proof; ADR 0042); 200: recorded, skipped, and refused items with
+    their reasons."""
+    return await signed_message_route(request, deconfliction_relay.accept, "deconfliction hits")
 
 
 class PublishIn(BaseModel):

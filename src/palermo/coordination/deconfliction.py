@@ -13,7 +13,9 @@ When a published selector equals one of another agency, the node records a hit: 
 gets its own ``DeconflictionHit`` (owner-only, so no third agency sees it) naming the
 identifier type, the other agency and the party's *own* case reference; neither learns the
 other's case. Between nodes, ``psi_offer``/``psi_answer``/``psi_conclude`` run a DH private
-set intersection over the same selectors (each node's secret blinds, the peer reblinds).
+set intersection over the same selectors (each node's secret blinds, the peer reblinds);
+the asking node sends the peer a signed notice of each new hit with a proof that it holds
+the identifier, and the peer records its side on it (``receive_peer_hits``; ADR 0042).
 See docs/trust.md, "Deconfliction".
 """
 
@@ -25,19 +27,26 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from palermo.access.viewer import AccessDenied, NotVisible, Role, Viewer
-from palermo.coordination import hit_notices, psi
+from palermo.coordination import hit_notices, node_messages, psi, psi_proof
 from palermo.coordination.hit_notices import HitRef
 from palermo.ingest.build import build
 from palermo.model.sharing import Sharing
 from palermo.store import audit
 from palermo.store.store import Store
-from palermo.store.tables import deconfliction_hit, deconfliction_secret, deconfliction_selector
+from palermo.store.tables import (
+    deconfliction_hit,
+    deconfliction_secret,
+    deconfliction_selector,
+    node_self,
+    peer,
+)
 from palermo.store.views import Entity
 from palermo.store.visibility import MASK
 
@@ -221,6 +230,9 @@ def publish_case(store: Store, viewer: Viewer, case_id: str) -> int:
                 conn, viewer.agency, viewer.username, "deconfliction.publish", case.id, detail
             )
             _record_overlaps(store, conn, secret, set(rows))
+            if new and conn.execute(sa.select(peer.c.node_id).limit(1)).first() is not None:
+                conn.info[node_messages.WAKE_KEY] = True  # a prompt round with each peer
+            node_messages.wake_on_commit(store, conn)
     except RateLimited as exc:  # the refusal is audited too (the transaction rolled back)
         store.audit_event(viewer, "deconfliction.refused", case.id, {"reason": str(exc)})
         raise
@@ -446,28 +458,145 @@ def psi_answer(store: Store, peer_agency: str, offered: Sequence[str]) -> PsiAns
 
 
 def psi_conclude(
-    store: Store, peer_agency: str, offered: Sequence[str], answer: PsiAnswer
+    store: Store,
+    peer_agency: str,
+    offered: Sequence[str],
+    answer: PsiAnswer,
+    peer_node: str | None = None,
 ) -> list[Hit]:
     """Intersect: our offer as reblinded by the peer vs the peer's selectors reblinded by us.
 
-    Records a hit for our side only (the peer learns its side by running its own round)."""
+    Records a hit for our side. With ``peer_node`` (a signed round over the exchange) each
+    new hit of this node's agency is also queued, in the same transaction, as a signed
+    notice to that node with a proof that we hold the identifier (``psi_proof``), so the
+    peer's owner learns its side at once instead of in its own round (ADR 0042)."""
     if len(answer.reblinded) != len(offered):
         raise ValueError("reblinded: the peer answered a different number of values")
     secret = node_secret(store)
     mine = [_point(s) for s in answer.reblinded]
     theirs = psi.reblind(secret, [_point(s) for _, s in answer.held])
     holders: dict[bytes, set[str]] = {}
-    for (agency, _), point in zip(answer.held, theirs, strict=True):
+    held_by: dict[bytes, set[tuple[str, str]]] = {}  # double-blinded -> (agency, their value)
+    for (agency, selector), point in zip(answer.held, theirs, strict=True):
         holders.setdefault(point, set()).add(agency)
-    matched = {offered[i]: holders[mine[i]] for i in psi.intersect(mine, theirs)}
+        held_by.setdefault(point, set()).add((agency, selector))
+    found = psi.intersect(mine, theirs)
+    matched = {offered[i]: holders[mine[i]] for i in found}
+    their_values = {offered[i]: held_by[mine[i]] for i in found}
     created: list[Hit] = []
     with store.transaction() as conn:
+        me = conn.execute(sa.select(node_self.c.node_id, node_self.c.agency_code)).first()
         for own in _live(conn, matched):
             for other_agency in sorted(matched[own.selector] - {own.agency}):
                 key = _keyed(secret, "peer", own.selector, own.agency, own.case_id, other_agency)
-                if not _known(conn, key):
-                    created.append(_record_side(store, conn, secret, key, own, other_agency)[1])
+                if _known(conn, key):
+                    continue
+                created.append(_record_side(store, conn, secret, key, own, other_agency)[1])
+                if peer_node is None or me is None or own.agency != me.agency_code:
+                    continue  # a node speaks for its own agency only
+                for agency, value in sorted(their_values[own.selector]):
+                    if agency == other_agency:
+                        item = hit_item(secret, me.node_id, peer_node, own, value)
+                        node_messages.queue(conn, peer_node, node_messages.DECONFLICTION, item)
+        node_messages.wake_on_commit(store, conn)
     return created
+
+
+def hit_item(secret: bytes, sender: str, receiver: str, own: _Row, theirs: str) -> dict[str, str]:
+    """The notice for the receiver: its own selector ``theirs``, our blinded value of the
+    same identifier, and the proof that links them (nothing the receiver did not already
+    see in the round or could compute itself)."""
+    public, commitment, response = psi_proof.prove(
+        secret, _point(theirs), proof_context(sender, receiver, own.agency, theirs, own.selector)
+    )
+    return {
+        "agency": own.agency,
+        "selector": theirs,
+        "offered": own.selector,
+        "double": public.hex(),
+        "commitment": commitment.hex(),
+        "response": response.hex(),
+    }
+
+
+def proof_context(sender: str, receiver: str, agency: str, theirs: str, offered: str) -> bytes:
+    """What a notice's proof is bound to: it proves nothing for another pair of nodes,
+    agency or selector."""
+    return "\x1f".join((sender, receiver, agency, theirs, offered)).encode()
+
+
+def receive_peer_hits(
+    store: Store, sender: str, receiver: str, sender_agency: str, items: Sequence[object]
+) -> dict[str, Any]:
+    """Record the hits a peer node's round found on our selectors (its signed notice,
+    checked by the caller): for each item, every live selector of ours equal to the one it
+    names gets its owner's hit, as our own round would record it (the same key, so a
+    replayed notice, a repeated delivery or our own later round records nothing twice).
+
+    An item is refused, with its reason, when it is malformed, speaks for another agency
+    than the sender's, names a selector we do not hold (never published here, or retired
+    with its case's identifier), or when its proof does not show that the sender holds
+    the identifier (``psi_proof``: a selector seen in one of our answers is not enough)."""
+    secret = node_secret(store)
+    recorded: list[Hit] = []
+    refused: list[dict[str, Any]] = []
+    with store.transaction() as conn:
+        for index, item in enumerate(items):
+            problem = _check_item(conn, secret, sender, receiver, sender_agency, item)
+            if problem is not None or not isinstance(item, dict):
+                refused.append({"index": index, "reason": problem})
+                continue
+            for own in _live(conn, {item["selector"]}):
+                if own.agency == sender_agency:
+                    continue
+                key = _keyed(secret, "peer", own.selector, own.agency, own.case_id, sender_agency)
+                if not _known(conn, key):
+                    recorded.append(_record_side(store, conn, secret, key, own, sender_agency)[1])
+        detail = {"items": len(items), "recorded": len(recorded), "refused": len(refused)}
+        actor = f"exchange:{sender}"
+        audit.append(conn, sender_agency, actor, "deconfliction.notice", sender, detail)
+    return {
+        "recorded": len(recorded),
+        "skipped": len(items) - len(recorded) - len(refused),
+        "refused": refused,
+    }
+
+
+HEX_FIELDS = ("selector", "offered", "double", "commitment", "response")
+
+
+def _check_item(
+    conn: Connection, secret: bytes, sender: str, receiver: str, agency: str, item: object
+) -> str | None:
+    """Why an item of a peer's hit notice is refused, or None if it holds."""
+    if not isinstance(item, dict):
+        return "(item): a JSON object is expected"
+    if item.get("agency") != agency:
+        return f"agency: node {sender} speaks for {agency} only"
+    values: dict[str, bytes] = {}
+    for field in HEX_FIELDS:
+        value = item.get(field)
+        try:
+            raw = bytes.fromhex(value) if isinstance(value, str) and len(value) == 64 else None
+        except ValueError:
+            raw = None
+        if raw is None:
+            return f"{field}: 64 hexadecimal characters are expected"
+        values[field] = raw
+    if not _live(conn, {item["selector"]}):
+        return (
+            "selector: no live deconfliction selector of this node matches "
+            "(never published here, or its case no longer holds the identifier)"
+        )
+    try:
+        ours = psi.reblind(secret, [values["offered"]])[0]
+    except psi.InvalidPoint:
+        return "offered: not an element of the prime-order group"
+    context = proof_context(sender, receiver, agency, item["selector"], item["offered"])
+    proof = (values["double"], values["commitment"], values["response"])
+    if ours != values["double"] or not psi_proof.verify(values["selector"], *proof, context):
+        return "proof: does not show that the sender holds the identifier"
+    return None
 
 
 def psi_round(store: Store, peer_agency: str, ask: Callable[[list[str]], PsiAnswer]) -> list[Hit]:

@@ -107,6 +107,8 @@ def deliver(store: Store, transport: Transport | None = None) -> int:
         if status != 200:
             log.warning("%s to %s refused (%s): %r", kind, peer.node_id, status, answer)
             continue
+        if answer.get("refused"):  # items the peer will never take: logged, not retried
+            log.warning("%s to %s: items refused: %r", kind, peer.node_id, answer["refused"][:5])
         with store.transaction() as conn:
             sent = [i for i, _ in items]
             conn.execute(t.update().where(t.c.id.in_(sent)).values(sent_at=datetime.now(UTC)))
@@ -114,10 +116,19 @@ def deliver(store: Store, transport: Transport | None = None) -> int:
     return done
 
 
-def start(store: Store, transport: Transport | None = None, every: float = RETRY_EVERY) -> Worker:
+def start(
+    store: Store,
+    transport: Transport | None = None,
+    every: float = RETRY_EVERY,
+    rounds: Transport | None = None,
+) -> Worker:
     """The relay's own thread: :func:`deliver` whenever a commit wakes it (and every
-    ``every`` seconds, to retry a node that was unreachable)."""
-    return Worker(store, [lambda: deliver(store, transport)], every).start()
+    ``every`` seconds, to retry a node that was unreachable), and the prompt deconfliction
+    rounds of newly published selectors (``deconfliction_relay``, over ``rounds``; ADR 0042)."""
+    from palermo.coordination.deconfliction_relay import PromptRounds
+
+    prompt = PromptRounds(store, rounds)
+    return Worker(store, [lambda: deliver(store, transport), prompt], every).start()
 
 
 def accept(store: Store, data: object) -> dict[str, Any]:

@@ -40,6 +40,10 @@ PSI_PATH = "/exchange/v1/deconfliction"
 MAX_SKEW = timedelta(minutes=5)  # an offer older (or newer) than this is a replay
 MIN_INTERVAL = 60.0  # seconds between two rounds a peer may ask of this node
 EVERY = 300.0  # seconds between the rounds this node's worker runs with each peer
+# A prompt round (ADR 0042) offers only the selectors just published: at most this many
+# values, and at most PROMPT_ROUNDS of them per peer per MIN_INTERVAL, beside the full round.
+MAX_PROMPT_OFFER = 500
+PROMPT_ROUNDS = 30
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +119,12 @@ def answer(store: Store, data: object) -> dict[str, Any]:
     peer, offer = _verified(store, data, "psi-offer")
     _fresh(offer.get("sent_at"))
     offered = _strings(offer, "offered")
-    _throttle(store, peer)
+    if offer.get("prompt") is True:
+        if len(offered) > MAX_PROMPT_OFFER:
+            raise Refused(f"offered: a prompt round offers at most {MAX_PROMPT_OFFER}", 400)
+        _throttle_prompt(store, peer)
+    else:
+        _throttle(store, peer)
     try:
         reply = deconfliction.psi_answer(store, peer.agency, offered)
     except (InvalidPoint, ValueError) as exc:
@@ -149,6 +158,26 @@ def _throttle(store: Store, peer: Peer) -> None:
         _last_answer[slot] = now
 
 
+_prompts: dict[tuple[int, str], list[float]] = {}
+
+
+def _throttle_prompt(store: Store, peer: Peer) -> None:
+    """At most ``PROMPT_ROUNDS`` prompt rounds per peer per ``MIN_INTERVAL`` (ADR 0042):
+    with ``MAX_PROMPT_OFFER`` values each, guessing stays bounded as for full rounds."""
+    now = time.monotonic()
+    slot = (id(store), peer.node_id)
+    with _lock:
+        recent = [t for t in _prompts.get(slot, []) if now - t < MIN_INTERVAL]
+        if len(recent) >= PROMPT_ROUNDS:
+            wait = MIN_INTERVAL - (now - recent[0])
+            raise Refused(
+                f"rate: {PROMPT_ROUNDS} prompt rounds per {MIN_INTERVAL:.0f} s; "
+                f"retry in {wait:.0f} s",
+                429,
+            )
+        _prompts[slot] = [*recent, now]
+
+
 def _actor(peer: Peer) -> Viewer:
     return Viewer(peer.agency, f"exchange:{peer.node_id}")
 
@@ -156,9 +185,13 @@ def _actor(peer: Peer) -> Viewer:
 # --- asking (this node's side) ------------------------------------------------------------
 
 
-def run_round(store: Store, peer: Peer, transport: Transport) -> list[deconfliction.Hit]:
-    """One signed round with ``peer``: send our selectors, verify its answer, record hits."""
-    offered = deconfliction.psi_offer(store)
+def run_round(
+    store: Store, peer: Peer, transport: Transport, offered: list[str] | None = None
+) -> list[deconfliction.Hit]:
+    """One signed round with ``peer``: send our selectors (or, in a prompt round, only
+    ``offered``: ADR 0042), verify its answer, record hits and queue the peer's notices."""
+    prompt = offered is not None
+    offered = deconfliction.psi_offer(store) if offered is None else offered
     if not offered:
         return []
     with store.engine.connect() as conn:
@@ -173,6 +206,7 @@ def run_round(store: Store, peer: Peer, transport: Transport) -> list[deconflict
         "nonce": nonce,
         "sent_at": datetime.now(UTC).isoformat(),
         "offered": offered,
+        **({"prompt": True} if prompt else {}),
     }
     status, reply = transport(peer.endpoint, _signed(offer, me.key()))
     if status != 200:
@@ -186,7 +220,7 @@ def run_round(store: Store, peer: Peer, transport: Transport) -> list[deconflict
     ):
         raise Refused("held: a list of [agency, selector] pairs is expected", 400)
     theirs = deconfliction.PsiAnswer(_strings(reply, "reblinded"), [(a, s) for a, s in held])
-    return deconfliction.psi_conclude(store, peer.agency, offered, theirs)
+    return deconfliction.psi_conclude(store, peer.agency, offered, theirs, peer.node_id)
 
 
 def run_all(store: Store, transport: Transport | None = None) -> list[deconfliction.Hit]:
