@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,21 +28,26 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from palermo.api.app import create_app
 from palermo.coordination import hit_notice_relay, hit_notices, retention
 from palermo.exchange import registry
-from palermo.exchange.psi_exchange import Refused, _signed
-from palermo.exchange.sync import sync_all
+from palermo.exchange.psi_exchange import Refused
 from palermo.ingest.build import build
 from palermo.model.sharing import Sharing
-from palermo.store.directory import Agency
 from palermo.store.store import Store
 from palermo.store.tables import statement
-from tests.conftest import fresh_pg_database, wipe
-from tests.exchange.nodes import AGENCIES, SYSTEM, Node, direct_transport
+from tests.conftest import fresh_pg_database
+from tests.exchange.nodes import AGENCIES, SYSTEM, Node
+from tests.exchange.relay_peers import (
+    EU,
+    clients,
+    converge,
+    federation,
+    node_key,
+    relay_transport,
+    signed_message,
+)
 from tests.store.factories import person
 
-EU = Sharing.parse("group:EU")
 PASSPORT = "C01X00T47"
 YEAR = timedelta(days=366)
 
@@ -54,19 +60,16 @@ class Fed:
     erased: bool = False  # DE's p1 erased (a tombstone on NL), for the property test
 
     def transport(self) -> hit_notice_relay.Transport:
-        def post(endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-            path = hit_notice_relay.KINDS[body["kind"]][0]
-            response = self.apps[endpoint].post(path, json=body)
-            return response.status_code, response.json()
-
-        return post
+        return relay_transport(self.apps)
 
 
 @pytest.fixture(scope="module")
 def pg_trio() -> Iterator[dict[str, str]]:
     """Three PostgreSQL databases for the module (wiped per test: creating and dropping
-    databases costs seconds on a loaded machine)."""
-    gens = [fresh_pg_database(f"palermo_nm_{code.lower().replace('-', '_')}") for code in AGENCIES]
+    databases costs seconds on a loaded machine), named by process like the session's
+    database, so two test processes using this fixture never drop each other's."""
+    names = [f"palermo_nm_{code.lower().replace('-', '_')}_{os.getpid()}" for code in AGENCIES]
+    gens = [fresh_pg_database(name) for name in names]
     urls = {code: next(g) for code, g in zip(AGENCIES, gens, strict=True)}
     yield urls
     for gen in gens:
@@ -81,39 +84,14 @@ def fed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fed]:
         urls = {code: f"sqlite:///{tmp_path / code}.db" for code in AGENCIES}
     else:
         urls = request.getfixturevalue("pg_trio")
-    nodes: dict[str, Node] = {}
-    for code, url in urls.items():
-        store = Store.open(url)
-        wipe(store)
-        for other, (country, groups) in AGENCIES.items():
-            store.add_agency(SYSTEM, Agency(other, other, country, "police", groups))
-        analyst = store.add_user(SYSTEM, f"analyst-{code.lower()}", code, "analyst").viewer()
-        with store.transaction() as conn:
-            registry.init_node(conn, code.lower() + "-node", code, tmp_path / f"{code}.key")
-        nodes[code] = Node(code.lower() + "-node", code, store, analyst)
-    for node in nodes.values():
-        for other in nodes.values():
-            if other is not node:
-                with other.store.engine.connect() as conn:
-                    ident = registry.identity(conn)
-                assert ident is not None
-                with node.store.transaction() as conn:
-                    registry.add_peer(
-                        conn,
-                        other.node_id,
-                        other.agency,
-                        f"http://{other.node_id}",
-                        ident.public_key,
-                    )
+    nodes = federation(urls, tmp_path)
     de = nodes["DE-BKA"]
     props = {"name": "Ivan Petrov", "birthDate": "1979-05-02", "passportNumber": PASSPORT}
     de.store.write(de.analyst, person("DE-BKA", "p1", EU, **props))
     report = {"documentNumber": PASSPORT, "reportStatus": "stolen"}
     de.store.write(de.analyst, build("DE-BKA", "de-bka.r1", "DocumentReport", report, EU))
     converge(nodes)
-    apps = {
-        f"http://{n.node_id}": TestClient(create_app(n.store, rate_limit=0)) for n in nodes.values()
-    }
+    apps = clients(nodes, rate_limit=0)
     tokens = {
         code: {"Authorization": f"Bearer {n.store.create_token(SYSTEM, n.analyst.username, 't')}"}
         for code, n in nodes.items()
@@ -121,13 +99,6 @@ def fed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fed]:
     yield Fed(nodes, apps, tokens)
     for node in nodes.values():
         node.store.close()
-
-
-def converge(nodes: dict[str, Node]) -> None:
-    transport = direct_transport(nodes)
-    for _ in range(2):
-        for node in nodes.values():
-            sync_all(node.store, transport)
 
 
 def _told(node: Node, channel: str) -> list[hit_notices.Notice]:
@@ -270,15 +241,7 @@ def test_the_owners_reply_reaches_the_searchers_node_only(fed: Fed) -> None:
 
 
 def _reply_message(sender: Node, receiver: Node, replies: list[dict[str, Any]]) -> dict[str, Any]:
-    body = {
-        "kind": hit_notice_relay.REPLY_KIND,
-        "sender": sender.node_id,
-        "receiver": receiver.node_id,
-        "nonce": "n",
-        "sent_at": datetime.now(UTC).isoformat(),
-        "replies": replies,
-    }
-    return _signed(body, _key(sender))
+    return signed_message(hit_notice_relay.REPLY_KIND, sender, receiver, replies=replies)
 
 
 def test_a_reply_is_recorded_only_from_the_owners_node_on_the_searchers_notice(fed: Fed) -> None:
@@ -303,20 +266,13 @@ def test_a_reply_is_recorded_only_from_the_owners_node_on_the_searchers_notice(f
     )
     assert answer == {"recorded": 0, "skipped": 1}
     # DE's reply signed with TH's key, or addressed to TH: refused
-    forged = {**_reply_message(de, nl, [reply]), "key": _key(th).public_key}
+    forged = {**_reply_message(de, nl, [reply]), "key": node_key(th).public_key}
     with pytest.raises(Refused):
         hit_notice_relay.accept_replies(nl.store, forged)
     with pytest.raises(Refused):
         hit_notice_relay.accept_replies(nl.store, _reply_message(de, th, [reply]))
     assert hit_notices.sent(nl.store, nl.analyst) == [mine]  # unchanged
     assert mine.reply is None
-
-
-def _key(node: Node) -> Any:
-    with node.store.engine.connect() as conn:
-        me = registry.identity(conn)
-    assert me is not None
-    return me.key()
 
 
 # --- 3. erasure reaches the peers ------------------------------------------------------------
@@ -358,15 +314,7 @@ def test_the_owners_purge_reaches_the_peer_that_received_the_record(fed: Fed) ->
 
 
 def _erasure(sender: Node, receiver: Node, items: list[dict[str, Any]]) -> dict[str, Any]:
-    body = {
-        "kind": hit_notice_relay.ERASURE_KIND,
-        "sender": sender.node_id,
-        "receiver": receiver.node_id,
-        "nonce": "n",
-        "sent_at": datetime.now(UTC).isoformat(),
-        "erasures": items,
-    }
-    return _signed(body, _key(sender))
+    return signed_message(hit_notice_relay.ERASURE_KIND, sender, receiver, erasures=items)
 
 
 def test_a_peer_never_purges_on_an_unsigned_foreign_or_misaddressed_notice(fed: Fed) -> None:
@@ -381,7 +329,7 @@ def test_a_peer_never_purges_on_an_unsigned_foreign_or_misaddressed_notice(fed: 
     assert nl_app.post(hit_notice_relay.ERASURE_PATH, json=unsigned).status_code == 403
     tampered = {**good, "erasures": [{"agency": "DE-BKA", "entity_id": "de-bka.other"}]}
     assert nl_app.post(hit_notice_relay.ERASURE_PATH, json=tampered).status_code == 403
-    with_th_key = {**_erasure(de, nl, [item]), "key": _key(th).public_key}
+    with_th_key = {**_erasure(de, nl, [item]), "key": node_key(th).public_key}
     assert nl_app.post(hit_notice_relay.ERASURE_PATH, json=with_th_key).status_code == 403
     assert (
         nl_app.post(hit_notice_relay.ERASURE_PATH, json=_erasure(de, th, [item])).status_code == 403

@@ -8,49 +8,34 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from palermo.api.app import create_app
 from palermo.coordination import hit_notice_relay, hit_notices
-from palermo.exchange import registry
-from palermo.exchange.psi_exchange import _signed
-from palermo.exchange.sync import sync_all
-from palermo.model.sharing import Sharing
-from tests.exchange.nodes import Node, direct_transport, make_federation
+from tests.exchange.nodes import AGENCIES, Node
+from tests.exchange.relay_peers import (
+    EU,
+    clients,
+    converge,
+    federation,
+    relay_transport,
+    signed_message,
+)
 from tests.store.factories import person
-
-EU = Sharing.parse("group:EU")
-
-
-def converge(nodes: dict[str, Node]) -> None:
-    transport = direct_transport(nodes)
-    for _ in range(2):
-        for node in nodes.values():
-            sync_all(node.store, transport)
 
 
 def relay_to(nodes: dict[str, Node], sent: list[dict[str, Any]]) -> hit_notice_relay.Transport:
-    clients = {f"http://{n.node_id}": TestClient(create_app(n.store)) for n in nodes.values()}
-
-    def post(endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        sent.append(body)
-        path = hit_notice_relay.KINDS[body["kind"]][0]  # notices, replies, erasures
-        response = clients[endpoint].post(path, json=body)
-        return response.status_code, response.json()
-
-    return post
+    return relay_transport(clients(nodes), sent)
 
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Node]:
-    found = make_federation(Path(tmp_path_factory.mktemp("relay")))
+    tmp = Path(tmp_path_factory.mktemp("relay"))
+    found = federation({code: f"sqlite:///{tmp / code}.db" for code in AGENCIES}, tmp)
     de, nl = found["DE-BKA"], found["NL-KMAR"]
     de.store.write(de.analyst, person("DE-BKA", "p1", EU, name="Ivan Petrov"))
     nl.store.write(nl.analyst, person("NL-KMAR", "q1", EU, name="Olga Berg"))
@@ -119,13 +104,6 @@ def test_the_relay_delivers_within_a_second_of_the_hit(nodes: dict[str, Node]) -
     assert min(times) < 1.0, times
 
 
-def _key(node: Node) -> Any:
-    with node.store.engine.connect() as conn:
-        me = registry.identity(conn)
-    assert me is not None
-    return me.key()
-
-
 NOTICE = st.fixed_dictionaries(
     {
         "record_id": st.sampled_from(["de-bka.p1", "nl-kmar.q1", "de-bka.nope", "th-rtp.x"]),
@@ -148,15 +126,8 @@ def test_a_node_records_only_notices_on_its_own_records_from_the_senders_agency(
     de = nodes["DE-BKA"]
     node = nodes["NL-KMAR" if sender == "NL" else "TH-RTP"]
     before = {(n.record_id, n.searcher_agency): n.hits for n in _all(de)}
-    body = {
-        "kind": hit_notice_relay.KIND,
-        "sender": node.node_id,
-        "receiver": de.node_id,
-        "nonce": "n",
-        "sent_at": datetime.now(UTC).isoformat(),
-        "notices": notices,
-    }
-    answer = hit_notice_relay.accept(de.store, _signed(body, _key(node)))
+    message = signed_message(hit_notice_relay.KIND, node, de, notices=notices)
+    answer = hit_notice_relay.accept(de.store, message)
     after = {(n.record_id, n.searcher_agency): n.hits for n in _all(de)}
     changed = {k for k in after if after[k] != before.get(k)}
     allowed = {

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from palermo.ingest import import_file
-from palermo.match import arrivals, ledger
+from palermo.match import arrival_claim, arrivals, ledger
 from palermo.match.resolution import judge
 from palermo.match.xref import REJECT
 from palermo.store.store import Store
@@ -116,9 +116,7 @@ def _ledger_rows(store: Store) -> list[tuple[str, str, str]]:
         return [(str(a), str(b), str(c)) for a, b, c in conn.execute(query)]
 
 
-def test_two_hosts_on_one_database_resolve_each_range_once(
-    store: Store, backend_url: str
-) -> None:
+def test_two_hosts_on_one_database_resolve_each_range_once(store: Store, backend_url: str) -> None:
     """Both hosts poll at the same moment after every write: each range is claimed by one
     of them, the ranges do not overlap, and no ledger entry is written twice."""
     viewers = setup_agencies(store, {"A1": ("EU",)})
@@ -174,7 +172,7 @@ def test_a_live_claim_is_left_alone_and_a_dead_hosts_claim_is_taken_over(
     host = arrivals.Arrivals(store)
     host.open_views()
     add(store, viewers["A1"], "a1.p1", "owner", name="Ivan Petrov", passportNumber="XK1234567")
-    now = arrivals._now_ms()
+    now = arrival_claim.now_ms()
     claimed = sa.update(xref_arrival).where(xref_arrival.c.scope == SCOPE)
     with store.engine.begin() as conn:
         start = conn.execute(

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from palermo.api.app import create_app
 from palermo.exchange.sync import sync_all
 from palermo.ingest import import_file
-from palermo.match import arrivals, ledger
+from palermo.match import arrival_claim, arrivals, ledger
 from palermo.store.store import Store
 from tests.api.test_api import auth
 from tests.conftest import wipe
@@ -168,11 +168,11 @@ def test_a_range_past_the_bound_rebuilds_the_view_instead_of_queueing(store: Sto
     host = arrivals.Arrivals(store, queue_max=2)  # not started: polled by hand
     host.open_views()
     with store.engine.connect() as conn:
-        start = arrivals._head(conn)
+        start = arrival_claim.feed_head(conn)
     for n, name in enumerate(("Ivan Petrov", "Olga Sidorova", "Pyotr Ivanov")):
         add(store, viewers["A1"], f"a1.p{n}", "owner", name=name)
     with store.engine.connect() as conn:
-        end = arrivals._head(conn)
+        end = arrival_claim.feed_head(conn)
     assert host.arrived(start, end) == ([], True)  # three entities, two allowed: none held
     roomy = arrivals.Arrivals(store, queue_max=3)
     assert roomy.arrived(start, end) == (["a1.p0", "a1.p1", "a1.p2"], False)

@@ -28,13 +28,13 @@ from hypothesis import strategies as st
 
 from palermo.access.viewer import Viewer
 from palermo.analysis import indicators
-from palermo.analysis.handling import identity_markings, record_markings
 from palermo.analysis.report import build_report
 from palermo.analysis.service import Workspace
 from palermo.exchange import alerts, outbox
 from palermo.exchange.wire import statement_from_wire
 from palermo.model.grading import Grade
 from palermo.model.handling_merge import Marking, merge
+from palermo.model.record_marking import carried_marking, identity_markings, record_markings
 from palermo.model.sharing import Handling, Sharing
 from palermo.model.statement import BASE, Statement
 from palermo.store.entity_marking import value_marking
@@ -208,7 +208,7 @@ def _check_analysis(
     ws = Workspace.load(store, viewer)
     seen = {str(e["id"]) for e in ws.entities}
     assert seen == set(expected), "the workspace holds exactly the records the agency may see"
-    records = record_markings(ws.entities)
+    records = record_markings(ws.entities, carried_marking)
     for rid, marking in records.items():
         assert marking == expected[rid], f"record {rid}: {marking.text} != {expected[rid].text}"
     members: dict[str, list[str]] = {}

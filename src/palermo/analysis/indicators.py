@@ -31,11 +31,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from palermo.analysis.handling import identity_markings, record_markings
 from palermo.analysis.linkgraph import normalise
 from palermo.analysis.statistics import SUSPECT_TOPIC, first
 from palermo.model.handling_merge import Marking, merge
 from palermo.model.indicators import indicators
+from palermo.model.record_marking import carried_marking, identity_markings, record_markings
 from palermo.store.visibility import MASK
 
 Props = Mapping[str, list[str]]
@@ -125,7 +125,7 @@ def score(
     persons = {str(e["id"]): e.get("properties", {}) for e in items if e["schema"] == "Person"}
     who = {p: ident.get(p, p) for p in persons}
     suspects = {who[p] for p, props in persons.items() if SUSPECT_TOPIC in props.get("topics", [])}
-    evidence = _Evidence(markings=record_markings(items))
+    evidence = _Evidence(markings=record_markings(items, carried_marking))
     own = identity_markings({p: m for p, m in evidence.markings.items() if p in persons}, ident)
     _observed(evidence, items, who, use_victim_records)
     _documents(evidence, items, persons, who)

@@ -13,7 +13,7 @@ when no record links them. Edges come from three sources:
 The input is entities as a viewer sees them (`Store.export`), so the graph never holds what
 the viewer may not see.
 
-Every node and edge carries a marking (`analysis.handling`): a node the merge of the records
+Every node and edge carries a marking (`model.record_marking`): a node the merge of the records
 placed in it, an edge the merge of the record that made it and both its end nodes, so the
 strictest handling code and weakest grade of any input reach the chart and its exports.
 
@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from palermo.analysis.graph import Graph
-from palermo.analysis.handling import record_marking
 from palermo.analysis.networks import Edge
 from palermo.analysis.roles import INTEREST, ROLES, SUSPECT, VICTIM
 from palermo.match.mrz import normalise_document_number
 from palermo.model.handling_merge import Marking, merge
+from palermo.model.record_marking import carried_marking, record_markings
 from palermo.store.visibility import MASK
 
 # Link schemata: (source property, target property, kind of link).
@@ -230,7 +230,7 @@ def build(
     """The link graph of the given entities; ``identity_of`` maps record id -> identity."""
     builder = _Builder(identity_of or {})
     items = list(entities)
-    builder.marking_of = {str(e["id"]): record_marking(e) for e in items}
+    builder.marking_of = record_markings(items, carried_marking)
     for entity in items:
         builder.place(entity)
     for entity in items:
