@@ -17,7 +17,7 @@ from palermo.access.viewer import Viewer
 from palermo.analysis.ledger_identities import apply_verdicts
 from palermo.analysis.service import Workspace, WorkspaceCache
 from palermo.ingest.build import build
-from palermo.match import incremental, ledger
+from palermo.match import incremental, ledger, ledger_pairs
 from palermo.match.resolution import judge
 from palermo.match.xref import Link
 from palermo.model.sharing import Sharing
@@ -243,7 +243,14 @@ def test_the_ledger_is_read_with_the_visibility_rule_in_the_query(store: Store) 
     assert ledger.visible_membership(store, a1) is None  # never resolved: no ledger
     write(store, b2, "b2.secret", "Person", "owner", name="Osagie Okoye")
     scope = ledger.scope_of(a1)
-    ledger.record(store, scope, {"a1.okoye": "I1", "b2.okoye": "I1", "b2.secret": "I1"})
+    joined = [Link("a1.okoye", "b2.okoye", 0.99, evidence="passport")]  # joined directly
+    ledger.record(
+        store,
+        scope,
+        {"a1.okoye": "I1", "b2.okoye": "I1", "b2.secret": "I1"},
+        links=joined,
+        pairs=ledger_pairs.Update(joined, 0.9),
+    )
     assert ledger.visible_membership(store, a1) == {"a1.okoye": "I1", "b2.okoye": "I1"}
     store.retract(b2, "b2.okoye")  # what the view resolved over can narrow
     assert ledger.visible_membership(store, a1) == {"a1.okoye": "I1"}

@@ -1,22 +1,42 @@
-"""The identity review queue: candidate matches an analyst decides (issue 15).
+"""The identity review queue: candidate matches an analyst decides (issue 15, ADR 0046).
 
 A pair of person records is queued when the resolver is unsure of it: its link probability
-lies between REJECT_THRESHOLD (0.5: below it `xref.resolve` does not even ask Splink for
-the pair, see `xref.predict`'s floor `min(threshold, 0.5)`) and LINK_THRESHOLD (0.9: the
-default of `xref.resolve` and `resolution.cross_reference`, from which a pair is linked), or
-when a link stands but is flagged for review (`Link.review`: a shared document reported
-stolen or lost, a possible impostor). Pairs whose newest judgement is confirm or reject are
-done; an "unsure" judgement keeps the pair queued (the analyst could not decide yet).
+lies between REJECT_THRESHOLD (0.5: below it the resolver does not even ask Splink for the
+pair, see `xref.predict`'s floor `min(threshold, 0.5)`) and the view's merge threshold
+(LINK_THRESHOLD, 0.9, the cross-referencing row of the thresholds-per-use table in
+docs/identification.md), or when a link stands but is flagged for review (`Link.review`: a
+shared document reported stolen or lost, a possible impostor). Pairs whose newest judgement
+is confirm or reject are done; an "unsure" judgement keeps the pair queued.
 
-The records come from the viewer's analysis workspace (`analysis.service.visible`, read
-through `Store.export`), which holds only what the viewer may see, so both sides of every
-queued pair are visible to the viewer; the queue also checks it per pair.
+Where the pairs come from. A view that was resolved (it has a ledger, `match.ledger`) is
+reviewed from the ledger: the pairs its resolver scored, kept beside its identities
+(`match.ledger_pairs`, written by every batch run and every arrival), so the queue holds the
+same pairs as the ledger at once after an arrival, without a batch run, and each side is
+shown with its identity as the analysis has it (`ledger.visible_membership` with the
+judgements laid over, `analysis.ledger_identities`). Only a view never resolved resolves its
+visible records in batch here, as before the ledger.
+
+Access. Ledger pairs are kept only between records of the view's membership as the viewer
+reads it now (`ledger.visible_membership`, the store's visibility rule in its query), and
+both records are read again through the store as the viewer; batch pairs come from the
+viewer's workspace (`analysis.service.visible`). The queue checks both sides per pair
+either way.
+
+Order: what most needs an analyst first (ADR 0046). A confirm joins, and a reject parts, the
+two records' whole identities, so a pair ranks by the highest value among the records of
+both identities: one in a visible case (IN_CASE), a victim the viewer may know as one
+(VICTIM), a notice subject (NOTICE). At equal value, a flagged standing link first (a
+possible impostor is in every chart now), then pairs whose records are in two identities
+(a decision changes what analyses show) before pairs already joined through other records,
+then the more probable pair.
 
 Judging goes through `resolution.judge`, the function behind the API's
-`POST /api/v1/xref/judgements`. `judge` cannot delete a judgement (judgements are
-statements, kept for the ledger), and `resolution.judgements` keeps the newest one per
-pair; so undo writes a new "unsure" judgement naming the one it withdraws: the confirmed
-or rejected pair goes back to the model's verdict and into the queue.
+`POST /api/v1/xref/judgements`; the ledger's readers lay the newest judgements over the
+identities (ADR 0036), so the queue and the analyses show a decision at once. `judge`
+cannot delete a judgement (judgements are statements, kept for the ledger), and
+`resolution.judgements` keeps the newest one per pair; so undo writes a new "unsure"
+judgement naming the one it withdraws: the pair goes back to the model's verdict and into
+the queue.
 """
 
 from __future__ import annotations
@@ -27,7 +47,9 @@ from typing import Any
 
 from palermo.access.viewer import Viewer
 from palermo.analysis.identities import owned_accounts, xref_record
+from palermo.analysis.ledger_identities import apply_verdicts
 from palermo.analysis.service import visible
+from palermo.match import ledger, ledger_pairs
 from palermo.match.resolution import JUDGEMENTS, judge, judgements
 from palermo.match.xref import CONFIRM, REJECT, UNSURE, Link, Resolution, reported_documents
 from palermo.match.xref import resolve as resolve_records
@@ -43,6 +65,7 @@ ACTIONS = (*JUDGEMENTS, UNDO)
 # Value of a record for the queue's order: in a case first, then a victim, then a notice.
 IN_CASE, VICTIM, NOTICE = 3, 2, 1
 LIST_LIMIT = 100_000
+LEDGER, BATCH = "ledger", "batch"
 
 
 @dataclass(frozen=True)
@@ -50,8 +73,8 @@ class ReviewItem:
     left: str
     right: str
     probability: float
-    value: int  # the higher of the two records' values (IN_CASE, VICTIM, NOTICE or 0)
-    reasons: tuple[str, ...]  # why it ranks where it does ("in a case", "victim", ...)
+    value: int  # the highest value among both identities' records (IN_CASE ... or 0)
+    reasons: tuple[str, ...]  # why it ranks where it does ("in case X", "victim", ...)
     features: dict[str, float] = field(default_factory=dict)  # Splink match weight per field
     evidence: str | None = None  # a shared strong identifier that decided the link
     review: str | None = None  # why a standing link needs an analyst (impostor risk)
@@ -59,6 +82,13 @@ class ReviewItem:
     labels: tuple[str, str] = ("", "")
     # (property, left values, right values) for every property either side has
     values: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    identities: tuple[str, str] = ("", "")  # each side's identity as the analyses show it
+    source: str = BATCH  # LEDGER: the view's ledger pairs; BATCH: resolved for this list
+
+    @property
+    def joined(self) -> bool:
+        """Both records are one identity now (through other records or a flagged link)."""
+        return self.identities[0] == self.identities[1] != ""
 
 
 def persons_of(entities: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
@@ -68,8 +98,9 @@ def persons_of(entities: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, 
 def resolution(
     store: Store, viewer: Viewer, entities: list[dict[str, Any]] | None = None
 ) -> tuple[Resolution, dict[tuple[str, str], str], dict[str, Mapping[str, Any]]]:
-    """Resolve the viewer's visible person records with every visible judgement applied:
-    (resolution, newest judgement per pair, the person entities by id)."""
+    """Resolve the viewer's visible person records in batch with every visible judgement
+    applied: (resolution, newest judgement per pair, the person entities by id). Used only
+    for a view that has no ledger."""
     viewer.require_data_role("review identities")
     items = entities if entities is not None else visible(store, viewer)
     accounts = owned_accounts(items)
@@ -83,26 +114,88 @@ def resolution(
     return result, verdicts, persons
 
 
+def ledger_identities(
+    store: Store, viewer: Viewer, verdicts: Mapping[tuple[str, str], str] | None = None
+) -> dict[str, str] | None:
+    """record id -> identity id from the view's ledger as the analyses see it (records
+    the viewer reads, split where joined only through one it no longer reads, judgements
+    laid over); None when the view has no ledger."""
+    membership = ledger.visible_membership(store, viewer)
+    if membership is None:
+        return None
+    return apply_verdicts(membership, judgements(store, viewer) if verdicts is None else verdicts)
+
+
 def identities(store: Store, viewer: Viewer) -> dict[str, str]:
-    """record id -> identity id, with the analysts' judgements applied."""
-    return resolution(store, viewer)[0].identity_of()
-
-
-def queue(
-    store: Store, viewer: Viewer, entities: list[dict[str, Any]] | None = None
-) -> list[ReviewItem]:
-    """The viewer's review queue, highest value first, then highest probability."""
+    """record id -> identity id, with the analysts' judgements applied: the ledger's when
+    the view has one, else a batch resolution of what the viewer sees."""
     viewer.require_data_role("review identities")
-    items = entities if entities is not None else visible(store, viewer)
+    found = ledger_identities(store, viewer)
+    return found if found is not None else resolution(store, viewer)[0].identity_of()
+
+
+def queue(store: Store, viewer: Viewer) -> list[ReviewItem]:
+    """The viewer's review queue, what most needs an analyst first (see the module
+    docstring): from the view's ledger, or resolved in batch for a view without one."""
+    viewer.require_data_role("review identities")
+    found = _ledger_queue(store, viewer)
+    return found if found is not None else _batch_queue(store, viewer)
+
+
+def _ledger_queue(store: Store, viewer: Viewer) -> list[ReviewItem] | None:
+    membership = ledger.visible_membership(store, viewer)
+    if membership is None:
+        return None
+    verdicts = judgements(store, viewer)
+    identity_of = apply_verdicts(membership, verdicts)
+    links = ledger_pairs.uncertain(store, ledger.scope_of(viewer), identity_of)
+    ids = sorted({r for lk in links for r in (lk.left, lk.right)})
+    read = store.entities(viewer, ids=ids, limit=len(ids)) if ids else []
+    persons = persons_of(e.to_ftm() for e in read)
+    victims = [e.to_ftm() for e in store.entities(viewer, schema="VictimRecord", limit=LIST_LIMIT)]
+    worth = _values(store, viewer, set(identity_of), victims)
+    return _items(links, verdicts, persons, worth, identity_of, LEDGER)
+
+
+def _batch_queue(store: Store, viewer: Viewer) -> list[ReviewItem]:
+    items = visible(store, viewer)
     result, verdicts, persons = resolution(store, viewer, items)
-    worth = _values(store, viewer, persons, items)
+    worth = _values(store, viewer, set(persons), items)
+    identity_of = apply_verdicts(result.identity_of(), verdicts)
+    return _items(result.links, verdicts, persons, worth, identity_of, BATCH)
+
+
+def _items(
+    links: Iterable[Link],
+    verdicts: Mapping[tuple[str, str], str],
+    persons: Mapping[str, Mapping[str, Any]],
+    worth: Mapping[str, list[tuple[int, str]]],
+    identity_of: Mapping[str, str],
+    source: str,
+) -> list[ReviewItem]:
+    members: dict[str, list[str]] = {}
+    for record, identity in identity_of.items():
+        members.setdefault(identity, []).append(record)
     queued = [
-        _item(link, verdicts.get(_key(link)), persons, worth)
-        for link in result.links
+        _item(link, verdicts.get(_key(link)), persons, worth, identity_of, members, source)
+        for link in links
         if _queued(link, verdicts.get(_key(link)), persons)
     ]
-    queued.sort(key=lambda i: (-i.value, -i.probability, i.left, i.right))
+    queued.sort(key=_order)
     return queued
+
+
+def _order(item: ReviewItem) -> tuple[Any, ...]:
+    """Highest value first; then a flagged standing link; then a pair across two
+    identities; then the more probable (ADR 0046)."""
+    return (
+        -item.value,
+        item.review is None,
+        item.joined,
+        -item.probability,
+        item.left,
+        item.right,
+    )
 
 
 def _key(link: Link) -> tuple[str, str]:
@@ -118,12 +211,12 @@ def _queued(link: Link, verdict: str | None, persons: Mapping[str, Any]) -> bool
 def _values(
     store: Store,
     viewer: Viewer,
-    persons: Mapping[str, Any],
-    entities: list[dict[str, Any]],
+    persons: set[str],
+    entities: Iterable[Mapping[str, Any]],
 ) -> dict[str, list[tuple[int, str]]]:
     """record id -> [(value, reason)]: subject of a visible case, a victim in a visible
-    VictimRecord whose `victim` value the viewer may read (masked otherwise), subject of a
-    visible notice."""
+    VictimRecord (among `entities`) whose `victim` value the viewer may read (masked
+    otherwise), subject of a visible notice."""
     out: dict[str, list[tuple[int, str]]] = {}
 
     def mark(ids: Iterable[str], value: int, reason: str) -> None:
@@ -146,9 +239,14 @@ def _item(
     verdict: str | None,
     persons: Mapping[str, Mapping[str, Any]],
     worth: Mapping[str, list[tuple[int, str]]],
+    identity_of: Mapping[str, str],
+    members: Mapping[str, list[str]],
+    source: str,
 ) -> ReviewItem:
     left, right = persons[link.left], persons[link.right]
-    marks = worth.get(link.left, []) + worth.get(link.right, [])
+    sides = (identity_of.get(link.left, link.left), identity_of.get(link.right, link.right))
+    records = {r for side in sides for r in members.get(side, [])} | {link.left, link.right}
+    marks = [m for r in sorted(records) for m in worth.get(r, [])]
     return ReviewItem(
         link.left,
         link.right,
@@ -161,6 +259,8 @@ def _item(
         verdict == UNSURE,
         (_label(left), _label(right)),
         side_by_side(left, right),
+        sides,
+        source,
     )
 
 
@@ -203,4 +303,3 @@ class ReviewCache(ViewerCache[list[ReviewItem]]):
 
     def __init__(self, store: Store) -> None:
         super().__init__(store, lambda v: queue(store, v), "review identities")
-

@@ -1,7 +1,9 @@
 """The identity review queue over HTTP: `GET /api/v1/review` (issue 15).
 
-The queue is the caller's own (`analysis.review`): only pairs of records the caller may
-see, highest value first. Decisions go through `POST /api/v1/xref/judgements`, the same
+The queue is the caller's own (`analysis.review`): the pairs of the caller's view's ledger
+(ADR 0046), only pairs of records the caller may see, what most needs an analyst first;
+each item names its source ("ledger" or, for a view never resolved, "batch") and each
+side's identity. Decisions go through `POST /api/v1/xref/judgements`, the same
 `resolution.judge` the web page uses; a judgement is a write, so the cached queue drops.
 """
 
@@ -37,5 +39,5 @@ async def review_queue(
         "total": len(items),
         "offset": offset,
         "thresholds": {"reject": REJECT_THRESHOLD, "link": LINK_THRESHOLD},
-        "items": [asdict(i) for i in items[offset : offset + limit]],
+        "items": [{**asdict(i), "joined": i.joined} for i in items[offset : offset + limit]],
     }

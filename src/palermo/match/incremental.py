@@ -42,9 +42,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from palermo.access.viewer import Viewer
-from palermo.match import ledger, xref
+from palermo.match import ledger, ledger_pairs, xref
 from palermo.match.engines import DuckDB, Engine
 from palermo.match.xref import CONFIRM, REJECT, Link, Resolution, XrefRecord
+from palermo.match.xref_threshold import XREF_THRESHOLD as XREF_THRESHOLD  # arrivals
 from palermo.model.statement import utcnow
 from palermo.store.store import Store
 from palermo.store.tables import xref_model
@@ -298,7 +299,7 @@ class Resolver:
         cls,
         records: Sequence[XrefRecord],
         judgements: Mapping[tuple[str, str], str] | None = None,
-        threshold: float = 0.9,
+        threshold: float = XREF_THRESHOLD,
         reported: Mapping[str, str] | None = None,
         engine: Engine | None = None,
         model: dict[str, Any] | None = None,
@@ -575,7 +576,7 @@ def _view_records(store: Store, viewer: Viewer) -> tuple[list[XrefRecord], dict[
 def run_batch(
     store: Store,
     viewer: Viewer,
-    threshold: float = 0.9,
+    threshold: float = XREF_THRESHOLD,
     engine: Engine | None = None,
     retrain: bool = True,
 ) -> Resolver:
@@ -605,6 +606,7 @@ def run_batch(
         ledger.MODEL_ACTOR,
         version,
         resolver.resolution.links,
+        pairs=ledger_pairs.Update(resolver.resolution.links, resolver.threshold),
     )
     store.audit_event(
         viewer,
@@ -663,6 +665,9 @@ def arrive(
             arrival.links,
             replace=False,
             read=ledger.involved,
+            pairs=ledger_pairs.Update(
+                arrival.links, resolver.threshold, frozenset({arrival.record})
+            ),
         )
         out.append(arrival)
     if gone:

@@ -34,12 +34,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from palermo.access.viewer import Viewer
-from palermo.match.arrivals import lock_view
+from palermo.match import ledger_pairs
+from palermo.match.arrival_claim import lock_view
 from palermo.match.xref import CONFIRM, REJECT, Link
-from palermo.model.statement import BASE, utcnow
+from palermo.model.statement import utcnow
 from palermo.store.store import Store
-from palermo.store.tables import statement, xref_identity, xref_ledger, xref_model
-from palermo.store.visibility import visible_statements
+from palermo.store.tables import xref_identity, xref_ledger, xref_model
 
 MERGE, SPLIT, UNDO = "merge", "split", "undo"
 MODEL_ACTOR = "model"
@@ -209,18 +209,18 @@ def membership(store: Store, scope: str) -> dict[str, str]:
 def visible_membership(store: Store, viewer: Viewer) -> dict[str, str] | None:
     """The viewer's view's record -> identity table, holding only the Person records the
     viewer may read now: the store's visibility rule is part of the query (ADR 0002), so
-    an identity never carries a record whose sharing has narrowed since it was resolved.
+    an identity never carries a record whose sharing has narrowed since it was resolved,
+    and an identity that lost a record is split at once into the parts the view's joining
+    links among the records left still hold together (`ledger_pairs.split_hidden`, ADR
+    0046): two records joined only through one the viewer no longer reads come apart.
     None when the view has no ledger yet (never resolved: no model, no identities)."""
     scope = scope_of(viewer)
-    readable = (
-        visible_statements(viewer)
-        .where(statement.c.schema == "Person", statement.c.prop == BASE)
-        .subquery()
-    )
-    query = sa.select(xref_identity.c.record_id, xref_identity.c.identity_id).where(
-        xref_identity.c.scope == scope,
-        xref_identity.c.record_id.in_(sa.select(readable.c.entity_id)),
-    )
+    readable = ledger_pairs.readable_persons(viewer)
+    query = sa.select(
+        xref_identity.c.record_id,
+        xref_identity.c.identity_id,
+        xref_identity.c.record_id.in_(sa.select(readable.c.entity_id)).label("readable"),
+    ).where(xref_identity.c.scope == scope)
     resolved = sa.select(
         sa.exists().where(xref_identity.c.scope == scope)
         | sa.exists().where(xref_model.c.scope == scope)
@@ -228,7 +228,14 @@ def visible_membership(store: Store, viewer: Viewer) -> dict[str, str] | None:
     with store.engine.connect() as conn:
         if not conn.execute(resolved).scalar():
             return None
-        return {str(r): str(i) for r, i in conn.execute(query)}
+        shown: dict[str, str] = {}
+        lost: set[str] = set()
+        for record_id, identity, ok in conn.execute(query):
+            if ok:
+                shown[str(record_id)] = str(identity)
+            else:
+                lost.add(str(identity))
+        return ledger_pairs.split_hidden(shown, lost, ledger_pairs.joining(conn, scope))
 
 
 def identity_of(store: Store, scope: str, record_id: str) -> str | None:
@@ -287,6 +294,7 @@ def record(
     links: Iterable[Link] = (),
     replace: bool = True,
     read: MembershipReader = whole_view,
+    pairs: ledger_pairs.Update | None = None,
 ) -> list[int]:
     """Store `current` (record -> identity) as the view's table and a ledger entry for
     every merge and split since the stored one, in one transaction; returns the entries'
@@ -294,7 +302,9 @@ def record(
     leaves the others as they are. `read` says which stored rows the change is compared
     with: the whole view (`whole_view`), or only the identities it involves (`involved`,
     for an arrival; it cannot replace the view, so it needs `replace=False`). One
-    function for both, so a batch run and an arrival write back the same way."""
+    function for both, so a batch run and an arrival write back the same way. `pairs`,
+    the links the resolver scored, are stored with the identities they made
+    (`ledger_pairs`, ADR 0046): the review queue and the splits read them."""
     if replace and read is not whole_view:
         raise ValueError("replace: only a reader of the whole view can replace it")
     with _writing(store) as conn:
@@ -303,6 +313,8 @@ def record(
         merged = dict(current) if replace else {**previous, **current}
         entries = changes(previous, merged, links)
         _store_membership(conn, scope, previous, merged)
+        if pairs is not None:
+            ledger_pairs.write(conn, scope, pairs, model_version)
         return [_append(conn, scope, actor, change, model_version) for change in entries]
 
 

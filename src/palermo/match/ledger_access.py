@@ -21,8 +21,10 @@ from typing import Any
 
 from palermo.access.viewer import NotVisible, Viewer
 from palermo.match import ledger
-from palermo.match.ledger_marking import identity_marking, record_markings
+from palermo.match.xref_threshold import XREF_THRESHOLD
 from palermo.model.handling_merge import Marking
+from palermo.model.record_marking import identity_marking, record_markings
+from palermo.store.entity_marking import entity_marking
 from palermo.store.store import Store
 
 MAX_REASON = 1000
@@ -42,7 +44,7 @@ class Member:
 @dataclass(frozen=True)
 class IdentityView:
     """One identity before or after an entry: the records the viewer may see, how many it
-    may no longer see, and the merged marking of the records it sees (`ledger_marking`)."""
+    may no longer see, and the merged marking of the records it sees (`model.record_marking`)."""
 
     id: str
     records: list[Member]
@@ -144,7 +146,7 @@ def identity_of(store: Store, viewer: Viewer, record_id: str) -> IdentityView:
     members = ledger.members(store, scope, identity)
     visible = store.entities(viewer, ids=members, limit=len(members))
     labels = {e.id: e.caption for e in visible}
-    marking = identity_marking(members, record_markings(visible))
+    marking = identity_marking(members, record_markings(visible, entity_marking))
     store.audit_event(viewer, "xref.identity", identity, {"record": record_id})
     return IdentityView(
         identity,
@@ -154,7 +156,7 @@ def identity_of(store: Store, viewer: Viewer, record_id: str) -> IdentityView:
     )
 
 
-def resolve(store: Store, viewer: Viewer, threshold: float = 0.9) -> Resolved:
+def resolve(store: Store, viewer: Viewer, threshold: float = XREF_THRESHOLD) -> Resolved:
     """A batch run over everything the viewer may see (`incremental.run_batch`, which
     persists the model and writes a ledger entry per merge and split since the last run)."""
     from palermo.match.incremental import run_batch  # Splink: loaded only when resolving
@@ -180,13 +182,11 @@ def _views(store: Store, viewer: Viewer, found: list[ledger.Entry]) -> list[Entr
     if ids:
         visible = store.entities(viewer, ids=ids, limit=len(ids))
         labels = {e.id: e.caption for e in visible}
-        markings = record_markings(visible)
+        markings = record_markings(visible, entity_marking)
     return [_view(e, labels, markings) for e in found]
 
 
-def _view(
-    entry: ledger.Entry, labels: dict[str, str], markings: dict[str, Marking]
-) -> EntryView:
+def _view(entry: ledger.Entry, labels: dict[str, str], markings: dict[str, Marking]) -> EntryView:
     def identities(groups: ledger.Groups) -> list[IdentityView]:
         return [
             IdentityView(

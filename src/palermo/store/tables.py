@@ -378,6 +378,26 @@ xref_model = sa.Table(
 )
 
 
+# The view's scored pairs (migration 0019, ADR 0046): every link its resolver found (batch
+# or arrival), `joins` when it joined identities (at the threshold, or a strong identifier),
+# so the review queue lists the uncertain ones and `ledger.visible_membership` can split
+# an identity joined only through a record the viewer no longer reads (`match.ledger_pairs`).
+xref_pair = sa.Table(
+    "xref_pair",
+    metadata,
+    sa.Column("scope", sa.String(80), primary_key=True),
+    sa.Column("left_id", sa.String(255), primary_key=True),
+    sa.Column("right_id", sa.String(255), primary_key=True),
+    sa.Column("probability", sa.Float(), nullable=False),
+    sa.Column("joins", sa.Boolean(), nullable=False),
+    sa.Column("weights", sa.Text(), nullable=False),
+    sa.Column("evidence", sa.Text(), nullable=True),
+    sa.Column("review", sa.Text(), nullable=True),
+    sa.Column("model_version", sa.String(64), nullable=False),
+    sa.Index("ix_xref_pair_scope_right", "scope", "right_id"),
+)
+
+
 # How far each view's resolver has followed the arrival feed (migration 0018, ADR 0033):
 # the audit seq through which the view's arrivals are resolved, the end of the last range
 # that held arrivals, and the claim of the host resolving the next range (a lease in ms
