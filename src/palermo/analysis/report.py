@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from palermo.analysis.handling import record_marking
 from palermo.analysis.statistics import (
     SuspectStatistics,
     VictimStatistics,
@@ -28,6 +27,7 @@ from palermo.analysis.statistics import (
     victim_statistics,
 )
 from palermo.model.handling_merge import Marking, merge
+from palermo.model.record_marking import carried_marking
 
 if TYPE_CHECKING:
     from matplotlib.backends.backend_pdf import PdfPages
@@ -55,8 +55,10 @@ class ReportData:
     victims: VictimStatistics
     suspects: SuspectStatistics = field(default_factory=SuspectStatistics)
     routes: list[tuple[str, int]] = field(default_factory=list)
-    # merged marking of every record counted (analysis.handling): a table row may rest on any
+    # merged marking of every record counted (model.record_marking): a table row may rest on any
     handling: str = ""
+    # the declared purpose it was produced for: values H0 excludes from it are not used
+    purpose: str | None = None
 
     def tables(self) -> list[tuple[str, str, Counter[str], int]]:
         """(caption, unit, counts, total) for every table the report shows."""
@@ -87,9 +89,10 @@ def build_report(
     title: str,
     source: str,
     routes: list[tuple[str, int]] | None = None,
+    purpose: str | None = None,
 ) -> ReportData:
     items = list(entities)
-    marking = merge(record_marking(e) for e in items)
+    marking = merge(carried_marking(e) for e in items)
     return ReportData(
         title,
         source,
@@ -97,10 +100,14 @@ def build_report(
         suspect_statistics(items),
         routes or [],
         marking.text,
+        purpose,
     )
 
 
 BY_YEAR = "Detected victims by year"
+# The purpose a report is produced for when none is declared: a report is an analysis
+# product, so values stated (H0) for other purposes only are left out of it (ADR 0041).
+DEFAULT_PURPOSE = "analysis"
 
 
 def _ordered(counts: Counter[str], chronological: bool = False) -> list[tuple[str, int]]:
@@ -173,8 +180,23 @@ def render_html(stats: VictimStatistics | ReportData, title: str = "", source: s
         f"{html.escape(data.title)}</title><style>{_HTML_STYLE}</style></head><body><h1>{html.escape(data.title)}</h1>"
         f"<p>{data.victims.total} victim records, {data.suspects.total} suspects. Source: "
         f"{html.escape(data.source)}. A victim may appear under several forms of exploitation."
-        f"</p>{_handling_note(data)}<figure>{''.join(charts)}</figure>{''.join(tables)}</body></html>"
+        f"</p>{_purpose_note(data)}{_handling_note(data)}<figure>{''.join(charts)}</figure>{''.join(tables)}</body></html>"
     )
+
+
+def purpose_line(data: ReportData) -> str:
+    """The sentence stating the purpose a report was produced for (ADR 0041), or ""."""
+    if data.purpose is None:
+        return ""
+    return (
+        f"Produced for the purpose: {data.purpose}. Values whose H0 excludes this purpose "
+        "are not used."
+    )
+
+
+def _purpose_note(data: ReportData) -> str:
+    line = purpose_line(data)
+    return f"<p class='purpose'>{html.escape(line)}</p>" if line else ""
 
 
 def _handling_note(data: ReportData) -> str:
@@ -200,6 +222,8 @@ def render_pdf(data: ReportData) -> bytes:
         flow = _Flow(pdf, "palermo report")
         flow.text(data.title, 18, "bold", space_after=0.08)
         flow.text(f"Source: {data.source}", 9, color="#555555")
+        if data.purpose is not None:
+            flow.text(purpose_line(data), 9, color="#555555")
         if data.handling.strip("|"):
             flow.text(f"Handling: {Marking.parse(data.handling).words}", 9, color="#555555")
         flow.text(

@@ -27,6 +27,7 @@ from palermo.analysis.report import ReportData, build_report
 from palermo.analysis.roles import BROKER_EXCLUDES, check_roles
 from palermo.match.resolution import judgements
 from palermo.store.entity_marking import entity_marking
+from palermo.store.purpose_view import H0_KEY, for_purpose, value_copies
 from palermo.store.store import Store
 from palermo.store.viewer_cache import ViewerCache
 
@@ -71,6 +72,8 @@ def visible(
             data = entity.to_ftm()
             data["agency"] = ",".join(sorted(entity.agencies))
             data["handling"] = entity_marking(entity).text  # follows into every artefact
+            if (copies := value_copies(entity, viewer)) is not None:
+                data[H0_KEY] = copies  # a report for a declared purpose reads it (ADR 0041)
             out.append(data)
             if progress is not None and len(out) % 1000 == 0:
                 progress(len(out))
@@ -264,9 +267,14 @@ class Workspace:
             for s in scores[:top]
         ]
 
-    def report(self, title: str, source: str) -> ReportData:
-        top = routes_mod.top_routes(routes_mod.flows(self.entities, self.identity_of))
-        return build_report(self.entities, title, source, top)
+    def report(self, title: str, source: str, purpose: str | None = None) -> ReportData:
+        """The report over every record, or for a declared ``purpose``: over the values
+        that purpose may use (H0, `store.purpose_view`), stating the purpose."""
+        entities = self.entities
+        if purpose is not None:
+            entities = [d for e in entities if (d := for_purpose(e, purpose)) is not None]
+        top = routes_mod.top_routes(routes_mod.flows(entities, self.identity_of))
+        return build_report(entities, title, source, top, purpose)
 
     def trends(self) -> dict[str, Any]:
         data = self.report("", "")

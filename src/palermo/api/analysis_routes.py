@@ -17,10 +17,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from palermo.access.viewer import Viewer
-from palermo.analysis.report import render_html, render_pdf
+from palermo.analysis.report import DEFAULT_PURPOSE, render_html, render_pdf
 from palermo.analysis.roles import BROKER_EXCLUDES
 from palermo.analysis.service import Workspace, WorkspaceCache
 from palermo.api.auth import app_cache, current_viewer, store_of
+from palermo.model.handling_terms import PURPOSES
+from palermo.store.marked_export import check_export_purpose
 
 router = APIRouter(prefix="/api/v1/analysis", tags=["analysis"])
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
@@ -199,11 +201,25 @@ def report(
     viewer: CurrentViewer,
     format: Literal["html", "pdf"] = "html",
     title: Title = "Trafficking in persons",
+    purpose: Annotated[
+        str,
+        Query(
+            description="The declared purpose, one of: " + ", ".join(PURPOSES) + ". Values "
+            "whose H0 states other purposes are not used; the report states its purpose.",
+            examples=["statistics"],
+            max_length=40,
+        ),
+    ] = DEFAULT_PURPOSE,
 ) -> Response:
     """The title is plain text (at most 120 characters, no control characters); it is
-    never interpreted as matplotlib mathtext."""
-    data = workspace(request, viewer).report(title, f"records visible to {viewer.agency}")
-    audit(request, viewer, "report", title, format=format, victims=data.victims.total)
+    never interpreted as matplotlib mathtext. Without a declared purpose the report is
+    produced for ``analysis`` (ADR 0041)."""
+    purpose = check_export_purpose(purpose)  # a ValueError answers 400 naming `purpose`
+    source = f"records visible to {viewer.agency}"
+    data = workspace(request, viewer).report(title, source, purpose)
+    audit(
+        request, viewer, "report", title, format=format, victims=data.victims.total, purpose=purpose
+    )
     if format == "pdf":
         return Response(render_pdf(data), media_type="application/pdf")
     return HTMLResponse(render_html(data))

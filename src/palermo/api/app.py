@@ -79,6 +79,7 @@ def create_app(
     app.include_router(__import__("palermo.api.retention_routes", fromlist=["router"]).router)
     app.include_router(__import__("palermo.api.pprl_routes", fromlist=["router"]).router)
     app.include_router(__import__("palermo.api.handling_routes", fromlist=["router"]).router)
+    app.include_router(__import__("palermo.api.export_routes", fromlist=["router"]).router)
     from palermo.api.analysis_routes import router as analysis_api
 
     app.include_router(analysis_api)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
 from palermo.api.problems import problem
-from palermo.api.screening_routes import DocumentOut, cached_index
+from palermo.api.screening_routes import DocumentOut, cached_index, for_purpose
 from palermo.match.mrz import MRZError
 from palermo.match.mrz_check import MAX_MRZ_CHARS, read_mrz, screen_mrz
 
@@ -76,7 +76,7 @@ async def check_mrz(request: Request, viewer: CurrentViewer, body: MRZIn) -> MRZ
         zone = read_mrz(body.mrz)
     except MRZError as exc:
         return problem(422, "Invalid request", f"mrz: {exc}", field="mrz")
-    check = screen_mrz(await cached_index(request, viewer), zone)
+    check = screen_mrz(for_purpose(await cached_index(request, viewer), None), zone)  # H0
     await store_of(request).audit_event_async(
         viewer, "screen.mrz", check.document.number, check.audit_detail()
     )

@@ -22,7 +22,7 @@ from palermo.api.fast_json import OrjsonResponse
 from palermo.api.heap import build_once
 from palermo.api.problems import problem
 from palermo.api.schemas import LINE, SHORT
-from palermo.coordination import hit_notices
+from palermo.coordination import hit_notices, screening_notices
 from palermo.match import manifest as manifests
 from palermo.match.screening import (
     SCREENING_THRESHOLD,
@@ -30,13 +30,26 @@ from palermo.match.screening import (
     DocumentCheck,
     ScreeningIndex,
 )
+from palermo.match.screening_purpose import screening_purpose
 from palermo.match.service import IndexCache
 
 router = APIRouter(prefix="/api/v1/screening", tags=["screening"])
 MAX_MANIFEST_ROWS = 5_000
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 # Told to the owner of any other agency's record the screening hits (coordination/hit_notices).
-Purpose = Annotated[str | None, Field(max_length=hit_notices.MAX_PURPOSE)]
+# H0 (ADR 0041): a coded purpose (investigation, ...) is also the screening's H0 purpose;
+# any other text screens for "screening". Values whose H0 excludes it are withheld from the
+# answer (the hit is still reported) and their owner is told.
+Purpose = Annotated[
+    str | None,
+    Field(
+        max_length=hit_notices.MAX_PURPOSE,
+        description="Why you screen; told to the owners of records hit. A coded purpose "
+        "(e.g. investigation) is also the H0 purpose; other text screens for 'screening'. "
+        "Values whose H0 excludes it are withheld from the answer.",
+        examples=["border check"],
+    ),
+]
 
 
 class DocumentIn(BaseModel):
@@ -113,6 +126,12 @@ async def cached_index(request: Request, viewer: Viewer) -> ScreeningIndex:
     return await run_in_threadpool(index_for, request, viewer)
 
 
+def for_purpose(index: ScreeningIndex, declared: str | None) -> ScreeningIndex:
+    """The index answering for the screening's H0 purpose: the declared one when it is a
+    coded purpose, else ``screening`` (`match.screening_purpose`, ADR 0041)."""
+    return index.for_purpose(screening_purpose(declared))
+
+
 def index_for(request: Request, viewer: Viewer) -> ScreeningIndex:
     cache = app_cache(request, "screening", IndexCache)
     return build_once(lambda: cache.cached(viewer), lambda: cache.for_viewer(viewer))
@@ -143,15 +162,15 @@ async def check_document(
     request: Request, viewer: CurrentViewer, body: DocumentIn
 ) -> OrjsonResponse:
     """Is this travel document reported stolen, lost, revoked or forged?"""
-    index = await cached_index(request, viewer)
+    index = for_purpose(await cached_index(request, viewer), body.purpose)
     check = index.check_document(body.number)
     await store_of(request).audit_event_async(
         viewer, "screen.document", check.number, document_audit(check)
     )
     if check.hits:
         hit_ids = [h.entity_id for h in check.hits]
-        args = (store_of(request), viewer, hit_ids, "screening", body.purpose)
-        await run_in_threadpool(hit_notices.notify_ids, *args)
+        args = (store_of(request), viewer, index, hit_ids, body.purpose)
+        await run_in_threadpool(screening_notices.notify, *args)
     return OrjsonResponse(document_dict(check))
 
 
@@ -179,7 +198,8 @@ def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> Or
     """Ranked candidates (any script, typos, date errors) with a per-feature explanation."""
     row = body.model_dump()
     query = manifests.passenger(row, 0)
-    found = index_for(request, viewer).screen(query, limit=20, threshold=SCREENING_THRESHOLD)
+    index = for_purpose(index_for(request, viewer), body.purpose)
+    found = index.screen(query, limit=20, threshold=SCREENING_THRESHOLD)
     store_of(request).audit_event(
         viewer,
         "screen.person",
@@ -187,7 +207,7 @@ def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> Or
         {"hits": len(found), "candidates": [c.person.id for c in found]},
     )
     ids = [c.person.id for c in found]
-    hit_notices.notify_ids(store_of(request), viewer, ids, "screening", body.purpose)
+    screening_notices.notify(store_of(request), viewer, index, ids, body.purpose)
     return OrjsonResponse([candidate_dict(c) for c in found])
 
 
@@ -224,12 +244,15 @@ def _manifest(
 ) -> ManifestOut:
     if len(rows) > MAX_MANIFEST_ROWS:
         raise ValueError(too_many(len(rows)))
-    result = manifests.screen_manifest(index_for(request, viewer), rows)
+    index = for_purpose(index_for(request, viewer), purpose)
+    result = manifests.screen_manifest(index, rows)
     store_of(request).audit_event(
         viewer, "screen.manifest", f"{len(rows)} passengers", manifest_audit(result)
     )
     ids = [c.person.id for p in result.passengers for c in p.candidates]
-    hit_notices.notify_ids(store_of(request), viewer, ids, "screening", purpose)
+    screening_notices.notify(store_of(request), viewer, index, ids, purpose)
+    reports = [h.entity_id for p in result.passengers if p.document for h in p.document.hits]
+    screening_notices.notify(store_of(request), viewer, index, reports, purpose, every_hit=False)
     return ManifestOut(
         passengers=[
             PassengerOut(

@@ -11,7 +11,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from palermo.analysis.hotspots import KINDS
-from palermo.analysis.report import render_html, render_pdf
+from palermo.analysis.report import DEFAULT_PURPOSE, render_html, render_pdf
 from palermo.analysis.roles import BROKER_EXCLUDES, ROLES, VICTIM, check_roles
 from palermo.cli.common import (
     CliError,
@@ -309,24 +309,39 @@ def report(
     glotip: Annotated[
         bool, typer.Option("--glotip", help="Global Report 2024 figures from the GLOTIP export")
     ] = False,
+    purpose: Annotated[
+        str,
+        typer.Option(
+            help="Declared purpose: values whose H0 states other purposes are not used, and "
+            "the report says what it was produced for"
+        ),
+    ] = DEFAULT_PURPOSE,
 ) -> None:
     """A Global-Report-style report with charts, as HTML or PDF; --glotip: the 2024 Global
-    Report's headline figures recomputed from UNODC's export, next to the published values."""
+    Report's headline figures recomputed from UNODC's export, next to the published values.
+    Without --purpose the report is produced for analysis (ADR 0041)."""
     if glotip:
         _glotip_report(out)
         return
     if out is None:
         raise CliError("--out: a report file (.html or .pdf) is needed")
     check_out_file("--out", out, REPORT_FORMATS)
+    from palermo.store.marked_export import check_export_purpose
+
+    try:
+        purpose = check_export_purpose(purpose)
+    except ValueError as exc:
+        raise CliError(f"--{exc}") from None
     space = workspace(ctx, user, False, False)
     viewer = acting_viewer(open_store(ctx), user)
-    data = space.report(title, f"records visible to {viewer.agency}")
+    data = space.report(title, f"records visible to {viewer.agency}", purpose)
     if out.suffix.lower() == ".pdf":
         out.write_bytes(render_pdf(data))
     else:
         out.write_text(render_html(data), encoding="utf-8")
     console.print(
-        f"wrote {out} ({data.victims.total} victim records, {data.suspects.total} suspects)"
+        f"wrote {out} ({data.victims.total} victim records, {data.suspects.total} suspects) "
+        f"for {purpose}"
     )
 
 

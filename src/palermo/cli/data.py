@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,8 +13,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from palermo.cli.common import CliError, acting_viewer, console, emit, errors, open_store
 from palermo.ingest import ImportMode, import_file
 from palermo.ingest.audiences import checked_sharing
-from palermo.store.entity_marking import value_marking
-from palermo.store.marked_export import Refused, check_export_purpose, marked_lines
+from palermo.store.export_format import write_lines
+from palermo.store.marked_export import check_export_purpose, marked_lines
 
 AsUser = Annotated[str | None, typer.Option("--as", help="Acting user (or $PALERMO_USER)")]
 
@@ -144,52 +142,9 @@ def export_command(
             purpose = check_export_purpose(purpose)
         except ValueError as exc:
             raise CliError(f"--{exc}") from None
-    refused: list[Refused] = []
     fh = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-    try:
-        writer = csv.writer(fh) if fmt == "csv" else None
-        if writer:
-            writer.writerow(
-                [
-                    "entity_id",
-                    "schema",
-                    "prop",
-                    "value",
-                    "agency",
-                    "first_seen",
-                    "last_seen",
-                    "policy_id",
-                    "handling",
-                    "restrictions",
-                ]
-            )
-        for line in marked_lines(store, viewer, schema, purpose):
-            if isinstance(line, Refused):
-                refused.append(line)
-                continue
-            entity = line.entity
-            if writer is None:
-                data = {**entity.to_ftm(), "handling": line.marking.text}
-                if line.restrictions:  # H3 travels with the line, in words
-                    data["restrictions"] = line.restrictions
-                fh.write(json.dumps(data, ensure_ascii=False) + "\n")
-                continue
-            for prop, values in sorted(entity.properties.items()):
-                for v in values:
-                    writer.writerow(
-                        [
-                            csv_cell(entity.id),
-                            entity.schema,
-                            csv_cell(prop),
-                            csv_cell(v.value),
-                            csv_cell(v.agency),
-                            v.first_seen.isoformat(),
-                            v.last_seen.isoformat() if v.last_seen else "",
-                            v.policy_id,
-                            value_marking(v).text,
-                            csv_cell("; ".join(sorted(value_marking(v).restrictions))),
-                        ]
-                    )
+    try:  # the same writer as GET /api/v1/export (store.export_format)
+        refused = write_lines(marked_lines(store, viewer, schema, purpose), fmt, fh)
     finally:
         if out:
             fh.close()
@@ -197,16 +152,6 @@ def export_command(
         errors.print(escape(f"refused for {purpose}: {r.reason}"), soft_wrap=True)
     if refused:
         raise typer.Exit(1)
-
-
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: str) -> str:
-    """A value safe to open in a spreadsheet: one that would start a formula gets a leading
-    single quote, so values from other agencies (``=HYPERLINK(...)``) stay inert text."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def search_command(

@@ -19,12 +19,41 @@ from palermo.match import manifest as manifests
 from palermo.match.mrz import MRZError
 from palermo.match.mrz_check import read_mrz, screen_mrz, summary_lines
 from palermo.match.screening import SCREENING_THRESHOLD, ScreeningIndex, build_index
+from palermo.match.screening_purpose import screening_purpose
 from palermo.match.service import visible_entities
 from palermo.store.store import Store
 
 app = typer.Typer(help="Screen documents, persons and passenger manifests; cross-reference.")
 AsUser = Annotated[str | None, typer.Option("--as", help="acting user (or PALERMO_USER)")]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+ScreenPurpose = Annotated[
+    str | None,
+    typer.Option(
+        help="why you screen; a coded purpose (e.g. investigation) is the H0 purpose, other "
+        "text screens for 'screening'. Values whose H0 excludes it are withheld from the "
+        "answer and their owner is told (ADR 0041)"
+    ),
+]
+
+
+def purpose_index(
+    store: Store, viewer: Viewer, quiet: bool, declared: str | None
+) -> ScreeningIndex:
+    """The viewer's index answering for the screening's H0 purpose."""
+    from palermo.coordination.hit_notices import MAX_PURPOSE
+
+    if declared is not None and len(declared) > MAX_PURPOSE:
+        raise CliError(f"--purpose: longer than {MAX_PURPOSE} characters")
+    return index_for(store, viewer, quiet).for_purpose(screening_purpose(declared))
+
+
+def tell_owners(
+    store: Store, viewer: Viewer, index: ScreeningIndex, ids: list[str], declared: str | None
+) -> None:
+    """Owners of records whose values the answer withheld get a hit notice (ADR 0041)."""
+    from palermo.coordination import screening_notices
+
+    screening_notices.notify(store, viewer, index, ids, declared, every_hit=False)
 
 
 def index_for(store: Store, viewer: Viewer, quiet: bool) -> ScreeningIndex:
@@ -51,12 +80,20 @@ def index_for(store: Store, viewer: Viewer, quiet: bool) -> ScreeningIndex:
 
 
 @app.command()
-def document(number: str, ctx: typer.Context, user: AsUser = None, as_json: AsJson = False) -> None:
+def document(
+    number: str,
+    ctx: typer.Context,
+    user: AsUser = None,
+    as_json: AsJson = False,
+    purpose: ScreenPurpose = None,
+) -> None:
     """Is a travel document reported stolen, lost, revoked or forged?"""
     store = open_store(ctx)
     viewer = acting_viewer(store, user)
-    check = index_for(store, viewer, as_json).check_document(number)
+    index = purpose_index(store, viewer, as_json, purpose)
+    check = index.check_document(number)
     store.audit_event(viewer, "screen.document", check.number, {"status": check.status})
+    tell_owners(store, viewer, index, [h.entity_id for h in check.hits], purpose)
     result = {
         "number": check.number,
         "status": check.status,
@@ -121,6 +158,7 @@ def person(
     nationality: Annotated[str | None, typer.Option(help="ISO code, e.g. ua")] = None,
     user: AsUser = None,
     as_json: AsJson = False,
+    purpose: ScreenPurpose = None,
 ) -> None:
     """Ranked candidates for a name in any script, each feature explained."""
     store = open_store(ctx)
@@ -128,10 +166,10 @@ def person(
     query = manifests.passenger(
         {"name": name, "birth_date": birth_date, "nationality": nationality}, 0
     )
-    found = index_for(store, viewer, as_json).screen(
-        query, limit=20, threshold=SCREENING_THRESHOLD
-    )
+    index = purpose_index(store, viewer, as_json, purpose)
+    found = index.screen(query, limit=20, threshold=SCREENING_THRESHOLD)
     store.audit_event(viewer, "screen.person", name, {"hits": len(found)})
+    tell_owners(store, viewer, index, [c.person.id for c in found], purpose)
     if as_json:
         emit(
             [
@@ -167,14 +205,18 @@ def manifest(
     ctx: typer.Context,
     user: AsUser = None,
     as_json: AsJson = False,
+    purpose: ScreenPurpose = None,
 ) -> None:
     """Screen a passenger list (CSV: name, birth_date, nationality, sex, document_number)."""
     store = open_store(ctx)
     viewer = acting_viewer(store, user)
-    index = index_for(store, viewer, as_json)
+    index = purpose_index(store, viewer, as_json, purpose)
     result = manifests.screen_manifest(index, manifests.read_csv(path.read_text("utf-8-sig")))
     flagged = sum(1 for p in result.passengers if p.risk > 0)
     store.audit_event(viewer, "screen.manifest", path.name, {"flagged": flagged})
+    ids = [c.person.id for p in result.passengers for c in p.candidates]
+    ids += [h.entity_id for p in result.passengers if p.document for h in p.document.hits]
+    tell_owners(store, viewer, index, ids, purpose)
     if as_json:
         emit(
             {

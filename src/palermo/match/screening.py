@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from palermo.match import screening_purpose
 from palermo.match.mrz import normalise_document_number
 from palermo.match.names import fold, keys, tokens
 from palermo.match.person import PersonRecord, Score, person_record_from_entity, score_person
+from palermo.store.purpose_view import H0_KEY
 
 MASK = "[masked]"
 NOTICE_RISK = {
@@ -92,11 +94,22 @@ class ScreeningIndex:
     flags: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     _passports: dict[str, str] = field(default_factory=dict)
     _pending: list[Mapping[str, Any]] = field(default_factory=list)
+    # H0 per record (`store.purpose_view`), documents each person holds, and the declared
+    # purpose of a view made by `for_purpose`: its answers withhold what H0 excludes
+    h0: dict[str, list[Any]] = field(default_factory=dict)
+    held: dict[str, list[str]] = field(default_factory=dict)
+    purpose: str | None = None
+
+    def for_purpose(self, purpose: str) -> ScreeningIndex:
+        """The same index (shared, not copied) answering for ``purpose`` (ADR 0041)."""
+        return replace(self, purpose=purpose)
 
     def add(self, entity: Mapping[str, Any]) -> None:
         """Add one entity (FtM dict, optionally with "agency")."""
         schema = entity.get("schema")
         props: Mapping[str, list[str]] = entity.get("properties", {})
+        if copies := entity.get(H0_KEY):
+            self.h0[str(entity["id"])] = copies
         if schema == "Person":
             self._add_person(entity, props)
         elif schema in ("Passport", "Identification"):
@@ -159,6 +172,7 @@ class ScreeningIndex:
                 if holder not in position or not numbers:
                     continue
                 n = position[holder]
+                self.held.setdefault(holder, []).append(str(entity["id"]))
                 person = self.persons[n]
                 self.persons[n] = replace(
                     person,
@@ -216,7 +230,10 @@ class ScreeningIndex:
         statuses = sorted(
             {h.status for h in hits}, key=lambda s: order.index(s) if s in order else len(order)
         )
-        return DocumentCheck(key, statuses[0] if statuses else "clear", hits)
+        check = DocumentCheck(key, statuses[0] if statuses else "clear", hits)
+        if self.purpose is None:
+            return check
+        return screening_purpose.document(self, check, self.purpose)
 
     def screen(
         self, query: PersonRecord, limit: int = 10, threshold: float = SCREENING_THRESHOLD
@@ -257,6 +274,8 @@ class ScreeningIndex:
                 risk = score.value * max((w for _, w in flags), default=0.3)
                 found.append(Candidate(person, score, tuple(f for f, _ in flags), risk))
         found.sort(key=lambda c: (-c.score.value, c.person.id))
+        if self.purpose is not None:
+            return [screening_purpose.candidate(self, c, self.purpose) for c in found[:limit]]
         return found[:limit]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from palermo.access.viewer import Viewer
 from palermo.match.screening import ScreeningIndex, build_index
+from palermo.store.purpose_view import H0_KEY, value_copies
 from palermo.store.store import Store
 from palermo.store.viewer_cache import ViewerCache
 
@@ -22,6 +23,8 @@ def visible_entities(store: Store, viewer: Viewer) -> Iterator[dict[str, Any]]:
         for entity in store.export(viewer, schema=schema, batch=5000):
             data = entity.to_ftm()
             data["agency"] = ",".join(sorted(entity.agencies))
+            if (copies := value_copies(entity, viewer)) is not None:
+                data[H0_KEY] = copies  # what a screening's purpose withholds (ADR 0041)
             yield data
 
 

@@ -31,6 +31,7 @@ PURPOSES = (
     "court",
     "investigation",
     "prosecution",
+    "screening",  # checking persons and documents (border, carrier); ADR 0041
     "statistics",
     "training",
     "victim-support",

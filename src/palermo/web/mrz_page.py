@@ -23,6 +23,7 @@ def show_mrz(request: Request, viewer: Viewer, text: str) -> Response:
         response = page(request, "screening.html", error=f"mrz: {exc}", mrz_text=text)
         response.status_code = 422
         return response
-    check = screen_mrz(screening.index_for(request, viewer), zone)
+    index = screening.for_purpose(screening.index_for(request, viewer), None)  # H0
+    check = screen_mrz(index, zone)
     store_of(request).audit_event(viewer, "screen.mrz", check.document.number, check.audit_detail())
     return page(request, "screening.html", mrz_check=check.as_dict(), mrz_text=text)

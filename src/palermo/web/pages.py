@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from palermo.access.viewer import AccessDenied, Viewer
 from palermo.api import screening_routes as screening
 from palermo.api.auth import optional_viewer, store_of
-from palermo.coordination import deconfliction, hit_notices, mla, operations
+from palermo.coordination import deconfliction, hit_notices, mla, operations, screening_notices
 from palermo.exchange import messages, notices
 from palermo.match import manifest as manifests
 from palermo.web.csrf import csrf_protect
@@ -52,7 +52,12 @@ def map_page(request: Request) -> Response:
 
 @router.get("/trends", response_class=HTMLResponse)
 def trends(request: Request) -> Response:
-    return signed_in(request, lambda r, v: page(r, "trends.html"))
+    from palermo.analysis.report import DEFAULT_PURPOSE
+    from palermo.model.handling_terms import PURPOSES
+
+    # the report form declares a purpose (H0, ADR 0041); the API route applies it
+    show = dict(purposes=PURPOSES, default_purpose=DEFAULT_PURPOSE)
+    return signed_in(request, lambda r, v: page(r, "trends.html", **show))
 
 
 @router.get("/risk", response_class=HTMLResponse)
@@ -102,8 +107,11 @@ def screen_document(request: Request, number: Annotated[str, Form()]) -> Respons
     def show(r: Request, v: Viewer) -> Response:
         if not number.strip():
             return _bad(r, "number: give a document number")
-        check = screening.index_for(r, v).check_document(number)
+        index = screening.for_purpose(screening.index_for(r, v), None)  # H0, ADR 0041
+        check = index.check_document(number)
         store_of(r).audit_event(v, "screen.document", check.number, screening.document_audit(check))
+        hits = [h.entity_id for h in check.hits]
+        screening_notices.notify(store_of(r), v, index, hits, None, every_hit=False)
         return page(r, "screening.html", document=screening.document_out(check))
 
     return signed_in(request, show)

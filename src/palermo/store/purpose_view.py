@@ -1,0 +1,87 @@
+"""H0 applied value by value, for the outputs that use values rather than ship lines.
+
+An export refuses a whole line when another agency's value in it is stated (H0) for other
+purposes (`store.marked_export`). A report or a screening answer is built from many
+records' values, so it leaves out the *values* a declared purpose may not use and keeps the
+rest (ADR 0041). The analysis and screening caches hold FtM dicts, which lose per-value
+markings; `value_copies` keeps, under :data:`H0_KEY`, each statement's property, value,
+stated purposes and marking for the few entities that hold a restricted value, and
+`for_purpose` / `withheld` read it back for a declared purpose. An entity without such a
+value gets no key and costs nothing.
+
+A value is usable for a purpose when any copy of it allows that purpose: a copy of the
+viewer's own agency (H0 restricts receivers, not the provider), a copy without stated
+purposes, or one whose stated purposes include it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from palermo.access.viewer import Viewer
+from palermo.model.handling_merge import Marking, merge
+from palermo.model.statement import BASE
+from palermo.store.entity_marking import value_marking
+from palermo.store.views import Entity
+
+H0_KEY = "h0"  # in an analysis or screening dict: [[prop, value, purposes|None, marking]]
+
+Copy = list[Any]  # [prop, value, sorted purposes or None (any), marking text]
+
+
+def value_copies(entity: Entity, viewer: Viewer) -> list[Copy] | None:
+    """Every statement of ``entity`` as a JSON-ready copy, when one of them is another
+    agency's value with stated purposes; None (nothing to keep) otherwise."""
+    copies: list[Copy] = []
+    restricted = False
+    for prop, values in entity.properties.items():
+        for v in values:
+            marking = value_marking(v)
+            purposes = None if v.agency == viewer.agency else marking.purposes
+            restricted = restricted or purposes is not None
+            stated = sorted(purposes) if purposes is not None else None
+            copies.append([prop, v.value, stated, marking.text])
+    return copies if restricted else None
+
+
+def _usable(copy: Copy, purpose: str) -> bool:
+    return copy[2] is None or purpose in copy[2]
+
+
+def withheld(data: Mapping[str, Any], purpose: str) -> dict[str, set[str]]:
+    """prop -> the values of ``data`` that no copy allows for ``purpose`` (empty: none)."""
+    copies: list[Copy] = data.get(H0_KEY) or []
+    usable = {(c[0], c[1]) for c in copies if _usable(c, purpose)}
+    out: dict[str, set[str]] = {}
+    for prop, value, _, _ in copies:
+        if (prop, value) not in usable:
+            out.setdefault(prop, set()).add(value)
+    return out
+
+
+def for_purpose(data: dict[str, Any], purpose: str) -> dict[str, Any] | None:
+    """``data`` with only the values usable for ``purpose`` and the marking of the
+    statements kept; None when its id statement or every one of its values is withheld
+    (the record itself may then not be used: counted, charted or named)."""
+    copies: list[Copy] | None = data.get(H0_KEY)
+    if not copies:
+        return data
+    gone = withheld(data, purpose)
+    if not gone:
+        return data
+    if BASE in gone:
+        return None
+    props = {
+        p: kept
+        for p, values in data.get("properties", {}).items()
+        if (kept := [v for v in values if v not in gone.get(p, ())])
+    }
+    if not props and data.get("properties"):
+        return None
+    kept_copies = [c for c in copies if _usable(c, purpose)]
+    marking = merge(Marking.parse(str(c[3])) for c in kept_copies)
+    out = {k: v for k, v in data.items() if k != H0_KEY}
+    out["properties"] = props
+    out["handling"] = marking.text
+    return out
