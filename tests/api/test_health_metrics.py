@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +11,7 @@ from palermo.api.app import create_app
 from palermo.exchange import registry
 from palermo.model.sharing import Sharing
 from palermo.store.store import Store
+from tests.ports import free_port
 from tests.store.factories import SYSTEM, person, setup_agencies
 
 NAME = "Ikponmwosa Okoye"
@@ -46,9 +46,7 @@ def test_healthz_reports_database_and_peer_lag_to_operators(
 def test_healthz_fails_when_nats_is_configured_but_absent(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # free now, and no test's server is given it
     monkeypatch.setenv("PALERMO_NATS", f"nats://127.0.0.1:{port}")
     answer = client.get("/healthz")
     assert answer.status_code == 503
@@ -90,5 +88,6 @@ def test_every_response_carries_a_request_id_and_one_json_log_line(
     assert fresh.headers["x-request-id"] != "bad id\nwith newline"
     assert len(fresh.headers["x-request-id"]) == 32
     lines = [r.getMessage() for r in caplog.records if r.name == "palermo.requests"]
-    assert any('"request_id":"trace-0001-abc"' in line and '"route":"/healthz"' in line
-               for line in lines)
+    assert any(
+        '"request_id":"trace-0001-abc"' in line and '"route":"/healthz"' in line for line in lines
+    )

@@ -29,6 +29,7 @@ from palermo.access.viewer import Viewer
 from palermo.exchange import registry
 from palermo.store.directory import Agency
 from palermo.store.store import Store
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -40,12 +41,6 @@ AGENCIES = {  # agency -> (certificate name, host name in the certificate, group
 }
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -20,11 +20,9 @@ it) becomes a free port, so runs never collide with a server the reader may have
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -37,6 +35,7 @@ import pytest
 import sqlalchemy as sa
 
 from palermo.datasets.paths import shared_data_dir
+from tests.ports import free_port  # ports below the ephemeral range
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [
@@ -149,25 +148,6 @@ def outputs(text: str) -> dict[int, tuple[int, str]]:
 
 def flat(text: str) -> str:
     return " ".join(text.split())
-
-
-# Walk-through servers start minutes after their ports are chosen. A port the kernel hands
-# out for port 0 (32768-60999 here) can meanwhile go to another test's server in the other
-# pytest-xdist worker, and the walk-through then talks to that server. These ports lie below
-# the ephemeral range, in a block per process, so nothing else is given them.
-_PORTS = itertools.count(20000 + (os.getpid() % 400) * 25)
-
-
-def free_port() -> int:
-    """A port below the ephemeral range that is free now and is handed out once."""
-    for port in _PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("unreachable: the counter is endless")
 
 
 class Databases:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import socket
 import ssl
 import threading
 import time
@@ -36,6 +35,7 @@ from palermo.model.sharing import Sharing
 from palermo.model.statement import Statement
 from palermo.store.tables import peer, statement
 from tests.exchange.nodes import Node, make_federation
+from tests.ports import free_port
 
 
 @dataclass
@@ -108,12 +108,6 @@ def issue(ca: Issuer, common: str, server: bool, out: Path) -> tuple[Path, Path]
 def write_ca(ca: Issuer, path: Path) -> Path:
     path.write_bytes(ca.cert.public_bytes(serialization.Encoding.PEM))
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,14 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.ports import free_port
+
 AGENCIES = {"DE-BKA": ("DE", "EU"), "NL-KMAR": ("NL", "EU"), "TH-RTP": ("TH", None)}
 SCOPES = ["owner", "group:EU", "TH-RTP", "all"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class NodeProcess:

@@ -13,10 +13,6 @@ import csv
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +24,7 @@ from palermo.cli.demo import demo_password, load_world
 from palermo.store.store import Store
 from palermo.world.generate import generate
 from palermo.world.scenario import play
+from tests.web.served import served
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -45,12 +42,6 @@ FLAGS = [
 USER = "analyst-de-bka"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     if not Path(CHROMIUM).exists():
@@ -65,27 +56,8 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     load_world(store, world)
     story = play(store)
     store.close()
-    port = free_port()
-    env = {**os.environ, "PALERMO_DB": db, "PALERMO_MAPPINGS": str(tmp / "mappings")}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "palermo"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{base}/login", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("palermo serve did not start")
-    yield {"base": base, "world": world, "story": story, "db": db}
-    server.terminate()
-    server.wait(10)
+    with served(db, {"PALERMO_MAPPINGS": str(tmp / "mappings")}) as base:
+        yield {"base": base, "world": world, "story": story, "db": db}
 
 
 @pytest.fixture(scope="module")

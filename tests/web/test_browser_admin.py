@@ -5,10 +5,6 @@ violation on /admin/users and /admin/tokens. Screenshots in test-artifacts/scree
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +15,9 @@ import pytest
 from palermo.store.directory import Agency
 from palermo.store.store import Store
 from tests.store.factories import SYSTEM
+from tests.web.served import served
 from tests.web.test_accessibility import axe_source, describe, violations
-from tests.web.test_browser import CHROMIUM, browser, free_port, shot
+from tests.web.test_browser import CHROMIUM, browser, shot
 
 __all__ = ["axe_source", "browser"]  # fixtures, imported for their names
 
@@ -42,26 +39,8 @@ def admin_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     store.add_user(SYSTEM, "bram-nl", "NL-KMAR", "analyst", password="bram-password-1")
     token = store.create_token(SYSTEM, "ana-de", "script")
     store.close()
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "palermo"), "serve", "--port", str(port)],
-        env={**os.environ, "PALERMO_DB": db},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if httpx.get(f"{base}/login", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("palermo serve did not start")
-    yield {"base": base, "db": db, "token": token}
-    server.terminate()
-    server.wait(10)
+    with served(db) as base:
+        yield {"base": base, "db": db, "token": token}
 
 
 def log_in(browser: Any, base: str, user: str) -> Any:

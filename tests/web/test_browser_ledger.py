@@ -7,22 +7,19 @@ test_accessibility.py checks every page). Screenshots in test-artifacts/screensh
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from palermo.match import ledger
 from palermo.store.store import Store
 from tests.match.test_resolution import add
 from tests.store.factories import SYSTEM, setup_agencies
+from tests.web.served import log_in, served
 from tests.web.test_accessibility import AXE, describe, violations
-from tests.web.test_browser import CHROMIUM, browser, free_port, shot  # noqa: F401 (fixture)
+from tests.web.test_browser import CHROMIUM, browser, shot  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 USER, PASSWORD = "lena", "pw-lena-ledger"
@@ -41,26 +38,8 @@ def small_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
     add(store, v["A1"], "a1.one", "owner", name="Ivan Petrov", passportNumber="XK1234567")
     add(store, v["A1"], "a1.two", "owner", name="Ivan Petrov", phone="+7 912 345 6789")
     store.close()
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "palermo"), "serve", "--port", str(port)],
-        env={**os.environ, "PALERMO_DB": db},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if httpx.get(f"{base}/login", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("palermo serve did not start")
-    yield {"base": base, "db": db}
-    server.terminate()
-    server.wait(10)
+    with served(db) as base:
+        yield {"base": base, "db": db}
 
 
 def test_resolve_see_the_merge_undo_it_see_the_split(
@@ -72,11 +51,7 @@ def test_resolve_see_the_merge_undo_it_see_the_split(
     context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(120_000)  # a resolve trains a model
-    page.goto(f"{base}/login")
-    page.get_by_label("User name").fill(USER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, USER, PASSWORD)
     page.get_by_role("link", name="Identity ledger").click()
     page.wait_for_selector("#ledger-empty")
 

@@ -7,15 +7,11 @@ test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -24,8 +20,9 @@ from palermo.model.sharing import Sharing
 from palermo.store.store import Store
 from palermo.store.tables import statement
 from tests.store.factories import SYSTEM, person, setup_agencies
+from tests.web.served import log_in, served
 from tests.web.test_accessibility import AXE, describe, violations
-from tests.web.test_browser import CHROMIUM, browser, free_port, shot  # noqa: F401 (fixture)
+from tests.web.test_browser import CHROMIUM, browser, shot  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 USER, PASSWORD = "rosa", "pw-rosa-retention"
@@ -52,27 +49,8 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         conn.execute(sa.update(statement).values(recorded_at=datetime.now(UTC) - 6 * YEAR))
     retention.sweep(store)
     store.close()
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "palermo"), "serve", "--port", str(port)],
-        env={**os.environ, "PALERMO_DB": db},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120  # a loaded machine starts slowly
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/login", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("palermo serve did not start")
-    yield {"base": base, "db": db}
-    server.terminate()
-    server.wait(10)
+    with served(db) as base:
+        yield {"base": base, "db": db}
 
 
 def test_keep_with_a_reason_and_erase(
@@ -83,11 +61,7 @@ def test_keep_with_a_reason_and_erase(
     context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(20_000)
-    page.goto(f"{base}/login")
-    page.get_by_label("User name").fill(USER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, USER, PASSWORD)
     page.get_by_role("link", name="Retention review").click()
     page.wait_for_selector("section.retention-item")
     assert page.locator("section.retention-item").count() == 2

@@ -9,14 +9,11 @@ batch run. The page passes axe-core. Screenshots in test-artifacts/screenshots/.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from palermo.ingest.build import build
@@ -24,8 +21,9 @@ from palermo.match import incremental
 from palermo.model.sharing import Sharing
 from palermo.store.store import Store
 from tests.store.factories import SYSTEM, setup_agencies
+from tests.web.served import log_in, served
 from tests.web.test_accessibility import AXE, describe, violations
-from tests.web.test_browser import CHROMIUM, browser, free_port, shot  # noqa: F401 (fixture)
+from tests.web.test_browser import CHROMIUM, browser, shot  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 USER, PASSWORD = "rita", "pw-rita-review"
@@ -60,26 +58,8 @@ def resolved_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         store.write(v[agency], build(agency, eid, "Person", props, Sharing.parse(share)))
     incremental.run_batch(store, store.viewer(USER))  # the view has a ledger
     store.close()
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "palermo"), "serve", "--port", str(port)],
-        env={**os.environ, "PALERMO_DB": db},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if httpx.get(f"{base}/login", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("palermo serve did not start")
-    yield {"base": base, "db": db}
-    server.terminate()
-    server.wait(10)
+    with served(db) as base:
+        yield {"base": base, "db": db}
 
 
 def pair(page: Any, left: str, right: str) -> Any:
@@ -114,11 +94,7 @@ def test_confirm_and_reject_a_ledger_pair_and_see_the_identity_change(
     context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(60_000)
-    page.goto(f"{base}/login")
-    page.get_by_label("User name").fill(USER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, USER, PASSWORD)
 
     page.goto(f"{base}/review")
     page.wait_for_selector("#pair-1")
