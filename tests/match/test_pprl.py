@@ -64,13 +64,69 @@ def test_every_person_publishes_the_same_number_of_clks() -> None:
     for name in ("Anna Berg", "Хишигдэмбэрэлийн Тэмүүжин", "สมชาย ใจดี", "唐曉晴"):
         found = enc(name)
         assert len(found.letters) == len(found.sounds) == pprl.SLOTS
-        assert len(found.to_wire()) == 2 * 2 * pprl.SLOTS * pprl.BYTES
+        assert len(found.to_wire()) == 2 * (2 * pprl.SLOTS + 1) * pprl.BYTES
+
+
+@pytest.mark.parametrize(
+    "name", ["Anna Berg", "Хишигдэмбэрэлийн Тэмүүжин", "สมชาย ใจดี", "唐曉晴", "陳修信", "李明"]
+)
+def test_every_readings_clk_shows_the_same_number_of_bits(name: str) -> None:
+    """A name in Chinese characters has a readings CLK, the others a keyed filler: both
+    padded to `READING_BITS`, so the bit count does not tell the script."""
+    assert enc(name).reading.bit_count() == pprl.READING_BITS
+
+
+@pytest.mark.parametrize(
+    ("latin", "han"),
+    [
+        ("Chi-Mai Chen", "陳其邁"),  # pinyin family name last, Wade-Giles given name
+        ("Lim Hng Kiang", "林勛強"),  # Hokkien family name and given name
+    ],
+)
+def test_readings_mixed_across_systems_character_by_character_are_a_hit(
+    latin: str, han: str
+) -> None:
+    """No single system spells these names (the whole-name forms miss them); the readings
+    CLK holds every reading of every character, and the Latin letter CLK is inside it."""
+    reading_only = pprl.READING * _held(enc(latin), enc(han))
+    assert reading_only >= pprl.THRESHOLD, (latin, han, reading_only)
+    assert pprl.similarity(enc(latin), enc(han)) >= pprl.THRESHOLD
+    assert pprl.similarity(enc(han), enc(latin)) == pprl.similarity(enc(latin), enc(han))
+
+
+def _held(latin: pprl.Encoding, han: pprl.Encoding) -> float:
+    """The best share of a letter CLK's bits the readings CLK holds (computed here with
+    plain integers, independently of the vectorised comparison)."""
+    return max((c & han.reading).bit_count() / c.bit_count() for c in latin.letters)
+
+
+@pytest.mark.parametrize(
+    ("latin", "han"),
+    [
+        ("Li", "李明"),  # a lone short part: in the readings of half of all Chinese names
+        ("Anna Berg", "陳修信"),
+        ("Wong Kar Wai", "陳修信"),  # Chinese syllables, other characters
+    ],
+)
+def test_readings_do_not_hold_a_short_part_or_other_syllables(latin: str, han: str) -> None:
+    assert pprl.similarity(enc(latin), enc(han)) < pprl.THRESHOLD, (latin, han)
+
+
+def test_a_transcribed_foreign_name_has_no_readings_clk() -> None:
+    """Separated or longer runs of characters transcribe a foreign name (唐纳德·特朗普):
+    no per-character readings, only the filler."""
+    assert pprl.reading_tokens("唐纳德·特朗普") == frozenset()
+    assert pprl.reading_tokens("卡玛鲁汀查华") == frozenset()
+    assert {"l_t", "lta", "lan", "ln_"} <= pprl.reading_tokens("陳修信")  # tan, Hokkien 陳
 
 
 def test_encoding_is_deterministic_and_round_trips_the_wire() -> None:
     one = enc("Ivan Petrov", dates=("1980-02-03",))
     assert one == enc("Ivan Petrov", dates=("1980-02-03",))
     assert pprl.Encoding.from_wire(one.to_wire()) == one
+    han = enc("陳修信", dates=("1916",))
+    assert han == enc("陳修信", dates=("1916",))
+    assert pprl.Encoding.from_wire(han.to_wire()) == han
 
 
 @pytest.mark.parametrize(
@@ -95,8 +151,23 @@ def test_bad_input_names_the_field() -> None:
 
 def test_batched_scores_equal_pairwise_similarity() -> None:
     one = enc("Ivan Petrov", dates=("1980",))
-    many = [enc(n) for n in ("Иван Петров", "Anna Berg", "Olga Petrova", "Ivan Petrov")]
+    many = [enc(n) for n in ("Иван Петров", "Anna Berg", "Olga Petrova", "Ivan Petrov", "陳修信")]
     batched = pprl.scores(one, pprl.Stack.of(many))
     assert [float(s) for s in batched] == [pprl.similarity(one, m) for m in many]
     assert batched[0] >= pprl.THRESHOLD > batched[1]
     assert len(pprl.scores(one, pprl.Stack.of([]))) == 0
+
+
+def test_each_sound_key_variant_is_a_filter_of_its_own() -> None:
+    """An Arabic-script word's keys with w and y as vowels and as consonants used to share
+    one filter and dilute each other (ADR 0048): each variant is now a form of its own, and
+    the Latin spelling meets the one it matches."""
+    assert pprl.sound_forms("آرون شوک") == (("ln", "sk"), ("lfn", "sfk"))
+    score = pprl.similarity(enc("Aaron Schock"), enc("آرون شوک"))
+    assert score >= pprl.THRESHOLD, score
+
+
+def test_coda_l_and_r_are_dropped_in_a_sound_form_of_their_own() -> None:
+    """Chinese syllables cannot end in l or r: Cardin is transcribed ka-ding."""
+    forms = pprl.sound_forms("Barbara Mikulski")
+    assert ("plpl", "nklsk") in forms and ("ppl", "nksk") in forms

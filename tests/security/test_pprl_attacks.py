@@ -113,3 +113,60 @@ def test_a_qgram_attack_reads_bigrams_only_with_the_key(
                 if _reads_bigram(guess, e.letters, token)
             }
             assert len(read) <= 1, (token, guess.federation, len(read))
+
+
+@pytest.fixture(scope="module")
+def han_world() -> tuple[list[str], list[str], list[pprl.Encoding]]:
+    """The same attack on names written in Chinese characters, which publish a readings
+    CLK (every reading of every character, ADR 0048): 40 published of 160 candidates."""
+    rng = random.Random(48)
+    culture = load()["CN"]
+    names: set[str] = set()
+    while len(names) < 160:
+        given = rng.choice(culture.male + culture.female)[0]
+        names.add(rng.choice(culture.family)[0] + given)
+    dictionary = sorted(names)
+    published = rng.sample(dictionary, 40)
+    return dictionary, published, [pprl.encode(KEY, [n]) for n in published]
+
+
+def test_readings_clks_give_nothing_without_the_key(
+    han_world: tuple[list[str], list[str], list[pprl.Encoding]],
+) -> None:
+    """The readings CLK is a new published field: a dictionary of Chinese names, and its
+    Latin spellings, encoded under guessed keys, re-identify no more than chance and reach
+    no hit; with the key the attack works (the key is the protection, as for the rest)."""
+    dictionary, published, encoded = han_world
+    assert all(e.reading.bit_count() == pprl.READING_BITS for e in encoded)
+    for key in GUESSED_KEYS:
+        right, best = reidentified(key, dictionary, published, encoded)
+        assert right <= 2, (key.federation, right)
+        assert best < pprl.THRESHOLD, (key.federation, best)
+    guesses = {n: pprl.encode(KEY, [n]) for n in dictionary}
+    found = 0
+    for name, target in zip(published, encoded, strict=True):
+        scored = {n: pprl.similarity(target, g) for n, g in guesses.items()}
+        # the true name is among the best guesses (ties: names with the same readings)
+        found += scored[name] == max(scored.values())
+    assert found >= 36  # with the key the attack works
+
+
+def test_a_qgram_attack_on_readings_clks_reads_only_with_the_key(
+    han_world: tuple[list[str], list[str], list[pprl.Encoding]],
+) -> None:
+    _, published, encoded = han_world
+    truth = {n: pprl.reading_tokens(n) for n in published}
+    common = [g for g, _ in Counter(g for gs in truth.values() for g in gs).most_common(10)]
+    for token in common:
+        holders = {n for n in published if token in truth[n]}
+        keyed = {n for n, e in zip(published, encoded, strict=True) if _reads(KEY, e, token)}
+        assert holders <= keyed
+        for guess in GUESSED_KEYS:
+            read = [e for e in encoded if _reads(guess, e, token)]
+            # padding sets READING_BITS of 1,024: a random 10-position token is in a filter
+            # by chance with probability (320/1024)^10 < 1e-5
+            assert len(read) <= 1, (token, guess.federation, len(read))
+
+
+def _reads(key: pprl.FederationKey, encoding: pprl.Encoding, token: str) -> bool:
+    return _reads_bigram(key, (encoding.reading,), token)

@@ -108,7 +108,7 @@ def test_nothing_readable_is_published(parties: Store) -> None:
     assert isinstance(entries, list)
     for ref, encoding in entries:
         assert re.fullmatch("[0-9a-f]{32}", ref)
-        assert re.fullmatch(f"[0-9a-f]{{{4 * pprl.SLOTS * pprl.BYTES}}}", encoding)
+        assert re.fullmatch(f"[0-9a-f]{{{2 * pprl.WIRE_BYTES}}}", encoding)
     wire = json.dumps(data).lower()
     for entity in store.export(a1, schema="Person"):
         assert entity.id not in wire and entity.id.split(".")[1] not in wire

@@ -7,9 +7,18 @@ gives (Cyrillic national systems, Thai spellings; for Chinese characters every r
 of `names_han.system_forms`), folded (`names.fold`: w/v, kh/h, ...) so the spelling habits
 of different languages agree, plus one CLK per form of the name's *sound classes* (consonant
 classes, vowels dropped: `names_han.sound_keys`, `abjad_keys` for Arabic script, the pinyin
-transcription for foreign names written in characters), which is how a Latin name meets its
-Arabic-script or Chinese transcription. Birth years (with the neighbouring years, for
-tolerance) go into the same filters, not a separate field a frequency count could read.
+transcription for foreign names written in characters; one CLK per key variant of the
+words, never the variants in one CLK, where they diluted each other; for Latin names also a
+form without the l and r before a consonant, which Chinese and Thai syllables cannot end
+in: Cardin ~ 卡定 ka-ding), which is how a Latin name meets its Arabic-script or Chinese
+transcription.
+A name written as a Chinese native name (two to four characters) also gets one *readings*
+CLK: every reading of every character in every system, as letter bigrams, padded to a fixed
+number of set bits, so that a Latin name spelling each character in a different system
+(Lim Hng Kiang ~ 林勛強: Hokkien and Cantonese, which no whole-name system form spells)
+is found *inside* it, as plaintext screening pairs readings character by character
+(ADR 0048). Birth years (with the neighbouring years, for tolerance) go into the same
+filters, not a separate field a frequency count could read.
 
 Bit positions come from HMAC-SHA256 under a key derived from the federation's secret and
 its name (`FederationKey`): a different federation, or anyone without the secret, gets
@@ -22,9 +31,11 @@ random bigrams, so the number of forms does not tell the script of the name.
 `similarity` is the best Dice coefficient of any two CLKs of the same kind, or a discounted
 overlap coefficient of the letter CLKs (one name with a part more, Kamil Al-Awadi / Kamil
 Mahmoud Al-Awadi); CLKs with few bits (one short name part) are judged more strictly, as
-plaintext screening judges a lone given name. `THRESHOLD` is calibrated so that the
-encoded hit/no-hit keeps plaintext screening's precision on the real names of names-dev
-(bench/pprl.py). See docs/trust.md, "Privacy-preserving hit/no-hit", and ADR 0017.
+plaintext screening judges a lone given name; or the share of one person's letter CLK held
+by the other's readings CLK (`READING` x the overlap coefficient). `THRESHOLD` is
+calibrated so that the encoded hit/no-hit keeps plaintext screening's precision on the
+real names of names-dev (bench/pprl.py). See docs/trust.md, "Privacy-preserving
+hit/no-hit", ADR 0017 and ADR 0048.
 """
 
 from __future__ import annotations
@@ -41,19 +52,23 @@ import numpy as np
 
 from palermo.match.names import fold, has_arabic, name_forms
 from palermo.match.names_han import (
+    NATIVE_NAME_CHARS,
+    SEPARATORS,
     abjad_keys,
+    han_chars,
     has_han,
+    native_readings,
     sound_keys,
     system_forms,
     transcription_words,
 )
 
-VERSION = "palermo-pprl-v1"
+VERSION = "palermo-pprl-v2"
 BITS = 1024  # per CLK
 BYTES = BITS // 8
 HASHES = 10  # positions per token
 SLOTS = 6  # CLKs of each kind (letters, sounds) every person publishes
-THRESHOLD = 0.77  # bench/pprl.py: plaintext screening's precision on names-dev
+THRESHOLD = 0.80  # bench/pprl.py: plaintext screening's precision on names-dev (ADR 0048)
 PARTIAL = 0.85  # overlap coefficient of the letter CLKs, discounted: a name part more or less
 SHORT_BITS = 80  # a CLK with fewer bits is one short name part ...
 SHORT_SOUND_BITS = 45  # the same for sound CLKs (consonant keys are shorter)
@@ -61,9 +76,14 @@ SHORT_STRICTNESS = 2.0  # ... and a bigram off counts double (Wanat / Anat)
 YEAR_TOLERANCE = 1  # birth years this far apart still share tokens
 MIN_SECRET = 32  # bytes of federation secret
 DUMMY_TOKENS = 18  # random bigrams in a filler CLK: about a two-part name
+READING_BITS = 320  # every readings CLK is padded to this many set bits (ADR 0048)
+READING = 0.9  # containment of a letter CLK in a readings CLK, discounted
+HELD_MIN_BITS = 50  # ... of a letter CLK of more than one part of up to 4 letters (5 bigrams)
+WIRE_BYTES = (2 * SLOTS + 1) * BYTES
 Words = np.ndarray[Any, np.dtype[np.uint64]]  # CLKs as 64-bit words, one row per slot
 Counts = np.ndarray[Any, np.dtype[np.int64]]
 Grid = np.ndarray[Any, np.dtype[np.float64]]
+CODA = re.compile(r"(?<=[aeiouy])[lr]+(?=[bcdfgjkmnpqstvwxz])")
 YEAR = re.compile(r"^(\d{4})(?:-\d{2}(?:-\d{2})?)?$")
 
 
@@ -101,10 +121,13 @@ def _derive(secret: bytes, federation: str, purpose: str) -> bytes:
 
 @dataclass(frozen=True)
 class Encoding:
-    """One person's published CLKs: `SLOTS` of letters, `SLOTS` of sounds, as integers."""
+    """One person's published CLKs: `SLOTS` of letters, `SLOTS` of sounds and one of
+    per-character readings (`READING_BITS` bits set, a filler for names without one), as
+    integers."""
 
     letters: tuple[int, ...]
     sounds: tuple[int, ...]
+    reading: int
 
     @cached_property
     def letter_bits(self) -> tuple[Words, Counts]:
@@ -115,9 +138,14 @@ class Encoding:
     def sound_bits(self) -> tuple[Words, Counts]:
         return _words(self.sounds)
 
+    @cached_property
+    def reading_bits(self) -> tuple[Words, Counts]:
+        return _words((self.reading,))
+
     def to_wire(self) -> str:
-        """Hex of the concatenated CLKs (letters first), fixed length."""
-        return b"".join(c.to_bytes(BYTES, "big") for c in (*self.letters, *self.sounds)).hex()
+        """Hex of the concatenated CLKs (letters, sounds, reading), fixed length."""
+        clks = (*self.letters, *self.sounds, self.reading)
+        return b"".join(c.to_bytes(BYTES, "big") for c in clks).hex()
 
     @classmethod
     def from_wire(cls, text: str) -> Encoding:
@@ -125,10 +153,10 @@ class Encoding:
             raw = bytes.fromhex(text)
         except ValueError:
             raise ValueError("encoding: not hexadecimal") from None
-        if len(raw) != 2 * SLOTS * BYTES:
-            raise ValueError(f"encoding: {len(raw)} bytes, expected {2 * SLOTS * BYTES}")
+        if len(raw) != WIRE_BYTES:
+            raise ValueError(f"encoding: {len(raw)} bytes, expected {WIRE_BYTES}")
         clks = [int.from_bytes(raw[i : i + BYTES], "big") for i in range(0, len(raw), BYTES)]
-        return cls(tuple(clks[:SLOTS]), tuple(clks[SLOTS:]))
+        return cls(tuple(clks[:SLOTS]), tuple(clks[SLOTS : 2 * SLOTS]), clks[2 * SLOTS])
 
 
 def _words(clks: tuple[int, ...]) -> tuple[Words, Counts]:
@@ -162,14 +190,44 @@ def sound_forms(name: str) -> tuple[tuple[str, ...], ...]:
     """Consonant classes of each form's parts: the pinyin transcription for names written
     in characters, the abjad keys (w and y also read as vowels) for Arabic script."""
     if has_han(name):
-        words = tuple(k.lower() for w in transcription_words(name) for k in sound_keys(w, True))
-        return (words,) if words else ()
+        return _variants([sound_keys(w, True) for w in transcription_words(name)])
     arabic = has_arabic(name)
-    out = []
+    out: list[tuple[str, ...]] = []
     for form in name_forms(name):
-        keys = (abjad_keys(p) if arabic else sound_keys(p, False) for p in form if p)
-        out.append(tuple(k.lower() for ks in keys for k in ks if k))
+        keys = [abjad_keys(p) if arabic else sound_keys(p, False) for p in form if p]
+        out.extend(_variants(keys))
+        if not arabic:  # l and r before a consonant, which Chinese and Thai syllables drop
+            coda = [sound_keys(CODA.sub("", p), False)[0] for p in form if p]
+            out.append(tuple(k.lower() for k in coda if k))
     return tuple(dict.fromkeys(form for form in out if form))
+
+
+@lru_cache(maxsize=100_000)
+def reading_tokens(name: str) -> frozenset[str]:
+    """A Chinese name's per-character readings, every system, as letter bigrams: one set
+    for the name, so a Latin name that spells its characters in different systems (Chi-Mai
+    Chen ~ 陳其邁: pinyin family name, Wade-Giles given name) is contained in it,
+    as plaintext screening pairs readings character by character. Only a native name (one
+    run of two to four characters, `names_han.NATIVE_NAME_CHARS`); a longer or separated
+    run transcribes a foreign name and is left to the sound CLKs."""
+    words = [w for w in SEPARATORS.split(name) if has_han(w)]
+    low, high = NATIVE_NAME_CHARS
+    if len(words) != 1 or not low <= len(han_chars(name)) <= high:
+        return frozenset()
+    return frozenset(
+        g
+        for options in native_readings(name)
+        for spelling, _ in options
+        for g in bigrams(fold(spelling), "l")
+    )
+
+
+def _variants(keys: Sequence[tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
+    """One form per reading of the parts' keys (the first reading of every part, then the
+    second, ...), never all readings in one filter, which would dilute each other."""
+    count = max((len(ks) for ks in keys), default=0)
+    forms = (tuple(ks[min(i, len(ks) - 1)].lower() for ks in keys if ks) for i in range(count))
+    return tuple(dict.fromkeys(f for f in forms if any(f)))
 
 
 def birth_years(dates: Iterable[str]) -> set[int]:
@@ -214,6 +272,17 @@ def _filler(key: bytes, seed: str, prefix: str, index: int) -> int:
     )
 
 
+def _padded(key: bytes, seed: str, bits: int) -> int:
+    """`bits` with keyed pseudo-random positions set until `READING_BITS` are: every
+    readings CLK, a Chinese name's or a filler, shows the same number of set bits, so the
+    count does not tell whose name is written in characters (a longer union keeps its own)."""
+    index = 0
+    while bits.bit_count() < READING_BITS:
+        bits |= 1 << _positions(key, f"r~{_tag(key, seed, 'reading', str(index))}")[0]
+        index += 1
+    return bits
+
+
 def _tag(key: bytes, *parts: str) -> str:
     return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:16]
 
@@ -233,7 +302,9 @@ def encode(key: FederationKey, names: Iterable[str], birth_dates: Iterable[str] 
     years = year_tokens(birth_years(birth_dates))
     letters: list[set[str]] = []
     sounds: list[set[str]] = []
+    readings: set[str] = set()
     for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        readings |= reading_tokens(name)
         for form in letter_forms(name):
             letters.append({g for part in form for g in bigrams(part, "l")} | years)
         for form in sound_forms(name):
@@ -243,7 +314,13 @@ def encode(key: FederationKey, names: Iterable[str], birth_dates: Iterable[str] 
     token_key = key.token_key
     unique_letters = list({frozenset(t): t for t in letters}.values())
     unique_sounds = list({frozenset(t): t for t in sounds}.values())
-    return Encoding(_slots(token_key, unique_letters, "l"), _slots(token_key, unique_sounds, "s"))
+    seed = "\x1e".join("\x1f".join(sorted(t)) for t in unique_letters)
+    reading = clk(token_key, readings | years) if readings else 0
+    return Encoding(
+        _slots(token_key, unique_letters, "l"),
+        _slots(token_key, unique_sounds, "s"),
+        _padded(token_key, seed, reading),
+    )
 
 
 # --- comparison -----------------------------------------------------------------------
@@ -262,18 +339,23 @@ class Stack:
     letter_counts: Counts  # (persons, SLOTS)
     sounds: Words
     sound_counts: Counts
+    readings: Words  # (persons, 1, BITS/64)
+    reading_counts: Counts
 
     @classmethod
     def of(cls, encodings: Sequence[Encoding]) -> Stack:
         if not encodings:
             empty = np.zeros((0, SLOTS, BITS // 64), dtype=np.uint64)
             none = np.zeros((0, SLOTS), dtype=np.int64)
-            return cls(empty, none, empty, none)
+            one = np.zeros((0, 1, BITS // 64), dtype=np.uint64)
+            return cls(empty, none, empty, none, one, np.zeros((0, 1), dtype=np.int64))
         return cls(
             np.stack([e.letter_bits[0] for e in encodings]),
             np.stack([e.letter_bits[1] for e in encodings]),
             np.stack([e.sound_bits[0] for e in encodings]),
             np.stack([e.sound_bits[1] for e in encodings]),
+            np.stack([e.reading_bits[0] for e in encodings]),
+            np.stack([e.reading_bits[1] for e in encodings]),
         )
 
 
@@ -282,7 +364,11 @@ def scores(one: Encoding, many: Stack) -> Grid:
     letters = _letter_scores(*one.letter_bits, many.letters, many.letter_counts)
     sounds = _dice_grids(*one.sound_bits, many.sounds, many.sound_counts)
     sounds = _strict(sounds, one.sound_bits[1], many.sound_counts, SHORT_SOUND_BITS)
+    # one's readings holding each of many's letter CLKs, and each of many's readings one's
+    held = _held(*one.reading_bits, many.letters, many.letter_counts[:, None, :])
+    holds = _held(*one.letter_bits, many.readings, one.letter_bits[1][None, :, None])
     best = np.maximum(letters.max(axis=(1, 2), initial=0.0), sounds.max(axis=(1, 2), initial=0.0))
+    best = np.maximum(best, np.maximum(held.max(axis=(1, 2)), holds.max(axis=(1, 2))))
     rounded: Grid = np.round(best, 4)
     return rounded
 
@@ -317,6 +403,16 @@ def _strict(grid: Grid, nx: Counts, ny: Counts, short: int) -> Grid:
     a, b = _pairs(nx, ny)
     strict = np.maximum(0.0, 1 - SHORT_STRICTNESS * (1 - grid))
     return np.where(np.minimum(a, b) < short, strict, grid)
+
+
+def _held(x: Words, _nx: Counts, y: Words, letters: Counts) -> Grid:
+    """`READING` x the share of a letter CLK's bits that a readings CLK also has (the
+    overlap coefficient, as the readings CLK is the larger); a letter CLK of one short name
+    part is never judged this way (Li is in the readings of many Chinese names)."""
+    common = _common(x, y)
+    held = np.divide(READING * common, letters, out=np.zeros(common.shape), where=letters > 0)
+    grid: Grid = np.where(letters >= HELD_MIN_BITS, held, 0.0)
+    return grid
 
 
 def _letter_scores(x: Words, nx: Counts, y: Words, ny: Counts) -> Grid:
