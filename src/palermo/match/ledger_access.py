@@ -21,6 +21,7 @@ from typing import Any
 
 from palermo.access.viewer import NotVisible, Viewer
 from palermo.match import ledger
+from palermo.match.identity_lookup import identity_around
 from palermo.match.xref_threshold import XREF_THRESHOLD
 from palermo.model.handling_merge import Marking
 from palermo.model.record_marking import identity_marking, record_markings
@@ -131,27 +132,31 @@ def undo_entry(store: Store, viewer: Viewer, seq: int, reason: str = "") -> Entr
 
 
 def identity_of(store: Store, viewer: Viewer, record_id: str) -> IdentityView:
-    """The identity a record belongs to in the viewer's view, with the records of it the
-    viewer may see now. A record the viewer may not see, or not resolved in its view, is
-    NotVisible (a 404): whether it exists elsewhere is not told."""
+    """The identity a record belongs to in the viewer's view, exactly as the analyses,
+    the profile and the review queue show it (`identity_lookup`: split where it lost a
+    record, judgements laid over, ADR 0046), with its records the viewer may see now and
+    how many records of the stored identities it is made of the viewer may no longer see.
+    A record the viewer may not see, or not resolved in its view, is NotVisible (a 404):
+    whether it exists elsewhere is not told."""
+    from palermo.match.resolution import judgements  # resolution imports the store's writers
+
     viewer.require_data_role("read identities")
     if len(record_id) > MAX_ID:
         raise ValueError(f"record_id: longer than {MAX_ID} characters")
-    scope = ledger.scope_of(viewer)
     if store.entity(viewer, record_id) is None:
         raise NotVisible(f"record_id: no record {record_id!r} in your view")
-    identity = ledger.identity_of(store, scope, record_id)
-    if identity is None:
+    found = identity_around(store, viewer, record_id, judgements(store, viewer))
+    if found is None:
         raise NotVisible(f"record_id: {record_id!r} is not resolved in your view yet")
-    members = ledger.members(store, scope, identity)
+    members = found.members
     visible = store.entities(viewer, ids=members, limit=len(members))
     labels = {e.id: e.caption for e in visible}
     marking = identity_marking(members, record_markings(visible, entity_marking))
-    store.audit_event(viewer, "xref.identity", identity, {"record": record_id})
+    store.audit_event(viewer, "xref.identity", found.identity, {"record": record_id})
     return IdentityView(
-        identity,
+        found.identity,
         [Member(r, labels[r]) for r in members if r in labels],
-        sum(1 for r in members if r not in labels),
+        found.hidden + sum(1 for r in members if r not in labels),
         marking.text,
     )
 
