@@ -49,6 +49,9 @@ from palermo.match.names import (
 )
 from palermo.match.xref_model import DEFAULT, XrefModel, deployment_model
 from palermo.match.xref_screen import name_bound, provably_below
+from palermo.match.xref_threshold import XREF_THRESHOLD
+from palermo.match.xref_u import RandomPairs, set_measured, without_matches
+from palermo.match.xref_u import sample as sample_random_pairs
 
 log = logging.getLogger(__name__)
 CONFIRM, REJECT, UNSURE = "confirm", "reject", "unsure"
@@ -742,10 +745,12 @@ def _quiet() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _linker(table: Any, model: Any, engine: Engine) -> Any:
+def _linker(table: Any, model: Any, engine: Engine, api: Any = None) -> Any:
+    """A Splink linker of `table` under `model`, on a fresh database with palermo's
+    functions, or on `api` (a linker's `_db_api`) to read tables made there."""
     from splink import Linker
 
-    api = engine.api(UDFS)
+    api = api if api is not None else engine.api(UDFS)
     if isinstance(model, dict) and "palermo_fallbacks" in model:
         model = {k: v for k, v in model.items() if k != "palermo_fallbacks"}
     # palermo's settings are fixed code, checked by the tests: Splink's check of every SQL
@@ -768,6 +773,29 @@ def train(
     (EM driving a level's m to 0, which Splink refuses) is undone and the values from
     before it stay; the model's `palermo_fallbacks` names each such step. Every m and u
     is then clamped to [PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR]."""
+    return _train(rows, link_type, engine, model)[0]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The candidate pairs' comparison vectors, made while calibrating the prior: every
+    Python similarity of every candidate pair is in them, so the final prediction scores
+    them again under the final model instead of recomputing them. `linker` is the linker
+    (and so the database) that holds `vectors`; `table` the records it was made from."""
+
+    linker: Any
+    vectors: Any
+    table: Any
+
+
+def _train(
+    rows: Sequence[Mapping[str, Any]],
+    link_type: Any = "dedupe_only",
+    engine: Engine | None = None,
+    model: XrefModel | None = None,
+) -> tuple[dict[str, Any], Candidates | None]:
+    """`train`, and the candidate pairs' vectors where training scored them all (every
+    record was in the training sample): `predict` scores those again."""
     import pyarrow as pa
     from splink import block_on
 
@@ -780,6 +808,8 @@ def train(
         chosen = replace(chosen, term_frequencies=())
     linker = _linker(table, settings(link_type, chosen), engine)
     fallbacks: list[str] = []
+    pairs: list[RandomPairs] = []
+    candidates: Candidates | None = None
     if len(sample) >= TRAIN_MIN:
         steps: list[tuple[str, Callable[[Any], Any]]] = [
             (
@@ -788,12 +818,7 @@ def train(
                     [block_on("name_fold", "dob"), block_on("document")], recall=0.7
                 ),
             ),
-            (
-                "u",
-                lambda lk: lk.training.estimate_u_using_random_sampling(
-                    max_pairs=U_PAIRS, seed=U_SEED
-                ),
-            ),
+            ("u", lambda lk: _estimate_u(lk, link_type, engine, pairs)),
         ]
         for rule in em_blockings(sample):
             steps.append((f"em {_rule_name(rule)}", _em_step(rule)))
@@ -802,17 +827,36 @@ def train(
     trained: dict[str, Any] = clamped(linker.misc.save_model_to_json())
     if len(sample) >= TRAIN_MIN and link_type == "dedupe_only":
         try:
-            trained = clamped(unmixed(trained, table, len(sample), engine))
+            unmixed_model, candidates = unmixed(
+                trained, table, len(sample), engine, pairs[0] if pairs else None
+            )
+            trained = clamped(unmixed_model)
         except Exception as exc:  # training may not fail (see the docstring)
             fallbacks.append(f"unmix: {_short(exc)}")
             log.warning("cross-referencing: u not unmixed (%s); measured u kept", _short(exc))
     elif len(sample) >= CALIBRATE_MIN and link_type == "dedupe_only":
-        trained = _calibrated(trained, table, len(sample), engine, fallbacks)
+        trained, candidates = _calibrated(trained, table, len(sample), engine, fallbacks)
     if len(sample) < len(rows) and len(sample) > 1:
         # True pairs grow with n, all pairs with n squared: the prior shrinks accordingly.
         trained["probability_two_random_records_match"] *= (len(sample) - 1) / (len(rows) - 1)
+        candidates = None  # scored on the sample only: the prediction needs every record
     trained["palermo_fallbacks"] = fallbacks
-    return trained
+    return trained, candidates
+
+
+def _estimate_u(linker: Any, link_type: Any, engine: Engine, out: list[RandomPairs]) -> None:
+    """u by Splink's random sampling. With `U_LEAVE_OUT_MATCHES` (dedupe only), palermo
+    draws the same sample itself and keeps its comparison vectors (`out`) so that
+    `unmixed` can leave the likely matches out of it (ADR 0044). Splink's own estimate
+    stops counting a comparison once each of its levels has 100 pairs (a 1% probe, then
+    chunk by chunk), so the two differ for common levels; the default keeps Splink's, on
+    which every F1 in docs/identification.md was measured."""
+    if link_type != "dedupe_only" or not U_LEAVE_OUT_MATCHES:
+        linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=U_SEED)
+        return
+    pairs = sample_random_pairs(linker, engine, U_PAIRS, U_SEED)
+    set_measured(linker, pairs)
+    out.append(pairs)
 
 
 CALIBRATE_MIN = 100  # from here on the prior is calibrated even where EM cannot run
@@ -820,19 +864,22 @@ CALIBRATE_MIN = 100  # from here on the prior is calibrated even where EM cannot
 
 def _calibrated(
     model: dict[str, Any], table: Any, records: int, engine: Engine, fallbacks: list[str]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], Candidates | None]:
     """The priors' model with the prior match rate fitted to the data (`calibrated_prior`).
     A fixed 1e-4 suits a big set; in a few hundred records of agencies that hold the same
     people one pair in a thousand matches, and a same-name pair born a year apart scored
     0.69 (the demo's child victim, issue 15). Too few records to say: the fixed prior."""
+    candidates = None
     try:
         prior = float(model["probability_two_random_records_match"])
+        linker = _linker(table, model, engine)
+        candidates = Candidates(linker, candidate_vectors(linker), table)
         model["probability_two_random_records_match"] = calibrated_prior(
-            _linker(table, model, engine), prior, records, engine
+            linker, prior, records, engine, candidates.vectors
         )
     except Exception as exc:  # training may not fail (see `train`)
         fallbacks.append(f"prior: {_short(exc)}")
-    return clamped(model)
+    return clamped(model), candidates
 
 
 def _em_step(rule: Any) -> Callable[[Any], Any]:
@@ -916,9 +963,21 @@ U_PAIRS = 300_000
 # another sample moves F1 (rich world: seed 22 gave 0.9212 against 0.9488 without).
 U_SEED: int | None = None
 UNMIX_MAX_DROP = 0.1
+# u re-estimated with the likely matches left out of the sample (`xref_u.without_matches`,
+# ADR 0044) instead of λ·m subtracted. Off: at 120,000 pairs it keeps bench/match_scripts.py
+# recall at 0.992 but precision falls 0.949 -> 0.941 (F1 0.966), and on the rich world of
+# bench/xref_rich.py F1 falls 0.9473 -> 0.9265 (namesakes who share town and trade look
+# like one person and leave the count).
+U_LEAVE_OUT_MATCHES = False
 
 
-def unmixed(model: dict[str, Any], table: Any, records: int, engine: Engine) -> dict[str, Any]:
+def unmixed(
+    model: dict[str, Any],
+    table: Any,
+    records: int,
+    engine: Engine,
+    pairs: RandomPairs | None = None,
+) -> tuple[dict[str, Any], Candidates]:
     """Take the true matches out of the randomly sampled u probabilities.
 
     A random pair is a match with probability λ (the prior), so what random sampling
@@ -928,17 +987,82 @@ def unmixed(model: dict[str, Any], table: Any, records: int, engine: Engine) -> 
     same-name pair with nothing else to compare scored under 0.9 though nine in ten were
     one person. λ is calibrated once, on the measured u (`calibrated_prior`), and kept:
     calibrating again on the lowered u would feed back (lower u, higher scores, higher
-    λ, lower u). At a million records λ is ~1e-6 and this changes next to nothing."""
+    λ, lower u). At a million records λ is ~1e-6 and this changes next to nothing.
+
+    With `U_LEAVE_OUT_MATCHES` (off, see there) and the random sample's comparison
+    vectors (`pairs`), each sampled pair counts by its probability of not being a match
+    instead (`xref_u.without_matches`, ADR 0044), except where the sample holds too few
+    non-matches to say anything (a handful of records). Also returns the candidate
+    pairs' vectors the calibration scored (`Candidates`)."""
+    linker = _linker(table, model, engine)
+    candidates = Candidates(linker, candidate_vectors(linker), table)
     prior = calibrated_prior(
-        _linker(table, model, engine),
+        linker,
         float(model["probability_two_random_records_match"]),
         records,
         engine,
+        candidates.vectors,
     )
+    every = {c["output_column_name"] for c in model["comparisons"]}
+    left = every
+    if pairs is not None and U_LEAVE_OUT_MATCHES:
+        left = without_matches(model, pairs, prior)
     for comparison in model["comparisons"]:
-        _unmix_levels(comparison["comparison_levels"], prior)
+        if comparison["output_column_name"] in left:
+            _unmix_levels(comparison["comparison_levels"], prior)
     model["probability_two_random_records_match"] = prior
-    return model
+    return model, candidates
+
+
+def candidate_vectors(linker: Any) -> Any:
+    """The comparison vectors of every candidate pair (the blocking rules' pairs), as
+    Splink's `predict` computes them before it weighs them, kept as a table: computing
+    them runs palermo's Python similarities, weighing them is arithmetic on level
+    numbers, so one table serves every model of the same comparisons (`score`)."""
+    from splink.internals.comparison_vector_values import (
+        compute_comparison_vector_values_from_id_pairs_sqls,
+    )
+    from splink.internals.pipeline import CTEPipeline
+    from splink.internals.vertically_concatenate import enqueue_df_concat_with_tf
+
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    settings_obj = linker._settings_obj
+    info = settings_obj.column_info_settings
+    pipeline = CTEPipeline([blocked])
+    enqueue_df_concat_with_tf(linker, pipeline)
+    pipeline.enqueue_list_of_sqls(
+        compute_comparison_vector_values_from_id_pairs_sqls(
+            settings_obj._columns_to_select_for_blocking,
+            settings_obj._columns_to_select_for_comparison_vector_values,
+            input_tablename_l="__splink__df_concat_with_tf",
+            input_tablename_r="__splink__df_concat_with_tf",
+            source_dataset_input_column=info.source_dataset_input_column,
+            unique_id_input_column=info.unique_id_input_column,
+            link_type=settings_obj._link_type,
+            sql_dialect_str=linker._sql_dialect_str,
+        )
+    )
+    return linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
+
+
+def score(
+    linker: Any,
+    vectors: Any,
+    threshold_match_probability: float | None = None,
+    threshold_match_weight: float | None = None,
+) -> Any:
+    """Splink's prediction of the pairs in `vectors` (`candidate_vectors`, on the same
+    database) under `linker`'s model: the very SQL `predict` runs after computing them."""
+    from splink.internals.pipeline import CTEPipeline
+    from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
+
+    pipeline = CTEPipeline([vectors])
+    pipeline.enqueue_list_of_sqls(
+        predict_from_comparison_vectors_sqls_using_settings(
+            linker._settings_obj, threshold_match_probability, threshold_match_weight
+        )
+    )
+    return linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
 
 
 def _unmix_levels(levels: list[dict[str, Any]], prior: float) -> None:
@@ -956,14 +1080,20 @@ def _unmix_levels(levels: list[dict[str, Any]], prior: float) -> None:
             level["u_probability"] /= total
 
 
-def calibrated_prior(linker: Any, prior: float, records: int, engine: Engine) -> float:
+def calibrated_prior(
+    linker: Any, prior: float, records: int, engine: Engine, vectors: Any = None
+) -> float:
     """The prior that agrees with the model's own scores: the share of all pairs that are
     expected to match, summed over the scored candidate pairs, iterated to a fixed point
     (EM on the prior alone, m and u held). The deterministic-rules estimate before it
-    has to guess those rules' recall, which is low where many records lack a birth date."""
+    has to guess those rules' recall, which is low where many records lack a birth date.
+    `vectors`: the candidate pairs' comparison vectors, if already computed."""
     import numpy as np
 
-    frame = linker.inference.predict(threshold_match_weight=-30)
+    if vectors is None:
+        frame = linker.inference.predict(threshold_match_weight=-30)
+    else:
+        frame = score(linker, vectors, threshold_match_weight=-30)
     weights = engine.column(linker._db_api, frame.physical_name, "match_weight")
     total = records * (records - 1) / 2
     if len(weights) == 0 or total <= 0:
@@ -1045,10 +1175,16 @@ def predict(
     _quiet()
     engine = engine or DuckDB()
     prepared = [dict(r) for r in rows]
-    trained = train(prepared, link_type, engine, model)
-    broad_keys(prepared)
-    linker = _linker(pa.Table.from_pylist(prepared), trained, engine)
-    frame = linker.inference.predict(threshold_match_probability=threshold)
+    trained, candidates = _train(prepared, link_type, engine, model)
+    if candidates is not None:
+        # Training scored every candidate pair (the prior's calibration): the same pairs,
+        # weighed under the final model, on the database that holds their vectors.
+        linker = _linker(candidates.table, trained, engine, candidates.linker._db_api)
+        frame = score(linker, candidates.vectors, threshold_match_probability=threshold)
+    else:
+        broad_keys(prepared)
+        linker = _linker(pa.Table.from_pylist(prepared), trained, engine)
+        frame = linker.inference.predict(threshold_match_probability=threshold)
     links = []
     for row in frame.as_record_list():
         weights = {k[3:]: float(v) for k, v in row.items() if k.startswith("mw_") and v is not None}
@@ -1288,7 +1424,7 @@ def cluster(
 def resolve(
     records: Sequence[XrefRecord],
     judgements: Mapping[tuple[str, str], str] | None = None,
-    threshold: float = 0.9,
+    threshold: float = XREF_THRESHOLD,
     engine: Engine | None = None,
     reported: Mapping[str, str] | None = None,
     model: XrefModel | None = None,
