@@ -38,18 +38,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from palermo.access.viewer import Viewer
 from palermo.analysis import review
 from palermo.match import identity_lookup, ledger, ledger_access, ledger_pairs
 from palermo.match.resolution import judgements
 from palermo.match.xref import CONFIRM, REJECT, Link
-from palermo.store.directory import Agency
 from palermo.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import itertools
 
-from review_queue import people, write
+from review_queue import people, two_agencies, write
 
 
 def identities(records: list[str], rng: random.Random) -> tuple[dict[str, str], list[Link]]:
@@ -87,13 +85,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
         store = Store.open(url)
-        store.reset()
-        system = Viewer.system()
-        viewers: dict[str, Viewer] = {}
-        for code in ("A1", "B2"):
-            store.add_agency(system, Agency(code, f"Agency {code}", "DE", "police", ("EU",)))
-            user = store.add_user(system, f"analyst-{code.lower()}", code, "analyst")
-            viewers[code] = user.viewer()
+        viewers = two_agencies(store)
         a1, b2 = viewers["A1"], viewers["B2"]
         records = people(0, args.records, rng)
         write(store, viewers, records)

@@ -97,6 +97,18 @@ def write(store: Store, viewers: dict[str, Viewer], records: list[tuple[str, dic
             store.write(viewers[agency], stmts)
 
 
+def two_agencies(store: Store) -> dict[str, Viewer]:
+    """An emptied node with two EU agencies, A1 and B2, and an analyst of each."""
+    store.reset()
+    system = Viewer.system()
+    viewers: dict[str, Viewer] = {}
+    for code in ("A1", "B2"):
+        store.add_agency(system, Agency(code, f"Agency {code}", "DE", "police", ("EU",)))
+        user = store.add_user(system, f"analyst-{code.lower()}", code, "analyst")
+        viewers[code] = user.viewer()
+    return viewers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=10_000)
@@ -107,13 +119,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
         store = Store.open(url)
-        store.reset()
-        system = Viewer.system()
-        viewers: dict[str, Viewer] = {}
-        for code in ("A1", "B2"):
-            store.add_agency(system, Agency(code, f"Agency {code}", "DE", "police", ("EU",)))
-            user = store.add_user(system, f"analyst-{code.lower()}", code, "analyst")
-            viewers[code] = user.viewer()
+        viewers = two_agencies(store)
         rng = random.Random(7)
         first = people(0, args.records, rng)
         later = people(10 * (args.records + args.arrivals), args.arrivals, rng)
