@@ -10,7 +10,10 @@ are derived from Jyutping by the public rules of those systems, and the southern
 spellings are a small table of well-known surnames (Hokkien has no maintained reading data
 on PyPI). Comparison keeps the best reading per character and says which one it used.
 Taiwan's Tongyong Pinyin (新莊 Sinjhuang) is a whole-name form only (`tongyong_form`,
-from pinyin4j's published syllable table in `names_tongyong`; ADR 0043).
+from pinyin4j's published syllable table in `names_tongyong`; ADR 0043). A character that
+reads differently as a family name (单 Shan, not dan; 曾 Zeng, not ceng; 尉迟 Yuchi) reads
+that way first in the family-name position (`names_han_surnames`, from pinyin-pro's surname
+table; ADR 0050); its other readings stay.
 
 Names of foreigners written in characters (唐纳德·特朗普, Donald Trump) are a syllabary
 transcription; they are compared by sound classes (`sound_key`) that ignore the vowels
@@ -20,8 +23,10 @@ Chinese inserts between consonants (te-lang-pu ~ trump).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
+from palermo.match.names_han_surnames import SURNAME_READINGS as FAMILY_READINGS
 from palermo.match.names_tongyong import tongyong
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -107,9 +112,23 @@ def pinyin_readings(char: str) -> tuple[str, ...]:
     return tuple(found[:MAX_READINGS])
 
 
+def _wade_giles(reading: str) -> str:
+    return re.sub(r"[^a-z]", "", reading.replace("v", "u"))
+
+
+def _cantonese_spellings(jyutping: str) -> list[tuple[str, str]]:
+    """A Jyutping syllable as Hong Kong (also with ts for ch) and Macao documents spell it."""
+    out = [(hk_spelling(jyutping), "Cantonese (Hong Kong)")]
+    if jyutping[0] in "zc":
+        out.append((hk_spelling(jyutping).replace("ch", "ts", 1), "Cantonese (Hong Kong)"))
+    out.append((hk_spelling(jyutping, macao=True), "Cantonese (Macao)"))
+    return out
+
+
 @lru_cache(maxsize=50_000)
-def char_readings(char: str, surname: bool) -> tuple[tuple[str, str], ...]:
-    """(spelling, system) for one character, most common first, without duplicates."""
+def _system_readings(char: str) -> tuple[tuple[str, str], ...]:
+    """(spelling, system) for one character in every system, most common first per system,
+    duplicates across systems kept (`char_readings` drops them)."""
     import ToJyutping  # type: ignore[import-untyped]
     from pypinyin import Style, pinyin
 
@@ -117,21 +136,76 @@ def char_readings(char: str, surname: bool) -> tuple[tuple[str, str], ...]:
     readings = pinyin_readings(char)
     out.extend((reading.replace("ü", "u"), "pinyin") for reading in readings)
     for reading in pinyin(char, style=Style.WADEGILES, heteronym=True)[0][:MAX_READINGS]:
-        out.append((re.sub(r"[^a-z]", "", reading.replace("v", "u")), "Wade-Giles"))
+        out.append((_wade_giles(reading), "Wade-Giles"))
     candidates = ToJyutping.get_jyutping_candidates(char)
     for jyutping in (candidates[0][1] if candidates else [])[:MAX_READINGS]:
-        out.append((hk_spelling(jyutping), "Cantonese (Hong Kong)"))
-        ts = hk_spelling(jyutping).replace("ch", "ts", 1) if jyutping[0] in "zc" else ""
-        if ts:
-            out.append((ts, "Cantonese (Hong Kong)"))
-        out.append((hk_spelling(jyutping, macao=True), "Cantonese (Macao)"))
-    if surname:
-        out.extend((s, "Hokkien/Teochew surname") for s in SURNAME_READINGS.get(char, ()))
+        out.extend(_cantonese_spellings(jyutping))
+    return tuple(out)
+
+
+@lru_cache(maxsize=5_000)
+def _family_spellings(mandarin: str, jyutping: str) -> tuple[tuple[str, str], ...]:
+    """A character's reading as a family name in every system: the pinyin from the surname
+    table, its Wade-Giles (pypinyin's converter) and, where the table names one, the
+    Hong Kong and Macao spellings of its Jyutping (单 shan, shan, sin, sin)."""
+    from pypinyin import Style
+    from pypinyin.style import convert
+
+    out = [(mandarin.replace("ü", "u"), "pinyin")]
+    wade_giles = convert(mandarin.replace("ü", "v"), Style.WADEGILES, strict=False)
+    out.append((_wade_giles(str(wade_giles)), "Wade-Giles"))
+    if jyutping:
+        out.extend(_cantonese_spellings(jyutping))
+    return tuple(out)
+
+
+def _family_entry(name: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The surname table's entry for the family name of a native Chinese name (one run of
+    two to four characters, ADR 0038): a compound surname (尉迟) when a given name follows
+    it, else the first character (单). None for other names: 查尔斯·狄更斯 transcribes
+    Charles Dickens, and its 查 is cha."""
+    chars = han_chars(name)
+    if not _native_shape(name):
+        return None
+    for size in (2, 1):
+        if len(chars) > size and (entry := FAMILY_READINGS.get("".join(chars[:size]))):
+            return entry
+    return None
+
+
+def _family_name_readings(name: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """The family-name readings of the first one or two characters of a native name, one
+    tuple per character of the family name; empty when it starts with no such surname."""
+    entry = _family_entry(name)
+    if entry is None:
+        return ()
+    return tuple(_family_spellings(m, j) for m, j in zip(*entry, strict=True))
+
+
+def _unique(options: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     seen: dict[str, str] = {}
-    for spelling, system in out:
+    for spelling, system in options:
         if spelling and spelling not in seen:
             seen[spelling] = system
     return tuple(seen.items())
+
+
+@lru_cache(maxsize=50_000)
+def _readings(char: str, southern: bool, family: bool) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
+    if family and (entry := FAMILY_READINGS.get(char)):
+        out.extend(_family_spellings(entry[0][0], entry[1][0]))
+    out.extend(_system_readings(char))
+    if southern:
+        out.extend((s, "Hokkien/Teochew surname") for s in SURNAME_READINGS.get(char, ()))
+    return _unique(out)
+
+
+def char_readings(char: str, surname: bool) -> tuple[tuple[str, str], ...]:
+    """(spelling, system) for one character, most common first, without duplicates. As a
+    family name (`surname`), its reading as one first (单 shan, sin before dan, daan) and the
+    Hokkien/Teochew spellings last."""
+    return _readings(char, surname, surname)
 
 
 def han_chars(name: str) -> tuple[str, ...]:
@@ -141,16 +215,39 @@ def han_chars(name: str) -> tuple[str, ...]:
 @lru_cache(maxsize=100_000)
 def native_readings(name: str) -> tuple[tuple[tuple[str, str], ...], ...]:
     """Per character of a Chinese name, its readings; surname readings at either end
-    (family name first in Chinese, last in some Latin renderings)."""
+    (family name first in Chinese, last in some Latin renderings), and the second
+    character of a compound surname (尉迟 chi) read as the family name reads it."""
     chars = han_chars(name)
-    return tuple(char_readings(c, surname=i in (0, len(chars) - 1)) for i, c in enumerate(chars))
+    family = _family_name_readings(name)
+    out = []
+    for i, c in enumerate(chars):
+        # the last character: southern surname spellings, not readings as a family name
+        readings = _readings(c, i in (0, len(chars) - 1), family=i == 0 and _native_shape(name))
+        if i < len(family):
+            readings = _unique((*family[i], *readings))
+        out.append(readings)
+    return tuple(out)
+
+
+@lru_cache(maxsize=100_000)
+def _family_first(name: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """`native_readings` with the family name's spelling in every system in front (ADR
+    0050), duplicates kept there so each system finds its own (单: shan in pinyin and in
+    Wade-Giles, sin in both Cantonese styles): what the whole-name forms take their first
+    reading from. Other characters are picked from as before."""
+    family = _family_name_readings(name)
+    return tuple(
+        (*family[i], *options) if i < len(family) else options
+        for i, options in enumerate(native_readings(name))
+    )
 
 
 @lru_cache(maxsize=100_000)
 def system_forms(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The whole name in each single system (first reading per character): glued and
-    hyphenated spellings (Ying-jeou, Yingjeou) compare against these."""
-    readings = native_readings(name)
+    """The whole name in each single system (first reading per character, the family
+    name's reading as a family name: 单田芳 shan-tian-fang, not dan): glued and hyphenated
+    spellings (Ying-jeou, Yingjeou, Shantianfang) compare against these."""
+    readings = _family_first(name)
     systems = ("pinyin", "Wade-Giles", "Cantonese (Hong Kong)", "Cantonese (Macao)")
     forms = []
     for system in systems:
@@ -170,7 +267,10 @@ def tongyong_form(name: str) -> tuple[str, ...] | None:
     with other systems' readings character by character (si, jhen, fong beside Cantonese
     sin and on) raised false hits on the real pairs. Kept apart from `system_forms`, whose
     forms the privacy-preserving encodings publish (`pprl`)."""
-    firsts = [pinyin_readings(c)[0] for c in han_chars(name)]
+    entry = _family_entry(name)
+    family = entry[0] if entry else ()
+    chars = han_chars(name)
+    firsts = [*family, *(pinyin_readings(c)[0] for c in chars[len(family) :])]
     form = tuple(tongyong(r) or r.replace("ü", "u") for r in firsts)
     return form if any(tongyong(r) for r in firsts) else None
 
@@ -250,6 +350,17 @@ def abjad_keys(word: str) -> tuple[str, ...]:
 NATIVE_NAME_CHARS = (2, 4)  # a Chinese name: a one-character family name and one to three more
 
 
+def _first_in(options: Iterable[tuple[str, str]], system: str) -> str:
+    return next((spelling for spelling, sys_ in options if sys_ == system), "")
+
+
+def _native_shape(name: str) -> bool:
+    """One run of two to four characters: how a Chinese person's name is written."""
+    words = [w for w in SEPARATORS.split(name) if has_han(w)]
+    count = len(han_chars(name))
+    return len(words) == 1 and NATIVE_NAME_CHARS[0] <= count <= NATIVE_NAME_CHARS[1]
+
+
 @lru_cache(maxsize=100_000)
 def family_name_split(name: str) -> tuple[tuple[str, ...], str] | None:
     """A name written as one run of two to four characters, split into the spellings of
@@ -257,9 +368,14 @@ def family_name_split(name: str) -> tuple[tuple[str, ...], str] | None:
     李智陞 -> (('li', 'lee', 'lei', ...), '智陞'). None for a longer run or a name with a
     separator (唐纳德·特朗普 transcribes a foreigner, first character and all)."""
     chars = han_chars(name)
-    words = [w for w in SEPARATORS.split(name) if has_han(w)]
-    if len(words) != 1 or not NATIVE_NAME_CHARS[0] <= len(chars) <= NATIVE_NAME_CHARS[1]:
+    if not _native_shape(name):
         return None
+    family = _family_name_readings(name)
+    if len(family) == 2:  # a compound surname, glued as passports write it: 尉迟 Yuchi
+        systems = dict.fromkeys(system for _, system in family[0])
+        both = ((_first_in(family[0], s), _first_in(family[1], s)) for s in systems)
+        glued = (first + second for first, second in both if first and second)
+        return tuple(dict.fromkeys(glued)), "".join(chars[2:])
     spellings = tuple(spelling for spelling, _ in char_readings(chars[0], surname=True))
     return spellings, "".join(chars[1:])
 
