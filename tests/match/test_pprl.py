@@ -4,6 +4,8 @@ hits, no hit between different people, per-federation keys, strict wire format."
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from palermo.match import pprl
 
@@ -171,3 +173,40 @@ def test_coda_l_and_r_are_dropped_in_a_sound_form_of_their_own() -> None:
     """Chinese syllables cannot end in l or r: Cardin is transcribed ka-ding."""
     forms = pprl.sound_forms("Barbara Mikulski")
     assert ("plpl", "nklsk") in forms and ("ppl", "nksk") in forms
+
+
+@pytest.mark.parametrize(
+    ("thai", "same", "other"),
+    [
+        ("รุ่งชัย", "Rungchai", "Rianchai"),  # ADR 0030's examples: one vowel apart
+        ("สมชาย", "Somchai", "Somchoi"),
+        ("วนัส", "Wanat", "Anat"),
+    ],
+)
+def test_a_lone_thai_name_meets_its_spelling_not_a_similar_name(
+    thai: str, same: str, other: str
+) -> None:
+    """Vowel-less sound keys made romanisations of similar lone Thai names equal (Rungchai
+    and Rianchai both LNST, ADR 0049); a lone Thai name is judged by its letters in Thai
+    informal spelling, as plaintext screening judges it."""
+    assert pprl.similarity(enc(thai), enc(same)) >= pprl.THRESHOLD
+    assert pprl.similarity(enc(thai), enc(other)) < pprl.THRESHOLD
+
+
+def test_a_lone_thai_name_has_no_vowel_less_sound_forms() -> None:
+    assert pprl.sound_forms("รุ่งชัย") == ()
+    assert pprl.sound_forms("สมชาย ใจดี")  # a whole Thai name keeps its sound forms
+    assert pprl.lone_forms("รุ่งชัย") == ("rungiai",)  # rungchai: informal spelling, folded
+    assert pprl.lone_forms("Ammaree") == ("amari", "amri")  # and without its linking syllable
+    assert pprl.lone_forms("Somchai Jaidee") == pprl.lone_forms("陳修信") == ()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0x0E01, max_codepoint=0x0E2E), min_size=2))
+def test_a_lone_thai_name_publishes_the_same_shape_as_any_other(word: str) -> None:
+    """Without sound forms a lone Thai name fills its sound slots with keyed fillers: the
+    number of CLKs and the readings count stay the same for every person (ADR 0017)."""
+    found = enc(word)
+    assert len(found.letters) == len(found.sounds) == pprl.SLOTS
+    assert found.reading.bit_count() == pprl.READING_BITS
+    assert all(clk.bit_count() > 0 for clk in found.sounds)

@@ -11,7 +11,10 @@ transcription for foreign names written in characters; one CLK per key variant o
 words, never the variants in one CLK, where they diluted each other; for Latin names also a
 form without the l and r before a consonant, which Chinese and Thai syllables cannot end
 in: Cardin ~ 卡定 ka-ding), which is how a Latin name meets its Arabic-script or Chinese
-transcription.
+transcription. A lone Thai name (one word) gets no sound CLK: consonant classes of one word
+make romanisations of different, similar names equal (Rungchai / Rianchai, both LNST);
+instead it, and any Latin name of one part, also gets letter CLKs in Thai informal
+spelling (`lone_forms`), as plaintext screening compares a lone Thai name (ADR 0049).
 A name written as a Chinese native name (two to four characters) also gets one *readings*
 CLK: every reading of every character in every system, as letter bigrams, padded to a fixed
 number of set bits, so that a Latin name spelling each character in a different system
@@ -35,7 +38,7 @@ plaintext screening judges a lone given name; or the share of one person's lette
 by the other's readings CLK (`READING` x the overlap coefficient). `THRESHOLD` is
 calibrated so that the encoded hit/no-hit keeps plaintext screening's precision on the
 real names of names-dev (bench/pprl.py). See docs/trust.md, "Privacy-preserving
-hit/no-hit", ADR 0017 and ADR 0048.
+hit/no-hit", ADR 0017, ADR 0048 and ADR 0049.
 """
 
 from __future__ import annotations
@@ -50,7 +53,14 @@ from typing import Any
 
 import numpy as np
 
-from palermo.match.names import fold, has_arabic, name_forms
+from palermo.match.names import (
+    fold,
+    has_arabic,
+    has_thai,
+    name_forms,
+    name_parts,
+    thai_spellings,
+)
 from palermo.match.names_han import (
     NATIVE_NAME_CHARS,
     SEPARATORS,
@@ -62,8 +72,9 @@ from palermo.match.names_han import (
     system_forms,
     transcription_words,
 )
+from palermo.match.names_thai import linking_variants, thai_fold
 
-VERSION = "palermo-pprl-v2"
+VERSION = "palermo-pprl-v3"
 BITS = 1024  # per CLK
 BYTES = BITS // 8
 HASHES = 10  # positions per token
@@ -181,7 +192,8 @@ def letter_forms(name: str) -> tuple[tuple[str, ...], ...]:
     forms = list(name_forms(name))
     if has_han(name):
         forms += [form for _, form in system_forms(name)]
-    folded = (tuple(fold(part) for part in form if part) for form in forms)
+    folded = [tuple(fold(part) for part in form if part) for form in forms]
+    folded += [(form,) for form in lone_forms(name)]
     return tuple(dict.fromkeys(form for form in folded if form))
 
 
@@ -192,6 +204,8 @@ def sound_forms(name: str) -> tuple[tuple[str, ...], ...]:
     if has_han(name):
         return _variants([sound_keys(w, True) for w in transcription_words(name)])
     arabic = has_arabic(name)
+    if lone_thai(name):  # vowels are what tells one lone Thai name from another (ADR 0049)
+        return ()
     out: list[tuple[str, ...]] = []
     for form in name_forms(name):
         keys = [abjad_keys(p) if arabic else sound_keys(p, False) for p in form if p]
@@ -220,6 +234,30 @@ def reading_tokens(name: str) -> frozenset[str]:
         for spelling, _ in options
         for g in bigrams(fold(spelling), "l")
     )
+
+
+def lone_thai(name: str) -> bool:
+    """A name of one Thai word: a lone given name, which plaintext screening judges by its
+    letters, never by vowel-less sound keys (names.name_similarity, ADR 0030)."""
+    words = name.split()
+    return len(words) == 1 and has_thai(words[0])
+
+
+@lru_cache(maxsize=100_000)
+def lone_forms(name: str) -> tuple[str, ...]:
+    """A lone given name in Thai informal spelling (`names_thai.thai_fold`, and for a Latin
+    part without its written linking syllables, `linking_variants`), as plaintext screening
+    compares a lone Thai name with its romanisation: two spellings of one Thai name then
+    differ by no letter, romanisations of two similar names by one or two. One part only
+    (a Thai word, or a Latin name of one part); none for other names."""
+    if lone_thai(name):
+        spellings = thai_spellings(name.strip())
+    else:
+        parts = name_parts(name)
+        if len(parts) != 1 or has_han(name) or has_arabic(name) or not name.isascii():
+            return ()
+        spellings = (parts[0], *linking_variants(parts[0]))
+    return tuple(dict.fromkeys(fold(thai_fold(s)) for s in spellings if s))
 
 
 def _variants(keys: Sequence[tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
