@@ -573,6 +573,9 @@ def _view_records(store: Store, viewer: Viewer) -> tuple[list[XrefRecord], dict[
     return records, xref.reported_documents(reports, (MASK,))
 
 
+STALE_RETRIES = 3  # an analyst undoing three times during one run is not a loop to fear
+
+
 def run_batch(
     store: Store,
     viewer: Viewer,
@@ -587,27 +590,37 @@ def run_batch(
 
     viewer.require_data_role("cross-reference")
     scope = ledger.scope_of(viewer)
-    records, reported = _view_records(store, viewer)
-    saved = None if retrain else load_model(store, scope)
-    resolver = Resolver.build(
-        records,
-        judgements(store, viewer),
-        threshold,
-        reported,
-        engine,
-        model=saved[0] if saved else None,
-        previous=ledger.membership(store, scope),
-    )
-    version = save_model(store, scope, resolver.model, threshold)
-    ledger.record(
-        store,
-        scope,
-        resolver.identities(),
-        ledger.MODEL_ACTOR,
-        version,
-        resolver.resolution.links,
-        pairs=ledger_pairs.Update(resolver.resolution.links, resolver.threshold),
-    )
+    for attempt in range(STALE_RETRIES):
+        # An analyst's undo committed while this run computed (from the judgements read
+        # before it) must not be overwritten: the run starts again from what is now there.
+        judged_through = ledger.head_seq(store, scope)
+        records, reported = _view_records(store, viewer)
+        saved = None if retrain else load_model(store, scope)
+        resolver = Resolver.build(
+            records,
+            judgements(store, viewer),
+            threshold,
+            reported,
+            engine,
+            model=saved[0] if saved else None,
+            previous=ledger.membership(store, scope),
+        )
+        version = save_model(store, scope, resolver.model, threshold)
+        try:
+            ledger.record(
+                store,
+                scope,
+                resolver.identities(),
+                ledger.MODEL_ACTOR,
+                version,
+                resolver.resolution.links,
+                pairs=ledger_pairs.Update(resolver.resolution.links, resolver.threshold),
+                judged_through=judged_through,
+            )
+            break
+        except ledger.StaleResolution:
+            if attempt == STALE_RETRIES - 1:
+                raise
     store.audit_event(
         viewer,
         "xref.batch",

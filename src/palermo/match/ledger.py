@@ -295,6 +295,7 @@ def record(
     replace: bool = True,
     read: MembershipReader = whole_view,
     pairs: ledger_pairs.Update | None = None,
+    judged_through: int | None = None,
 ) -> list[int]:
     """Store `current` (record -> identity) as the view's table and a ledger entry for
     every merge and split since the stored one, in one transaction; returns the entries'
@@ -304,11 +305,16 @@ def record(
     for an arrival; it cannot replace the view, so it needs `replace=False`). One
     function for both, so a batch run and an arrival write back the same way. `pairs`,
     the links the resolver scored, are stored with the identities they made
-    (`ledger_pairs`, ADR 0046): the review queue and the splits read them."""
+    (`ledger_pairs`, ADR 0046): the review queue and the splits read them.
+    `judged_through`: the view's last ledger seq when the resolver read its judgements; if an
+    analyst has written an entry since (an undo, with the judgements it adds), the result
+    rests on stale judgements and `StaleResolution` is raised instead of overwriting it."""
     if replace and read is not whole_view:
         raise ValueError("replace: only a reader of the whole view can replace it")
     with _writing(store) as conn:
         lock_view(conn, scope)  # one writer of the view's ledger at a time (ADR 0033)
+        if judged_through is not None and _analyst_entry_since(conn, scope, judged_through):
+            raise StaleResolution(scope)
         previous = read(conn, scope, current)
         merged = dict(current) if replace else {**previous, **current}
         entries = changes(previous, merged, links)
@@ -316,6 +322,30 @@ def record(
         if pairs is not None:
             ledger_pairs.write(conn, scope, pairs, model_version)
         return [_append(conn, scope, actor, change, model_version) for change in entries]
+
+
+class StaleResolution(RuntimeError):
+    """An analyst changed the view's ledger while a resolution was computed from the
+    judgements read before: its result must not overwrite the analyst's entry."""
+
+
+def head_seq(store: Store, scope: str) -> int:
+    """The view's last ledger seq (0 when it has none): read before the judgements a
+    resolution uses, and passed to `record` as `judged_through`."""
+    query = sa.select(sa.func.max(xref_ledger.c.seq)).where(xref_ledger.c.scope == scope)
+    with store.engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
+def _analyst_entry_since(conn: Connection, scope: str, seq: int) -> bool:
+    query = sa.select(
+        sa.exists().where(
+            xref_ledger.c.scope == scope,
+            xref_ledger.c.seq > seq,
+            xref_ledger.c.actor != MODEL_ACTOR,
+        )
+    )
+    return bool(conn.execute(query).scalar())
 
 
 @contextmanager
