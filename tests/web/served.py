@@ -36,7 +36,11 @@ def served(db: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
         yield base
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(60)  # a loaded machine stops slowly too
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
 
 
 def wait_for_login(server: subprocess.Popen[bytes], base: str) -> None:

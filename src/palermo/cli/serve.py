@@ -44,9 +44,10 @@ def serve_command(
 
     store = open_store(ctx)
     processes = worker_count(store, workers)
-    from palermo.match import warm_up
+    if processes == 1:  # with workers, each loads its own (app_from_env); this one only
+        from palermo.match import warm_up  # resolves arrivals and need not compete at start
 
-    warm_up.in_background()  # the name tables, before the first Chinese name arrives
+        warm_up.in_background()  # the name tables, before the first Chinese name arrives
     if log_format not in ("json", "none"):
         raise CliError(f"--log-format: {log_format!r} is not one of json, none")
     if log_format == "json":
