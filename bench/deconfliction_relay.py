@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import tempfile
 import threading
@@ -34,35 +33,18 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from hit_notice_relay import _free_port, _node  # the same two-node set-up
 from palermo.access.viewer import Viewer
 from palermo.api.app import create_app
 from palermo.coordination import cases, deconfliction, hit_notice_relay
 from palermo.exchange import registry
 from palermo.ingest.build import build
 from palermo.model.sharing import Sharing
-from palermo.store.directory import Agency
 from palermo.store.store import Store
 from palermo.store.tables import deconfliction_hit
 
-SYSTEM = Viewer.system()
 TARGET = 1.0  # seconds (issue 19: the owner is told within 1 s)
 PACE = 2.0  # seconds between trials
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _node(tmp: Path, code: str) -> tuple[Store, Viewer]:
-    store = Store.open(f"sqlite:///{tmp / code}.db")
-    for other, country in (("DE-BKA", "DE"), ("NL-KMAR", "NL")):
-        store.add_agency(SYSTEM, Agency(other, other, country, "police", ("EU",)))
-    viewer = store.add_user(SYSTEM, f"analyst-{code.lower()}", code, "analyst").viewer()
-    with store.transaction() as conn:
-        registry.init_node(conn, code.lower() + "-node", code, tmp / f"{code}.key")
-    return store, viewer
 
 
 def _pair(tmp: Path, port: int) -> tuple[Store, Viewer, Store, Viewer]:
