@@ -23,9 +23,9 @@ from palermo.analysis import review, service
 from palermo.match import incremental, ledger, ledger_access
 from palermo.match.xref import CONFIRM, REJECT
 from palermo.store.store import Store
-from tests.analysis.test_review_ledger import add, chain
+from tests.analysis.test_review_ledger import chain
 from tests.conftest import wipe
-from tests.security.test_ledger_split_property import PROPS, steps
+from tests.security.test_ledger_split_property import PROPS, apply_step, steps
 
 forgotten = st.lists(st.sampled_from(sorted(PROPS)), max_size=2, unique=True)
 
@@ -56,16 +56,8 @@ def test_a_records_identity_alone_is_the_views_identity(
         if step[0] == "forget":
             if step[1]:
                 ledger.forget(store, ledger.scope_of(a1), step[1])
-        elif step[0] == "share":
-            add(store, b2, step[1], "group:EU", **PROPS[step[1]])
-        elif step[0] == "unshare":
-            store.retract(b2, step[1])
-            add(store, b2, step[1], "owner", **PROPS[step[1]])
         else:
-            (left, right), verdict = step[1], step[2]
-            readable = {e.id for e in store.entities(a1, ids=[left, right], limit=2)}
-            if readable == {left, right}:
-                review.decide(store, a1, left, right, verdict)
+            apply_step(store, a1, b2, step)
         view = review.identities(store, a1)
         analysed = service.identities(store, a1, service.visible(store, a1))
         assert {r: i for r, i in analysed.items() if r in PROPS} == view  # the two paths agree

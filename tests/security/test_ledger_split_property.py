@@ -20,6 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from palermo.access.viewer import Viewer
 from palermo.analysis import review
 from palermo.match import incremental, ledger_pairs
 from palermo.match.resolution import judgements
@@ -81,16 +82,7 @@ def test_identities_never_join_through_a_record_the_viewer_cannot_read(
     }
     assert ("a1.a", "b2.c") in joined and ("a1.a", "a1.b") not in joined  # the world holds
     for step in sequence:
-        if step[0] == "share":
-            add(store, b2, step[1], "group:EU", **PROPS[step[1]])
-        elif step[0] == "unshare":
-            store.retract(b2, step[1])
-            add(store, b2, step[1], "owner", **PROPS[step[1]])
-        else:
-            (left, right), verdict = step[1], step[2]
-            readable = {e.id for e in store.entities(a1, ids=[left, right], limit=2)}
-            if readable == {left, right}:
-                review.decide(store, a1, left, right, verdict)
+        apply_step(store, a1, b2, step)
         readable = {e.id for e in store.entities(a1, schema="Person", limit=100)}
         identity_of = review.identities(store, a1)
         assert set(identity_of) <= readable
@@ -102,3 +94,18 @@ def test_identities_never_join_through_a_record_the_viewer_cannot_read(
             groups.setdefault(identity, []).append(record)
         for identity, members in groups.items():
             assert connected(readable, edges, sorted(members)), (step, identity, members)
+
+
+def apply_step(store: Store, a1: Viewer, b2: Viewer, step: Any) -> None:
+    """One step of a sequence: B2 shares or unshares a record with the EU group, or A1's
+    analyst judges a pair (only a pair it reads both records of, as the route requires)."""
+    if step[0] == "share":
+        add(store, b2, step[1], "group:EU", **PROPS[step[1]])
+    elif step[0] == "unshare":
+        store.retract(b2, step[1])
+        add(store, b2, step[1], "owner", **PROPS[step[1]])
+    else:
+        (left, right), verdict = step[1], step[2]
+        readable = {e.id for e in store.entities(a1, ids=[left, right], limit=2)}
+        if readable == {left, right}:
+            review.decide(store, a1, left, right, verdict)
