@@ -231,7 +231,21 @@ def run(doc: str, backend: str, work: Path) -> None:
     finally:
         stop(session.pid)  # servers a walk-through left running
         dbs.drop()
-    check(doc, all_steps, outputs(text), text)
+    try:
+        check(doc, all_steps, outputs(text), text)
+    except AssertionError as failure:
+        raise AssertionError(f"{failure}{server_logs(work)}") from None
+
+
+def server_logs(work: Path) -> str:
+    """The end of every server log the walk-through wrote: a step that found no server
+    fails far from the reason the server gave."""
+    tails = []
+    for log in sorted(work.rglob("serve*.log")):
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        head = f"\n--- {log.relative_to(work)} (last 40 lines) ---\n"
+        tails.append(head + "\n".join(lines[-40:]))
+    return "".join(tails)
 
 
 def stop(group: int) -> None:

@@ -34,6 +34,7 @@ from palermo.store.store import Store
 DEFAULT_RATE = 200.0  # requests per second per caller
 LOGIN_RATE = 1.0  # login attempts per second per address, sustained
 LOGIN_BURST = 20.0
+_clock = time.monotonic  # a test freezes it: a loaded machine must not refill buckets mid-test
 
 
 def configured_rate() -> float:
@@ -57,7 +58,7 @@ class Buckets:
 
     def take(self, key: str, now: float | None = None) -> float:
         """0 if the request may pass, else the seconds to wait."""
-        now = time.monotonic() if now is None else now
+        now = _clock() if now is None else now
         with self._lock:
             tokens, last = self._state.get(key, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
