@@ -11,6 +11,12 @@ import typer
 from palermo.cli.common import CliError, console, open_store
 from palermo.store.store import Store
 
+# How long uvicorn's supervisor waits for a worker process to answer its health ping before
+# killing it as hung. Uvicorn's 5 s default killed workers that were still starting (a spawned
+# worker first imports the CLI, then the app) on a loaded machine, over and over, so the node
+# never served (seen in CI; reproduced with 40 busy processes on 2 cores).
+WORKER_HEALTHCHECK_SECONDS = 60
+
 
 def serve_command(
     ctx: typer.Context,
@@ -106,6 +112,7 @@ def serve_command(
                 "palermo.api.app:app_from_env",
                 factory=True,
                 workers=processes,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
                 host=host,
                 port=port,
                 log_level="warning",
