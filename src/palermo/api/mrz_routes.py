@@ -3,7 +3,8 @@
 The zone's check digits, dates, state codes and expiry are checked first (a zone that
 cannot be read or has an unsupported layout is a 422 naming ``mrz``); its document number
 then goes through the same stolen/lost/revoked lookup as ``/screening/document``. Audited
-like every screening, under the caller, with the outcome and the reports returned.
+like every screening, under the caller, with the outcome and the reports returned; the
+owner of every other agency's report hit gets a hit notice, as from the document check.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
 from palermo.api.problems import problem
 from palermo.api.screening_routes import DocumentOut, cached_index, for_purpose
+from palermo.coordination import screening_notices
 from palermo.match.mrz import MRZError
 from palermo.match.mrz_check import MAX_MRZ_CHARS, read_mrz, screen_mrz
 
@@ -76,8 +79,13 @@ async def check_mrz(request: Request, viewer: CurrentViewer, body: MRZIn) -> MRZ
         zone = read_mrz(body.mrz)
     except MRZError as exc:
         return problem(422, "Invalid request", f"mrz: {exc}", field="mrz")
-    check = screen_mrz(for_purpose(await cached_index(request, viewer), None), zone)  # H0
+    index = for_purpose(await cached_index(request, viewer), None)  # H0
+    check = screen_mrz(index, zone)
     await store_of(request).audit_event_async(
         viewer, "screen.mrz", check.document.number, check.audit_detail()
     )
+    if check.document.hits:  # the owner of every report hit is told (screening_notices)
+        hit_ids = [h.entity_id for h in check.document.hits]
+        args = (store_of(request), viewer, index, hit_ids, None)
+        await run_in_threadpool(screening_notices.notify, *args)
     return MRZOut.model_validate(check.as_dict())

@@ -196,6 +196,13 @@ def document_dict(check: DocumentCheck) -> dict[str, Any]:
 @router.post("/person", response_model=list[CandidateOut])
 def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> OrjsonResponse:
     """Ranked candidates (any script, typos, date errors) with a per-feature explanation."""
+    found = person_candidates(request, viewer, body)
+    return OrjsonResponse([candidate_dict(c) for c in found])
+
+
+def person_candidates(request: Request, viewer: Viewer, body: PersonIn) -> list[Candidate]:
+    """A person screening as the API and the page answer it: screened for its purpose,
+    audited with the candidates returned, and every hit told to its owner."""
     row = body.model_dump()
     query = manifests.passenger(row, 0)
     index = for_purpose(index_for(request, viewer), body.purpose)
@@ -208,7 +215,7 @@ def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> Or
     )
     ids = [c.person.id for c in found]
     screening_notices.notify(store_of(request), viewer, index, ids, body.purpose)
-    return OrjsonResponse([candidate_dict(c) for c in found])
+    return found
 
 
 @router.post("/manifest", response_model=ManifestOut)
@@ -249,10 +256,8 @@ def _manifest(
     store_of(request).audit_event(
         viewer, "screen.manifest", f"{len(rows)} passengers", manifest_audit(result)
     )
-    ids = [c.person.id for p in result.passengers for c in p.candidates]
-    screening_notices.notify(store_of(request), viewer, index, ids, purpose)
-    reports = [h.entity_id for p in result.passengers if p.document for h in p.document.hits]
-    screening_notices.notify(store_of(request), viewer, index, reports, purpose, every_hit=False)
+    hits = screening_notices.manifest_hits(result)
+    screening_notices.notify(store_of(request), viewer, index, hits, purpose)
     return ManifestOut(
         passengers=[
             PassengerOut(

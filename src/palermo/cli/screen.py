@@ -1,4 +1,10 @@
-"""``palermo screen``: documents, persons, manifests and cross-referencing from the shell."""
+"""``palermo screen``: documents, persons, manifests and cross-referencing from the shell.
+
+Every screening command tells the owner of each other agency's record it hit, with the
+notice the API sends for the same screening (`coordination.screening_notices`). There is
+no opt-out: an owner must learn of every hit on its records whatever the interface. Only
+``xref`` has ``--no-notify``, which stops its messages to the agencies (not the notices).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from rich.table import Table
 
 from palermo.access.viewer import Viewer
 from palermo.cli.common import CliError, acting_viewer, console, emit, errors, open_store
+from palermo.coordination import screening_notices
 from palermo.match import manifest as manifests
 from palermo.match.mrz import MRZError
 from palermo.match.mrz_check import read_mrz, screen_mrz, summary_lines
@@ -30,8 +37,8 @@ ScreenPurpose = Annotated[
     str | None,
     typer.Option(
         help="why you screen; a coded purpose (e.g. investigation) is the H0 purpose, other "
-        "text screens for 'screening'. Values whose H0 excludes it are withheld from the "
-        "answer and their owner is told (ADR 0041)"
+        "text screens for 'screening'; told to the owner of every other agency's record "
+        "hit. Values whose H0 excludes it are withheld from the answer (ADR 0041)"
     ),
 ]
 
@@ -50,10 +57,9 @@ def purpose_index(
 def tell_owners(
     store: Store, viewer: Viewer, index: ScreeningIndex, ids: list[str], declared: str | None
 ) -> None:
-    """Owners of records whose values the answer withheld get a hit notice (ADR 0041)."""
-    from palermo.coordination import screening_notices
-
-    screening_notices.notify(store, viewer, index, ids, declared, every_hit=False)
+    """The owner of every other agency's record hit gets a hit notice, the one the API
+    sends for the same screening (`screening_notices`; marked where H0 withheld values)."""
+    screening_notices.notify(store, viewer, index, ids, declared)
 
 
 def index_for(store: Store, viewer: Viewer, quiet: bool) -> ScreeningIndex:
@@ -139,8 +145,10 @@ def mrz(
         raise CliError(f"mrz: {exc}") from None
     store = open_store(ctx)
     viewer = acting_viewer(store, user)
-    check = screen_mrz(index_for(store, viewer, as_json), zone)
+    index = purpose_index(store, viewer, as_json, None)  # H0, as the API's MRZ check
+    check = screen_mrz(index, zone)
     store.audit_event(viewer, "screen.mrz", check.document.number, check.audit_detail())
+    tell_owners(store, viewer, index, [h.entity_id for h in check.document.hits], None)
     if as_json:
         emit(check.as_dict(), True)
     else:
@@ -214,9 +222,7 @@ def manifest(
     result = manifests.screen_manifest(index, manifests.read_csv(path.read_text("utf-8-sig")))
     flagged = sum(1 for p in result.passengers if p.risk > 0)
     store.audit_event(viewer, "screen.manifest", path.name, {"flagged": flagged})
-    ids = [c.person.id for p in result.passengers for c in p.candidates]
-    ids += [h.entity_id for p in result.passengers if p.document for h in p.document.hits]
-    tell_owners(store, viewer, index, ids, purpose)
+    tell_owners(store, viewer, index, screening_notices.manifest_hits(result), purpose)
     if as_json:
         emit(
             {

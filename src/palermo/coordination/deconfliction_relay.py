@@ -28,6 +28,7 @@ import httpx
 import sqlalchemy as sa
 
 from palermo.coordination import deconfliction, hit_notice_relay, node_messages
+from palermo.coordination.peer_backoff import PeerBackoff
 from palermo.coordination.psi import InvalidPoint
 from palermo.exchange import psi_exchange, registry
 from palermo.store.store import Store
@@ -37,8 +38,9 @@ KIND = node_messages.DECONFLICTION
 PATH = node_messages.KINDS[KIND][0]
 MAX_PROMPT_OFFER = psi_exchange.MAX_PROMPT_OFFER
 RETRY_AFTER = 30.0  # seconds before a prompt round that failed is tried again
-# A prompt round shares the relay's thread: an unreachable peer may hold it this long, at
-# most once per RETRY_AFTER (a full round's transport waits 60 s).
+# A prompt round shares the relay's thread: an unreachable peer may hold it this long, then
+# waits its back-off (`peer_backoff`, doubling to 120 s) and is served after the healthy
+# peers (a full round's transport waits 60 s).
 TIMEOUT = 10.0
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,14 @@ class PromptRounds:
     the last one (ids above a watermark taken when the relay starts; older selectors are
     the worker's periodic rounds' job, which run at start too)."""
 
-    def __init__(self, store: Store, transport: psi_exchange.Transport | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        transport: psi_exchange.Transport | None = None,
+        backoff: PeerBackoff | None = None,
+    ) -> None:
         self.store = store
+        self.backoff = backoff or PeerBackoff()  # the relay thread's, shared with deliver
         # built now, not in the first round (its client's TLS context loads the CA bundle)
         self.transport = transport or _psi_transport()
         self.start = self._top()
@@ -80,7 +88,9 @@ class PromptRounds:
         with self.store.engine.connect() as conn:
             peers = registry.peers(conn) if registry.identity(conn) is not None else []
         found = 0
-        for peer in peers:
+        by_id = {p.node_id: p for p in peers}
+        for node_id in self.backoff.order(by_id):  # due ones, healthy peers first
+            peer = by_id[node_id]
             if time.monotonic() < self.retry_at.get(peer.node_id, 0.0):
                 continue
             while fresh := self._fresh(self.offered_upto.get(peer.node_id, self.start)):
@@ -94,7 +104,10 @@ class PromptRounds:
                         str(exc)[:300],
                     )
                     self.retry_at[peer.node_id] = time.monotonic() + RETRY_AFTER
+                    if isinstance(exc, httpx.TransportError):  # not reached: its back-off
+                        self.backoff.failed(peer.node_id)
                     break
+                self.backoff.succeeded(peer.node_id)
                 self.offered_upto[peer.node_id] = max(ids)
         return found
 

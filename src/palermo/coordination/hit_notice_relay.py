@@ -15,8 +15,10 @@ is marked sent only when the receiving node accepted it, so a failure is retried
 :func:`start` runs :func:`deliver` on a thread of its own, woken by the commit that queued
 something (through the change feed on PostgreSQL), so a notice never waits behind the
 node's other background work (a sync round with an unreachable peer can take the HTTP
-timeout). One HTTP client per process: building its TLS context loads the CA bundle, which
-cost 138 ms per message before (unloaded; docs/trust.md).
+timeout). A peer that cannot be reached waits its own back-off (`peer_backoff`) so it does
+not hold the thread on every wake, and healthy peers are served before it. One HTTP client
+per process: building its TLS context loads the CA bundle, which cost 138 ms per message
+before (unloaded; docs/trust.md).
 
 The owner's node (:func:`accept`) records only notices on records of its own agency that it
 wrote itself (never on records it received: a node cannot plant notices for a third
@@ -41,6 +43,7 @@ import httpx
 import sqlalchemy as sa
 
 from palermo.coordination import hit_notices, node_messages, retention_purge
+from palermo.coordination.peer_backoff import PeerBackoff
 from palermo.exchange import registry
 from palermo.exchange.peer_tls import peer_client
 from palermo.exchange.psi_exchange import Refused, _fresh, _signed, _verified
@@ -61,22 +64,33 @@ log = logging.getLogger(__name__)
 Transport = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
 
-def deliver(store: Store, transport: Transport | None = None) -> int:
-    """Send every peer node its queued messages; returns how many items were accepted."""
+def deliver(
+    store: Store, transport: Transport | None = None, backoff: PeerBackoff | None = None
+) -> int:
+    """Send every peer node its queued messages; returns how many items were accepted.
+    A peer that cannot be reached is left for the rest of the pass and, with ``backoff``
+    (the relay thread's), until its back-off is over; healthy peers are served first."""
     t = hit_notice_outbox
+    backoff = backoff or PeerBackoff()
     with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(t.c.id, t.c.node_id, t.c.notice)
-            .where(t.c.sent_at.is_(None))
-            .order_by(t.c.id)
-            .limit(BATCH * 4)
-        ).all()
-        me = registry.identity(conn) if rows else None
-        peers = {n: registry.get_peer(conn, n) for n in {str(r.node_id) for r in rows}}
-    if me is None:
-        return 0
+        me = registry.identity(conn)
+        if me is None:
+            return 0
+        peers = {p.node_id: p for p in registry.peers(conn)}
+        # each due peer's own window of its oldest messages, so a peer's backlog never
+        # crowds another's out of a pass; healthy peers first
+        rows = [
+            row
+            for node_id in backoff.order(peers)
+            for row in conn.execute(
+                sa.select(t.c.id, t.c.node_id, t.c.notice)
+                .where(t.c.node_id == node_id, t.c.sent_at.is_(None))
+                .order_by(t.c.id)
+                .limit(BATCH * 4)
+            )
+        ]
     groups: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-    for r in rows:
+    for r in rows:  # dicts keep the peers' order
         item = json.loads(r.notice)
         groups[(str(r.node_id), str(item.pop(MESSAGE_KEY, KIND)))].append((int(r.id), item))
     send = transport or http_transport()
@@ -87,9 +101,10 @@ def deliver(store: Store, transport: Transport | None = None) -> int:
         for (node_id, kind), items in groups.items()
         for i in range(0, len(items), BATCH)
     ]
+    unreachable: set[str] = set()
     for node_id, kind, items in chunks:
         peer = peers.get(node_id)
-        if peer is None or kind not in KINDS:
+        if peer is None or kind not in KINDS or node_id in unreachable:
             continue
         body = {
             "kind": kind,
@@ -103,7 +118,11 @@ def deliver(store: Store, transport: Transport | None = None) -> int:
             status, answer = send(peer.endpoint, _signed(body, key))
         except (httpx.HTTPError, OSError, ValueError) as exc:
             log.warning("%s to %s failed: %r", kind, peer.node_id, str(exc)[:300])
+            if isinstance(exc, httpx.TransportError | OSError):  # not reached: wait
+                unreachable.add(node_id)
+                backoff.failed(node_id)
             continue
+        backoff.succeeded(node_id)
         if status != 200:
             log.warning("%s to %s refused (%s): %r", kind, peer.node_id, status, answer)
             continue
@@ -127,8 +146,9 @@ def start(
     rounds of newly published selectors (``deconfliction_relay``, over ``rounds``; ADR 0042)."""
     from palermo.coordination.deconfliction_relay import PromptRounds
 
-    prompt = PromptRounds(store, rounds)
-    return Worker(store, [lambda: deliver(store, transport), prompt], every).start()
+    backoff = PeerBackoff()  # one per thread: a dead peer waits in both of its tasks
+    prompt = PromptRounds(store, rounds, backoff)
+    return Worker(store, [lambda: deliver(store, transport, backoff), prompt], every).start()
 
 
 def accept(store: Store, data: object) -> dict[str, Any]:

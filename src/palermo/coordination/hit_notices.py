@@ -171,14 +171,33 @@ def notify_ids(
     purpose: str | None = None,
 ) -> list[int]:
     """Notify the owners of the records a search returned (except the searcher's own)."""
-    ids = [i for i in record_ids if not i.startswith(f"{searcher.agency.lower()}.")]
-    if not ids:  # the common case (own records, or nothing found) costs no transaction
+    return notify_ids_for(store, searcher, [(record_ids, purpose)], channel)
+
+
+def notify_ids_for(
+    store: Store,
+    searcher: Viewer,
+    groups: Iterable[tuple[Iterable[str], str | None]],
+    channel: str,
+) -> list[int]:
+    """:func:`notify_ids` for groups of records told with different purposes (a screening's
+    plain hits and those whose values it withheld), in one transaction: a request's notices
+    are one commit and wake the relay once, whatever interface the request came through."""
+    own = f"{searcher.agency.lower()}."
+    wanted = [(ids, purpose) for found, purpose in groups if (ids := _foreign(found, own))]
+    if not wanted:  # the common case (own records, or nothing found) costs no transaction
         return []
     with store.transaction() as conn:
-        refs = refs_for_ids(conn, ids)
-        found = notify_in(conn, searcher.agency, searcher.username, refs, channel, purpose)
+        out: list[int] = []
+        for ids, purpose in wanted:
+            refs = refs_for_ids(conn, ids)
+            out += notify_in(conn, searcher.agency, searcher.username, refs, channel, purpose)
         _wake_on_relay(store, conn)
-        return found
+        return out
+
+
+def _foreign(record_ids: Iterable[str], own_prefix: str) -> list[str]:
+    return [i for i in record_ids if not i.startswith(own_prefix)]
 
 
 def notify(

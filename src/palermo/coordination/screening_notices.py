@@ -1,9 +1,14 @@
-"""Hit notices of a screening answered for a purpose: the owner hears of withheld values.
+"""Hit notices of a screening: the owner of every record hit is told, whatever the interface.
 
-A screening tells the owners of the other agencies' records it hit (`hit_notices`). When
-the screening's purpose made it withhold a record's values (H0, `match.screening_purpose`),
-that record's owner is told with the purpose marked as withheld, so it knows a hit on its
-restricted data reached someone who got the hit but not the values, and can follow up.
+A screening tells the owners of the other agencies' records it hit (`hit_notices`), like
+INTERPOL's notification of a hit on an SLTD record: the API, the CLI (``palermo screen``)
+and the web screening page all call :func:`notify` with the records their answer returned,
+so an owner learns of every hit on its records whichever interface the screener used, with
+the same purpose text and the same ``hit.notice`` audit rows. When the screening's purpose
+made it withhold a record's values (H0, `match.screening_purpose`), that record's owner is
+told with the purpose marked as withheld, so it knows a hit on its restricted data reached
+someone who got the hit but not the values, and can follow up. One request's notices are
+one transaction (one commit, one wake of the relay), however many records it hit (ADR 0052).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Iterable
 
 from palermo.access.viewer import Viewer
 from palermo.coordination import hit_notices
+from palermo.match.manifest import ManifestResult
 from palermo.match.screening import ScreeningIndex
 from palermo.match.screening_purpose import notice_purpose, withheld_ids
 from palermo.store.store import Store
@@ -23,17 +29,21 @@ def notify(
     index: ScreeningIndex,
     ids: Iterable[str],
     declared: str | None,
-    every_hit: bool = True,
 ) -> list[int]:
-    """Notify the owners of the records hit: with ``declared`` as the purpose (every hit,
-    when ``every_hit``), and with the purpose marked withheld for records whose values the
-    answer withheld."""
+    """Notify the owners of every record hit: with ``declared`` as the purpose, and with
+    the purpose marked withheld for records whose values the answer withheld."""
     ids = list(dict.fromkeys(ids))
     purpose = index.purpose
     gone = set(withheld_ids(index, ids, purpose)) if purpose is not None else set()
-    plain = [i for i in ids if i not in gone] if every_hit else []
-    out = hit_notices.notify_ids(store, searcher, plain, "screening", declared) if plain else []
+    groups: list[tuple[Iterable[str], str | None]] = [([i for i in ids if i not in gone], declared)]
     if gone and purpose is not None:
         said = notice_purpose(declared, purpose, hit_notices.MAX_PURPOSE)
-        out += hit_notices.notify_ids(store, searcher, sorted(gone), "screening", said)
-    return out
+        groups.append((sorted(gone), said))
+    return hit_notices.notify_ids_for(store, searcher, groups, "screening")
+
+
+def manifest_hits(result: ManifestResult) -> list[str]:
+    """Every record a manifest's answer hit, for :func:`notify`: the candidates, then the
+    document reports (one list, so one transaction, on every interface)."""
+    ids = [c.person.id for p in result.passengers for c in p.candidates]
+    return ids + [h.entity_id for p in result.passengers if p.document for h in p.document.hits]

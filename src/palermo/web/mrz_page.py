@@ -1,5 +1,6 @@
 """The MRZ form of the screening page: the same check as ``POST /api/v1/screening/mrz``,
-through the same parser, so the page heading names the same layout (TD1 ... FR-ID)."""
+through the same parser, so the page heading names the same layout (TD1 ... FR-ID), and
+telling the owner of every report hit as the API does."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi.responses import Response
 from palermo.access.viewer import Viewer
 from palermo.api import screening_routes as screening
 from palermo.api.auth import store_of
+from palermo.coordination import screening_notices
 from palermo.match.mrz import MRZError
 from palermo.match.mrz_check import read_mrz, screen_mrz
 from palermo.web.render import page
@@ -26,4 +28,6 @@ def show_mrz(request: Request, viewer: Viewer, text: str) -> Response:
     index = screening.for_purpose(screening.index_for(request, viewer), None)  # H0
     check = screen_mrz(index, zone)
     store_of(request).audit_event(viewer, "screen.mrz", check.document.number, check.audit_detail())
+    hits = [h.entity_id for h in check.document.hits]
+    screening_notices.notify(store_of(request), viewer, index, hits, None)  # as the API
     return page(request, "screening.html", mrz_check=check.as_dict(), mrz_text=text)
