@@ -36,8 +36,10 @@ from palermo.match.names_han import (
     native_readings,
     sound_keys,
     spells_chinese_syllables,
+    transcription_pieces,
     transcription_words,
 )
+from palermo.match.names_han_initials import initials_correspond
 from palermo.match.names_hangul import hangul_forms, hangul_readings, has_hangul
 from palermo.match.names_kana import has_kana, japanese_forms
 from palermo.match.names_thai import lone_name_similarity, rule_variants
@@ -106,6 +108,10 @@ ARABIC_ARTICLE = re.compile(r"(?<!\S)\u0627\u0644(?=\S{2,})")
 PART_MISSING_MAX = 0.89  # below the "very similar" level of the resolver (0.9)
 NOT_BOUNDARIES = re.compile(r"[\u02b9\u02ba\u02be\u02bf]")
 NOT_LETTERS = re.compile(r"[^A-Za-z]+")
+GENERATIONAL = frozenset(("jr", "sr", "ii", "iii", "iv"))  # suffixes after a name
+SPOKEN_VOWELS = re.compile(r"[aeiouy]")
+BARE_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz](?![aeiouy])")  # no vowel follows
+VOWEL_W = re.compile(r"(?<=[aeiou])w(?![aeiouy])")  # w after a vowel, not before one
 SEPARATED = re.compile(r"[\u4e00-\u9fff][·・•‧\u00b7\u30fb]")
 GLUED_DISCOUNT = 0.95  # glued or resplit names: close, a little short of "the same"
 GLUED_LENGTH = 0.8  # glued names compare only if the shorter is this share of the longer
@@ -113,6 +119,7 @@ SINGLE_THAI_STRICTNESS = 4.0  # see name_similarity
 THAI_SOUNDS_ALIKE = 0.95  # a Thai word and a spelling with one sound key (names_thai_key)
 ONE_CONSONANT = 0.85  # sound agreement of two words with one consonant each, the same
 SOUND_SCALE = 2.0  # see _sound_similarity
+INITIAL_MISMATCH = 0.5  # a Latin syllable against a character read with another initial
 TRANSCRIPTION_COVERAGE = 0.7  # share of a transcription's score that needs no coverage
 SHORT_PART = 4  # parts this short: Jaro-Winkler punishes one typo too hard (sok / sko 0.56)
 DOUBLED = re.compile(r"(.)\1+")
@@ -179,6 +186,17 @@ def thai_spellings(word: str) -> tuple[str, ...]:
     extra = rule_variants(word, rules)  # inherent and silent vowels (ADR 0016)
     forms = (model, _passport_habits(rules), _passport_habits(model), *extra)
     return tuple(dict.fromkeys(form for form in forms if form)) or ("",)  # Thai digits, marks
+
+
+# Latin letters Unicode does not decompose into a base letter and a mark (Turkish ı,
+# Danish ø, Polish ł, Serbian đ, German ß, Icelandic þ, ð), spelled as ICU's Latin-ASCII
+# spells them. `_latin_text` drops them (Adıvar becomes "ad var"); only the comparison
+# with Chinese characters spells them for now, because the stored search terms
+# (`store.search_index`) are made by `_latin_text` and would need a backfill (ADR 0053).
+UNDECOMPOSED = str.maketrans(
+    {"ı": "i", "ø": "o", "ł": "l", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th",
+     "ð": "d", "ħ": "h", "ŀ": "l", "ŧ": "t", "ŋ": "ng", "ƒ": "f"}
+)  # fmt: skip
 
 
 def _latin_text(text: str) -> str:
@@ -660,7 +678,7 @@ def _han_match(latin: str, han: str) -> NameMatch:
     native readings (per character, any system), whole-name systems (for glued or
     hyphenated given names) and, for foreigners' names, the pinyin transcription by
     sound classes."""
-    parts = name_parts(latin)
+    parts = name_parts(_spelled_out(latin))
     if not parts:
         return NameMatch(0.0, "no Latin name parts")
     if has_kana(han):  # kanji with kana: Japanese, not Chinese readings
@@ -694,18 +712,22 @@ def _japanese_match(parts: tuple[str, ...], name: str) -> NameMatch:
 
 
 def _han_native(parts: tuple[str, ...], han: str) -> NameMatch:
-    return _readings_match(parts, native_readings(han), "Chinese")
+    return _readings_match(parts, native_readings(han), "Chinese", _best_han_reading)
 
 
 def _readings_match(
-    parts: tuple[str, ...], readings: Sequence[Sequence[tuple[str, str]]], label: str
+    parts: tuple[str, ...],
+    readings: Sequence[Sequence[tuple[str, str]]],
+    label: str,
+    best_reading: Callable[[str, Sequence[tuple[str, str]]], tuple[float, str, str]] | None = None,
 ) -> NameMatch:
     """Latin parts against a name written one syllable per character (Chinese, Korean),
     each character with its spellings: each part takes the best spelling of its own
     character, and the systems used are named."""
     if not readings:
         return NameMatch(0.0, f"no {label} characters")
-    grid = [[_best_reading(p, options) for options in readings] for p in parts]
+    best_reading = best_reading or _best_reading
+    grid = [[best_reading(p, options) for options in readings] for p in parts]
     if len(parts) > len(readings):  # rows must be the shorter side
         columns = [[row[j] for row in grid] for j in range(len(readings))]
         picked = [(s, j, i) for s, i, j in paired_grid([[c[0] for c in col] for col in columns])]
@@ -724,6 +746,23 @@ def _best_reading(part: str, options: Sequence[tuple[str, str]]) -> tuple[float,
     return max((token_similarity(part, spelling), spelling, system) for spelling, system in options)
 
 
+def _best_han_reading(part: str, options: Sequence[tuple[str, str]]) -> tuple[float, str, str]:
+    """`_best_reading` for a Chinese character: a reading whose initial consonant cannot
+    be the Latin part's (no sound correspondence between Chinese languages links them,
+    `names_han_initials`, ADR 0053) counts as a different syllable however many letters
+    they share (ying / sing for 陞)."""
+    return max(
+        (_han_syllable_score(part, spelling, token_similarity(part, spelling)), spelling, system)
+        for spelling, system in options
+    )
+
+
+def _han_syllable_score(part: str, spelling: str, score: float) -> float:
+    if initials_correspond(part, spelling):
+        return score
+    return min(score, INITIAL_MISMATCH)
+
+
 def _family_first_transcription(latin: str, han: str) -> NameMatch:
     """`_han_transcription`, unless a Latin part spells the first of two to four characters
     as a family name (LEE Cheuk-yan ~ 李智陞, Lim Hng Kiang ~ 林勛強): the name is then
@@ -733,7 +772,7 @@ def _family_first_transcription(latin: str, han: str) -> NameMatch:
     the whole run would spend the family name's character on a given name (Lee Lam Thye ~
     李奕賢 as lam ~ li-yi-xian)."""
     split = family_name_split(han)
-    parts = tuple(t for t in re.sub(r"[^a-z ]+", " ", latinize(latin)).split() if t)
+    parts = _transcribed_parts(latin)
     if split is None or len(parts) < 2:
         return _han_transcription(latin, han)
     spellings, given = split
@@ -776,8 +815,8 @@ def _syllable_transcription(
     best: NameMatch | None = None
     for order in orders:
         scores = [
-            _syllable_similarity(p, s, r)
-            for p, s, r in zip(order, syllables, readings, strict=True)
+            _syllable_similarity(p, s, r, family=rotate and i == 0)
+            for i, (p, s, r) in enumerate(zip(order, syllables, readings, strict=True))
         ]
         score, _ = combine(scores, len(scores), len(scores))
         if best is None or score > best.score:
@@ -788,22 +827,46 @@ def _syllable_transcription(
     return best
 
 
-def _syllable_similarity(part: str, syllable: str, readings: Sequence[tuple[str, str]]) -> float:
+def _syllable_similarity(
+    part: str, syllable: str, readings: Sequence[tuple[str, str]], family: bool = False
+) -> float:
     """One Latin syllable against one character: its closest spelling in any romanisation
     or, for readings no system here has (Hokkien and Hakka given names), its sound classes
-    against the pinyin; a w after a vowel is the vowel u there (siew, chew, liew)."""
+    against the pinyin; a w after a vowel is the vowel u there (siew, chew, liew). A
+    family name's character (`family`) by its spellings only: the surname tables give
+    it in every system (ADR 0050), and sound classes, which drop the vowel, would let
+    any surname with the same initial and nasal answer for it (sing ~ 张 zhang; ADR 0053).
+    A syllable whose initial no reading's initial corresponds to is not that character
+    (`names_han_initials`)."""
+    if family:
+        return _best_han_reading(part, readings)[0]
     sounds = _sound_similarity(re.sub(r"(?<=[aeiou])w", "u", part), syllable)
-    return max(sounds, _best_reading(part, readings)[0])
+    if not any(initials_correspond(part, spelling) for spelling, _ in readings):
+        sounds = min(sounds, INITIAL_MISMATCH)  # hng is not 谋 mou (ADR 0053)
+    return max(sounds, _best_han_reading(part, readings)[0])
+
+
+def _spelled_out(latin: str) -> str:
+    """A Latin name with its undecomposable letters spelled out (Adıvar -> adivar)."""
+    return latin.lower().translate(UNDECOMPOSED)
+
+
+def _transcribed_parts(latin: str) -> tuple[str, ...]:
+    """The Latin words a transcription in characters may render: a generational suffix
+    (Jr., Sr., III) is left out of it (John Glenn Jr. is 约翰·格伦; ADR 0053)."""
+    words = re.sub(r"[^a-z ]+", " ", latinize(_spelled_out(latin))).split()
+    return tuple(w for w in words if w not in GENERATIONAL) or tuple(words)
 
 
 def _han_transcription(latin: str, han: str) -> NameMatch:
-    words = transcription_words(han)
-    parts = tuple(t for t in re.sub(r"[^a-z ]+", " ", latinize(latin)).split() if t)
+    pieces = transcription_pieces(han)
+    words = tuple(word for word, _ in pieces)
+    parts = _transcribed_parts(latin)
     if not words or not parts:
         return NameMatch(0.0, "no transcription")
     best = NameMatch(0.0, "pinyin transcription")
     for run in _runs(parts, len(words)):
-        grid = [[_sound_similarity(p, w) for w in words] for p in run]
+        grid = [[_transcribed_similarity(p, w, size) for w, size in pieces] for p in run]
         if len(run) == len(words):  # transcriptions keep the order (or reverse it)
             n = len(run)
             forward = [(grid[i][i], i, i) for i in range(n)]
@@ -812,7 +875,9 @@ def _han_transcription(latin: str, han: str) -> NameMatch:
         else:
             flipped = paired_grid([[row[j] for row in grid] for j in range(len(words))])
             picked = [(s, j, i) for s, i, j in flipped]
-        score, _ = combine([s for s, _, _ in picked], len(words), len(words))
+        # Words in characters no Latin word explains (a middle name the Latin leaves
+        # out, or another person's) cost what a missing part costs in `parts_similarity`.
+        score, _ = combine([s for s, _, _ in picked], len(picked), len(words))
         # Latin words the characters leave out: Chinese often writes only the given
         # name (哈莉玛, Halimah Yacob), but so do other people's names; letters covered
         # decide how much the match says.
@@ -822,6 +887,17 @@ def _han_transcription(latin: str, han: str) -> NameMatch:
             pairs = tuple((run[i], words[j], round(s, 4)) for s, i, j in picked)
             best = NameMatch(round(score, 4), "pinyin transcription (sound classes)", pairs)
     return best
+
+
+def _transcribed_similarity(latin_word: str, pinyin_word: str, size: int) -> float:
+    """`_sound_similarity`, unless the characters are more than the Latin word could be
+    written with: Chinese transcription gives each vowel letter at most a character
+    (Julia 茱莉雅 ju-li-ya) and each consonant no vowel follows at most one more (Tim 蒂姆,
+    Smith 史密斯), so a word of
+    more characters transcribes something else (Tim is not 姚添辉 yao-tian-hui; ADR 0053)."""
+    most = len(SPOKEN_VOWELS.findall(latin_word)) + len(BARE_CONSONANTS.findall(latin_word))
+    score = _sound_similarity(latin_word, pinyin_word)
+    return score if size <= most else min(score, INITIAL_MISMATCH)
 
 
 def _runs(parts: tuple[str, ...], words: int) -> list[tuple[str, ...]]:
@@ -842,6 +918,10 @@ def _sound_similarity(latin_word: str, pinyin_word: str) -> float:
     letters = JaroWinkler.similarity(fold(latin_word), fold(pinyin_word))
     best = 0.0
     latin_keys = sound_keys(latin_word, pinyin=False)
+    if (vowel_w := VOWEL_W.sub("u", latin_word)) != latin_word:
+        # w closing a vowel (Newton, Bowman, Crawford) is heard as the vowel u and
+        # transcribed as one (牛顿 niu-dun, 鲍曼 bao-man, 克劳福德 ke-lao-fu-de; ADR 0053)
+        latin_keys = tuple(dict.fromkeys((*latin_keys, *sound_keys(vowel_w, pinyin=False))))
     for ka, kb in ((a, b) for a in latin_keys for b in sound_keys(pinyin_word, pinyin=True)):
         if min(len(ka), len(kb)) < 2:
             # one consonant agrees by chance: the same lone consonant is some evidence

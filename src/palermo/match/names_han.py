@@ -17,7 +17,10 @@ table; ADR 0050); its other readings stay.
 
 Names of foreigners written in characters (唐纳德·特朗普, Donald Trump) are a syllabary
 transcription; they are compared by sound classes (`sound_key`) that ignore the vowels
-Chinese inserts between consonants (te-lang-pu ~ trump).
+Chinese inserts between consonants (te-lang-pu ~ trump). A double-barrelled name keeps its
+hyphen there (`transcription_pieces`). A Latin syllable whose initial consonant no known
+correspondence links to a character's readings is not that character
+(`names_han_initials`, ADR 0053).
 """
 
 from __future__ import annotations
@@ -293,6 +296,20 @@ def transcription_words(name: str) -> tuple[str, ...]:
     words = [w for w in SEPARATORS.split(name) if has_han(w)]
     glued = ("".join(lazy_pinyin(w, style=Style.NORMAL, v_to_u=True)) for w in words)
     return tuple(word.replace("ü", "u") for word in glued)
+
+
+HYPHENS = re.compile(r"[-\u2010-\u2013\uff0d]+")
+
+
+@lru_cache(maxsize=100_000)
+def transcription_pieces(name: str) -> tuple[tuple[str, int], ...]:
+    """`transcription_words` with a double-barrelled word split at its hyphen, which
+    Chinese keeps (托宁-施密特, Thorning-Schmidt: each side transcribes one Latin word;
+    ADR 0053), each piece with its number of characters: 托宁-施密特 -> (('tuoning', 2),
+    ('shimite', 3))."""
+    words = [w for w in SEPARATORS.split(name) if has_han(w)]
+    pieces = [piece for w in words for piece in HYPHENS.split(w) if has_han(piece)]
+    return tuple((transcription_words(piece)[0], len(han_chars(piece))) for piece in pieces)
 
 
 # Sound classes: transcription keeps consonants (and their order) but not vowels, voicing
