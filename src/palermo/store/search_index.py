@@ -469,15 +469,22 @@ def run(conn: Connection, viewer: Any, query: Query, filters: Filters) -> Outcom
     among those entities, so a common first name costs nothing when the surname is rare."""
     matches: dict[str, Match] = {}
     truncated = False
+    whole_count: int | None = None
     if query.words:
         order = list(range(len(query.words)))
         counts: list[int] = []
         if len(order) > 1:
-            counts = _rarities(conn, query.words)
+            # The whole text is counted in the same round trip as the words: a full name
+            # is almost never an identifier (``IVANPETRENKO``), and a zero count skips its
+            # query (ADR 0032, amendment).
+            whole = (query.whole,) if query.whole is not None else ()
+            counts = _rarities(conn, [*query.words, *whole])
+            if whole:
+                whole_count = counts.pop()
             order.sort(key=lambda i: counts[i])
         found, truncated = _and(conn, viewer, query.words, order, filters, counts)
         matches.update(found)
-    if query.whole is not None:
+    if query.whole is not None and whole_count != 0:
         rows = _hits(conn, viewer, query.whole, filters, None)
         truncated = truncated or len(rows) >= MAX_HITS
         for match in _collect(rows, query.whole, -1).values():
@@ -567,7 +574,7 @@ def _hits(
 
     visible = _unmasked(conn, viewer, searchable_props())
     if among and real_ids is not None:
-        query = _terms_of_statements(conn, visible, group)
+        query = _terms_of_statements(conn, visible, group, real_ids)
     else:
         query = visible.with_only_columns(
             statement.c.entity_id,
@@ -581,33 +588,58 @@ def _hits(
         query = query.where(statement.c.schema.in_(filters.kinds))
     if filters.agency is not None:
         query = query.where(statement.c.agency == filters.agency)
-    if real_ids is not None:
+    if real_ids is not None and not among:
         query = query.where(_one_of(conn, statement.c.entity_id, real_ids))
     return [r._mapping for r in conn.execute(query.limit(MAX_HITS))]
 
 
-def _terms_of_statements(conn: Connection, visible: sa.Select[Any], group: Group) -> sa.Select[Any]:
-    """``visible`` joined to the group's terms of each statement, looked up per statement
-    by seq. On PostgreSQL a ``LATERAL`` subquery with ``OFFSET 0`` (which the planner does
-    not flatten into a join) fixes that order; SQLite's planner takes the entity index
-    first by itself, the entity ids being its only selective condition."""
+def _terms_of_statements(
+    conn: Connection, visible: sa.Select[Any], group: Group, real_ids: Sequence[str]
+) -> sa.Select[Any]:
+    """``visible`` narrowed to the candidates' statements that hold one of the group's
+    terms, with those terms: a semi-join, the access rule checked on the few statements
+    that matched rather than on every statement of the candidates (ADR 0032, amendment).
+
+    The inner query finds the seqs: the candidates' statements (``ix_statement_entity_id``)
+    and each one's terms by seq (``ix_search_term_seq``, index-only). On SQLite the entity
+    index holds the rowid (the seq), so this reads no table row at all; on PostgreSQL the
+    candidates' rows are read (the index has no seq) and the probe is a ``LATERAL``
+    subquery with ``OFFSET 0`` (not flattened into a join, so the order holds whatever the
+    estimates say). The outer query fetches the matched statements by primary key and
+    applies ``visible``, the same rule as every other search read."""
+    cand = statement.alias("cand")
     own = search_term.alias("own_term")
-    lookup = sa.select(own.c.term, own.c.kind).where(
-        own.c.seq == statement.c.seq, group.condition(own.c.term)
-    )
+    among = _one_of(conn, cand.c.entity_id, real_ids)
     if conn.dialect.name == "postgresql":
+        lookup = sa.select(own.c.seq, own.c.term, own.c.kind).where(
+            own.c.seq == cand.c.seq, group.condition(own.c.term)
+        )
         terms = lookup.offset(0).lateral("own_terms")
-        columns = (terms.c.term, terms.c.kind)
-        base = visible.join_from(statement, terms, sa.true())
+        matched = (
+            sa.select(terms.c.seq, terms.c.term, terms.c.kind)
+            .select_from(cand.join(terms, sa.true()))
+            # The row is read anyway (the entity index holds no seq here): its property
+            # spares the probe of statements no term is kept for (dates, notes, ...).
+            .where(among, _one_of(conn, cand.c.prop, searchable_props()))
+            .offset(0)
+            .subquery("matched")
+        )
     else:
-        base = visible.where(own.c.seq == statement.c.seq, group.condition(own.c.term))
-        columns = (own.c.term, own.c.kind)
-    return base.with_only_columns(
+        matched = (
+            sa.select(own.c.seq, own.c.term, own.c.kind)
+            .where(own.c.seq == cand.c.seq, group.condition(own.c.term), among)
+            .offset(0)  # not flattened: the statements are read after the terms
+            .subquery("matched")
+        )
+    return visible.join_from(
+        statement, matched, matched.c.seq == statement.c.seq
+    ).with_only_columns(
         statement.c.entity_id,
         statement.c.entity_id.label("real_id"),
         statement.c.schema,
         statement.c.agency,
-        *columns,
+        matched.c.term,
+        matched.c.kind,
     )
 
 
