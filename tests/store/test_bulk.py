@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -258,3 +259,27 @@ def test_rows_read_back_like_the_reference_paths(store: Store) -> None:
     ]
     assert rows[0].last_seen.replace(tzinfo=UTC) == T2
     assert rows[0].id == said.id
+
+
+def test_a_duplicate_past_the_dedupe_fails_the_write_whole(
+    store: Store, tiny_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's INSERT ... SELECT has no ON CONFLICT: the statement-order lock and the
+    dedupe leave no duplicate to skip (ADR 0027, amendments). Should one ever get past
+    them (here: the dedupe is told nothing is stored), the write fails with the unique
+    key and rolls back whole: nothing is skipped silently."""
+    viewers = setup_agencies(store, AGENCIES)
+    stmts = [
+        Statement(f"a1.p{n}", "Person", "name", f"Name {n}", "A1", f"p{n}", Sharing.to_all())
+        for n in range(6)
+    ]
+    assert store.write(viewers["A1"], stmts) == 6
+    monkeypatch.setattr(bulk, "_stored", lambda conn, keys: (set(), set()))
+    fresh = Statement("a1.p9", "Person", "name", "Name 9", "A1", "p9", Sharing.to_all())
+    if store.engine.dialect.name == "postgresql":
+        with pytest.raises(psycopg.errors.UniqueViolation, match="statement_id_key"):
+            store.write(viewers["A1"], [fresh, *stmts])
+        assert store.count_statements() == 6
+    else:  # SQLite keeps ON CONFLICT DO NOTHING in its executemany
+        assert store.write(viewers["A1"], [fresh, *stmts]) == 1
+    assert store.audit_verify().ok

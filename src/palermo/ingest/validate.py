@@ -7,11 +7,13 @@ writing agency just like the entity ids themselves.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from followthemoney.types import registry
+from followthemoney.types.common import PropertyType
 
 from palermo.ingest.errors import RowProblem
 from palermo.model.schemata import model
@@ -83,10 +85,20 @@ def _clean(prop: Any, raw: Any, agency: str | None, into: Mapping[str, str]) -> 
     text = str(raw).strip()
     if prop.type == registry.entity:
         return make_entity_id(agency, into.get(text, text)) if agency else text
-    cleaned = prop.type.clean(text)
+    cleaned = _cleaned(prop.type, text)
     if cleaned is None:
         raise RowProblem(prop.name, f"{text!r} is not a valid {prop.type.label.lower()}")
-    return str(cleaned)
+    return cleaned
+
+
+@functools.lru_cache(maxsize=65_536)
+def _cleaned(kind: PropertyType, text: str) -> str | None:
+    """``kind.clean(text)``, once per distinct value: imports repeat values (nationalities,
+    dates, a phone number or e-mail address on several records), and each cleaning parses
+    (phonenumbers, IDNA, dates). Called without entity or hints, the type's cleaning
+    depends on the text alone, so a cached answer is the one it would give again."""
+    cleaned = kind.clean(text)
+    return None if cleaned is None else str(cleaned)
 
 
 def _text(value: Any, name: str) -> str:
