@@ -13,9 +13,11 @@ also holds a third record linked to both. Then, as after a day's work: B2 stops 
 identities and rejects pairs inside one (1% of the records each).
 
 Timed, for LOOKUPS records A1 reads (drawn with the seed):
-- timed apart: the judgements read (`resolution.judgements`, every judgement the viewer
-  reads, as the analyses read them) and `identity_lookup.identity_around` (the record's
-  stored identity and those confirms connect it to, their links), medians;
+- the lookup's core now: `identity_lookup.identity_around` reading only the judgements
+  that name the records it reads (`judgement_lookup`, the index of migration 0020),
+  median; and, in the same run, the way it was done before: every judgement the viewer
+  reads (`resolution.judgements`, as the analyses read them) then `identity_around` on
+  them, median of the sum and of each part; both must give the same identity;
 - `ledger_access.identity_of` (what the API and CLI answer: that, plus the record read
   as the viewer, its members' labels and markings, and the audit event), median;
 - the whole view's identities as the analyses read them (`review.identities`:
@@ -116,14 +118,22 @@ def main() -> None:
         sample = rng.sample(sorted(view), min(args.lookups, len(view)))
         around: list[float] = []
         reads: list[float] = []
+        touching: list[float] = []
+        same_found = 0
         for record in sample:
             t0 = time.perf_counter()
             verdicts = judgements(store, a1)
             t1 = time.perf_counter()
-            identity_lookup.identity_around(store, a1, record, verdicts)
-            around.append(time.perf_counter() - t1)
+            old = identity_lookup.identity_around(store, a1, record, verdicts)
+            t2 = time.perf_counter()
+            new = identity_lookup.identity_around(store, a1, record)
+            touching.append(time.perf_counter() - t2)
+            around.append(t2 - t1)
             reads.append(t1 - t0)
+            same_found += old == new
         around_s, read_s = statistics.median(around), statistics.median(reads)
+        touching_s = statistics.median(touching)
+        all_s = statistics.median(a + r for a, r in zip(around, reads, strict=True))
         per: list[float] = []
         agree = 0
         for record in sample:
@@ -140,9 +150,21 @@ def main() -> None:
     for column in ("path", "time (s)", "ratio", "agree with the view"):
         table.add_column(column, justify="right")
     table.add_row("identity_of (one record)", f"{lookup_s:.4f}", "1.0x", f"{agree}/{len(sample)}")
-    table.add_row("judgements read (timed apart)", f"{read_s:.4f}", f"{read_s / lookup_s:.2f}x", "")
     table.add_row(
-        "identity_around (timed apart)", f"{around_s:.4f}", f"{around_s / lookup_s:.2f}x", ""
+        "identity_around, judgements touching it (now)",
+        f"{touching_s:.4f}",
+        f"{touching_s / lookup_s:.2f}x",
+        f"{same_found}/{len(sample)} same as below",
+    )
+    table.add_row(
+        "all judgements + identity_around (before)",
+        f"{all_s:.4f}",
+        f"{all_s / lookup_s:.2f}x",
+        "",
+    )
+    table.add_row("  of which judgements read", f"{read_s:.4f}", f"{read_s / lookup_s:.2f}x", "")
+    table.add_row(
+        "  of which identity_around", f"{around_s:.4f}", f"{around_s / lookup_s:.2f}x", ""
     )
     table.add_row(
         "whole view (review.identities)", f"{whole_s:.3f}", f"{whole_s / lookup_s:.1f}x", ""

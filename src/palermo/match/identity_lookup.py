@@ -19,10 +19,13 @@ local, so here they run on just the part of the view that decides the record's i
   joins (as in the whole view); a link to a record the membership does not hold (hidden,
   forgotten) marks the identity as one that lost a record, as it does in the whole view.
 
-`split_hidden` and `apply_verdicts` are then called unchanged on that part: both only ever
-look at an identity's own records, its links, and confirms or rejects between the
-identities it is connected to, so the part gives each of its records the identity the
-whole view gives it.
+The judgements are read the same way: only those naming a record of the part
+(`judgement_lookup`, an index probe), not all of the viewer's; an identity of the part that
+lost a record and has no stored link gets its links computed first (`ledger_backfill`), as
+in the whole view. `split_hidden` and `apply_verdicts` are then called unchanged on that
+part: both only ever look at an identity's own records, its links, and confirms or
+rejects between the identities it is connected to, so the part gives each of its records
+the identity the whole view gives it.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from palermo.access.viewer import Viewer
-from palermo.match import ledger
+from palermo.match import ledger, ledger_backfill
+from palermo.match.judgement_lookup import judgements_touching
 from palermo.match.ledger_pairs import split_hidden
 from palermo.match.verdict_overlay import Verdicts, apply_verdicts
 from palermo.match.xref import CONFIRM
@@ -65,40 +69,72 @@ class _Part:
     shown: dict[str, str]
     unreadable: dict[str, list[str]]
     edges: set[tuple[str, str]]
+    all_pairs: set[tuple[str, str]]  # every stored pair touching them, joining or not
 
 
 def identity_around(
-    store: Store, viewer: Viewer, record_id: str, verdicts: Verdicts
+    store: Store, viewer: Viewer, record_id: str, verdicts: Verdicts | None = None
 ) -> Found | None:
     """`record_id`'s identity as `ledger.visible_membership` + `apply_verdicts(verdicts)`
     give it, or None when the view's identities do not hold the record (not a person the
-    viewer reads, or not resolved in its view)."""
+    viewer reads, or not resolved in its view). `verdicts` None (the lookup's own case):
+    only the judgements naming the records read here are read, through an index
+    (`judgement_lookup`), as each stored identity is added - the same answer as with all
+    of the viewer's judgements, since only those touching the part's records matter."""
     scope = ledger.scope_of(viewer)
+    known: dict[tuple[str, str], str] = {} if verdicts is None else dict(verdicts)
     confirmed: dict[str, set[str]] = {}
-    for (a, b), verdict in verdicts.items():
-        if verdict == CONFIRM:
-            confirmed.setdefault(a, set()).add(b)
-            confirmed.setdefault(b, set()).add(a)
+
+    def learn(found: Verdicts) -> None:
+        for (a, b), verdict in found.items():
+            if verdict == CONFIRM:
+                confirmed.setdefault(a, set()).add(b)
+                confirmed.setdefault(b, set()).add(a)
+
+    learn(known)
     with store.engine.connect() as conn:
         start = _shown(conn, scope, viewer, [record_id])
         if record_id not in start:
             return None
-        part = _Part({}, {}, set())
+        part = _Part({}, {}, set(), set())
         pending = {start[record_id]}
         while pending:
             new = _load(conn, scope, viewer, sorted(pending), part)
+            if verdicts is None and new:
+                found = judgements_touching(store, viewer, new)
+                known.update(found)
+                learn(found)
             reach = {b for a in new for b in confirmed.get(a, ()) if b not in part.shown}
             loaded = set(part.shown) | {r for rs in part.unreadable.values() for r in rs}
             far = _shown(conn, scope, viewer, sorted(reach - loaded))
             pending = set(far.values()) - set(part.shown.values()) - set(part.unreadable)
         edges = _kept_edges(conn, scope, viewer, part)
+        bare = _bare(part, edges)
+    if bare and ledger_backfill.backfill(store, viewer, sorted(bare)):
+        return identity_around(store, viewer, record_id, verdicts)
     split = split_hidden(part.shown, part.unreadable, edges)
-    identity_of = apply_verdicts(split, verdicts)
+    identity_of = apply_verdicts(split, known)
     identity = identity_of[record_id]
     members = sorted(r for r, i in identity_of.items() if i == identity)
     stored = {part.shown[m] for m in members}
     hidden = sum(len(part.unreadable.get(i, ())) for i in stored)
     return Found(identity, members, hidden)
+
+
+def _bare(part: _Part, edges: Collection[tuple[str, str]]) -> set[str]:
+    """The identities of `part` that lost a member and have two or more readable members
+    but no stored pair touching them (resolved before migration 0019), as
+    `ledger.visible_membership` finds them: their links are computed once
+    (`ledger_backfill`) before they are split."""
+    touched = {r for edge in part.all_pairs for r in edge}
+    members: dict[str, list[str]] = {}
+    for record, identity in part.shown.items():
+        members.setdefault(identity, []).append(record)
+    return {
+        identity
+        for identity in part.unreadable
+        if len(members.get(identity, ())) >= 2 and not touched.intersection(members[identity])
+    }
 
 
 def _load(
@@ -122,10 +158,14 @@ def _load(
             part.unreadable.setdefault(identity, []).append(record)
     for chunk in _chunks(sorted(new)):
         for end in (xref_pair.c.left_id, xref_pair.c.right_id):  # one index each
-            query = sa.select(xref_pair.c.left_id, xref_pair.c.right_id).where(
-                xref_pair.c.scope == scope, xref_pair.c.joins.is_(True), end.in_(chunk)
+            query = sa.select(xref_pair.c.left_id, xref_pair.c.right_id, xref_pair.c.joins).where(
+                xref_pair.c.scope == scope, end.in_(chunk)
             )
-            part.edges.update((str(a), str(b)) for a, b in conn.execute(query))
+            for row in conn.execute(query):
+                pair = (str(row[0]), str(row[1]))
+                part.all_pairs.add(pair)
+                if row[2]:
+                    part.edges.add(pair)
     return new
 
 

@@ -39,7 +39,7 @@ from palermo.match.arrival_claim import lock_view
 from palermo.match.xref import CONFIRM, REJECT, Link
 from palermo.model.statement import utcnow
 from palermo.store.store import Store
-from palermo.store.tables import xref_identity, xref_ledger, xref_model
+from palermo.store.tables import xref_identity, xref_ledger, xref_model, xref_pair
 
 MERGE, SPLIT, UNDO = "merge", "split", "undo"
 MODEL_ACTOR = "model"
@@ -213,14 +213,17 @@ def visible_membership(store: Store, viewer: Viewer) -> dict[str, str] | None:
     and an identity that lost a record is split at once into the parts the view's joining
     links among the records left still hold together (`ledger_pairs.split_hidden`, ADR
     0046): two records joined only through one the viewer no longer reads come apart.
-    None when the view has no ledger yet (never resolved: no model, no identities)."""
+    None when the view has no ledger yet (never resolved: no model, no identities).
+
+    The query returns no record id the viewer may not read (ADR 0046, amendments): the
+    readable members, the ids of their identities that lost a record (a stored member not
+    readable, or a joining link to a record the readable members do not hold), and the
+    joining links inside one identity between readable members - all that `split_hidden`
+    needs. A view resolved before its links were kept (migration 0019) gets the links of
+    an identity that lost a record computed once, here (`ledger_backfill`)."""
+    from palermo.match import ledger_backfill  # scores with the persisted model
+
     scope = scope_of(viewer)
-    readable = ledger_pairs.readable_persons(viewer)
-    query = sa.select(
-        xref_identity.c.record_id,
-        xref_identity.c.identity_id,
-        xref_identity.c.record_id.in_(sa.select(readable.c.entity_id)).label("readable"),
-    ).where(xref_identity.c.scope == scope)
     resolved = sa.select(
         sa.exists().where(xref_identity.c.scope == scope)
         | sa.exists().where(xref_model.c.scope == scope)
@@ -228,14 +231,108 @@ def visible_membership(store: Store, viewer: Viewer) -> dict[str, str] | None:
     with store.engine.connect() as conn:
         if not conn.execute(resolved).scalar():
             return None
-        shown: dict[str, str] = {}
-        lost: set[str] = set()
-        for record_id, identity, ok in conn.execute(query):
-            if ok:
-                shown[str(record_id)] = str(identity)
-            else:
-                lost.add(str(identity))
-        return ledger_pairs.split_hidden(shown, lost, ledger_pairs.joining(conn, scope))
+        shown, lost, edges, bare = _readable_part(conn, scope, viewer)
+    if bare and ledger_backfill.backfill(store, viewer, sorted(bare)):
+        with store.engine.connect() as conn:
+            shown, lost, edges, bare = _readable_part(conn, scope, viewer)
+    return ledger_pairs.split_hidden(shown, lost, edges)
+
+
+MEMBER, LOSING, LOST, EDGE = "m", "g", "l", "e"
+
+
+def _readable_part(
+    conn: Connection, scope: str, viewer: Viewer
+) -> tuple[dict[str, str], set[str], list[ledger_pairs.Key], set[str]]:
+    """One statement, the visibility rule evaluated once (a CTE the rest probes as a hashed
+    set, never joined, so the plan does not hang on row estimates): the readable members
+    (record -> identity, each marked when its identity has a member not readable), the
+    identities with a joining link from a readable member to a record the readable members
+    do not hold, and the joining links between readable members of one identity. Then,
+    for identities that lost a member, which of them have no stored pair touching their
+    readable members (resolved before 0019: `bare`)."""
+    table, pair = xref_identity, xref_pair
+    readable = sa.select(ledger_pairs.readable_persons(viewer).c.entity_id).cte("palermo_readable")
+    ids = sa.select(readable.c.entity_id)
+    stored = table.alias("palermo_stored")
+    losing_ids = sa.select(stored.c.identity_id).where(
+        stored.c.scope == scope, stored.c.record_id.not_in(ids)
+    )
+    flagged = (
+        sa.select(
+            table.c.record_id,
+            table.c.identity_id,
+            table.c.record_id.in_(ids).label("ok"),
+            table.c.identity_id.in_(losing_ids).label("gone"),
+        )
+        .where(table.c.scope == scope)
+        .offset(0)  # a fence: the flags are filtered on after they are computed, never joined
+        .subquery()
+    )
+    members = sa.select(
+        sa.case((flagged.c.gone, LOSING), else_=MEMBER).label("kind"),
+        flagged.c.record_id,
+        flagged.c.identity_id,
+    ).where(flagged.c.ok)
+    left, right = table.alias("palermo_left"), table.alias("palermo_right")
+    ends = (
+        sa.select(
+            pair.c.left_id,
+            pair.c.right_id,
+            left.c.identity_id.label("ia"),
+            right.c.identity_id.label("ib"),
+            sa.and_(left.c.record_id.is_not(None), pair.c.left_id.in_(ids)).label("ha"),
+            sa.and_(right.c.record_id.is_not(None), pair.c.right_id.in_(ids)).label("hb"),
+        )
+        .select_from(
+            pair.outerjoin(
+                left, sa.and_(left.c.scope == scope, left.c.record_id == pair.c.left_id)
+            ).outerjoin(
+                right, sa.and_(right.c.scope == scope, right.c.record_id == pair.c.right_id)
+            )
+        )
+        .where(pair.c.scope == scope, pair.c.joins.is_(True))
+        .offset(0)
+        .subquery()
+    )
+    edge = sa.and_(ends.c.ha, ends.c.hb, ends.c.ia == ends.c.ib)
+    outward = ends.c.ha != ends.c.hb
+    # one pass over the joining links: a link inside an identity between readable members
+    # (both ids), or the identity of the readable end of a link leaving the readable part
+    links = sa.select(
+        sa.case((edge, EDGE), else_=LOST),
+        sa.case((edge, ends.c.left_id), (ends.c.ha, ends.c.ia), else_=ends.c.ib),
+        sa.case((edge, ends.c.right_id), else_=sa.null()),
+    ).where(sa.or_(edge, outward))
+    shown: dict[str, str] = {}
+    lost: set[str] = set()
+    losing: set[str] = set()
+    edges: list[ledger_pairs.Key] = []
+    for kind, a, b in conn.execute(sa.union_all(members, links)):
+        if kind in (MEMBER, LOSING):
+            shown[str(a)] = str(b)
+            if kind == LOSING:
+                losing.add(str(b))
+        elif kind == LOST:
+            lost.add(str(a))
+        else:
+            edges.append((str(a), str(b)))
+    return shown, lost | losing, edges, _bare(conn, scope, shown, losing)
+
+
+def _bare(conn: Connection, scope: str, shown: Mapping[str, str], losing: set[str]) -> set[str]:
+    """Those of `losing` (identities with a member not readable) with two or more readable
+    members and no stored pair touching any of them: resolved before migration 0019. Only
+    readable ids are sent and returned."""
+    members = sorted(r for r, i in shown.items() if i in losing)
+    paired: set[str] = set()
+    for chunk in _chunks(members):
+        for end in (xref_pair.c.left_id, xref_pair.c.right_id):  # one index each
+            query = sa.select(end).where(xref_pair.c.scope == scope, end.in_(chunk)).distinct()
+            paired.update(str(r) for r in conn.execute(query).scalars())
+    count = Counter(shown[r] for r in members)
+    with_pairs = {shown[r] for r in paired}
+    return {i for i, n in count.items() if n >= 2 and i not in with_pairs}
 
 
 def identity_of(store: Store, scope: str, record_id: str) -> str | None:

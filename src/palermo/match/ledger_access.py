@@ -138,14 +138,12 @@ def identity_of(store: Store, viewer: Viewer, record_id: str) -> IdentityView:
     how many records of the stored identities it is made of the viewer may no longer see.
     A record the viewer may not see, or not resolved in its view, is NotVisible (a 404):
     whether it exists elsewhere is not told."""
-    from palermo.match.resolution import judgements  # resolution imports the store's writers
-
     viewer.require_data_role("read identities")
     if len(record_id) > MAX_ID:
         raise ValueError(f"record_id: longer than {MAX_ID} characters")
     if store.entity(viewer, record_id) is None:
         raise NotVisible(f"record_id: no record {record_id!r} in your view")
-    found = identity_around(store, viewer, record_id, judgements(store, viewer))
+    found = identity_around(store, viewer, record_id)
     if found is None:
         raise NotVisible(f"record_id: {record_id!r} is not resolved in your view yet")
     members = found.members

@@ -205,9 +205,10 @@ def split_hidden(
     (ties: the part whose smallest record id sorts first); each other part is named by its
     smallest record id (records' and identities' ids never collide, `ledger.ID_PREFIX`),
     as `analysis.ledger_identities` names a record it separates. An identity that lost a
-    record and has no joining link among the rest (resolved before links were kept) falls
-    into single records: without the links no one can tell they were joined directly, and
-    showing two people as one is the error not to make (ADR 0036)."""
+    record and has no joining link among the rest falls into single records: without the
+    links no one can tell they were joined directly, and showing two people as one is the
+    error not to make (ADR 0036). (An identity resolved before links were kept gets them
+    computed first, `ledger_backfill`, when the view has a persisted model.)"""
     out = dict(membership)
     touched = set(lost)
     inside: dict[str, list[Key]] = {}

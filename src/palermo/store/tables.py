@@ -130,6 +130,18 @@ sa.Index(
     postgresql_where=statement.c.retracted.is_(True),
     sqlite_where=statement.c.retracted.is_(True),
 )
+# MatchJudgement ends only (migration 0020): `match.judgement_lookup` finds the judgements
+# naming an identity's records by their ``left``/``right`` value (record ids: short, unlike a
+# judgement's free-text reason). The query repeats JUDGEMENT_ENDS word for word: that is
+# what lets SQLite use a partial index.
+JUDGEMENT_ENDS = "schema = 'MatchJudgement' AND prop IN ('left', 'right')"
+sa.Index(
+    "ix_statement_judgement_value",
+    statement.c.value,
+    statement.c.entity_id,  # the judgement found from the index (SQLite then prefers it)
+    postgresql_where=sa.text(JUDGEMENT_ENDS),
+    sqlite_where=sa.text(JUDGEMENT_ENDS),
+)
 
 # The opaque id an entity is shown under to viewers for whom everything they may read of
 # it is masked (finding 3). Random, created when the first victim-sensitive statement of
