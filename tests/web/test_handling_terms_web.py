@@ -24,7 +24,10 @@ def test_values_table_shows_purposes_and_restriction(store: Store) -> None:
         store, viewers["A1"], "Person", {"name": "Bare"}, Sharing.parse("all|H0,H3"), "a1.p2"
     )
     with TestClient(create_app(store)) as client:
-        login(client, "analyst-b2", "pw-analyst-b2")
+        csrf = login(client, "analyst-b2", "pw-analyst-b2")
+        # A1's values stated for investigation show to a session declaring it (ADR 0051)
+        form = {"csrf_token": csrf, "purpose": "investigation"}
+        assert client.post("/purpose", data=form, follow_redirects=False).status_code == 303
         page = client.get("/entities/a1.p1").text
         assert 'H0<span class="visually-hidden">: use for the stated purpose only' in page
         assert '<span class="handling-purpose">for court, investigation only</span>' in page

@@ -196,6 +196,7 @@ def _court_events(props: Mapping[str, list[str]]) -> list[tuple[str, str]]:
     """(indicator, year) for what one court outcome says: prosecuted in the year of its
     prosecution date; convicted in the year of its verdict date when the verdict is a
     conviction. A missing date reads "unknown" (counted only in an all-years submission)."""
+
     def year_of(prop: str) -> str:
         value = first(props, prop, "")
         return value[:4] if value[:4].isdigit() else "unknown"

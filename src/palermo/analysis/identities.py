@@ -62,9 +62,7 @@ def resolve_identities(
     items = list(entities)
     accounts = owned_accounts(items)
     records = [
-        r
-        for e in items
-        if e.get("schema") == "Person" and (r := xref_record(e, accounts)).names
+        r for e in items if e.get("schema") == "Person" and (r := xref_record(e, accounts)).names
     ]
     if len(records) < 2:
         return {r.id: r.id for r in records}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from h3 import cell_to_boundary
@@ -27,7 +27,7 @@ from palermo.analysis.report import ReportData, build_report
 from palermo.analysis.roles import BROKER_EXCLUDES, check_roles
 from palermo.match.resolution import judgements
 from palermo.store.entity_marking import entity_marking
-from palermo.store.purpose_view import H0_KEY, for_purpose, value_copies
+from palermo.store.purpose_view import H0_KEY, for_purpose, value_copies, withheld_owners
 from palermo.store.store import Store
 from palermo.store.viewer_cache import ViewerCache
 
@@ -87,6 +87,11 @@ class Workspace:
     entities: list[dict[str, Any]]
     identity_of: dict[str, str]
     _graph: LinkGraph | None = None
+    # set on a purpose's view (`for_purpose`): the purpose and, per agency to ask, how many
+    # records it holds with values withheld from that purpose (ADR 0051)
+    purpose: str | None = None
+    withheld: dict[str, int] = field(default_factory=dict)
+    _views: dict[str, Workspace] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(
@@ -109,6 +114,29 @@ class Workspace:
     def identified(self, store: Store, viewer: Viewer) -> Workspace:
         """The same entities on the viewer's identities (`identities`)."""
         return Workspace(self.entities, identities(store, viewer, self.entities))
+
+    def for_purpose(self, purpose: str) -> Workspace:
+        """What a read declaring ``purpose`` (`purpose_view.read_purpose`) may analyse:
+        every record through `purpose_view.for_purpose` -- its withheld values left out,
+        a record whose id or every value is withheld dropped -- so the link chart, risk,
+        routes, hotspots and trends are built only from usable values (ADR 0051). The
+        identities stay those of the whole workspace. Kept per purpose for this workspace
+        (which the cache drops on every write); the workspace itself (with the purpose
+        named) when no record holds a restricted value."""
+        found = self._views.get(purpose)
+        if found is not None:
+            return found
+        owners: Counter[str] = Counter()
+        for e in self.entities:
+            if e.get(H0_KEY):  # only records holding another agency's value with purposes
+                owners.update(withheld_owners(e, purpose))
+        if not owners:
+            view = Workspace(self.entities, self.identity_of, self._graph, purpose)
+        else:
+            kept = [d for e in self.entities if (d := for_purpose(e, purpose)) is not None]
+            view = Workspace(kept, self.identity_of, None, purpose, dict(sorted(owners.items())))
+        self._views[purpose] = view
+        return view
 
     def link_graph(self) -> LinkGraph:
         if self._graph is None:

@@ -21,6 +21,7 @@ from palermo.analysis.report import DEFAULT_PURPOSE, render_html, render_pdf
 from palermo.analysis.roles import BROKER_EXCLUDES
 from palermo.analysis.service import Workspace, WorkspaceCache
 from palermo.api.auth import app_cache, current_viewer, store_of
+from palermo.api.read_purpose import DeclaredPurpose
 from palermo.model.handling_terms import PURPOSES
 from palermo.store.marked_export import check_export_purpose
 
@@ -32,6 +33,19 @@ Period = Annotated[str, Query(pattern=r"^(\d{4}(-\d{2}(-\d{2})?)?)?$", examples=
 
 def workspace(request: Request, viewer: Viewer) -> Workspace:
     return app_cache(request, "analysis", WorkspaceCache).for_viewer(viewer)
+
+
+def view(request: Request, viewer: Viewer, purpose: str) -> Workspace:
+    """The caller's workspace as its declared purpose may use it (H0, ADR 0051)."""
+    return workspace(request, viewer).for_purpose(purpose)
+
+
+def withheld_detail(ws: Workspace) -> dict[str, Any]:
+    """The declared purpose and the agencies whose values were withheld, for audit rows."""
+    out: dict[str, Any] = {"purpose": ws.purpose or None}
+    if ws.withheld:
+        out["withheld"] = ws.withheld
+    return out
 
 
 AUDITED_IDS = 200  # ids kept in one audit row's detail; the count is always complete
@@ -63,10 +77,16 @@ def graph(
     ego: Annotated[str | None, Query(examples=["de-bka.BKA-ST-0000003"])] = None,
     hops: Annotated[int, Query(ge=1, le=4)] = 2,
     max_nodes: Annotated[int, Query(ge=1, le=20000)] = 2000,
+    purpose: DeclaredPurpose = "",
 ) -> dict[str, Any]:
-    data: dict[str, Any] = _found(workspace(request, viewer).graph_json, ego, hops)
+    """Nodes and edges are built only from values the declared purpose may use; ``withheld``
+    counts, per agency to ask, the records with values left out (H0, ADR 0051)."""
+    ws = view(request, viewer, purpose)
+    data: dict[str, Any] = _found(ws.graph_json, ego, hops)
+    data["withheld"] = ws.withheld
     records = sorted({r for node in data["nodes"] for r in node.get("records", [])})
-    audit(request, viewer, "graph", ego or "(whole graph)", hops=hops, **ids_detail(records))
+    detail = ids_detail(records) | withheld_detail(ws)
+    audit(request, viewer, "graph", ego or "(whole graph)", hops=hops, **detail)
     if len(data["nodes"]) > max_nodes:
         raise HTTPException(
             422, f"ego: the graph has {len(data['nodes'])} nodes, over max_nodes={max_nodes}"
@@ -75,22 +95,34 @@ def graph(
 
 
 @router.get("/graph.graphml", summary="The whole link graph as GraphML", response_class=Response)
-def graph_graphml(request: Request, viewer: CurrentViewer) -> Response:
+def graph_graphml(
+    request: Request, viewer: CurrentViewer, purpose: DeclaredPurpose = ""
+) -> Response:
     import tempfile
     from pathlib import Path
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "graph.graphml"
-        lg = workspace(request, viewer).link_graph()
+        ws = view(request, viewer, purpose)
+        lg = ws.link_graph()
         lg.graph.write_graphml(path)
-        audit(request, viewer, "graphml", "(whole graph)", nodes=len(lg.labels))
+        detail = withheld_detail(ws)
+        audit(request, viewer, "graphml", "(whole graph)", nodes=len(lg.labels), **detail)
         return Response(path.read_bytes(), media_type="application/graphml+xml")
 
 
 @router.get("/path", summary="Shortest path between two entities")
-def path(request: Request, viewer: CurrentViewer, source: str, target: str) -> list[dict[str, str]]:
-    result: list[dict[str, str]] = _found(workspace(request, viewer).path, source, target)
-    audit(request, viewer, "path", f"{source} -> {target}", **ids_detail([n["id"] for n in result]))
+def path(
+    request: Request,
+    viewer: CurrentViewer,
+    source: str,
+    target: str,
+    purpose: DeclaredPurpose = "",
+) -> list[dict[str, str]]:
+    ws = view(request, viewer, purpose)
+    result: list[dict[str, str]] = _found(ws.path, source, target)
+    detail = ids_detail([n["id"] for n in result]) | withheld_detail(ws)
+    audit(request, viewer, "path", f"{source} -> {target}", **detail)
     return result
 
 
@@ -103,12 +135,14 @@ def brokers(
     include_victims: Annotated[
         bool, Query(description="rank persons with the victim role too (left out by default)")
     ] = False,
+    purpose: DeclaredPurpose = "",
 ) -> list[dict[str, Any]]:
     """Roles (victim, suspect, witness, person of interest) come from values the caller
     reads unmasked. Victims are left out unless `include_victims` or `role=victim`."""
     roles = list(role or [])
     exclude = () if include_victims or "victim" in roles else BROKER_EXCLUDES
-    found = workspace(request, viewer).brokers(top, roles, exclude)
+    ws = view(request, viewer, purpose)
+    found = ws.brokers(top, roles, exclude)
     audit(
         request,
         viewer,
@@ -116,7 +150,7 @@ def brokers(
         f"top {top}",
         roles=roles,
         include_victims=include_victims,
-        **ids_detail([b["id"] for b in found]),
+        **ids_detail([b["id"] for b in found]) | withheld_detail(ws),
     )
     return found
 
@@ -127,10 +161,13 @@ def communities(
     viewer: CurrentViewer,
     role: Annotated[RoleName | None, Query(description="only members in this role")] = None,
     top: Annotated[int, Query(ge=1, le=500)] = 20,
+    purpose: DeclaredPurpose = "",
 ) -> list[dict[str, Any]]:
-    found = workspace(request, viewer).communities(role, top)
+    ws = view(request, viewer, purpose)
+    found = ws.communities(role, top)
     members = [m["id"] for c in found for m in c["members"]]
-    audit(request, viewer, "communities", role or "(all roles)", **ids_detail(members))
+    detail = ids_detail(members) | withheld_detail(ws)
+    audit(request, viewer, "communities", role or "(all roles)", **detail)
     return found
 
 
@@ -140,9 +177,12 @@ def routes(
     viewer: CurrentViewer,
     form: str | None = None,
     new_since: Period = "",
+    purpose: DeclaredPurpose = "",
 ) -> dict[str, Any]:
-    result = workspace(request, viewer).routes(form, new_since)
-    audit(request, viewer, "routes", form or "(all forms)", new_since=new_since)
+    ws = view(request, viewer, purpose)
+    result = ws.routes(form, new_since)
+    detail = withheld_detail(ws)
+    audit(request, viewer, "routes", form or "(all forms)", new_since=new_since, **detail)
     return result
 
 
@@ -156,9 +196,11 @@ def hotspots(
     end: Period = "",
     baseline_start: Period = "",
     baseline_end: Period = "",
+    purpose: DeclaredPurpose = "",
 ) -> list[dict[str, Any]]:
     baseline = (baseline_start, baseline_end) if baseline_start or baseline_end else None
-    found = workspace(request, viewer).hotspots(kind, resolution, (start, end), baseline)
+    ws = view(request, viewer, purpose)
+    found = ws.hotspots(kind, resolution, (start, end), baseline)
     audit(
         request,
         viewer,
@@ -167,14 +209,19 @@ def hotspots(
         resolution=resolution,
         period=[start, end],
         cells=len(found),
+        **withheld_detail(ws),
     )
     return found
 
 
 @router.get("/trends", summary="Detected victims and suspects in Global Report tables")
-def trends(request: Request, viewer: CurrentViewer) -> dict[str, dict[str, int]]:
-    result = workspace(request, viewer).trends()
-    audit(request, viewer, "trends", "(all tables)", tables=len(result))
+def trends(
+    request: Request, viewer: CurrentViewer, purpose: DeclaredPurpose = ""
+) -> dict[str, dict[str, int]]:
+    """Counted only from values the declared purpose may use (H0, ADR 0051)."""
+    ws = view(request, viewer, purpose)
+    result = ws.trends()
+    audit(request, viewer, "trends", "(all tables)", tables=len(result), **withheld_detail(ws))
     return result
 
 
@@ -184,9 +231,13 @@ def risk(
     viewer: CurrentViewer,
     top: Annotated[int, Query(ge=1, le=1000)] = 50,
     use_victim_records: bool = True,
+    purpose: DeclaredPurpose = "",
 ) -> list[dict[str, Any]]:
-    found = workspace(request, viewer).risk(top, use_victim_records)
-    audit(request, viewer, "risk", f"top {top}", **ids_detail([r["identity"] for r in found]))
+    """Indicators fire only on values the declared purpose may use (H0, ADR 0051)."""
+    ws = view(request, viewer, purpose)
+    found = ws.risk(top, use_victim_records)
+    detail = ids_detail([r["identity"] for r in found]) | withheld_detail(ws)
+    audit(request, viewer, "risk", f"top {top}", **detail)
     return found
 
 

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
 from palermo.api.problems import problem
+from palermo.api.read_purpose import DeclaredPurpose, HeaderPurpose, search_purpose
 from palermo.api.schemas import MAX_INT, AgencyOut, AuditOut, EntityOut, Me, Page
 from palermo.coordination import hit_notices
 
@@ -33,17 +34,29 @@ def list_entities(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    purpose: DeclaredPurpose = "",
 ) -> Page | Response:
-    """Entities the caller's agency may see, each value with its source and sharing."""
+    """Entities the caller's agency may see, each value with its source and sharing; values
+    stated (H0) for other purposes than the declared one are left out (``withheld``)."""
     try:
-        return page_of(request, viewer, schema, limit, offset)
+        return page_of(request, viewer, schema, limit, offset, purpose)
     except ValueError as exc:
         return problem(400, "Bad request", str(exc), field="schema")
 
 
-def page_of(request: Request, viewer: Viewer, schema: str | None, limit: int, offset: int) -> Page:
-    """One page of visible entities; `next_offset` is None on the last page."""
-    found = store_of(request).entities(viewer, schema=schema, limit=limit + 1, offset=offset)
+def page_of(
+    request: Request,
+    viewer: Viewer,
+    schema: str | None,
+    limit: int,
+    offset: int,
+    purpose: str | None = None,
+) -> Page:
+    """One page of visible entities; `next_offset` is None on the last page. ``purpose``
+    is the read's declared H0 purpose (None: every value, for internal callers)."""
+    found = store_of(request).entities(
+        viewer, schema=schema, limit=limit + 1, offset=offset, purpose=purpose
+    )
     return Page(
         results=[EntityOut.of(e) for e in found[:limit]],
         limit=limit,
@@ -58,11 +71,14 @@ def page_of(request: Request, viewer: Viewer, schema: str | None, limit: int, of
     tags=["entities"],
     responses={404: {"description": "No such entity, or none of it is shared with you"}},
 )
-def get_entity(request: Request, viewer: CurrentViewer, entity_id: str) -> EntityOut | Response:
-    """One entity as the caller may see it (404 when nothing of it is visible).
+def get_entity(
+    request: Request, viewer: CurrentViewer, entity_id: str, purpose: DeclaredPurpose = ""
+) -> EntityOut | Response:
+    """One entity as the caller may see it (404 when nothing of it is visible), without the
+    values stated (H0) for other purposes than the declared one (named under ``withheld``).
 
     The id may contain `/` (as the ids of some agencies do), literally or as `%2F`."""
-    entity = store_of(request).entity(viewer, entity_id)
+    entity = store_of(request).entity(viewer, entity_id, purpose=purpose)
     if entity is None:
         return problem(
             404, "Not found", f"entity_id: no visible entity {entity_id!r}", field="entity_id"
@@ -110,18 +126,35 @@ def search(
     topic: Annotated[str | None, Query(max_length=64, description="Facet filter")] = None,
     facets: Annotated[bool, Query(description="Answer with total and facet counts")] = False,
     purpose: Annotated[
-        str | None, Query(max_length=300, description="Told to the owners of records hit")
+        str | None,
+        Query(
+            max_length=300,
+            description="Told to the owners of records hit; when it is a coded purpose it is "
+            "also the read's H0 purpose (unless the Palermo-Purpose header names one)",
+        ),
     ] = None,
+    declared: HeaderPurpose = "",
 ) -> list[EntityOut] | SearchPage | Response:
     """Every word must match a name part or identifier the caller may read unmasked (the
     last word as a prefix); exact identifier matches first. The plain answer is the list
     of entities, with the number of matches in ``X-Total-Count``; ``facets=true`` answers
-    with a page object that carries the facet counts too."""
+    with a page object that carries the facet counts too. A hit is listed whatever its
+    handling; values stated (H0) for other purposes than the declared one are left out
+    and named under ``withheld`` (ADR 0051)."""
     if "\x00" in q:
         return problem(422, "Invalid request", "q: must not contain NUL characters", field="q")
+    h0 = search_purpose(declared, purpose, request)
     try:
         found = store_of(request).search(
-            viewer, q, schema, limit, offset, agency=agency, country=country, topic=topic
+            viewer,
+            q,
+            schema,
+            limit,
+            offset,
+            agency=agency,
+            country=country,
+            topic=topic,
+            purpose=h0,
         )
         hit_notices.notify_ids(store_of(request), viewer, [e.id for e in found], "search", purpose)
     except ValueError as exc:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from palermo.store.purpose_view import withheld_note
 from palermo.store.views import Entity
 
 
@@ -27,6 +28,14 @@ class EntityOut(BaseModel):
     caption: str
     agencies: list[str]
     properties: dict[str, list[ValueOut]]
+    withheld: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Property -> agencies whose values of it were left out: stated (H0) "
+        "for purposes other than the one this read declared (ADR 0051)",
+    )
+    withheld_note: str | None = Field(
+        default=None, examples=["withheld: H0, stated for other purposes; ask de-bka"]
+    )
 
     model_config = {"populate_by_name": True}
 
@@ -53,6 +62,8 @@ class EntityOut(BaseModel):
             caption=entity.caption,
             agencies=sorted(entity.agencies),
             properties=props,
+            withheld=entity.withheld,
+            withheld_note=withheld_note(entity.withheld_owners) if entity.withheld else None,
         )
 
 

@@ -15,8 +15,36 @@ from palermo.ingest import ImportMode, import_file
 from palermo.ingest.audiences import checked_sharing
 from palermo.store.export_format import write_lines
 from palermo.store.marked_export import check_export_purpose, marked_lines
+from palermo.store.purpose_view import read_purpose, withheld_note
+from palermo.store.views import Entity
 
 AsUser = Annotated[str | None, typer.Option("--as", help="Acting user (or $PALERMO_USER)")]
+ReadPurpose = Annotated[
+    str | None,
+    typer.Option(
+        "--purpose",
+        help="Declared purpose of the read (investigation, analysis, ...): other agencies' "
+        "values stated (H0) for other purposes are left out; without it, every value "
+        "stated for a purpose is (ADR 0051)",
+    ),
+]
+
+
+def checked_read_purpose(purpose: str | None) -> str:
+    """``--purpose`` as a read purpose, or a one-line error naming the option."""
+    try:
+        return read_purpose(purpose, "--purpose")
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def ftm_with_withheld(entity: Entity) -> dict[str, object]:
+    """The FtM JSON of a read entity, naming what H0 withheld from it (when anything)."""
+    data: dict[str, object] = dict(entity.to_ftm())
+    if entity.withheld:
+        data["withheld"] = entity.withheld
+        data["withheld_note"] = withheld_note(entity.withheld_owners)
+    return data
 
 
 def count_lines(path: Path) -> int:
@@ -166,9 +194,11 @@ def search_command(
     topic: Annotated[str | None, typer.Option(help="Only entities with this topic")] = None,
     facets: Annotated[bool, typer.Option("--facets", help="Also count matches by facet")] = False,
     json_out: Annotated[bool, typer.Option("--json")] = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Find entities by name (any script) or identifier (any spacing or format) among what
     the acting user may see; every word must match, the last as a prefix."""
+    declared = checked_read_purpose(purpose)
     store = open_store(ctx)
     found = store.search(
         acting_viewer(store, as_user),
@@ -179,9 +209,10 @@ def search_command(
         agency=agency,
         country=country,
         topic=topic,
+        purpose=declared,
     )
     if json_out:
-        entities = [e.to_ftm() for e in found]
+        entities = [ftm_with_withheld(e) for e in found]
         page = {"results": entities, "total": found.total, "facets": found.facets}
         emit(page if facets else entities, True)
         return
@@ -191,6 +222,8 @@ def search_command(
             f"(from {', '.join(sorted(entity.agencies))})",
             highlight=False,
         )
+        if entity.withheld:
+            console.print(f"  {escape(withheld_note(entity.withheld_owners))}", highlight=False)
     if found.total > offset + len(found):
         console.print(
             f"({offset + 1}-{offset + len(found)} of {found.total}; "
@@ -201,3 +234,29 @@ def search_command(
         for name, counts in found.facets.items():
             shown = ", ".join(f"{escape(v)} {c}" for v, c in counts[:10])
             console.print(f"{name}: {shown or '-'}", highlight=False)
+
+
+def show_command(
+    ctx: typer.Context,
+    entity_id: str,
+    as_user: AsUser = None,
+    purpose: ReadPurpose = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """One entity as the acting user may see it, for the declared purpose (audited)."""
+    declared = checked_read_purpose(purpose)
+    store = open_store(ctx)
+    entity = store.entity(acting_viewer(store, as_user), entity_id, purpose=declared)
+    if entity is None:
+        raise CliError(f"entity_id: no visible entity {entity_id!r}")
+    if json_out:
+        emit(ftm_with_withheld(entity), True)
+        return
+    console.print(f"[bold]{escape(entity.caption)}[/bold] {entity.schema} {escape(entity.id)}")
+    for prop, values in sorted(entity.properties.items()):
+        for v in values:
+            console.print(f"  {prop}: {escape(v.value)} ({v.agency})", highlight=False)
+    if entity.withheld:
+        props = ", ".join(sorted(entity.withheld))
+        note = withheld_note(entity.withheld_owners)
+        console.print(f"  {escape(note)} ({props})", highlight=False)

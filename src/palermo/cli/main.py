@@ -26,7 +26,7 @@ from palermo.cli.coordination import (
     subscription_app,
 )
 from palermo.cli.corrections import app as corrections_app
-from palermo.cli.data import export_command, import_command, search_command
+from palermo.cli.data import export_command, import_command, search_command, show_command
 from palermo.cli.hit_notices import hits_app, precheck_app
 from palermo.cli.node import app as node_app
 from palermo.cli.node import sync_command
@@ -46,6 +46,7 @@ app.add_typer(audit_app, name="audit")
 app.command("import")(import_command)
 app.command("export")(export_command)
 app.command("search")(search_command)
+app.command("show")(show_command)
 app.command("serve")(serve_command)
 app.command("sync")(sync_command)
 app.add_typer(node_app, name="node")

@@ -12,22 +12,47 @@ value gets no key and costs nothing.
 A value is usable for a purpose when any copy of it allows that purpose: a copy of the
 viewer's own agency (H0 restricts receivers, not the provider), a copy without stated
 purposes, or one whose stated purposes include it.
+
+Reads (search, entity pages, the link chart, risk, trends) apply the same rule to the
+entities the store loads, for the purpose the request declares (ADR 0051):
+`entity_for_purpose` leaves the withheld values out of an `Entity` and names their owners
+(`Entity.withheld`); a read that declares no purpose uses :data:`UNDECLARED`, which no
+stated purpose lists, so values stated for purposes only are withheld (deny by default).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from palermo.access.viewer import Viewer
 from palermo.model.handling_merge import Marking, merge
+from palermo.model.handling_terms import check_purpose
 from palermo.model.statement import BASE
 from palermo.store.entity_marking import value_marking
 from palermo.store.views import Entity
 
-H0_KEY = "h0"  # in an analysis or screening dict: [[prop, value, purposes|None, marking]]
+H0_KEY = "h0"  # in an analysis or screening dict: [[prop, value, purposes|None, marking, agency]]
 
-Copy = list[Any]  # [prop, value, sorted purposes or None (any), marking text]
+Copy = list[Any]  # [prop, value, sorted purposes or None (any), marking text, agency]
+
+# The purpose of a read that declares none: in no value's stated purposes, so only values
+# without stated purposes (and the reader's own) are usable -- deny by default (ADR 0051).
+UNDECLARED = ""
+
+
+def read_purpose(declared: str | None, field: str = "purpose") -> str:
+    """The H0 purpose of a read: a coded purpose (lower case), :data:`UNDECLARED` when none
+    is declared (None or blank), else an error naming ``field`` (`TermError`)."""
+    if declared is None or not declared.strip():
+        return UNDECLARED
+    return check_purpose(declared, field)
+
+
+def withheld_note(owners: list[str] | set[str]) -> str:
+    """The marker shown where values were left out for the read's purpose."""
+    return f"withheld: H0, stated for other purposes; ask {', '.join(sorted(owners))}"
 
 
 def value_copies(entity: Entity, viewer: Viewer) -> list[Copy] | None:
@@ -41,7 +66,7 @@ def value_copies(entity: Entity, viewer: Viewer) -> list[Copy] | None:
             purposes = None if v.agency == viewer.agency else marking.purposes
             restricted = restricted or purposes is not None
             stated = sorted(purposes) if purposes is not None else None
-            copies.append([prop, v.value, stated, marking.text])
+            copies.append([prop, v.value, stated, marking.text, v.agency])
     return copies if restricted else None
 
 
@@ -54,10 +79,17 @@ def withheld(data: Mapping[str, Any], purpose: str) -> dict[str, set[str]]:
     copies: list[Copy] = data.get(H0_KEY) or []
     usable = {(c[0], c[1]) for c in copies if _usable(c, purpose)}
     out: dict[str, set[str]] = {}
-    for prop, value, _, _ in copies:
-        if (prop, value) not in usable:
-            out.setdefault(prop, set()).add(value)
+    for c in copies:
+        if (c[0], c[1]) not in usable:
+            out.setdefault(c[0], set()).add(c[1])
     return out
+
+
+def withheld_owners(data: Mapping[str, Any], purpose: str) -> list[str]:
+    """The agencies whose values of ``data`` are withheld for ``purpose``: whom to ask."""
+    copies: list[Copy] = data.get(H0_KEY) or []
+    usable = {(c[0], c[1]) for c in copies if _usable(c, purpose)}
+    return sorted({str(c[4]) for c in copies if (c[0], c[1]) not in usable and len(c) > 4})
 
 
 def for_purpose(data: dict[str, Any], purpose: str) -> dict[str, Any] | None:
@@ -85,3 +117,29 @@ def for_purpose(data: dict[str, Any], purpose: str) -> dict[str, Any] | None:
     out["properties"] = props
     out["handling"] = marking.text
     return out
+
+
+def entity_for_purpose(entity: Entity, viewer: Viewer, purpose: str) -> Entity:
+    """``entity`` without the values no copy allows for ``purpose`` (the rule of
+    `withheld`), with ``withheld`` naming prop -> the agencies that stated them; the
+    entity itself when nothing is withheld. The record stays (a search still reports the
+    hit, as screening does); its id is not a value shown, so it is kept."""
+    copies = value_copies(entity, viewer)
+    if copies is None:
+        return entity
+    gone = withheld({H0_KEY: copies}, purpose)
+    gone.pop(BASE, None)
+    if not gone:
+        return entity
+    props: dict[str, list[Any]] = {}
+    owners: dict[str, set[str]] = {}
+    for prop, values in entity.properties.items():
+        out = gone.get(prop, set())
+        for v in values:
+            if v.value in out:
+                owners.setdefault(prop, set()).add(v.agency)
+        if kept := [v for v in values if v.value not in out]:
+            props[prop] = kept
+    return replace(
+        entity, properties=props, withheld={p: sorted(a) for p, a in sorted(owners.items())}
+    )

@@ -28,6 +28,7 @@ from palermo.model.statement import Statement
 from palermo.store import audit, bulk, directory, migrate, search_index, visibility
 from palermo.store.change_feed import DATA, TOKENS, ChangeFeed
 from palermo.store.engine import create_engine
+from palermo.store.purpose_view import entity_for_purpose
 from palermo.store.tables import metadata, statement
 from palermo.store.views import Entity, assemble
 from palermo.store.visibility import visible_statements
@@ -392,11 +393,16 @@ class Store:
         limit: int = 100,
         offset: int = 0,
         after: str | None = None,
+        purpose: str | None = None,
     ) -> list[Entity]:
         """Entities as the viewer may see them; an entity it may not see does not exist.
 
         ``after`` pages by key (ids greater than it), which stays fast deep into a large
-        store where ``offset`` makes the database count its way past every earlier row."""
+        store where ``offset`` makes the database count its way past every earlier row.
+        ``purpose`` is a read's declared H0 purpose (`purpose_view.read_purpose`; ADR
+        0051): values it may not use are left out and named in ``Entity.withheld``, and the
+        audit row records it. None reads every value, for callers that apply H0 themselves
+        (exports refuse lines, the analysis and screening caches keep the copies)."""
         viewer.require_data_role("read entity data")
         kinds = _descendants(schema) if schema is not None else None
         with self.transaction() as conn:
@@ -415,7 +421,7 @@ class Store:
                 page = page.where(listed.c.entity_id > after)
             page = page.order_by(listed.c.entity_id).limit(limit).offset(offset)
             entity_ids = list(conn.execute(page).scalars())
-            result = self._read(conn, viewer, entity_ids)
+            result = self._read(conn, viewer, entity_ids, purpose)
             # read-only: this transaction writes no statement, so it need not wait for the
             # statement-order lock behind an import (ADR 0040)
             audit.append(
@@ -424,13 +430,13 @@ class Store:
                 viewer.username,
                 "read",
                 _sample(entity_ids),
-                {"entities": entity_ids},
+                {"entities": entity_ids, **_purpose_detail(purpose, result)},
                 read_only=True,
             )
         return result
 
-    def entity(self, viewer: Viewer, entity_id: str) -> Entity | None:
-        found = self.entities(viewer, ids=[entity_id], limit=1)
+    def entity(self, viewer: Viewer, entity_id: str, purpose: str | None = None) -> Entity | None:
+        found = self.entities(viewer, ids=[entity_id], limit=1, purpose=purpose)
         return found[0] if found else None
 
     def search(
@@ -443,6 +449,7 @@ class Store:
         agency: str | None = None,
         country: str | None = None,
         topic: str | None = None,
+        purpose: str | None = None,
     ) -> search_index.SearchResults:
         """Names (any script, folded) and identifiers (any spacing or format) the viewer
         may read unmasked, through the search index (ADR 0013): every word must match, the
@@ -454,7 +461,11 @@ class Store:
         committed (ADR 0006): the search itself only reads, so it neither holds the write
         lock nor waits for a commit of its own. The row is handed to the group writer as
         soon as the page's ids are known and commits while the page is read; the results
-        are returned only once it is in (ADR 0032)."""
+        are returned only once it is in (ADR 0032).
+
+        With a declared ``purpose`` (ADR 0051) a hit is still listed, without the values
+        H0 withholds from that purpose (``Entity.withheld`` names their owners); the
+        audit row records the purpose."""
         viewer.require_data_role("search")
         _check_search_input(text, limit, offset)
         query = search_index.parse(text)
@@ -466,10 +477,12 @@ class Store:
             outcome = search_index.run(conn, viewer, query, filters) if not query.empty else None
             matches = outcome.matches if outcome is not None else []
             page = [m.entity_id for m in matches[offset : offset + limit]]
-            detail = {"hits": len(matches), "entities": page}
+            detail: dict[str, Any] = {"hits": len(matches), "entities": page}
+            if purpose is not None:
+                detail["purpose"] = purpose or None
             # The audit row commits while the page is read; the answer waits for both.
             audited = self._group.enqueue((viewer.agency, viewer.username, "search", text, detail))
-            found = {e.id: e for e in self._read(conn, viewer, page)}
+            found = {e.id: e for e in self._read(conn, viewer, page, purpose)}
         self._group.wait(audited)
         return search_index.SearchResults(
             [found[i] for i in page if i in found],
@@ -480,19 +493,30 @@ class Store:
             truncated=outcome.truncated if outcome is not None else False,
         )
 
-    def _read(self, conn: Connection, viewer: Viewer, ids: list[str]) -> list[Entity]:
-        """These entities as the viewer may see them (masked, aliased), in id order; the
-        caller audits the read (``entities``, or ``search`` with its own event)."""
+    def _read(
+        self, conn: Connection, viewer: Viewer, ids: list[str], purpose: str | None = None
+    ) -> list[Entity]:
+        """These entities as the viewer may see them (masked, aliased), in id order, with
+        the values a declared ``purpose`` may not use left out (H0, ADR 0051); the caller
+        audits the read (``entities``, or ``search`` with its own event)."""
         if not ids:
             return []
         visible = visibility.for_ids(
             visible_statements(viewer), viewer, ids, _with_real_ids(conn, ids)
         ).subquery()
         rows = conn.execute(sa.select(visible).order_by(visible.c.entity_id, visible.c.seq))
-        return assemble(dict(r._mapping) for r in rows)
+        found = assemble(dict(r._mapping) for r in rows)
+        if purpose is None:
+            return found
+        return [entity_for_purpose(e, viewer, purpose) for e in found]
 
     def referencing(
-        self, viewer: Viewer, target_id: str, schema: str | None = None, limit: int = 1000
+        self,
+        viewer: Viewer,
+        target_id: str,
+        schema: str | None = None,
+        limit: int = 1000,
+        purpose: str | None = None,
     ) -> list[Entity]:
         """Entities the viewer may see that point at ``target_id`` (tasks of a case, ...)."""
         viewer.require_data_role("read entity data")
@@ -507,7 +531,7 @@ class Store:
             visible = candidates.subquery()
             query = sa.select(visible.c.entity_id).distinct().where(visible.c.value == target_id)
             ids = list(conn.execute(query.limit(limit)).scalars())
-        return self.entities(viewer, ids=ids, limit=limit) if ids else []
+        return self.entities(viewer, ids=ids, limit=limit, purpose=purpose) if ids else []
 
     def export(
         self, viewer: Viewer, schema: str | None = None, batch: int = 1000
@@ -580,6 +604,14 @@ class Store:
             conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         migrate.upgrade(self.engine)
         self._known_policies.clear()
+
+
+def _purpose_detail(purpose: str | None, found: list[Entity]) -> dict[str, Any]:
+    """A read's declared purpose and the records it withheld values of, for its audit row."""
+    if purpose is None:
+        return {}
+    held = [e.id for e in found if e.withheld]
+    return {"purpose": purpose or None, **({"withheld": held} if held else {})}
 
 
 @functools.cache

@@ -36,6 +36,14 @@ class Entity:
     schema: str
     properties: dict[str, list[Value]] = field(default_factory=dict)
     agencies: set[str] = field(default_factory=set)
+    # prop -> agencies whose values of it were left out for the read's declared purpose
+    # (H0, `store.purpose_view.entity_for_purpose`); empty when nothing was withheld
+    withheld: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def withheld_owners(self) -> list[str]:
+        """The agencies to ask for the values withheld from this read (H0)."""
+        return sorted({a for owners in self.withheld.values() for a in owners})
 
     def values(self, prop: str) -> list[str]:
         """Distinct values of one property, in first-seen order."""

@@ -63,11 +63,14 @@ def trends(request: Request) -> Response:
 @router.get("/risk", response_class=HTMLResponse)
 def risk(request: Request) -> Response:
     def show(r: Request, v: Viewer) -> Response:
-        from palermo.api.analysis_routes import audit, ids_detail, workspace
+        from palermo.api.analysis_routes import audit, ids_detail, view, withheld_detail
+        from palermo.api.read_purpose import session_purpose
 
-        ranked = workspace(r, v).risk(top=50)
-        audit(r, v, "risk", "top 50", **ids_detail([x["identity"] for x in ranked]))
-        return page(r, "risk.html", ranked=ranked)
+        ws = view(r, v, session_purpose(r))  # the session's purpose (H0, ADR 0051)
+        ranked = ws.risk(top=50)
+        detail = ids_detail([x["identity"] for x in ranked]) | withheld_detail(ws)
+        audit(r, v, "risk", "top 50", **detail)
+        return page(r, "risk.html", ranked=ranked, withheld=ws.withheld)
 
     return signed_in(request, show)
 
@@ -94,7 +97,7 @@ def screen_person(
             name=name, birth_date=birth_date or None, nationality=nationality or None, sex=None
         )
         try:
-            found = screening.screen_person(r, v, query)
+            found = [screening.candidate_out(c) for c in screening.person_candidates(r, v, query)]
         except ValueError as exc:
             return _bad(r, str(exc))
         return page(r, "screening.html", person=query, candidates=found)
@@ -111,7 +114,7 @@ def screen_document(request: Request, number: Annotated[str, Form()]) -> Respons
         check = index.check_document(number)
         store_of(r).audit_event(v, "screen.document", check.number, screening.document_audit(check))
         hits = [h.entity_id for h in check.hits]
-        screening_notices.notify(store_of(r), v, index, hits, None, every_hit=False)
+        screening_notices.notify(store_of(r), v, index, hits, None)  # every hit, as the API
         return page(r, "screening.html", document=screening.document_out(check))
 
     return signed_in(request, show)

@@ -31,6 +31,7 @@ from palermo.analysis import indicators
 from palermo.analysis.indicators import RiskScore
 from palermo.analysis.service import Workspace, WorkspaceCache
 from palermo.api.auth import optional_viewer, store_of
+from palermo.api.read_purpose import session_purpose
 from palermo.match.mrz import normalise_document_number
 from palermo.match.names import latinize
 from palermo.match.screening import DocumentCheck, ScreeningIndex
@@ -156,14 +157,15 @@ def build(request: Request, viewer: Viewer, entity: Entity) -> Profile:
     """Everything the profile shows, read as ``viewer``."""
     store = store_of(request)
     soon = Soon(request, viewer)
-    identity, records, resolved = same_identity(request, viewer, entity, soon)
-    referencing = related(store, viewer, records)
-    ends = far_ends(store, viewer, records, referencing)
+    purpose = session_purpose(request)  # every read below leaves out what H0 withholds
+    identity, records, resolved = same_identity(request, viewer, entity, soon, purpose)
+    referencing = related(store, viewer, records, purpose)
+    ends = far_ends(store, viewer, records, referencing, purpose)
     relations = relations_of(records, referencing, ends)
     cases = [e for e in referencing if e.schema == "InvestigationCase"]
     notices = [e for e in referencing if e.schema == "Notice"]
-    documents = documents_of(soon, records, referencing)
-    risk = risk_of(soon, identity) if resolved else None
+    documents = documents_of(soon, records, referencing, purpose)
+    risk = risk_of(soon, identity, purpose) if resolved else None
     store.audit_event(
         viewer,
         "profile",
@@ -173,6 +175,8 @@ def build(request: Request, viewer: Viewer, entity: Entity) -> Profile:
             "identity": identity,
             "documents": [d.number for d in documents],
             "risk": risk.score if risk is not None else None,
+            "purpose": purpose or None,
+            "withheld": [r.id for r in [*records, *referencing, *ends.values()] if r.withheld],
         },
     )
     return Profile(
@@ -186,14 +190,14 @@ def build(request: Request, viewer: Viewer, entity: Entity) -> Profile:
         risk=risk,
         resolved=resolved,
         relations=relations,
-        timeline=timeline(store, viewer, records, referencing, ends, cases),
+        timeline=timeline(store, viewer, records, referencing, ends, cases, purpose),
         cases=cases,
         chart=chart(entity, relations),
     )
 
 
 def same_identity(
-    request: Request, viewer: Viewer, entity: Entity, soon: Soon
+    request: Request, viewer: Viewer, entity: Entity, soon: Soon, purpose: str | None = None
 ) -> tuple[str, list[Entity], bool]:
     """The identity id, every visible Person record resolved to it (this one first), and
     whether resolution was available.
@@ -205,7 +209,8 @@ def same_identity(
         return entity.id, [entity], False
     identity = ws.identity_of.get(entity.id, entity.id)
     others = sorted(r for r, i in ws.identity_of.items() if i == identity and r != entity.id)
-    found = store_of(request).entities(viewer, ids=others, limit=len(others)) if others else []
+    store = store_of(request)
+    found = store.entities(viewer, ids=others, limit=len(others), purpose=purpose) if others else []
     return identity, [entity, *(e for e in found if e.schema == "Person")], True
 
 
@@ -271,11 +276,14 @@ class Soon:
         return self._get(self.index_future)
 
 
-def related(store: Store, viewer: Viewer, records: list[Entity]) -> list[Entity]:
-    """Visible entities pointing at any record of the identity (each once)."""
+def related(
+    store: Store, viewer: Viewer, records: list[Entity], purpose: str | None = None
+) -> list[Entity]:
+    """Visible entities pointing at any record of the identity (each once), for the
+    declared ``purpose`` (`Store.entities`)."""
     seen: dict[str, Entity] = {}
     for record in records:
-        for e in store.referencing(viewer, record.id, limit=MAX_RELATED):
+        for e in store.referencing(viewer, record.id, limit=MAX_RELATED, purpose=purpose):
             seen.setdefault(e.id, e)
     return list(seen.values())
 
@@ -293,7 +301,11 @@ def entity_props(entity: Entity) -> list[tuple[str, str]]:
 
 
 def far_ends(
-    store: Store, viewer: Viewer, records: list[Entity], referencing: list[Entity]
+    store: Store,
+    viewer: Viewer,
+    records: list[Entity],
+    referencing: list[Entity],
+    purpose: str | None = None,
 ) -> dict[str, Entity]:
     """The records at the other end of each link (the phone of an UnknownLink, the
     associate of an Associate, the trip of a border crossing), read as the viewer."""
@@ -302,7 +314,8 @@ def far_ends(
     wanted = sorted({v for e in referencing for _, v in entity_props(e) if v not in known})
     if not wanted:
         return {}
-    return {e.id: e for e in store.entities(viewer, ids=wanted, limit=len(wanted))}
+    found = store.entities(viewer, ids=wanted, limit=len(wanted), purpose=purpose)
+    return {e.id: e for e in found}
 
 
 def relations_of(
@@ -390,11 +403,16 @@ def names_by_script(records: list[Entity]) -> dict[str, list[NameForm]]:
     return {k: list(v.values()) for k, v in sorted(out.items(), key=lambda kv: kv[0] != "Latin")}
 
 
-def documents_of(soon: Soon, records: list[Entity], referencing: list[Entity]) -> list[Document]:
+def documents_of(
+    soon: Soon, records: list[Entity], referencing: list[Entity], purpose: str | None = None
+) -> list[Document]:
     """Documents held by the identity with their check against the viewer's reports
     (stolen, lost, forged ...) and, where a zone is stored, the MRZ's validity; status
-    "unchecked" while the viewer's screening index is still being built."""
+    "unchecked" while the viewer's screening index is still being built. A report status
+    H0 withholds from ``purpose`` reads ``withheld`` (`match.screening_purpose`)."""
     index = soon.index()
+    if index is not None and purpose is not None:
+        index = index.for_purpose(purpose)
     out: dict[str, Document] = {}
     for e in referencing:
         if e.schema not in DOCUMENT_SCHEMATA:
@@ -454,12 +472,15 @@ def mrz_status(texts: list[str]) -> tuple[str, tuple[str, ...]]:
     return "", ()
 
 
-def risk_of(soon: Soon, identity: str) -> RiskScore | None:
+def risk_of(soon: Soon, identity: str, purpose: str | None = None) -> RiskScore | None:
     """The identity's risk score with the indicators that fired and their records (the
-    rules need the whole workspace: suspects, shared trips and addresses)."""
+    rules need the whole workspace: suspects, shared trips and addresses), from the values
+    the declared ``purpose`` may use (`Workspace.for_purpose`)."""
     ws = soon.workspace()
     if ws is None:
         return None
+    if purpose is not None:
+        ws = ws.for_purpose(purpose)
     for score in indicators.score(ws.entities, ws.identity_of):
         if score.identity == identity:
             return score
@@ -473,6 +494,7 @@ def timeline(
     referencing: list[Entity],
     ends: dict[str, Entity],
     cases: list[Entity],
+    purpose: str | None = None,
 ) -> list[Event]:
     """Dated values of the person, its links and their far ends, plus case activity
     (opened, tasks, notes), oldest first."""
@@ -487,7 +509,7 @@ def timeline(
         opened = min((v.first_seen for v in case.properties.get("id", [])), default=None)
         if opened is not None:
             events.append(event(opened.date().isoformat(), "Case opened", case))
-        for item in store.referencing(viewer, case.id, limit=MAX_RELATED):
+        for item in store.referencing(viewer, case.id, limit=MAX_RELATED, purpose=purpose):
             if item.schema in ("CaseTask", "CaseNote") and item.id not in seen:
                 seen.add(item.id)
                 first = min(v.first_seen for vs in item.properties.values() for v in vs)

@@ -11,8 +11,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from palermo.api.auth import optional_viewer
+from palermo.api.read_purpose import session_purpose
+from palermo.model.handling_terms import PURPOSES
 from palermo.model.schemata import model
 from palermo.store.entity_marking import policy_marking
+from palermo.store.purpose_view import withheld_note
 from palermo.web.csrf import set_pre_session_cookie, token_for_page
 
 HERE = Path(__file__).parent
@@ -28,18 +31,28 @@ def id_path(entity_id: object) -> str:
 
 templates.env.filters["id_path"] = id_path
 templates.env.filters["marking"] = policy_marking  # _handling.html: codes, purposes, H3
+templates.env.filters["withheld_note"] = withheld_note  # _withheld.html (H0, ADR 0051)
 VENDOR = HERE / "static" / "vendor"
 
 
 def page(request: Request, name: str, **context: Any) -> HTMLResponse:
     """A template with the viewer, the model and the CSRF token its forms must carry (the
-    login page gets a pre-session token, set as a cookie here when the browser has none)."""
+    login page gets a pre-session token, set as a cookie here when the browser has none),
+    and the session's declared purpose for the header bar's form (ADR 0051)."""
     viewer = optional_viewer(request)
     csrf, fresh = token_for_page(request, login_form=name == "login.html")
     response = templates.TemplateResponse(
         request,
         name,
-        {"viewer": viewer, "model": model, "vendor": VENDOR.exists(), "csrf": csrf, **context},
+        {
+            "viewer": viewer,
+            "model": model,
+            "vendor": VENDOR.exists(),
+            "csrf": csrf,
+            "session_purpose": session_purpose(request),
+            "purposes": PURPOSES,
+            **context,
+        },
     )
     if fresh is not None:
         set_pre_session_cookie(request, response, fresh)

@@ -14,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from palermo.access.viewer import Viewer
 from palermo.api.auth import COOKIE, optional_viewer, store_of
 from palermo.api.limits import LoginOutcome, LoginPolicy, attempt_login, client_address
+from palermo.api.read_purpose import COOKIE as PURPOSE_COOKIE
+from palermo.api.read_purpose import session_purpose
 from palermo.api.security import is_tls
 from palermo.coordination import hit_notices
 from palermo.model.schemata import model
@@ -89,6 +91,7 @@ def logout(request: Request) -> Response:
         store_of(request).end_session(token)
     redirect = RedirectResponse("/login", status_code=303)
     redirect.delete_cookie(COOKIE, httponly=True, samesite="strict", secure=is_tls(request))
+    redirect.delete_cookie(PURPOSE_COOKIE, httponly=True, samesite="strict", secure=is_tls(request))
     return redirect
 
 
@@ -103,7 +106,8 @@ def search(
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> Response:
     """Results a page at a time, with the facets of all matches as filter links (each
-    keeps the query and the other filters); the same Store.search as the API."""
+    keeps the query and the other filters); the same Store.search as the API, for the
+    session's declared purpose (H0 values stated for others are left out, ADR 0051)."""
     viewer = optional_viewer(request)
     if viewer is None:
         return RedirectResponse("/login", status_code=303)
@@ -111,7 +115,14 @@ def search(
     if len(q.strip()) < 2:
         return page(request, "search.html", query=q, results=[], facets=[], pages={})
     try:
-        found = store_of(request).search(viewer, q, limit=SEARCH_PAGE, offset=offset, **chosen)
+        found = store_of(request).search(
+            viewer,
+            q,
+            limit=SEARCH_PAGE,
+            offset=offset,
+            purpose=session_purpose(request),
+            **chosen,
+        )
         hit_notices.notify_ids(store_of(request), viewer, [e.id for e in found], "search")
     except ValueError as exc:
         return page(request, "search.html", query=q, results=[], error=str(exc), facets=[])
@@ -190,7 +201,7 @@ def entity(request: Request, entity_id: str) -> Response:
     viewer = optional_viewer(request)
     if viewer is None:
         return RedirectResponse("/login", status_code=303)
-    found = store_of(request).entity(viewer, entity_id)
+    found = store_of(request).entity(viewer, entity_id, purpose=session_purpose(request))
     if found is None:
         response = page(request, "missing.html", entity_id=entity_id)
         response.status_code = 404
@@ -270,6 +281,7 @@ def mount(app: FastAPI) -> None:
     from palermo.web.dashboard import router as dashboard
     from palermo.web.oidc import router as oidc
     from palermo.web.pages import router as pages
+    from palermo.web.purpose_form import router as purpose_form
     from palermo.web.victim_workflows import router as victim_workflows
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -282,5 +294,6 @@ def mount(app: FastAPI) -> None:
     app.include_router(__import__("palermo.web.ledger_page", fromlist=["router"]).router)
     app.include_router(__import__("palermo.web.retention_page", fromlist=["router"]).router)
     app.include_router(router)
+    app.include_router(purpose_form)
     app.include_router(pages)
     app.include_router(oidc)

@@ -1,0 +1,99 @@
+"""The session's declared purpose in a real browser (Debian's Chromium, as test_browser.py;
+ADR 0051): on a small node served by `palermo serve`, another agency's person whose name is
+stated (H0) for investigation only. With no purpose declared the analyst's entity page leaves
+the name out and says whom to ask (the page passes axe-core); declaring ``investigation`` in
+the header bar's form shows it, on the search page too; declaring ``statistics`` hides it
+again, and so does a new session. Screenshots in test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from palermo.model.sharing import Sharing
+from palermo.store.store import Store
+from tests.store.factories import SYSTEM, person, setup_agencies
+from tests.web.served import log_in, served
+from tests.web.test_accessibility import AXE, describe, violations
+from tests.web.test_browser import CHROMIUM, browser, shot  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.slow
+USER, PASSWORD = "ines", "pw-ines-purpose"
+NAME = "Tuvalu Purposeread"
+MARKER = "withheld: H0, stated for other purposes; ask B2"
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required in CI (make browser installs Debian's package)")
+        pytest.skip("Debian's chromium is not installed (make browser)")
+    db = f"sqlite:///{tmp_path_factory.mktemp('purpose') / 'node.db'}"
+    store = Store.open(db)
+    viewers = setup_agencies(store, {"A1": (), "B2": ()})
+    store.add_user(SYSTEM, USER, "A1", "analyst", password=PASSWORD)
+    marked = Sharing.parse("all|H0:investigation")
+    stmts = person("B2", "p1", Sharing.parse("all"), nationality="tv")
+    stmts += [s for s in person("B2", "p1", marked, name=NAME) if s.prop == "name"]
+    store.write(viewers["B2"], stmts)
+    store.close()
+    with served(db) as base:
+        yield {"base": base, "db": db, "entity": stmts[0].entity_id}
+
+
+def purpose_shown(page: Any) -> str:
+    return str(page.get_by_label("Purpose of this session").input_value())
+
+
+def declare(page: Any, purpose: str) -> None:
+    page.get_by_label("Purpose of this session").select_option(purpose)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Set purpose").click()
+
+
+def test_the_session_purpose_shows_and_hides_a_value(
+    browser: Any,  # noqa: F811
+    node: dict[str, str],
+) -> None:
+    base, entity = node["base"], node["entity"]
+    # CSP bypassed only to inject axe-core (as test_accessibility.py)
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # the profile builds the workspace on a loaded machine
+    log_in(page, base, USER, PASSWORD)
+    page.goto(f"{base}/entities/{entity}")
+    assert purpose_shown(page) == ""  # none declared: deny by default
+    assert NAME not in page.content()
+    assert MARKER in page.content()
+    found = violations(page, AXE.read_text(encoding="utf-8"))
+    assert not found, describe(found)  # the header form and the marker pass axe-core
+    shot(page, "60-purpose-none")
+
+    declare(page, "investigation")
+    assert page.url.endswith(f"/entities/{entity}")  # back on the page it was set from
+    assert purpose_shown(page) == "investigation"
+    assert NAME in page.content()
+    assert MARKER not in page.content()
+    shot(page, "61-purpose-investigation")
+
+    page.goto(f"{base}/search?q=purposeread")
+    assert NAME in page.content()  # the same purpose for the whole session
+
+    declare(page, "statistics")
+    assert NAME not in page.content()
+    assert MARKER in page.content()
+    context.close()
+
+    fresh = browser.new_context(viewport={"width": 1366, "height": 900})
+    again = fresh.new_page()
+    again.set_default_timeout(60_000)
+    log_in(again, base, USER, PASSWORD)
+    again.goto(f"{base}/entities/{entity}")
+    assert purpose_shown(again) == ""  # a new session starts with none declared
+    assert NAME not in again.content()
+    fresh.close()
