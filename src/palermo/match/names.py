@@ -190,9 +190,12 @@ def thai_spellings(word: str) -> tuple[str, ...]:
 
 # Latin letters Unicode does not decompose into a base letter and a mark (Turkish ı,
 # Danish ø, Polish ł, Serbian đ, German ß, Icelandic þ, ð), spelled as ICU's Latin-ASCII
-# spells them. `_latin_text` drops them (Adıvar becomes "ad var"); only the comparison
-# with Chinese characters spells them for now, because the stored search terms
-# (`store.search_index`) are made by `_latin_text` and would need a backfill (ADR 0053).
+# spells them. NFKD leaves them whole, so `_latin_text` used to drop them with the other
+# non-ASCII letters (Adıvar became "ad var", Łukasz "ukasz", Strauß "strau") in every name
+# form, search term, screening key, xref comparison and PPRL encoding. normality's
+# `latinize_text` keeps them as they are and its `ascii_text` writes ø as "o/" and ŀ as
+# "l?", so the table is ours (ADR 0053, amendments; migration 0021 re-made the stored
+# search terms of names that hold one).
 UNDECOMPOSED = str.maketrans(
     {"ı": "i", "ø": "o", "ł": "l", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th",
      "ð": "d", "ħ": "h", "ŀ": "l", "ŧ": "t", "ŋ": "ng", "ƒ": "f"}
@@ -202,10 +205,36 @@ UNDECOMPOSED = str.maketrans(
 def _latin_text(text: str) -> str:
     # ICU writes Cyrillic ь/ъ as primes (Ваньо -> Van'o) and Arabic ع/ء as half rings
     # (اميرعباس -> amyrʿbas): letters or signs inside a word, not word boundaries
-    text = NOT_BOUNDARIES.sub("", latinize_text(text) or "")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[^a-z ]+", " ", text.lower()).strip()
+    text = NOT_BOUNDARIES.sub("", latinize_text(text) or "").lower()
+    # spelled out before NFKD (which splits ŀ into l and a middle dot) and after it (ǿ is
+    # ø under an acute): lower case first, so Ł, Ø, ẞ are found as ł, ø, ß
+    text = unicodedata.normalize("NFKD", text.translate(UNDECOMPOSED))
+    text = "".join(c for c in text if not unicodedata.combining(c)).translate(UNDECOMPOSED)
+    return re.sub(r"[^a-z ]+", " ", text).strip()
+
+
+@lru_cache(maxsize=1)
+def undecomposed_letters() -> str:
+    """Every character a name's Latin form holds an `UNDECOMPOSED` letter for: the letters
+    themselves in either case, letters built on them (Ǿ), and letters of other scripts ICU
+    writes with them (Serbian ђ -> đ, Ossetian ӕ -> æ, Ethiopic ጘ -> ŋa). Thai is left
+    out: Thai words are romanised by pythainlp before ICU sees them. These are the names
+    whose stored search terms changed when `_latin_text` began spelling the letters out
+    (migration 0021). Computed over the Basic Multilingual Plane (about a second), once."""
+    keys = tuple(chr(code) for code in UNDECOMPOSED)
+    found = []
+    for code in range(0x80, 0x10000):
+        char = chr(code)
+        if not unicodedata.category(char).startswith("L") or has_thai(char):
+            continue
+        lower = char.lower()
+        forms = (lower, unicodedata.normalize("NFKD", lower))
+        if not any(key in form for key in keys for form in forms):
+            latin = (latinize_text(char) or "").lower()
+            forms = (latin, unicodedata.normalize("NFKD", latin))
+        if any(key in form for key in keys for form in forms):
+            found.append(char)
+    return "".join(found)
 
 
 def _thai_form(name: str, index: int) -> str:
@@ -678,7 +707,7 @@ def _han_match(latin: str, han: str) -> NameMatch:
     native readings (per character, any system), whole-name systems (for glued or
     hyphenated given names) and, for foreigners' names, the pinyin transcription by
     sound classes."""
-    parts = name_parts(_spelled_out(latin))
+    parts = name_parts(latin)
     if not parts:
         return NameMatch(0.0, "no Latin name parts")
     if has_kana(han):  # kanji with kana: Japanese, not Chinese readings
@@ -846,15 +875,10 @@ def _syllable_similarity(
     return max(sounds, _best_han_reading(part, readings)[0])
 
 
-def _spelled_out(latin: str) -> str:
-    """A Latin name with its undecomposable letters spelled out (Adıvar -> adivar)."""
-    return latin.lower().translate(UNDECOMPOSED)
-
-
 def _transcribed_parts(latin: str) -> tuple[str, ...]:
     """The Latin words a transcription in characters may render: a generational suffix
     (Jr., Sr., III) is left out of it (John Glenn Jr. is 约翰·格伦; ADR 0053)."""
-    words = re.sub(r"[^a-z ]+", " ", latinize(_spelled_out(latin))).split()
+    words = re.sub(r"[^a-z ]+", " ", latinize(latin)).split()
     return tuple(w for w in words if w not in GENERATIONAL) or tuple(words)
 
 
