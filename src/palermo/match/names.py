@@ -9,9 +9,7 @@ for scripts written without vowels, also compares consonant skeletons
 (محمد -> mhmd ~ Mohamed -> mhmd). Rules per writing system live beside this module:
 `names_han` (Chinese readings), `names_thai` (Thai spelling rules), `names_hangul` (Korean
 romanisations), `names_kana` (Japanese readings) and `names_vowels` (long vowels of abjad
-scripts); ADR 0009 and ADR 0016. Equivalences no rule derives (nicknames, Latin forms, a
-given name in another script: Dick / Richard, 爱德华 / Edward) come from rigour's name
-symbols (`names_symbols`, ADR 0055).
+scripts); ADR 0009 and ADR 0016.
 """
 
 from __future__ import annotations
@@ -44,7 +42,6 @@ from palermo.match.names_han import (
 from palermo.match.names_han_initials import initials_correspond
 from palermo.match.names_hangul import hangul_forms, hangul_readings, has_hangul
 from palermo.match.names_kana import has_kana, japanese_forms
-from palermo.match.names_symbols import NAME_SYMBOL, may_share, name_symbols, symbol_level
 from palermo.match.names_thai import lone_name_similarity, rule_variants
 from palermo.match.names_thai_key import keys_agree
 from palermo.match.names_vowels import abjad_vowels_agree, latin_vowels_agree
@@ -473,23 +470,12 @@ def _typo_similarity(a: str, b: str) -> float:
 
 
 def name_similarity(a: str, b: str) -> float:
-    """Similarity in [0, 1] of two names, any scripts, any order of parts: by spelling and
-    reading, or, where a part is the other's in another form (a nickname, a Latin form,
-    the same given name in another script), through rigour's name symbols (ADR 0055)."""
-    score = _spelling_similarity(a, b)
-    if score >= NAME_SYMBOL or not may_share(a, b):
-        return score
-    found = _symbol_match(a, b)
-    return max(score, found.score) if found else score
-
-
-def _spelling_similarity(a: str, b: str) -> float:
-    """`name_similarity` from spellings and readings alone."""
+    """Similarity in [0, 1] of two names, any scripts, any order of parts."""
     if a.isascii() and b.isascii():  # no script to read (a flag on the string, no scan)
         return parts_similarity(name_parts(a), name_parts(b))
     han_a, han_b = has_han(a), has_han(b)
     if han_a != han_b or _one_korean(a, b):
-        return _spelling_match(a, b).score
+        return name_match(a, b).score
     plain = parts_similarity(name_parts(a), name_parts(b))
     several = (
         has_cyrillic(a) != has_cyrillic(b)
@@ -539,58 +525,6 @@ def name_match(a: str, b: str) -> NameMatch:
     """`name_similarity` with its explanation (slower: analysts' view, not batch scoring):
     the same score, the romanisation or comparison that gave it, and which part of `a`
     matched which part of `b`."""
-    found = _spelling_match(a, b)
-    if found.score >= NAME_SYMBOL or not may_share(a, b):
-        return found
-    symbols = _symbol_match(a, b)
-    return symbols if symbols and symbols.score > found.score else found
-
-
-def _symbol_match(a: str, b: str) -> NameMatch | None:
-    """Names whose parts pair up with a shared rigour symbol on at least one pair: that
-    pair counts at its symbol's level (below an exact part), the others by spelling, and
-    the parts combine as in `parts_similarity` (the weakest pair counts double). A symbol
-    level never above 1 keeps the score at or below what the same given name spelled alike
-    would give, so a family name that differs still sinks the pair. None: no pair shares."""
-    sa, sb = name_symbols(a).parts, name_symbols(b).parts
-    if not sa or not sb:
-        return None
-    levels = [[symbol_level(x, y) for y in sb] for x in sa]
-    if not any(level for row in levels for level in row):
-        return None
-    grid = [
-        [
-            max(level, _symbol_word_similarity(x.word, y.word))
-            for y, level in zip(sb, row, strict=True)
-        ]
-        for x, row in zip(sa, levels, strict=True)
-    ]
-    flipped = len(sa) > len(sb)
-    if flipped:
-        grid = [list(column) for column in zip(*grid, strict=True)]
-    picks = paired_grid(grid)
-    short, long_ = (sb, sa) if flipped else (sa, sb)
-    score, _ = combine([s for s, _, _ in picks], len(short), len(long_))
-    pairs = tuple(
-        (long_[j].word, short[i].word, s) if flipped else (short[i].word, long_[j].word, s)
-        for s, i, j in picks
-    )
-    return NameMatch(round(score, 4), "name symbols (rigour)", pairs)
-
-
-def _symbol_word_similarity(a: str, b: str) -> float:
-    """One word of each name beside a symbol pair. A word in Chinese characters is then
-    read as a transcription: a name whose other word carries a Western name's symbol (乔治,
-    George) is a foreign name written in characters, and a native reading of one character
-    (Cantonese 哈 "ha" ~ Crabb) would let any Latin word match part of it."""
-    if has_han(a) != has_han(b):
-        latin, han = (b, a) if has_han(a) else (a, b)
-        return _han_transcription(latin, han).score
-    return _spelling_similarity(a, b)
-
-
-def _spelling_match(a: str, b: str) -> NameMatch:
-    """`name_match` from spellings and readings alone."""
     if _one_korean(a, b):
         latin, korean = (b, a) if has_hangul(a) else (a, b)
         found = _hangul_match(latin, korean)
@@ -606,7 +540,7 @@ def _spelling_match(a: str, b: str) -> NameMatch:
             flipped = tuple((y, x, s) for x, y, s in found.pairs)
             found = NameMatch(found.score, found.method, flipped)
         return found
-    score = _spelling_similarity(a, b)
+    score = name_similarity(a, b)
     ta, tb = max(
         ((x, y) for x in name_forms(a) for y in name_forms(b)),
         key=lambda xy: parts_similarity(*xy),

@@ -13,14 +13,13 @@ weight is its share of the base). Analysts see exactly that.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from palermo.match.mrz import normalise_document_number
 from palermo.match.names import name_parts, name_similarity, token_similarity
-from palermo.match.names_symbols import may_share, name_symbols, symbol_level
 
 NAME_CEILING = 0.9  # an exact name with nothing else to compare; corroboration adds the rest
 READING_CEILING = 0.8  # the same, when the name only matched through a reading (`through_reading`)
@@ -236,23 +235,10 @@ def _given_name(query: PersonRecord, cand: PersonRecord) -> Feature | None:
     if not qa or not ca:
         return None
     best = max(_given_part_similarity(a, b) for a in qa for b in ca)
-    if best >= GIVEN_NAME_AGREES or _given_symbols_agree(query.given_names, cand.given_names):
+    if best >= GIVEN_NAME_AGREES:
         return None
     pair = f"{' '.join(query.given_names)!r} vs {' '.join(cand.given_names)!r}"
     return Feature("given_name", best, OTHER_GIVEN_NAME, f"{pair}: given names differ")
-
-
-def _given_symbols_agree(qa: Sequence[str], ca: Sequence[str]) -> bool:
-    """A given name that is the other's in another form (Dick / Richard, Ludovicus /
-    Louis, 爱德华 / Edward: a shared rigour symbol, ADR 0055) does not contradict it."""
-    return any(
-        symbol_level(x, y) > 0
-        for a in qa
-        for b in ca
-        if may_share(a, b)
-        for x in name_symbols(a).parts
-        for y in name_symbols(b).parts
-    )
 
 
 def _given_part_similarity(a: str, b: str) -> float:
@@ -329,3 +315,4 @@ def score_person(query: PersonRecord, cand: PersonRecord) -> Score:
     if any(f.name == "document" and f.score == 1.0 for f in others):
         value = max(value, DOCUMENT_FLOOR)  # the same travel document is strong by itself
     return Score(round(min(max(value, 0.0), 1.0), 4), (name, *others))
+
