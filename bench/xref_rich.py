@@ -506,11 +506,19 @@ def run_dataset(dataset: str, persons: int) -> tuple[str, int, int, Scored, Scor
 def warm_imports() -> None:
     """Import what both systems run on before either is timed: palermo runs first, and
     its time included importing Splink, DuckDB and pyarrow (~2 s), which the peer's
-    run then found loaded."""
+    run then found loaded. palermo's name-reading tables (Han, kana, Thai) are loaded
+    too, as a server loads them when it starts (`match.warm_up`): the first rich world's
+    run paid ~1 s of CPU for them, which says nothing about cross-referencing."""
     import duckdb  # noqa: F401
     import pyarrow  # noqa: F401
     import splink
     import splink.comparison_library  # noqa: F401
+
+    from palermo.match import names
+    from palermo.match.warm_up import load_name_tables
+
+    load_name_tables()
+    names.keys("สมชาย ใจดี")  # Thai spellings (pythainlp) load on first use as well
 
 
 def main() -> None:

@@ -50,8 +50,6 @@ from palermo.match.names import (
 from palermo.match.xref_model import DEFAULT, XrefModel, deployment_model
 from palermo.match.xref_screen import name_bound, provably_below
 from palermo.match.xref_threshold import XREF_THRESHOLD
-from palermo.match.xref_u import RandomPairs, set_measured, without_matches
-from palermo.match.xref_u import sample as sample_random_pairs
 
 log = logging.getLogger(__name__)
 CONFIRM, REJECT, UNSURE = "confirm", "reject", "unsure"
@@ -646,24 +644,51 @@ def settings(link_type: Any = "dedupe_only", model: XrefModel | None = None) -> 
     )
 
 
-def _split(value: str | None) -> list[tuple[str, ...]]:
-    return [tuple(name.split()) for name in value.split("|")] if value else []
+@lru_cache(maxsize=2_000_000)
+def _split(value: str | None) -> tuple[tuple[str, ...], ...]:
+    """A record's names (`features()["name_parts"]`) split into parts, once per record
+    value: the pair functions see each record in thousands of pairs (ADR 0054)."""
+    return tuple(tuple(name.split()) for name in value.split("|")) if value else ()
+
+
+@lru_cache(maxsize=2_000_000)
+def _names(value: str) -> frozenset[tuple[str, ...]]:
+    """A record's names as part tuples, as a set (empty names left out), once per record."""
+    return frozenset(name for name in _split(value) if name)
+
+
+@lru_cache(maxsize=2_000_000)
+def _parts(value: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Every distinct part of a record's names, sorted and as a set, once per record."""
+    every = {t for name in _split(value) for t in name}
+    return tuple(sorted(every)), frozenset(every)
 
 
 @lru_cache(maxsize=2_000_000)
 def best_name_similarity(left: str | None, right: str | None) -> float:
     """palermo's cross-script name similarity, best over every name of either record
-    (arguments are `features()["name_parts"]`: names already transliterated into parts)."""
+    (arguments are `features()["name_parts"]`: names already transliterated into parts).
+    A name both records hold, part for part, scores 1 (`parts_similarity` of a name with
+    itself, the most it gives), which settles the pair without scoring the others."""
+    if not left or not right:
+        return 0.0
+    if not _names(left).isdisjoint(_names(right)):
+        return 1.0
     pairs = [(a, b) for a in _split(left) for b in _split(right)]
     return max((parts_similarity(a, b) for a, b in pairs), default=0.0)
 
 
 @lru_cache(maxsize=2_000_000)
 def best_single_part(left: str | None, right: str | None) -> float:
-    """The best agreement of one name part of either record with one of the other's."""
-    a = {t for name in _split(left) for t in name}
-    b = {t for name in _split(right) for t in name}
-    return best_part_similarity(sorted(a), sorted(b))
+    """The best agreement of one name part of either record with one of the other's.
+    A part both records hold agrees fully (`token_similarity` of a part with itself is
+    1), which settles the pair without scoring the others."""
+    if not left or not right:
+        return 0.0
+    (a, set_a), (b, set_b) = _parts(left), _parts(right)
+    if not set_a.isdisjoint(set_b):
+        return 1.0
+    return best_part_similarity(a, b)
 
 
 @lru_cache(maxsize=1_000_000)
@@ -808,7 +833,6 @@ def _train(
         chosen = replace(chosen, term_frequencies=())
     linker = _linker(table, settings(link_type, chosen), engine)
     fallbacks: list[str] = []
-    pairs: list[RandomPairs] = []
     candidates: Candidates | None = None
     if len(sample) >= TRAIN_MIN:
         steps: list[tuple[str, Callable[[Any], Any]]] = [
@@ -818,7 +842,7 @@ def _train(
                     [block_on("name_fold", "dob"), block_on("document")], recall=0.7
                 ),
             ),
-            ("u", lambda lk: _estimate_u(lk, link_type, engine, pairs)),
+            ("u", _estimate_u),
         ]
         for rule in em_blockings(sample):
             steps.append((f"em {_rule_name(rule)}", _em_step(rule)))
@@ -827,9 +851,7 @@ def _train(
     trained: dict[str, Any] = clamped(linker.misc.save_model_to_json())
     if len(sample) >= TRAIN_MIN and link_type == "dedupe_only":
         try:
-            unmixed_model, candidates = unmixed(
-                trained, table, len(sample), engine, pairs[0] if pairs else None
-            )
+            unmixed_model, candidates = unmixed(trained, table, len(sample), engine)
             trained = clamped(unmixed_model)
         except Exception as exc:  # training may not fail (see the docstring)
             fallbacks.append(f"unmix: {_short(exc)}")
@@ -844,19 +866,11 @@ def _train(
     return trained, candidates
 
 
-def _estimate_u(linker: Any, link_type: Any, engine: Engine, out: list[RandomPairs]) -> None:
-    """u by Splink's random sampling. With `U_LEAVE_OUT_MATCHES` (dedupe only), palermo
-    draws the same sample itself and keeps its comparison vectors (`out`) so that
-    `unmixed` can leave the likely matches out of it (ADR 0044). Splink's own estimate
-    stops counting a comparison once each of its levels has 100 pairs (a 1% probe, then
-    chunk by chunk), so the two differ for common levels; the default keeps Splink's, on
-    which every F1 in docs/identification.md was measured."""
-    if link_type != "dedupe_only" or not U_LEAVE_OUT_MATCHES:
-        linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=U_SEED)
-        return
-    pairs = sample_random_pairs(linker, engine, U_PAIRS, U_SEED)
-    set_measured(linker, pairs)
-    out.append(pairs)
+def _estimate_u(linker: Any) -> None:
+    """u by Splink's random sampling of `U_PAIRS` pairs; `unmixed` then takes the true
+    matches' share out of it (ADR 0007). ADR 0044's alternative, each sampled pair counted
+    by its probability of not being a match, lost F1 and was removed (ADR 0054)."""
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=U_SEED)
 
 
 CALIBRATE_MIN = 100  # from here on the prior is calibrated even where EM cannot run
@@ -963,12 +977,6 @@ U_PAIRS = 300_000
 # another sample moves F1 (rich world: seed 22 gave 0.9212 against 0.9488 without).
 U_SEED: int | None = None
 UNMIX_MAX_DROP = 0.1
-# u re-estimated with the likely matches left out of the sample (`xref_u.without_matches`,
-# ADR 0044) instead of λ·m subtracted. Off: at 120,000 pairs it keeps bench/match_scripts.py
-# recall at 0.992 but precision falls 0.949 -> 0.941 (F1 0.966), and on the rich world of
-# bench/xref_rich.py F1 falls 0.9473 -> 0.9265 (namesakes who share town and trade look
-# like one person and leave the count).
-U_LEAVE_OUT_MATCHES = False
 
 
 def unmixed(
@@ -976,7 +984,6 @@ def unmixed(
     table: Any,
     records: int,
     engine: Engine,
-    pairs: RandomPairs | None = None,
 ) -> tuple[dict[str, Any], Candidates]:
     """Take the true matches out of the randomly sampled u probabilities.
 
@@ -988,12 +995,7 @@ def unmixed(
     one person. λ is calibrated once, on the measured u (`calibrated_prior`), and kept:
     calibrating again on the lowered u would feed back (lower u, higher scores, higher
     λ, lower u). At a million records λ is ~1e-6 and this changes next to nothing.
-
-    With `U_LEAVE_OUT_MATCHES` (off, see there) and the random sample's comparison
-    vectors (`pairs`), each sampled pair counts by its probability of not being a match
-    instead (`xref_u.without_matches`, ADR 0044), except where the sample holds too few
-    non-matches to say anything (a handful of records). Also returns the candidate
-    pairs' vectors the calibration scored (`Candidates`)."""
+    Also returns the candidate pairs' vectors the calibration scored (`Candidates`)."""
     linker = _linker(table, model, engine)
     candidates = Candidates(linker, candidate_vectors(linker), table)
     prior = calibrated_prior(
@@ -1003,13 +1005,8 @@ def unmixed(
         engine,
         candidates.vectors,
     )
-    every = {c["output_column_name"] for c in model["comparisons"]}
-    left = every
-    if pairs is not None and U_LEAVE_OUT_MATCHES:
-        left = without_matches(model, pairs, prior)
     for comparison in model["comparisons"]:
-        if comparison["output_column_name"] in left:
-            _unmix_levels(comparison["comparison_levels"], prior)
+        _unmix_levels(comparison["comparison_levels"], prior)
     model["probability_two_random_records_match"] = prior
     return model, candidates
 
