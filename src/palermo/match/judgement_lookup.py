@@ -56,8 +56,8 @@ def judgements_touching(store: Store, viewer: Viewer, records: Collection[str]) 
 
 
 def newest(judgements: Iterable[Entity]) -> dict[Pair, tuple[datetime, str]]:
-    """Per pair (ids sorted): when its newest judgement was made, and its verdict (as
-    `resolution._newest_judgements` decides it)."""
+    """Per pair (ids sorted): when its newest judgement was made, and its verdict. The one
+    rule: `resolution._newest_judgements` reads every visible judgement through it."""
     out: dict[Pair, tuple[datetime, str]] = {}
     for j in judgements:
         left, right, verdict = j.first("left"), j.first("right"), j.first("judgement")

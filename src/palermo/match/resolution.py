@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from palermo.access.viewer import Viewer
 from palermo.exchange.messages import send_message
 from palermo.ingest.build import write_entity
+from palermo.match.judgement_lookup import newest
 from palermo.match.xref import (
     CONFIRM,
     REJECT,
@@ -148,16 +149,7 @@ def _newest_judgements(
     store: Store, viewer: Viewer
 ) -> dict[tuple[str, str], tuple[datetime, str]]:
     """Per pair (ids sorted): when its newest visible judgement was made, and its verdict."""
-    found: dict[tuple[str, str], tuple[datetime, str]] = {}
-    for j in store.entities(viewer, schema="MatchJudgement", limit=1_000_000):
-        left, right, verdict = j.first("left"), j.first("right"), j.first("judgement")
-        if not (left and right and verdict):
-            continue
-        when = max(v.first_seen for v in j.properties["judgement"])
-        key = (min(left, right), max(left, right))
-        if key not in found or found[key][0] < when:
-            found[key] = (when, verdict)
-    return found
+    return newest(store.entities(viewer, schema="MatchJudgement", limit=1_000_000))
 
 
 def cross_reference(
