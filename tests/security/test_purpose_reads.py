@@ -10,6 +10,11 @@ coded purpose and for none declared:
 - search (``GET /api/v1/search`` with ``Palermo-Purpose``): every visible person is still
   found by its family name (the hit is reported), with no forbidden value, exactly its
   usable name, and ``withheld`` naming the name's owner when it is withheld;
+- search facets (``facets=true``, and the web search page under the session's purpose):
+  no facet value or count derives from a withheld value: the country facet holds the
+  nationality exactly when it is usable, the agency facet the owner exactly when the
+  matched name is, and filtering on either finds the hit exactly then (ADR 0051,
+  amendment); the hit itself is always counted (total, type);
 - entity pages as API JSON (``purpose=``) and as web HTML (the session's purpose cookie
   the header bar's form sets): no forbidden value; the JSON holds every usable value and
   names exactly the withheld properties; the HTML shows the marker when one is withheld;
@@ -156,6 +161,7 @@ def test_no_read_shows_a_value_its_declared_purpose_may_not_use(
         for purpose in READ_PURPOSES:  # last: a search tells owners (a write, caches drop)
             gone = forbidden(world, viewer, purpose)
             _check_search(client, bearer, world, viewer, purpose, gone)
+            _check_search_page(client, bearer, world, viewer, purpose, gone)
 
 
 def _check_entities(
@@ -266,16 +272,65 @@ def _check_search(
         name = r.props["name"]
         family = name.split()[1]
         answer = client.get(
-            "/api/v1/search", params={"q": family}, headers=headers_for(bearer, purpose)
+            "/api/v1/search",
+            params={"q": family, "facets": "true"},
+            headers=headers_for(bearer, purpose),
         )
         assert answer.status_code == 200, answer.text
-        assert not leaked(answer.text, gone), f"search for {purpose!r}"
-        found = {e["id"]: e for e in answer.json()}
+        assert not leaked(answer.text, gone), f"search (with facets) for {purpose!r}"
+        body = answer.json()
+        found = {e["id"]: e for e in body["results"]}
         assert r.entity_id in found, "a search hit is reported whatever the purpose"
         names = [v["value"] for v in found[r.entity_id]["properties"].get("name", [])]
         name_ok = usable(r.stmts[1], viewer, purpose)
         assert (name in names) is name_ok, "exactly the usable name is shown"
         assert ("name" in found[r.entity_id]["withheld"]) is not name_ok
+        # The family name is unique to r: the facets are r's alone, from its usable values.
+        nationality, nat_ok = r.props["nationality"], usable(r.stmts[3], viewer, purpose)
+        facets = {f: {c["value"]: c["count"] for c in cs} for f, cs in body["facets"].items()}
+        assert body["total"] == 1 and facets["schema"] == {"Person": 1}, "the hit counts"
+        assert facets["country"] == ({nationality: 1} if nat_ok else {}), f"{purpose!r}"
+        assert facets["agency"] == ({r.owner: 1} if name_ok else {}), f"{purpose!r}"
+        assert facets["topic"] == {}
+        for facet, value, ok in (("country", nationality, nat_ok), ("agency", r.owner, name_ok)):
+            narrowed = client.get(
+                "/api/v1/search",
+                params={"q": family, facet: value},
+                headers=headers_for(bearer, purpose),
+            )
+            assert narrowed.status_code == 200, narrowed.text
+            assert not leaked(narrowed.text, gone)
+            total = int(narrowed.headers["X-Total-Count"])
+            assert total == int(ok), f"{facet} filter on a withheld value for {purpose!r}"
+
+
+def _check_search_page(
+    client: TestClient,
+    bearer: str,
+    world: list[Record],
+    viewer: Viewer,
+    purpose: str,
+    gone: set[str],
+) -> None:
+    """The web search page under the session's purpose: its facet links likewise."""
+    client.cookies.set("palermo_token", bearer)
+    if purpose:
+        client.cookies.set(COOKIE, sealed(purpose, bearer))
+    try:
+        for r in world:
+            if r.schema != "Person" or not r.reaches(viewer.agency):
+                continue
+            family = r.props["name"].split()[1]
+            html = client.get("/search", params={"q": family}).text
+            assert r.entity_id in html, "the hit is listed"
+            assert not leaked(html, gone, asked=family), f"search page for {purpose!r}"
+            nationality = r.props["nationality"]
+            nat_ok = usable(r.stmts[3], viewer, purpose)
+            assert (f"{nationality}</a> (1)" in html) is nat_ok, "the country facet link"
+            name_ok = usable(r.stmts[1], viewer, purpose)
+            assert (f"agency={r.owner}" in html) is name_ok, "the agency facet link"
+    finally:
+        client.cookies.clear()
 
 
 @pytest.mark.parametrize("header", ["investigaton", "INVESTIGATION "])

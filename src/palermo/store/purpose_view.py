@@ -30,7 +30,7 @@ from palermo.access.viewer import Viewer
 from palermo.model.handling_merge import Marking, merge
 from palermo.model.handling_terms import check_purpose
 from palermo.model.statement import BASE
-from palermo.store.entity_marking import value_marking
+from palermo.store.entity_marking import policy_marking
 from palermo.store.views import Entity
 
 H0_KEY = "h0"  # in an analysis or screening dict: [[prop, value, purposes|None, marking, agency]]
@@ -62,22 +62,38 @@ def value_copies(entity: Entity, viewer: Viewer) -> list[Copy] | None:
     restricted = False
     for prop, values in entity.properties.items():
         for v in values:
-            marking = value_marking(v)
-            purposes = None if v.agency == viewer.agency else marking.purposes
-            restricted = restricted or purposes is not None
-            stated = sorted(purposes) if purposes is not None else None
-            copies.append([prop, v.value, stated, marking.text, v.agency])
+            copy = statement_copy(prop, v.value, v.agency, v.policy, viewer)
+            restricted = restricted or copy[2] is not None
+            copies.append(copy)
     return copies if restricted else None
 
 
-def _usable(copy: Copy, purpose: str) -> bool:
+def statement_copy(prop: str, value: str, agency: str, policy: str, viewer: Viewer) -> Copy:
+    """One statement as ``viewer`` reads it, as a copy (``policy``: the canonical policy
+    text): its stated purposes, or None when it allows any (no H0 purposes, or the
+    viewer's own). The one place a statement's purposes are read, for entities
+    (`value_copies`) and for rows a query read without assembling entities (search facets)."""
+    marking = policy_marking(policy)
+    purposes = None if agency == viewer.agency else marking.purposes
+    stated = sorted(purposes) if purposes is not None else None
+    return [prop, value, stated, marking.text, agency]
+
+
+def copy_usable(copy: Copy, purpose: str) -> bool:
+    """Whether this one copy allows ``purpose`` (a value is usable when any copy does)."""
     return copy[2] is None or purpose in copy[2]
+
+
+def usable_values(copies: list[Copy], purpose: str) -> set[tuple[str, str]]:
+    """(prop, value) of ``copies`` that ``purpose`` may use: the rule of `withheld`."""
+    gone = withheld({H0_KEY: copies}, purpose)
+    return {(c[0], c[1]) for c in copies if c[1] not in gone.get(c[0], ())}
 
 
 def withheld(data: Mapping[str, Any], purpose: str) -> dict[str, set[str]]:
     """prop -> the values of ``data`` that no copy allows for ``purpose`` (empty: none)."""
     copies: list[Copy] = data.get(H0_KEY) or []
-    usable = {(c[0], c[1]) for c in copies if _usable(c, purpose)}
+    usable = {(c[0], c[1]) for c in copies if copy_usable(c, purpose)}
     out: dict[str, set[str]] = {}
     for c in copies:
         if (c[0], c[1]) not in usable:
@@ -88,7 +104,7 @@ def withheld(data: Mapping[str, Any], purpose: str) -> dict[str, set[str]]:
 def withheld_owners(data: Mapping[str, Any], purpose: str) -> list[str]:
     """The agencies whose values of ``data`` are withheld for ``purpose``: whom to ask."""
     copies: list[Copy] = data.get(H0_KEY) or []
-    usable = {(c[0], c[1]) for c in copies if _usable(c, purpose)}
+    usable = {(c[0], c[1]) for c in copies if copy_usable(c, purpose)}
     return sorted({str(c[4]) for c in copies if (c[0], c[1]) not in usable and len(c) > 4})
 
 
@@ -111,7 +127,7 @@ def for_purpose(data: dict[str, Any], purpose: str) -> dict[str, Any] | None:
     }
     if not props and data.get("properties"):
         return None
-    kept_copies = [c for c in copies if _usable(c, purpose)]
+    kept_copies = [c for c in copies if copy_usable(c, purpose)]
     marking = merge(Marking.parse(str(c[3])) for c in kept_copies)
     out = {k: v for k, v in data.items() if k != H0_KEY}
     out["properties"] = props

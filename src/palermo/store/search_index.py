@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
@@ -38,7 +38,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from palermo.match.mrz import normalise_document_number
 from palermo.match.names import fold, name_forms, name_parts
 from palermo.model.schemata import model
-from palermo.store.tables import metadata, statement
+from palermo.store.purpose_view import copy_usable, statement_copy, usable_values
+from palermo.store.tables import metadata, policy, statement
 from palermo.store.views import Entity
 
 NAME, IDENTIFIER, PHONE, EMAIL = "n", "i", "p", "e"
@@ -419,6 +420,10 @@ class Match:
     exact: bool = False
     countries: set[str] | None = None
     topics: set[str] | None = None
+    # (agency, policy id) of the statements that matched, and, for a search with a
+    # declared purpose, the agencies of those whose copy the purpose may use (ADR 0051).
+    sources: set[tuple[str, str]] = field(default_factory=set)
+    usable_agencies: set[str] | None = None
 
     def rank(self) -> tuple[int, int, str]:
         return (0 if self.exact else 1, -len(self.terms), self.entity_id)
@@ -462,11 +467,18 @@ class SearchResults(list[Entity]):
         self.truncated = truncated
 
 
-def run(conn: Connection, viewer: Any, query: Query, filters: Filters) -> Outcome:
+def run(
+    conn: Connection, viewer: Any, query: Query, filters: Filters, purpose: str | None = None
+) -> Outcome:
     """Every visible entity matching the query (ranked) and the facet counts over them.
 
     Words are ANDed: the rarest word's matches are read first and the others only
-    among those entities, so a common first name costs nothing when the surname is rare."""
+    among those entities, so a common first name costs nothing when the surname is rare.
+
+    With a declared H0 ``purpose`` (ADR 0051, amendment) every match stays, but its
+    facets (agency, country, topic) and the facet filters come only from values that
+    purpose may use (`purpose_view`'s rule), so no facet value or count derives from a
+    withheld value; ``None`` counts every visible value (internal callers)."""
     matches: dict[str, Match] = {}
     truncated = False
     whole_count: int | None = None
@@ -491,7 +503,9 @@ def run(conn: Connection, viewer: Any, query: Query, filters: Filters) -> Outcom
             known = matches.get(match.entity_id)
             matches[match.entity_id] = _merge(known, match) if known is not None else match
     ranked = sorted(matches.values(), key=Match.rank)
-    _attach_facet_values(conn, viewer, ranked)
+    _attach_facet_values(conn, viewer, ranked, purpose)
+    if purpose is not None:
+        _attach_usable_agencies(conn, viewer, ranked, purpose)
     kept = [m for m in ranked if _passes(m, filters)]
     return Outcome(kept, _count_facets(kept), truncated)
 
@@ -547,6 +561,7 @@ def _merge(a: Match, b: Match) -> Match:
     a.groups |= b.groups
     a.terms |= b.terms
     a.agencies |= b.agencies
+    a.sources |= b.sources
     a.exact = a.exact or b.exact
     return a
 
@@ -581,6 +596,7 @@ def _hits(
             statement.c.entity_id.label("real_id"),
             statement.c.schema,
             statement.c.agency,
+            statement.c.policy_id,
             search_term.c.term,
             search_term.c.kind,
         ).where(search_term.c.seq == statement.c.seq, group.condition(search_term.c.term))
@@ -638,6 +654,7 @@ def _terms_of_statements(
         statement.c.entity_id.label("real_id"),
         statement.c.schema,
         statement.c.agency,
+        statement.c.policy_id,
         matched.c.term,
         matched.c.kind,
     )
@@ -684,31 +701,100 @@ def _collect(rows: Iterable[Mapping[Any, Any]], group: Group, index: int) -> dic
             match = Match(row["entity_id"], row["real_id"], row["schema"], set(), {index}, set())
             found[row["entity_id"]] = match
         match.agencies.add(row["agency"])
+        match.sources.add((row["agency"], row["policy_id"]))
         match.terms.add(row["term"])
         match.exact = match.exact or exact_identifier(group.forms, row["term"], row["kind"])
     return found
 
 
-def _attach_facet_values(conn: Connection, viewer: Any, matches: list[Match]) -> None:
-    """The countries and topics the viewer may read (unmasked) of each matched entity."""
+def _attach_facet_values(
+    conn: Connection, viewer: Any, matches: list[Match], purpose: str | None = None
+) -> None:
+    """The countries and topics the viewer may read (unmasked) of each matched entity;
+    with a declared ``purpose``, only those it may use: a value is usable when any of the
+    entity's copies of it allows the purpose (`purpose_view.usable_values`, the rule every
+    read applies), so a country only a withheld value holds is no facet of the entity."""
 
     countries, topics = facet_props(COUNTRY), facet_props(TOPIC)
     by_real = {m.real_id: m for m in matches}
     for m in matches:
         m.countries, m.topics = set(), set()
     visible = _unmasked(conn, viewer, (*countries, *topics))
+    rows: list[Any] = []
     for part in _id_batches(conn, sorted(by_real)):
         query = visible.with_only_columns(
-            statement.c.entity_id, statement.c.prop, statement.c.value
+            statement.c.entity_id,
+            statement.c.prop,
+            statement.c.value,
+            statement.c.agency,
+            statement.c.policy_id,
         ).where(_one_of(conn, statement.c.entity_id, part))
-        for row in conn.execute(query):
-            match = by_real[row.entity_id]
-            target = match.countries if row.prop in countries else match.topics
-            if target is not None:
-                target.add(str(row.value))
+        rows += conn.execute(query).all()
+    if purpose is not None:
+        rows = _usable_rows(conn, viewer, rows, purpose)
+    for row in rows:
+        match = by_real[row.entity_id]
+        target = match.countries if row.prop in countries else match.topics
+        if target is not None:
+            target.add(str(row.value))
+
+
+def _usable_rows(conn: Connection, viewer: Any, rows: list[Any], purpose: str) -> list[Any]:
+    """The facet rows whose (entity, prop, value) ``purpose`` may use (any copy allows it,
+    `purpose_view.usable_values`). Only the entities with a copy that does not allow it
+    are judged value by value; the others keep every row, as `value_copies` skips them."""
+    sources = _sources(conn, viewer, {(row.agency, row.policy_id) for row in rows})
+    judged = {r.entity_id for r in rows if not copy_usable(sources[r.agency, r.policy_id], purpose)}
+    if not judged:
+        return rows
+    copies: dict[str, list[list[Any]]] = {}
+    for row in rows:
+        if row.entity_id in judged:
+            source = sources[row.agency, row.policy_id]
+            copies.setdefault(row.entity_id, []).append([row.prop, str(row.value), *source[2:]])
+    usable = {eid: usable_values(found, purpose) for eid, found in copies.items()}
+    return [
+        r
+        for r in rows
+        if r.entity_id not in judged or (r.prop, str(r.value)) in usable[r.entity_id]
+    ]
+
+
+def _attach_usable_agencies(
+    conn: Connection, viewer: Any, matches: list[Match], purpose: str
+) -> None:
+    """The agencies of each match's matched statements whose own copy allows ``purpose``
+    (`purpose_view.copy_usable`): the agency facet and filter. A hit found only through
+    withheld values stays listed (ADR 0051) but is counted under no agency."""
+    sources = _sources(conn, viewer, {pair for m in matches for pair in m.sources})
+    for m in matches:
+        m.usable_agencies = {a for a, p in m.sources if copy_usable(sources[a, p], purpose)}
+
+
+def _sources(
+    conn: Connection, viewer: Any, pairs: set[tuple[str, str]]
+) -> dict[tuple[str, str], list[Any]]:
+    """(agency, policy id) -> a copy without property or value (`purpose_view.statement_copy`):
+    the purposes of a statement depend on these two alone, and a search's rows hold few
+    distinct pairs, so each is worked out once."""
+    canonical = _policies(conn, {policy_id for _, policy_id in pairs})
+    return {(a, p): statement_copy("", "", a, canonical[p], viewer) for a, p in pairs}
+
+
+def _policies(conn: Connection, ids: set[str]) -> dict[str, str]:
+    """policy id -> canonical text, for the few distinct policies of a search's rows."""
+    out: dict[str, str] = {}
+    wanted = sorted(ids)
+    for part in _id_batches(conn, wanted):
+        query = sa.select(policy.c.id, policy.c.canonical).where(_one_of(conn, policy.c.id, part))
+        out.update({row.id: row.canonical for row in conn.execute(query)})
+    return out
 
 
 def _passes(match: Match, filters: Filters) -> bool:
+    usable = match.usable_agencies
+    if filters.agency is not None and usable is not None and filters.agency not in usable:
+        return False  # matched only through the agency's withheld values
     if filters.country is not None and filters.country not in (match.countries or ()):
         return False
     return filters.topic is None or filters.topic in (match.topics or ())
@@ -719,7 +805,7 @@ def _count_facets(matches: Iterable[Match]) -> dict[str, list[tuple[str, int]]]:
     for m in matches:
         values = {
             "schema": {m.schema},
-            "agency": m.agencies,
+            "agency": m.usable_agencies if m.usable_agencies is not None else m.agencies,
             "country": m.countries or set(),
             "topic": m.topics or set(),
         }

@@ -465,7 +465,9 @@ class Store:
 
         With a declared ``purpose`` (ADR 0051) a hit is still listed, without the values
         H0 withholds from that purpose (``Entity.withheld`` names their owners); the
-        audit row records the purpose."""
+        audit row records the purpose. Its facets and facet filters then use only the
+        values that purpose may use (a withheld country is no facet; a hit found only
+        through withheld values counts under its type, under no agency)."""
         viewer.require_data_role("search")
         _check_search_input(text, limit, offset)
         query = search_index.parse(text)
@@ -474,7 +476,9 @@ class Store:
         )
         with self.engine.connect() as conn:
             _no_jit(conn)
-            outcome = search_index.run(conn, viewer, query, filters) if not query.empty else None
+            outcome = (
+                search_index.run(conn, viewer, query, filters, purpose) if not query.empty else None
+            )
             matches = outcome.matches if outcome is not None else []
             page = [m.entity_id for m in matches[offset : offset + limit]]
             detail: dict[str, Any] = {"hits": len(matches), "entities": page}
