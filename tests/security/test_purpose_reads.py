@@ -255,7 +255,7 @@ def _check_risk(
         return all(usable(s, viewer, purpose) for s in cited) and kept(r.props["victim"])
 
     expected = {r for r in _cited(everything) if allowed(r)}
-    assert _cited(answer.json()) == expected, f"risk evidence for {purpose!r}"
+    assert _cited(answer.json()["results"]) == expected, f"risk evidence for {purpose!r}"
 
 
 def _check_search(

@@ -138,6 +138,15 @@ class Workspace:
         self._views[purpose] = view
         return view
 
+    def audit_detail(self) -> dict[str, Any]:
+        """What an analysis audit row records of H0 (ADR 0051): the declared purpose (None
+        when none was) and, when any, the agencies whose values were withheld. One
+        definition for the API's and the CLI's rows, so both say the same."""
+        out: dict[str, Any] = {"purpose": self.purpose or None}
+        if self.withheld:
+            out["withheld"] = self.withheld
+        return out
+
     def link_graph(self) -> LinkGraph:
         if self._graph is None:
             self._graph = linkgraph.build(self.entities, self.identity_of)

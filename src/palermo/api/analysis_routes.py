@@ -7,6 +7,10 @@ when anything is written to the store.
 The cache means the store's own read audit sees only whoever built a workspace; so every
 endpoint here also audits its own call, under the actual caller, with what it returned
 (record ids of an ego network or path, identities ranked, sizes of whole-graph answers).
+
+Each answer is built for the caller's declared purpose (H0, ADR 0051) and says under
+``withheld`` which agencies' records had values left out, so a ranking or a count never
+looks complete when it is not.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from palermo.analysis.roles import BROKER_EXCLUDES
 from palermo.analysis.service import Workspace, WorkspaceCache
 from palermo.api.auth import app_cache, current_viewer, store_of
 from palermo.api.read_purpose import DeclaredPurpose
+from palermo.api.schemas import BrokersOut, HotspotsOut, RiskOut, RoutesOut, TrendsOut
 from palermo.model.handling_terms import PURPOSES
 from palermo.store.marked_export import check_export_purpose
 
@@ -42,10 +47,7 @@ def view(request: Request, viewer: Viewer, purpose: str) -> Workspace:
 
 def withheld_detail(ws: Workspace) -> dict[str, Any]:
     """The declared purpose and the agencies whose values were withheld, for audit rows."""
-    out: dict[str, Any] = {"purpose": ws.purpose or None}
-    if ws.withheld:
-        out["withheld"] = ws.withheld
-    return out
+    return ws.audit_detail()
 
 
 AUDITED_IDS = 200  # ids kept in one audit row's detail; the count is always complete
@@ -136,9 +138,11 @@ def brokers(
         bool, Query(description="rank persons with the victim role too (left out by default)")
     ] = False,
     purpose: DeclaredPurpose = "",
-) -> list[dict[str, Any]]:
+) -> BrokersOut:
     """Roles (victim, suspect, witness, person of interest) come from values the caller
-    reads unmasked. Victims are left out unless `include_victims` or `role=victim`."""
+    reads unmasked. Victims are left out unless `include_victims` or `role=victim`. Ranked
+    only on values the declared purpose may use; ``withheld`` says whom to ask for the rest
+    (H0, ADR 0051)."""
     roles = list(role or [])
     exclude = () if include_victims or "victim" in roles else BROKER_EXCLUDES
     ws = view(request, viewer, purpose)
@@ -152,7 +156,7 @@ def brokers(
         include_victims=include_victims,
         **ids_detail([b["id"] for b in found]) | withheld_detail(ws),
     )
-    return found
+    return BrokersOut(results=found, withheld=ws.withheld)
 
 
 @router.get("/communities", summary="Communities of the link graph with their members' roles")
@@ -178,12 +182,13 @@ def routes(
     form: str | None = None,
     new_since: Period = "",
     purpose: DeclaredPurpose = "",
-) -> dict[str, Any]:
+) -> RoutesOut:
+    """Flows only from values the declared purpose may use (H0, ADR 0051)."""
     ws = view(request, viewer, purpose)
     result = ws.routes(form, new_since)
     detail = withheld_detail(ws)
     audit(request, viewer, "routes", form or "(all forms)", new_since=new_since, **detail)
-    return result
+    return RoutesOut(**result, withheld=ws.withheld)
 
 
 @router.get("/hotspots", summary="H3 hotspots with Getis-Ord Gi* and baseline significance")
@@ -197,7 +202,8 @@ def hotspots(
     baseline_start: Period = "",
     baseline_end: Period = "",
     purpose: DeclaredPurpose = "",
-) -> list[dict[str, Any]]:
+) -> HotspotsOut:
+    """Events only from values the declared purpose may use (H0, ADR 0051)."""
     baseline = (baseline_start, baseline_end) if baseline_start or baseline_end else None
     ws = view(request, viewer, purpose)
     found = ws.hotspots(kind, resolution, (start, end), baseline)
@@ -211,18 +217,16 @@ def hotspots(
         cells=len(found),
         **withheld_detail(ws),
     )
-    return found
+    return HotspotsOut(results=found, withheld=ws.withheld)
 
 
 @router.get("/trends", summary="Detected victims and suspects in Global Report tables")
-def trends(
-    request: Request, viewer: CurrentViewer, purpose: DeclaredPurpose = ""
-) -> dict[str, dict[str, int]]:
+def trends(request: Request, viewer: CurrentViewer, purpose: DeclaredPurpose = "") -> TrendsOut:
     """Counted only from values the declared purpose may use (H0, ADR 0051)."""
     ws = view(request, viewer, purpose)
     result = ws.trends()
     audit(request, viewer, "trends", "(all tables)", tables=len(result), **withheld_detail(ws))
-    return result
+    return TrendsOut(tables=result, withheld=ws.withheld)
 
 
 @router.get("/risk", summary="Indicator-based risk scores with the records behind them")
@@ -232,13 +236,13 @@ def risk(
     top: Annotated[int, Query(ge=1, le=1000)] = 50,
     use_victim_records: bool = True,
     purpose: DeclaredPurpose = "",
-) -> list[dict[str, Any]]:
+) -> RiskOut:
     """Indicators fire only on values the declared purpose may use (H0, ADR 0051)."""
     ws = view(request, viewer, purpose)
     found = ws.risk(top, use_victim_records)
     detail = ids_detail([r["identity"] for r in found]) | withheld_detail(ws)
     audit(request, viewer, "risk", f"top {top}", **detail)
-    return found
+    return RiskOut(results=found, withheld=ws.withheld)
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -65,6 +66,74 @@ class EntityOut(BaseModel):
             withheld=entity.withheld,
             withheld_note=withheld_note(entity.withheld_owners) if entity.withheld else None,
         )
+
+
+def withheld_field() -> Any:
+    """The ``withheld`` marker of an analysis answer, the same as the link chart's JSON."""
+    return Field(
+        default_factory=dict,
+        description="Agency to ask -> how many of its records had values left out of this "
+        "answer: stated (H0) for purposes other than the one this read declared, or for any "
+        "purpose when none was declared (ADR 0051). Empty when nothing was withheld.",
+        examples=[{"A1": 2}],
+    )
+
+
+class BrokersOut(BaseModel):
+    """``GET /analysis/brokers``: the ranking, and what H0 withheld from it."""
+
+    results: list[dict[str, Any]] = Field(
+        description="Persons by betweenness: id, label, betweenness, roles"
+    )
+    withheld: dict[str, int] = withheld_field()
+
+
+class RouteCount(BaseModel):
+    route: str = Field(examples=["NG -> LY -> IT"])
+    flows: int
+
+
+class NewRoute(RouteCount):
+    first_seen: str
+
+
+class RoutesOut(BaseModel):
+    """``GET /analysis/routes``: flows from usable values, and what H0 withheld."""
+
+    flows: int = Field(description="Origin -> transit -> destination flows counted")
+    top: list[RouteCount]
+    by_form: dict[str, list[RouteCount]] = Field(description="Form of exploitation -> routes")
+    countries: dict[str, str] = Field(description="Country code -> name, for the map")
+    new: list[NewRoute] | None = Field(
+        default=None, description="Routes first seen since `new_since` (null without it)"
+    )
+    withheld: dict[str, int] = withheld_field()
+
+
+class HotspotsOut(BaseModel):
+    """``GET /analysis/hotspots``: the cells, and what H0 withheld from them."""
+
+    results: list[dict[str, Any]] = Field(
+        description="H3 cells: cell, place, lat, lon, count, z, p, significant, boundary"
+    )
+    withheld: dict[str, int] = withheld_field()
+
+
+class TrendsOut(BaseModel):
+    """``GET /analysis/trends``: the Global Report tables, and what H0 withheld."""
+
+    tables: dict[str, dict[str, int]] = Field(description="Table caption -> category -> count")
+    withheld: dict[str, int] = withheld_field()
+
+
+class RiskOut(BaseModel):
+    """``GET /analysis/risk``: the scores with their evidence, and what H0 withheld."""
+
+    results: list[dict[str, Any]] = Field(
+        description="Identities by score: identity, label, score, indicators (with the "
+        "records behind each), explanation, handling"
+    )
+    withheld: dict[str, int] = withheld_field()
 
 
 class Page(BaseModel):

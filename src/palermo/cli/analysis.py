@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
@@ -24,6 +25,8 @@ from palermo.cli.common import (
     errors,
     open_store,
 )
+from palermo.cli.data import ReadPurpose, checked_read_purpose
+from palermo.store.purpose_view import withheld_note
 
 if TYPE_CHECKING:  # imported when a command runs: igraph, Splink and matplotlib take seconds
     from palermo.analysis.service import Workspace
@@ -67,6 +70,39 @@ def workspace(ctx: typer.Context, user: str | None, no_resolve: bool, quiet: boo
     return space
 
 
+def purpose_view(
+    ctx: typer.Context, user: str | None, no_resolve: bool, quiet: bool, purpose: str | None
+) -> Workspace:
+    """The viewer's workspace as the declared ``--purpose`` may use it (H0, ADR 0051), the
+    API's rule: without ``--purpose`` none is declared, so another agency's values stated
+    for any purpose are left out. A typo fails before the (slow) load, naming the option.
+    What was withheld is said on stderr, so stdout stays the same shape for scripts."""
+    declared = checked_read_purpose(purpose)
+    view = workspace(ctx, user, no_resolve, quiet).for_purpose(declared)
+    if view.withheld:
+        records = sum(view.withheld.values())
+        note = withheld_note(set(view.withheld))
+        line = f"{note} ({records} records with values left out)"
+        errors.print(escape(line), highlight=False, soft_wrap=True)
+    return view
+
+
+def audit(
+    ctx: typer.Context, user: str | None, space: Workspace, action: str, target: str, **detail: Any
+) -> None:
+    """The command's audit row, as the API writes it (``analysis.<action>``), with the
+    declared purpose and what was withheld: the workspace's store reads are audited page by
+    page, but not what the analysis made of them nor for which purpose."""
+    store = open_store(ctx)
+    row = detail | space.audit_detail()
+    store.audit_event(acting_viewer(store, user), f"analysis.{action}", target, row)
+
+
+def _ids(ids: list[str]) -> dict[str, Any]:
+    """A bounded list of ids with the full count (the API's `ids_detail`)."""
+    return {"count": len(ids), "ids": ids[:200]}
+
+
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     table = Table(title=title)
     for c in columns:
@@ -102,6 +138,7 @@ def graph(
     ] = False,
     as_json: AsJson = False,
     no_resolve: NoResolve = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Link analysis: key brokers, an ego network (always JSON), a path, or an export.
 
@@ -111,19 +148,26 @@ def graph(
     _check_roles("--role", roles)
     if out is not None:
         check_out_file("--out", out, GRAPH_FORMATS)
-    space = workspace(ctx, user, no_resolve, as_json)
+    space = purpose_view(ctx, user, no_resolve, as_json, purpose)
     if path is not None:
-        _print_path(_lookup(space.path, *path), path, as_json)
+        steps = _lookup(space.path, *path)
+        audit(ctx, user, space, "path", " -> ".join(path), **_ids([s["id"] for s in steps]))
+        _print_path(steps, path, as_json)
         return
     if out is not None:
         _export(space, out, ego, hops)
+        audit(ctx, user, space, "graph", ego or "(whole graph)", hops=hops, out=out.name)
         errors.print(f"wrote {out}")
         return
     if ego is not None:
-        emit(_lookup(space.graph_json, ego, hops), True)
+        data = _lookup(space.graph_json, ego, hops)
+        records = sorted({r for node in data["nodes"] for r in node.get("records", [])})
+        audit(ctx, user, space, "graph", ego, hops=hops, **_ids(records))
+        emit(data | {"withheld": space.withheld}, True)
         return
     exclude = () if include_victims or VICTIM in roles else BROKER_EXCLUDES
     brokers = space.brokers(10, roles, exclude)
+    audit(ctx, user, space, "brokers", "top 10", roles=roles, **_ids([b["id"] for b in brokers]))
     if as_json:
         emit(brokers, True)
         return
@@ -149,11 +193,14 @@ def communities(
     top: Annotated[int, typer.Option(min=1, max=500)] = 20,
     as_json: AsJson = False,
     no_resolve: NoResolve = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Communities of the link graph: size, how many of each role, the members."""
     _check_roles("--role", [role] if role else [])
-    space = workspace(ctx, user, no_resolve, as_json)
+    space = purpose_view(ctx, user, no_resolve, as_json, purpose)
     found = space.communities(role, top)
+    members = [m["id"] for c in found for m in c["members"]]
+    audit(ctx, user, space, "communities", role or "(all roles)", **_ids(members))
     if as_json:
         emit(found, True)
         return
@@ -186,7 +233,7 @@ def _print_path(steps: list[dict[str, str]], ends: tuple[str, str], as_json: boo
 def _export(space: Workspace, out: Path, ego: str | None, hops: int) -> None:
     suffix = out.suffix.lower()
     if suffix == ".json":
-        data = _lookup(space.graph_json, ego, hops)
+        data = _lookup(space.graph_json, ego, hops) | {"withheld": space.withheld}
         out.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     elif suffix in (".graphml", ".gexf"):
         g = space.link_graph().graph
@@ -203,11 +250,14 @@ def routes(
     new_since: Annotated[str, typer.Option(help="list routes first seen since (YYYY[-MM])")] = "",
     as_json: AsJson = False,
     no_resolve: NoResolve = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Origin -> transit -> destination flows: top routes, per form, new routes."""
     check_period("--new-since", new_since)
-    result = workspace(ctx, user, no_resolve, as_json).routes(form, new_since)
+    space = purpose_view(ctx, user, no_resolve, as_json, purpose)
+    result = space.routes(form, new_since)
     _check_form(form, result)
+    audit(ctx, user, space, "routes", form or "(all forms)", new_since=new_since)
     if as_json:
         emit(result, True)
         return
@@ -239,13 +289,17 @@ def hotspots(
         tuple[str, str] | None, typer.Option(help="baseline period START END")
     ] = None,
     as_json: AsJson = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """H3 cells where events concentrate, with Getis-Ord Gi* and baseline significance."""
     check_choice("--kind", kind, KINDS)
     periods = [("--start", start), ("--end", end), *(("--baseline", b) for b in baseline or ())]
     for option, value in periods:
         check_period(option, value)
-    found = workspace(ctx, user, True, as_json).hotspots(kind, resolution, (start, end), baseline)
+    space = purpose_view(ctx, user, True, as_json, purpose)
+    found = space.hotspots(kind, resolution, (start, end), baseline)
+    target = kind or "(all kinds)"
+    audit(ctx, user, space, "hotspots", target, resolution=resolution, cells=len(found))
     if as_json:
         emit(found, True)
         return
@@ -266,9 +320,13 @@ def hotspots(
 
 
 @app.command()
-def trends(ctx: typer.Context, user: AsUser = None, as_json: AsJson = False) -> None:
+def trends(
+    ctx: typer.Context, user: AsUser = None, as_json: AsJson = False, purpose: ReadPurpose = None
+) -> None:
     """Detected victims and suspects by year, sex and age, form, country, citizenship."""
-    tables = workspace(ctx, user, True, as_json).trends()
+    space = purpose_view(ctx, user, True, as_json, purpose)
+    tables = space.trends()
+    audit(ctx, user, space, "trends", "(all tables)", tables=len(tables))
     if as_json:
         emit(tables, True)
         return
@@ -287,10 +345,12 @@ def risk(
     ] = False,
     as_json: AsJson = False,
     no_resolve: NoResolve = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Indicator-based risk: who shows the ILO/UNODC indicators, and from which records."""
-    space = workspace(ctx, user, no_resolve, as_json)
+    space = purpose_view(ctx, user, no_resolve, as_json, purpose)
     ranked = space.risk(top, use_victim_records=not without_victim_records)
+    audit(ctx, user, space, "risk", f"top {top}", **_ids([r["identity"] for r in ranked]))
     if as_json:
         emit(ranked, True)
         return

@@ -25,7 +25,7 @@ ReadPurpose = Annotated[
         "--purpose",
         help="Declared purpose of the read (investigation, analysis, ...): other agencies' "
         "values stated (H0) for other purposes are left out; without it, every value "
-        "stated for a purpose is (ADR 0051)",
+        "stated for any purpose is left out (ADR 0051)",
     ),
 ]
 

@@ -144,7 +144,8 @@
     const victims = document.getElementById("broker-victims").checked;
     const url = "/api/v1/analysis/brokers?top=10" + (role ? "&role=" + encodeURIComponent(role) : "") +
       (victims ? "&include_victims=true" : "");
-    fetch(url).then(function (r) { return r.ok ? r.json() : []; }).then(function (rows) {
+    fetch(url).then(function (r) { return r.ok ? r.json() : { results: [] }; }).then(function (body) {
+      const rows = body.results || [];
       const list = document.getElementById("brokers");
       list.innerHTML = "";
       rows.forEach(function (b) {

@@ -71,7 +71,7 @@
     const period = "&start=" + encodeURIComponent(q("start")) + "&end=" + encodeURIComponent(q("end"));
     fetch("/api/v1/analysis/routes").then(function (r) { return r.json(); }).then(drawRoutes);
     fetch("/api/v1/analysis/hotspots?resolution=" + q("resolution") + (q("kind") ? "&kind=" + q("kind") : "") + period)
-      .then(function (r) { return r.json(); }).then(drawCells);
+      .then(function (r) { return r.json(); }).then(function (body) { drawCells(body.results || []); });
   }
 
   function drawRoutes(data) {

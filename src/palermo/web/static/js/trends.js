@@ -3,7 +3,8 @@
   "use strict";
   if (!window.Chart) return;
   const box = document.getElementById("charts");
-  fetch("/api/v1/analysis/trends").then(function (r) { return r.json(); }).then(function (tables) {
+  fetch("/api/v1/analysis/trends").then(function (r) { return r.json(); }).then(function (body) {
+    const tables = body.tables || {};
     Object.keys(tables).forEach(function (caption) {
       const counts = tables[caption];
       let keys = Object.keys(counts);
