@@ -3,7 +3,9 @@ ADR 0051): on a small node served by `palermo serve`, another agency's person wh
 stated (H0) for investigation only. With no purpose declared the analyst's entity page leaves
 the name out and says whom to ask (the page passes axe-core); declaring ``investigation`` in
 the header bar's form shows it, on the search page too; declaring ``statistics`` hides it
-again, and so does a new session. Screenshots in test-artifacts/screenshots/."""
+again, and so does a new session. The trends and map pages say what the analysis API
+withheld (the same note) and drop it once ``investigation`` is declared. Screenshots in
+test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -97,3 +99,53 @@ def test_the_session_purpose_shows_and_hides_a_value(
     assert purpose_shown(again) == ""  # a new session starts with none declared
     assert NAME not in again.content()
     fresh.close()
+
+
+def note_after_answer(page: Any, path: str) -> Any:
+    """The page at ``path`` once its script has shown the API's ``withheld`` marker (or that
+    there is none): the note's ``data-state`` is set only when an answer arrived."""
+    page.goto(path)
+    page.wait_for_selector("#withheld[data-state]", state="attached")
+    return page.locator("#withheld")
+
+
+def test_the_trends_and_map_pages_say_what_was_withheld(
+    browser: Any,  # noqa: F811
+    node: dict[str, str],
+) -> None:
+    """The trends and map pages read the analysis API's ``withheld`` (ADR 0051's amendment):
+    with none declared they say whom to ask, as text (the agency code from the data shows as
+    text, never as markup) in a status region that passes axe-core; declaring
+    ``investigation`` makes the note go, on both pages; ``statistics`` brings it back."""
+    base = node["base"]
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # the workspace is built on a loaded machine
+    log_in(page, base, USER, PASSWORD)
+    axe = AXE.read_text(encoding="utf-8")
+    for path in ("/trends", "/map"):
+        note = note_after_answer(page, f"{base}{path}")
+        assert note.get_attribute("data-state") == "withheld", path
+        assert note.is_visible(), path
+        assert note.get_attribute("role") == "status", path
+        text = note.inner_text()
+        assert MARKER in text, (path, text)
+        assert "none declared" in text and "B2 1" in text, (path, text)
+        assert note.locator("strong").inner_text() == MARKER  # the note itself, not markup
+        found = violations(page, axe)
+        assert not found, describe(found)  # the note's contrast and role pass axe-core
+        shot(page, f"62-withheld{path.replace('/', '-')}")
+
+    page.goto(f"{base}/trends")
+    declare(page, "investigation")
+    for path in ("/trends", "/map"):
+        note = note_after_answer(page, f"{base}{path}")
+        assert note.get_attribute("data-state") == "none", path
+        assert not note.is_visible(), path
+        assert MARKER not in page.content(), path
+
+    declare(page, "statistics")  # back on /map, which reads for the new purpose
+    note = note_after_answer(page, f"{base}/map")
+    assert note.get_attribute("data-state") == "withheld"
+    assert "purpose statistics" in note.inner_text()
+    context.close()

@@ -69,9 +69,25 @@
   function update() {
     const q = function (id) { return document.getElementById(id).value; };
     const period = "&start=" + encodeURIComponent(q("start")) + "&end=" + encodeURIComponent(q("end"));
-    fetch("/api/v1/analysis/routes").then(function (r) { return r.json(); }).then(drawRoutes);
+    fetch("/api/v1/analysis/routes").then(function (r) { return r.json(); }).then(function (body) {
+      showWithheld("routes", body.withheld); drawRoutes(body);
+    });
     fetch("/api/v1/analysis/hotspots?resolution=" + q("resolution") + (q("kind") ? "&kind=" + q("kind") : "") + period)
-      .then(function (r) { return r.json(); }).then(function (body) { drawCells(body.results || []); });
+      .then(function (r) { return r.json(); }).then(function (body) {
+        showWithheld("hotspots", body.withheld); drawCells(body.results || []);
+      });
+  }
+
+  // Values left out for the session's declared purpose (H0, ADR 0051), by answer: both
+  // answers come from the same workspace, so the note shows the largest count per agency.
+  const withheldBy = {};
+  function showWithheld(source, withheld) {
+    withheldBy[source] = withheld || {};
+    const merged = {};
+    Object.keys(withheldBy).forEach(function (s) {
+      Object.keys(withheldBy[s]).forEach(function (a) { merged[a] = Math.max(merged[a] || 0, withheldBy[s][a]); });
+    });
+    if (window.palermoWithheld) window.palermoWithheld(document.getElementById("withheld"), merged);
   }
 
   function drawRoutes(data) {
