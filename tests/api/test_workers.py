@@ -7,8 +7,6 @@ token cache; PostgreSQL LISTEN/NOTIFY tells the others when one writes (or revok
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +16,8 @@ import pytest
 
 from palermo.model.sharing import Sharing
 from palermo.store.store import Store
+from tests.api.served_workers import serving_workers
 from tests.conftest import fresh_pg_database
-from tests.exchange.test_processes import free_port
 from tests.store.factories import SYSTEM, person, setup_agencies
 
 DB = f"palermo_workers_{os.getpid()}"
@@ -42,18 +40,6 @@ def _names(client: httpx.Client, token: str, name: str) -> set[str]:
     return {n for candidate in answer.json() for n in candidate["names"]}
 
 
-def _wait_until_up(client: httpx.Client) -> None:
-    deadline = time.monotonic() + 180  # two processes import everything; CI machines are busy
-    while time.monotonic() < deadline:
-        try:
-            if client.get("/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("palermo serve did not start")
-
-
 @pytest.mark.slow
 def test_a_write_through_one_worker_reaches_every_workers_screening(
     pg_url: str, tmp_path: Path
@@ -62,19 +48,8 @@ def test_a_write_through_one_worker_reaches_every_workers_screening(
     viewers = setup_agencies(store, {"A1": ()})
     store.write(viewers["A1"], person("A1", "p1", Sharing(), name=OLD))
     token = store.create_token(SYSTEM, "analyst-a1", "workers")
-    port = free_port()
-    env = {**os.environ, "PALERMO_DB": pg_url, "PALERMO_RATE_LIMIT": "0"}
-    serve = ["serve", "--port", str(port), "--workers", "2", "--sync-interval", "0"]
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from palermo.cli.main import main; main()", *serve],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            _wait_until_up(client)
+        with serving_workers(pg_url, tmp_path, "--sync-interval", "0") as client:
             for _ in range(20):  # new connections spread over both workers: each builds an index
                 with httpx.Client(base_url=client.base_url, timeout=10) as fresh:
                     assert OLD in _names(fresh, token, OLD)
@@ -92,8 +67,6 @@ def test_a_write_through_one_worker_reaches_every_workers_screening(
                     assert OLD not in _names(fresh, token, OLD)
             assert time.monotonic() - written < 30
     finally:
-        server.terminate()
-        server.wait(timeout=20)
         store.close()
 
 

@@ -21,9 +21,9 @@ import pytest
 from palermo.model.sharing import Sharing
 from palermo.model.statement import BASE, Statement
 from palermo.store.store import Store
-from tests.api.test_workers import REFLECTED_WITHIN, _wait_until_up
+from tests.api.served_workers import serving_workers
+from tests.api.test_workers import REFLECTED_WITHIN
 from tests.conftest import fresh_pg_database
-from tests.exchange.test_processes import free_port
 from tests.match.test_arrival_feed import PETROV, PETROV_AGAIN, write_ftm
 from tests.store.factories import SYSTEM, setup_agencies
 
@@ -77,16 +77,9 @@ def test_two_workers_see_a_stolen_report_and_resolve_cli_imports(
     viewers = setup_agencies(store, {"A1": ()})
     store.write(viewers["A1"], _report(OLD))
     headers = {"Authorization": f"Bearer {store.create_token(SYSTEM, 'analyst-a1', 'w')}"}
-    port = free_port()
-    env = {**os.environ, "PALERMO_DB": pg_url, "PALERMO_RATE_LIMIT": "0"}
-    serve = ["serve", "--port", str(port), "--workers", "2", "--sync-interval", "0"]
-    server = subprocess.Popen(
-        [*CLI, *serve], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=base, timeout=10) as client:
-            _wait_until_up(client)
+        with serving_workers(pg_url, tmp_path, "--sync-interval", "0") as client:
+            base = str(client.base_url)
             for _ in range(20):  # new connections spread over both workers: each builds an index
                 assert _status(base, headers, NEW) == "clear"
             change = {"action": "replace", "prop": "documentNumber", "value": OLD, "new_value": NEW}
@@ -108,6 +101,4 @@ def test_two_workers_see_a_stolen_report_and_resolve_cli_imports(
             assert {r["id"] for r in answer["records"]} == {"a1.p1", "a1.p2"}
             print(json.dumps({"cli_import_resolved_after_s": round(took, 2)}))
     finally:
-        server.terminate()
-        server.wait(timeout=20)
         store.close()

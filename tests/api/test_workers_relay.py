@@ -15,13 +15,10 @@ by ``bench/hit_notice_relay.py`` and ``bench/deconfliction_relay.py``).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -33,12 +30,11 @@ from palermo.model.sharing import Sharing
 from palermo.store.directory import Agency
 from palermo.store.store import Store
 from palermo.store.tables import hit_notice_outbox
-from tests.api.test_workers import _wait_until_up
+from tests.api.served_workers import serving_workers
 from tests.conftest import fresh_pg_database
 from tests.exchange.nodes import SYSTEM, direct_transport
 from tests.exchange.nodes import Node as FedNode
 from tests.exchange.stub_peer import Arrivals, running_stub
-from tests.ports import free_port
 
 DB = f"palermo_workers_relay_{os.getpid()}"
 WOKEN_WITHIN = 10.0  # seconds: generous (a loaded 2-core CI machine); the target is 1 s
@@ -93,19 +89,9 @@ def _served_node_wakes_its_relay(
     store, case = two_nodes(pg_url, tmp_path, stub)
     token = store.create_token(SYSTEM, "analyst-nl-kmar", "relay")
     headers = {"Authorization": f"Bearer {token}"}
-    port = free_port()
-    env = {**os.environ, "PALERMO_DB": pg_url, "PALERMO_RATE_LIMIT": "0"}
-    serve = ["serve", "--port", str(port), "--workers", "2", "--sync-interval", str(POLL_EVERY)]
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from palermo.cli.main import main; main()", *serve],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            _wait_until_up(client)
+        interval = str(POLL_EVERY)
+        with serving_workers(pg_url, tmp_path, "--sync-interval", interval, timeout=30) as client:
             # a hit on DE's record, answered by a worker: the notice is queued for DE
             written = time.monotonic()
             found = client.post(
@@ -122,8 +108,6 @@ def _served_node_wakes_its_relay(
             assert published.status_code == 200, published.text
             arrivals.first(psi_exchange.PSI_PATH, written, WOKEN_WITHIN, prompt=True)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         store.close()
 
 
