@@ -109,11 +109,12 @@ def note_after_answer(page: Any, path: str) -> Any:
     return page.locator("#withheld")
 
 
-def test_the_trends_and_map_pages_say_what_was_withheld(
+def test_the_analysis_pages_say_what_was_withheld(
     browser: Any,  # noqa: F811
     node: dict[str, str],
 ) -> None:
-    """The trends and map pages read the analysis API's ``withheld`` (ADR 0051's amendment):
+    """The trends, map and link-chart pages read the analysis API's ``withheld`` (ADR 0051's
+    amendment), through one script (``withheld.js``):
     with none declared they say whom to ask, as text (the agency code from the data shows as
     text, never as markup) in a status region that passes axe-core; declaring
     ``investigation`` makes the note go, on both pages; ``statistics`` brings it back."""
@@ -123,7 +124,8 @@ def test_the_trends_and_map_pages_say_what_was_withheld(
     page.set_default_timeout(60_000)  # the workspace is built on a loaded machine
     log_in(page, base, USER, PASSWORD)
     axe = AXE.read_text(encoding="utf-8")
-    for path in ("/trends", "/map"):
+    chart = f"/graph?ego={node['entity']}"
+    for path in ("/trends", "/map", chart):
         note = note_after_answer(page, f"{base}{path}")
         assert note.get_attribute("data-state") == "withheld", path
         assert note.is_visible(), path
@@ -134,11 +136,11 @@ def test_the_trends_and_map_pages_say_what_was_withheld(
         assert note.locator("strong").inner_text() == MARKER  # the note itself, not markup
         found = violations(page, axe)
         assert not found, describe(found)  # the note's contrast and role pass axe-core
-        shot(page, f"62-withheld{path.replace('/', '-')}")
+        shot(page, f"62-withheld-{path.strip('/').split('?')[0]}")
 
     page.goto(f"{base}/trends")
     declare(page, "investigation")
-    for path in ("/trends", "/map"):
+    for path in ("/trends", "/map", chart):
         note = note_after_answer(page, f"{base}{path}")
         assert note.get_attribute("data-state") == "none", path
         assert not note.is_visible(), path

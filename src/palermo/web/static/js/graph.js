@@ -41,12 +41,7 @@
     refreshTable(); refreshKinds();
     status.textContent = cy.nodes().length + " nodes, " + cy.edges().length + " links.";
     // values left out for the session's declared purpose (H0, ADR 0051): say whom to ask
-    const owners = Object.keys(data.withheld || {}).sort();
-    const note = document.getElementById("withheld");
-    if (note) {
-      note.hidden = !owners.length;
-      note.textContent = owners.length ? "withheld: H0, stated for other purposes; ask " + owners.join(", ") : "";
-    }
+    window.palermoWithheld(document.getElementById("withheld"), data.withheld);
   }
 
   // A marking text is "CODES|GRADE" (model.handling_merge.Marking.text); H3 texts escape , | %.
