@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,14 +66,18 @@ def make_world(
     persons: list[tuple[str, str, list[Marking]]],
     victims: list[tuple[str, str, list[Marking], int]],
     reports: list[tuple[str, str, list[Marking]]],
+    name_part: Callable[[str], str] = token,
+    indicators: Sequence[str] = (),
 ) -> list[Record]:
+    """Persons, victim records (of the i-th person; with the i-th of INDICATORS if given) and
+    stolen-document reports; NAME_PART makes each unique name part."""
     people = [
         Record(
             o,
             "Person",
             s,
             {
-                "name": f"{token('Gv')} {token('Fm')}",
+                "name": f"{name_part('Gv')} {name_part('Fm')}",
                 "passportNumber": token("P").upper(),
                 "nationality": token("nat"),
             },
@@ -83,6 +88,8 @@ def make_world(
     out = list(people)
     for o, s, m, i in victims:
         props = {"victim": people[i % len(people)].entity_id, "exploitationCountry": token("xc")}
+        if indicators:
+            props["indicators"] = indicators[i % len(indicators)]
         out.append(Record(o, "VictimRecord", s, props, m))
     for o, s, m in reports:
         props = {"documentNumber": token("D").upper(), "reportStatus": token("stolen-")}

@@ -57,7 +57,7 @@ from tests.security.test_handling_propagation import (
     Record,
     token,
 )
-from tests.security.test_purpose_outputs import ID_PROPS, leaked
+from tests.security.test_purpose_outputs import ID_PROPS, leaked, make_world
 from tests.store.factories import SYSTEM, setup_agencies
 
 READ_PURPOSES = ("investigation", "analysis", "court", UNDECLARED)
@@ -67,39 +67,6 @@ MARKER = "withheld: H0, stated for other purposes; ask "
 def word(prefix: str) -> str:
     """A unique name part of letters only: a part with digits is searched as an identifier."""
     return prefix + "".join(chr(ord("a") + int(c, 16)) for c in token("")[:10])
-
-
-def make_world(
-    persons: list[tuple[str, str, list[Marking]]],
-    victims: list[tuple[str, str, list[Marking], int]],
-    reports: list[tuple[str, str, list[Marking]]],
-) -> list[Record]:
-    people = [
-        Record(
-            o,
-            "Person",
-            s,
-            {
-                "name": f"{word('Gv')} {word('Fm')}",
-                "passportNumber": token("P").upper(),
-                "nationality": token("nat"),
-            },
-            m,
-        )
-        for o, s, m in persons
-    ]
-    out = list(people)
-    for o, s, m, i in victims:
-        props = {
-            "victim": people[i % len(people)].entity_id,
-            "exploitationCountry": token("xc"),
-            "indicators": INDICATORS[i % len(INDICATORS)],
-        }
-        out.append(Record(o, "VictimRecord", s, props, m))
-    for o, s, m in reports:
-        props = {"documentNumber": token("D").upper(), "reportStatus": token("stolen-")}
-        out.append(Record(o, "DocumentReport", s, props, m))
-    return out
 
 
 def usable(stmt: Statement, viewer: Viewer, purpose: str) -> bool:
@@ -143,7 +110,7 @@ def test_no_read_shows_a_value_its_declared_purpose_may_not_use(
 ) -> None:
     wipe(store)
     viewers = setup_agencies(store, GROUPS)
-    world = make_world(persons, victims, reports)
+    world = make_world(persons, victims, reports, word, INDICATORS)
     for record in world:
         store.write(viewers[record.owner], record.stmts)
     client = TestClient(create_app(store, rate_limit=0))
@@ -351,7 +318,7 @@ def test_a_declared_purpose_must_be_coded(store: Store, header: str) -> None:
 def test_the_audit_row_of_a_read_names_its_purpose(store: Store) -> None:
     wipe(store)
     viewers = setup_agencies(store, GROUPS)
-    record = make_world([("B2", "all", [Marking.parse("H0:investigation|")])], [], [])[0]
+    record = make_world([("B2", "all", [Marking.parse("H0:investigation|")])], [], [], word)[0]
     store.write(viewers["B2"], record.stmts)
     bearer = store.create_token(SYSTEM, viewers["A1"].username, "t")
     client = TestClient(create_app(store, rate_limit=0))
