@@ -20,14 +20,10 @@ from hypothesis import strategies as st
 
 from palermo.access.viewer import NotVisible
 from palermo.analysis import review, service
-from palermo.match import incremental, ledger, ledger_access
+from palermo.match import ledger_access
 from palermo.match.xref import CONFIRM, REJECT
 from palermo.store.store import Store
-from tests.analysis.test_review_ledger import chain
-from tests.conftest import wipe
-from tests.security.test_ledger_split_property import PROPS, apply_step, steps
-
-forgotten = st.lists(st.sampled_from(sorted(PROPS)), max_size=2, unique=True)
+from tests.security.test_ledger_split_property import PROPS, forgotten, replay, steps
 
 
 @settings(
@@ -46,18 +42,7 @@ forgotten = st.lists(st.sampled_from(sorted(PROPS)), max_size=2, unique=True)
 def test_a_records_identity_alone_is_the_views_identity(
     store: Store, sequence: list[Any], forget: list[str], at: int
 ) -> None:
-    wipe(store)
-    v = chain(store)
-    a1, b2 = v["A1"], v["B2"]
-    incremental.run_batch(store, a1)
-    actions: list[Any] = list(sequence)
-    actions.insert(min(at, len(actions)), ("forget", forget))
-    for step in actions:
-        if step[0] == "forget":
-            if step[1]:
-                ledger.forget(store, ledger.scope_of(a1), step[1])
-        else:
-            apply_step(store, a1, b2, step)
+    for a1, step in replay(store, sequence, forget, at):
         view = review.identities(store, a1)
         analysed = service.identities(store, a1, service.visible(store, a1))
         assert {r: i for r, i in analysed.items() if r in PROPS} == view  # the two paths agree

@@ -22,14 +22,10 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 
 from palermo.access.viewer import Viewer
-from palermo.match import incremental, ledger, ledger_pairs
+from palermo.match import ledger, ledger_pairs
 from palermo.store.store import Store
 from palermo.store.tables import xref_pair
-from tests.analysis.test_review_ledger import chain
-from tests.conftest import wipe
-from tests.security.test_ledger_split_property import PROPS, apply_step, steps
-
-forgotten = st.lists(st.sampled_from(sorted(PROPS)), max_size=2, unique=True)
+from tests.security.test_ledger_split_property import PROPS, forgotten, replay, steps
 
 
 @contextmanager
@@ -85,18 +81,7 @@ def unreadable_ids(store: Store, viewer: Viewer) -> set[str]:
 def test_the_membership_query_returns_only_readable_records(
     store: Store, sequence: list[Any], forget: list[str], at: int
 ) -> None:
-    wipe(store)
-    v = chain(store)
-    a1, b2 = v["A1"], v["B2"]
-    incremental.run_batch(store, a1)
-    actions: list[Any] = list(sequence)
-    actions.insert(min(at, len(actions)), ("forget", forget))
-    for step in actions:
-        if step[0] == "forget":
-            if step[1]:
-                ledger.forget(store, ledger.scope_of(a1), step[1])
-        else:
-            apply_step(store, a1, b2, step)
+    for a1, step in replay(store, sequence, forget, at):
         with captured(store) as sent:
             shown = ledger.visible_membership(store, a1)
         assert shown == reference(store, a1), step

@@ -14,6 +14,7 @@ PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import combinations
 from typing import Any
 
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 
 from palermo.access.viewer import Viewer
 from palermo.analysis import review
-from palermo.match import incremental, ledger_pairs
+from palermo.match import incremental, ledger, ledger_pairs
 from palermo.match.resolution import judgements
 from palermo.match.xref import CONFIRM, REJECT
 from palermo.store.store import Store
@@ -44,6 +45,7 @@ steps = st.lists(
     ),
     max_size=6,
 )
+forgotten = st.lists(st.sampled_from(sorted(PROPS)), max_size=2, unique=True)
 
 
 def connected(records: set[str], edges: set[tuple[str, str]], members: list[str]) -> bool:
@@ -109,3 +111,24 @@ def apply_step(store: Store, a1: Viewer, b2: Viewer, step: Any) -> None:
         readable = {e.id for e in store.entities(a1, ids=[left, right], limit=2)}
         if readable == {left, right}:
             review.decide(store, a1, left, right, verdict)
+
+
+def replay(
+    store: Store, sequence: list[Any], forget: list[str], at: int
+) -> Iterator[tuple[Viewer, Any]]:
+    """The world resolved once for A1, then `sequence` with the view forgetting `forget`
+    inserted at position `at`; yields A1 and each step once it has happened, so a property
+    can check the view after every step."""
+    wipe(store)
+    v = chain(store)
+    a1, b2 = v["A1"], v["B2"]
+    incremental.run_batch(store, a1)
+    actions: list[Any] = list(sequence)
+    actions.insert(min(at, len(actions)), ("forget", forget))
+    for step in actions:
+        if step[0] == "forget":
+            if step[1]:
+                ledger.forget(store, ledger.scope_of(a1), step[1])
+        else:
+            apply_step(store, a1, b2, step)
+        yield a1, step
