@@ -42,19 +42,20 @@ def copy_statements(store: Store, chunks: Iterable[tuple[str, list[Statement]]])
             ensure_policies(conn, {s.sharing for s in batch}, known)
             ensure_aliases(conn, {s.entity_id for s in batch if s.sharing.victim_sensitive})
             rows: list[tuple[Any, ...]] = []
-            terms: list[tuple[str, int, str]] = []
+            terms: list[tuple[str, int, str, str]] = []
             for stmt in batch:
                 seq += 1
                 canonical, pid = policies.of(stmt.sharing)
                 key, sid = content_hashes(stmt, canonical)
                 rows.append(_row(seq, stmt, key, sid, pid, now))
                 terms += [
-                    (t, seq, k) for t, k in search_index.terms(stmt.schema, stmt.prop, stmt.value)
+                    (t, seq, k, stmt.entity_id)
+                    for t, k in search_index.terms(stmt.schema, stmt.prop, stmt.value)
                 ]
             with raw.copy(f"COPY statement ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            with raw.copy("COPY search_term (term, seq, kind) FROM STDIN") as copy:
+            with raw.copy("COPY search_term (term, seq, kind, entity_id) FROM STDIN") as copy:
                 for term in terms:
                     copy.write_row(term)
             count += len(rows)
@@ -146,9 +147,9 @@ def replicate(store: Store, copies: int) -> int:
         )
         conn.execute(
             sa.text(
-                "INSERT INTO search_term (term, seq, kind) "
+                "INSERT INTO search_term (term, seq, kind, entity_id) "
                 f"SELECT CASE WHEN t.kind = 'n' THEN t.term ELSE {marked}t.term END, "
-                "t.seq + c.k * :top, t.kind "
+                "t.seq + c.k * :top, t.kind, t.entity_id || '.c' || c.k "
                 "FROM search_term t CROSS JOIN generate_series(1, :copies) AS c(k) "
                 "WHERE t.seq <= :top"
             ),

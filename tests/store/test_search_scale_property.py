@@ -95,7 +95,12 @@ def test_every_word_matches_only_what_the_viewer_may_read(
         retracted.add(victim.key)
     for agency in AGENCIES:
         want = expected(stmts, retracted, agency, groups, query)
-        with mock.patch.object(search_index, "DRIVE_FROM_ENTITIES", drive):
+        # ``_and`` alone (the intersection of migration 0022 is checked against it and the
+        # same rule in test_search_entity_terms.py).
+        with (
+            mock.patch.object(search_index, "DRIVE_FROM_ENTITIES", drive),
+            mock.patch.object(search_index, "INTERSECT_IN_INDEX", False),
+        ):
             found = store.search(viewers[agency], " ".join(query), limit=100)
         assert {e.id for e in found} == want, (agency, query)
         assert found.total == len(want)

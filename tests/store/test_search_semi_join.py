@@ -43,8 +43,12 @@ def world(store: Store) -> dict[str, Viewer]:
 
 @pytest.fixture(params=[0, 10**9], ids=["among-candidates", "from-term-rows"])
 def drive(request: pytest.FixtureRequest) -> Iterator[int]:
-    """Both ways of reading a further word (ADR 0032), forced."""
-    with mock.patch.object(search_index, "DRIVE_FROM_ENTITIES", request.param):
+    """Both ways of reading a further word (ADR 0032), forced; the words are not
+    intersected in the index first (migration 0022: test_search_entity_terms.py)."""
+    with (
+        mock.patch.object(search_index, "DRIVE_FROM_ENTITIES", request.param),
+        mock.patch.object(search_index, "INTERSECT_IN_INDEX", False),
+    ):
         yield request.param
 
 

@@ -198,8 +198,14 @@ def _flush(
     else:
         inserted = _executemany_insert(conn, rows, write.id)
     write.ids.extend(inserted)
+    entity = {p.id: p.stmt.entity_id for p in fresh}  # the term rows carry it (0022)
     search_index.insert_new_terms(
-        conn, [(term, inserted[sid], kind) for sid, term, kind in terms() if sid in inserted]
+        conn,
+        [
+            (term, inserted[sid], kind, entity[sid])
+            for sid, term, kind in terms()
+            if sid in inserted
+        ],
     )
     return len(inserted)
 

@@ -58,11 +58,18 @@ search_term = sa.Table(
     sa.Column("term", TermText, primary_key=True),
     sa.Column("seq", sa.BigInteger(), primary_key=True),  # statement.seq
     sa.Column("kind", sa.String(1), nullable=False),
-    # Migration 0017 (ADR 0032): the same three columns keyed by term and by seq, so that
-    # both a word's terms and one statement's terms are read from an index alone (no
-    # table fetch per term row), the second for words read among candidate entities.
-    sa.Index("ix_search_term_cover", "term", "seq", "kind"),
+    # Migration 0022 (ADR 0032, amendment): the statement's entity, copied from it when the
+    # term is written, so the words of a query are intersected in the index (which
+    # entities hold every word) before any statement is read. Null only for rows a
+    # pre-0022 path left, which 0022 fills; such a row can only narrow candidates.
+    sa.Column("entity_id", sa.String(255), nullable=True),
+    # Migration 0017 (ADR 0032): the columns keyed by term and by seq, so that both a
+    # word's terms and one statement's terms are read from an index alone (no table fetch
+    # per term row), the second for words read among candidate entities; 0022 adds the
+    # entity to the first and keys the terms by entity as well (an entity's terms).
+    sa.Index("ix_search_term_cover", "term", "seq", "kind", "entity_id"),
     sa.Index("ix_search_term_seq", "seq", "term", "kind"),
+    sa.Index("ix_search_term_entity", "entity_id", "term", "seq", "kind"),
 )
 
 # Name-like properties FtM types as plain strings; their values are indexed as names.
@@ -164,14 +171,21 @@ def phone_terms(value: str) -> set[str]:
     return found
 
 
-def index_statements(conn: Connection, rows: Iterable[Mapping[Any, Any]]) -> int:
-    """Insert the terms of statement rows (``seq``, ``schema``, ``prop``, ``value``);
-    terms already there are kept (idempotent). Returns the number of term rows offered."""
+def index_statements(
+    conn: Connection, rows: Iterable[Mapping[Any, Any]], with_entity: bool = True
+) -> int:
+    """Insert the terms of statement rows (``seq``, ``entity_id``, ``schema``, ``prop``,
+    ``value``); terms already there are kept (idempotent). Returns the number of term rows
+    offered. ``with_entity`` False leaves the entity out, for migration 0008, which runs
+    before 0022 adds that column (0022 then fills it)."""
     batch: list[dict[str, Any]] = []
     total = 0
     for row in rows:
         for term, kind in terms(row["schema"], row["prop"], row["value"]):
-            batch.append({"term": term, "seq": row["seq"], "kind": kind})
+            found = {"term": term, "seq": row["seq"], "kind": kind}
+            if with_entity:
+                found["entity_id"] = row["entity_id"]
+            batch.append(found)
         if len(batch) >= BATCH:
             total += _insert(conn, batch)
             batch = []
@@ -202,8 +216,9 @@ def terms_of(rows: Iterable[tuple[str, str, str, str]]) -> list[tuple[str, str, 
     ]
 
 
-def insert_new_terms(conn: Connection, rows: Sequence[tuple[str, int, str]]) -> int:
-    """Insert (term, seq, kind) rows of statements this transaction has just inserted.
+def insert_new_terms(conn: Connection, rows: Sequence[tuple[str, int, str, str]]) -> int:
+    """Insert (term, seq, kind, entity_id) rows of statements this transaction has just
+    inserted (the entity is the statement's own, ``bulk._flush``).
 
     Their seqs are new, and ``terms`` gives each (term, kind) once per value, so no row
     can already be there: PostgreSQL takes them with one ``COPY`` straight into the table
@@ -215,17 +230,18 @@ def insert_new_terms(conn: Connection, rows: Sequence[tuple[str, int, str]]) -> 
     try:
         if conn.dialect.name == "sqlite":
             cursor.executemany(
-                "INSERT INTO search_term (term, seq, kind) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                "INSERT INTO search_term (term, seq, kind, entity_id) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
                 rows,
             )
         elif len(rows) < COPY_FROM:
             cursor.executemany(
-                "INSERT INTO search_term (term, seq, kind) VALUES (%s, %s, %s) "
+                "INSERT INTO search_term (term, seq, kind, entity_id) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT DO NOTHING",
                 rows,
             )
         else:
-            with cursor.copy("COPY search_term (term, seq, kind) FROM STDIN") as copy:
+            with cursor.copy("COPY search_term (term, seq, kind, entity_id) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
     finally:
@@ -242,7 +258,13 @@ def index_written(conn: Connection, after: int, write_id: str) -> int:
     """Index the assertions this write (``write_id``) inserted after seq ``after``: called
     in the write's transaction, so the terms commit or roll back with the statements."""
     query = (
-        sa.select(statement.c.seq, statement.c.schema, statement.c.prop, statement.c.value)
+        sa.select(
+            statement.c.seq,
+            statement.c.entity_id,
+            statement.c.schema,
+            statement.c.prop,
+            statement.c.value,
+        )
         .where(statement.c.seq > after, statement.c.write_id == write_id)
         .where(statement.c.retracted.is_(False), statement.c.prop.in_(searchable_props()))
         .order_by(statement.c.seq)
@@ -264,6 +286,11 @@ class Group:
     def condition(self, column: ColumnElement[str]) -> ColumnElement[bool]:
         ranges = [sa.and_(column >= p, column < _after_prefix(p)) for p in self.prefixes]
         return sa.or_(column.in_(self.forms), *ranges)
+
+    def holds(self, term: str) -> bool:
+        """``condition`` in Python, for a term a query read: the same comparisons (code
+        point order is the byte order both backends compare terms in, ``TermText``)."""
+        return term in self.forms or any(p <= term < _after_prefix(p) for p in self.prefixes)
 
 
 @dataclass(frozen=True)
@@ -381,14 +408,21 @@ def chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-def backfill(conn: Connection) -> int:
-    """Index every current assertion already stored (migration 0008), page by page."""
+def backfill(conn: Connection, with_entity: bool = True) -> int:
+    """Index every current assertion already stored (migration 0008), page by page;
+    ``with_entity`` as in ``index_statements``."""
     total, last = 0, 0
     while True:
         rows = [
             dict(r._mapping)
             for r in conn.execute(
-                sa.select(statement.c.seq, statement.c.schema, statement.c.prop, statement.c.value)
+                sa.select(
+                    statement.c.seq,
+                    statement.c.entity_id,
+                    statement.c.schema,
+                    statement.c.prop,
+                    statement.c.value,
+                )
                 .where(statement.c.seq > last, statement.c.retracted.is_(False))
                 .where(statement.c.prop.in_(searchable_props()))
                 .order_by(statement.c.seq)
@@ -397,7 +431,7 @@ def backfill(conn: Connection) -> int:
         ]
         if not rows:
             return total
-        total += index_statements(conn, rows)
+        total += index_statements(conn, rows, with_entity)
         last = int(rows[-1]["seq"])
 
 
@@ -472,8 +506,10 @@ def run(
 ) -> Outcome:
     """Every visible entity matching the query (ranked) and the facet counts over them.
 
-    Words are ANDed: the rarest word's matches are read first and the others only
-    among those entities, so a common first name costs nothing when the surname is rare.
+    Words are ANDed: the entities holding every word are found in the index first
+    (``_intersected``) and only their statements holding a word are read; past
+    ``MAX_HITS`` such entities the rarest word's matches are read first and the others
+    only among those entities (``_and``).
 
     With a declared H0 ``purpose`` (ADR 0051, amendment) every match stays, but its
     facets (agency, country, topic) and the facet filters come only from values that
@@ -494,7 +530,11 @@ def run(
             if whole:
                 whole_count = counts.pop()
             order.sort(key=lambda i: counts[i])
-        found, truncated = _and(conn, viewer, query.words, order, filters, counts)
+        found: dict[str, Match] | None = None
+        if INTERSECT_IN_INDEX and len(order) > 1:
+            found = _intersected(conn, viewer, query.words, order, filters)
+        if found is None:
+            found, truncated = _and(conn, viewer, query.words, order, filters, counts)
         matches.update(found)
     if query.whole is not None and whole_count != 0:
         rows = _hits(conn, viewer, query.whole, filters, None)
@@ -525,6 +565,101 @@ def _rarities(conn: Connection, groups: Sequence[Group]) -> list[int]:
         counts.append(sa.select(sa.func.count()).select_from(capped).scalar_subquery())
     row = conn.execute(sa.select(*counts)).one()
     return [int(count) for count in row]
+
+
+# Whether a search of two or more words finds its entities in the index first
+# (``_intersected``, migration 0022); False runs ``_and`` alone, as before (benches, tests).
+INTERSECT_IN_INDEX = True
+
+
+def _intersected(
+    conn: Connection, viewer: Any, words: Sequence[Group], order: list[int], filters: Filters
+) -> dict[str, Match] | None:
+    """The matches of every word, the entities found in the index before any statement
+    is read; None when the index finds ``MAX_HITS`` entities or more (then ``_and`` reads
+    them as before, with its floor).
+
+    First the entities holding a term of every word, from ``search_term`` alone: the
+    rarest word's rows (``ix_search_term_cover``, which ends with the entity) and for each
+    of them one probe per other word among that entity's terms (``ix_search_term_entity``).
+    Index rows of statements the viewer may not read take part here, so this is a superset
+    of the answer and says nothing by itself. Then the access rule: the statements of
+    those entities holding a term of any word, read through ``visible`` (the viewer's
+    current, unmasked statements of searchable properties, the rule of ``_hits``), and an
+    entity is kept only if its *readable* statements hold every word. The words are told
+    apart in Python with the same comparison the SQL condition makes (``Group.holds``).
+
+    When ``_and`` is not cut at ``MAX_HITS`` both give every entity whose readable
+    statements hold every word, with the same rows, so the same matches; when ``_and`` is
+    cut (a rarest word with ``MAX_HITS`` readable rows or more) this one is not, as long as
+    fewer than ``MAX_HITS`` entities hold every word."""
+    entities = _entities_holding(conn, [words[i] for i in order])
+    if len(entities) >= MAX_HITS:
+        return None
+    if not entities:
+        return {}
+    rows: list[Mapping[Any, Any]] = []
+    for part in _id_batches(conn, entities):
+        rows += _rows_of_entities(conn, viewer, words, filters, part)
+    found: dict[str, Match] | None = None
+    for index in order:
+        group = words[index]
+        extra = _collect((r for r in rows if group.holds(r["term"])), group, index)
+        if found is None:
+            found = extra
+        else:
+            found = {k: _merge(m, extra[k]) for k, m in found.items() if k in extra}
+    return found or {}
+
+
+def _entities_holding(conn: Connection, groups: Sequence[Group]) -> list[str]:
+    """The entities (raw ids) with an index row of every group, from the index alone, at
+    most ``MAX_HITS``: the first group's rows, each entity probed for the others."""
+    first = search_term.alias("first_word")
+    query = sa.select(first.c.entity_id).where(
+        groups[0].condition(first.c.term), first.c.entity_id.is_not(None)
+    )
+    for position, group in enumerate(groups[1:], start=1):
+        other = search_term.alias(f"word_{position}")
+        query = query.where(
+            sa.select(other.c.seq)
+            .where(other.c.entity_id == first.c.entity_id, group.condition(other.c.term))
+            .exists()
+        )
+    return sorted(conn.execute(query.distinct().limit(MAX_HITS)).scalars())
+
+
+def _rows_of_entities(
+    conn: Connection,
+    viewer: Any,
+    words: Sequence[Group],
+    filters: Filters,
+    entities: Sequence[str],
+) -> list[Mapping[Any, Any]]:
+    """The readable statements of ``entities`` holding a term of any of ``words``, one row
+    per (statement, term), in the columns of ``_hits``: the entities' term rows
+    (``ix_search_term_entity``), each statement fetched by seq and put through
+    ``visible``, the same rule as every other search read."""
+    visible = _unmasked(conn, viewer, searchable_props())
+    query = visible.with_only_columns(
+        statement.c.entity_id,
+        statement.c.entity_id.label("real_id"),
+        statement.c.schema,
+        statement.c.agency,
+        statement.c.policy_id,
+        search_term.c.term,
+        search_term.c.kind,
+    ).where(
+        search_term.c.seq == statement.c.seq,
+        _one_of(conn, search_term.c.entity_id, entities),
+        search_term.c.entity_id == statement.c.entity_id,
+        sa.or_(*(group.condition(search_term.c.term) for group in words)),
+    )
+    if filters.kinds is not None:
+        query = query.where(statement.c.schema.in_(filters.kinds))
+    if filters.agency is not None:
+        query = query.where(statement.c.agency == filters.agency)
+    return [r._mapping for r in conn.execute(query)]
 
 
 # A word whose index rows outnumber the candidate entities this many times is read from

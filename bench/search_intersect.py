@@ -1,0 +1,156 @@
+"""Words intersected in the index (migration 0022) against ADR 0032's read, same run.
+
+Opens bench databases ``bench/search.py`` loaded (the first open migrates them to 0022 and
+prints how long that took), then times ``Store.search`` (one page of 20, audit included)
+with ``search_index.INTERSECT_IN_INDEX`` off (``old``: the rarest word's rows, each with
+its statement, then the others among its entities) and on (``new``), alternating query by
+query and which goes first, so both run under the same load. Every pair of answers is
+compared (page ids, total, facets, truncation) and the differing ones counted.
+
+    .venv/bin/python bench/search_intersect.py --backends postgresql --database palermo_i16
+    .venv/bin/python bench/search_intersect.py --backends sqlite --sqlite-file /tmp/s.db
+    .venv/bin/python bench/search_intersect.py ... --explain 3   # plans of 3 full names
+
+``--explain`` prints, for a few full names, each statement the search ran with its server
+time: ``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL, ``EXPLAIN QUERY PLAN`` on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+import sqlalchemy as sa
+
+from palermo.access.viewer import Viewer
+from palermo.store import search_index
+from palermo.store.search_index import SearchResults
+from palermo.store.store import Store
+from search import KINDS, PG_NAME, VIEWER, known_viewers, load, pct, queries  # bench/search.py
+
+MODES = ("old", "new")
+
+
+@contextmanager
+def mode(name: str) -> Iterator[None]:
+    with mock.patch.object(search_index, "INTERSECT_IN_INDEX", name == "new"):
+        yield
+
+
+def answer(found: SearchResults) -> tuple[Any, ...]:
+    return ([e.id for e in found], found.total, found.facets, found.truncated)
+
+
+def compare(store: Store, viewer: Viewer, cases: list[tuple[str, str]]) -> dict[str, Any]:
+    times: dict[str, list[float]] = {m: [] for m in MODES}
+    differ: list[str] = []
+    for i, (text, _target) in enumerate(cases):
+        got = {}
+        for name in MODES if i % 2 == 0 else MODES[::-1]:
+            with mode(name):
+                started = time.perf_counter()
+                found = store.search(viewer, text, limit=20)
+                times[name].append(time.perf_counter() - started)
+            got[name] = answer(found)
+        if got["old"] != got["new"]:
+            old, new = got["old"], got["new"]
+            differ.append(f"{text!r}: old total {old[1]} truncated {old[3]}, new {new[1]} {new[3]}")
+    return {"times": times, "differ": differ}
+
+
+def explain(store: Store, viewer: Viewer, texts: list[str]) -> None:
+    """Each statement one search ran (new way), with its plan and server time."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        if sql.lstrip().upper().startswith("SELECT"):
+            seen.append((sql, params))
+
+    for text in texts:
+        seen.clear()
+        sa.event.listen(store.engine, "before_cursor_execute", capture)
+        try:
+            store.search(viewer, text, limit=20)
+        finally:
+            sa.event.remove(store.engine, "before_cursor_execute", capture)
+        print(f"--- {text!r}: {len(seen)} SELECTs")
+        raw = store.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            for sql, params in seen:
+                head = " ".join(sql.split())[:110]
+                if store.engine.dialect.name == "postgresql":
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                    plan = [row[0] for row in cursor.fetchall()]
+                    took = next((p for p in plan if p.startswith("Execution Time")), "?")
+                    nodes = [p.strip() for p in plan if "Scan" in p or "Loop" in p][:6]
+                    print(f"{took:>28}  {head}")
+                    for node in nodes:
+                        print(f"{'':30}{node[:150]}")
+                else:
+                    cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+                    print(f"{'':>10}{head}")
+                    for row in cursor.fetchall():
+                        print(f"{'':12}{row[-1]}")
+            cursor.close()
+        finally:
+            raw.close()
+
+
+def opened(url: str) -> tuple[Store, float]:
+    started = time.perf_counter()
+    store = Store.open(url)
+    return store, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--statements", type=int, default=1_000_000, help="as loaded")
+    parser.add_argument("--queries", type=int, default=40, help="per kind")
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432")
+    parser.add_argument("--database", default=PG_NAME)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--sqlite-file", default="")
+    parser.add_argument("--explain", type=int, default=0, help="full names to explain")
+    parser.add_argument("--kinds", default=",".join(KINDS))
+    args = parser.parse_args()
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            url = f"sqlite:///{args.sqlite_file}"
+        else:
+            url = f"{args.pg}/{args.database}"
+        store, seconds = opened(url)
+        print(f"{backend}: opened (migrations included) in {seconds:.1f} s")
+        viewer = known_viewers(store)[VIEWER]
+        _, targets = load(store, {}, args.statements, write=False)
+        cases = queries(targets, args.queries)
+        if args.explain:
+            explain(store, viewer, [t for t, _ in cases["full name"][: args.explain]])
+        print(
+            f"{'backend':>10} {'query':>12} {'old p50':>8} {'old p99':>8} {'new p50':>8} "
+            f"{'new p99':>8} {'p50 new/old':>11} {'differ':>6}"
+        )
+        for kind in args.kinds.split(","):
+            for name in MODES:  # warm once per way
+                with mode(name):
+                    store.search(viewer, cases[kind][0][0], limit=20)
+            result = compare(store, viewer, cases[kind])
+            t = result["times"]
+            ratio = statistics.median(t["new"]) / statistics.median(t["old"])
+            print(
+                f"{backend:>10} {kind:>12} {pct(t['old'], 50):8.1f} {pct(t['old'], 99):8.1f} "
+                f"{pct(t['new'], 50):8.1f} {pct(t['new'], 99):8.1f} {ratio:11.2f} "
+                f"{len(result['differ']):6d}"
+            )
+            for text in result["differ"][:5]:
+                print(f"{'':>12} differs: {text}")
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
