@@ -4,7 +4,8 @@ stated (H0) for investigation only. With no purpose declared the analyst's entit
 the name out and says whom to ask (the page passes axe-core); declaring ``investigation`` in
 the header bar's form shows it, on the search page too; declaring ``statistics`` hides it
 again, and so does a new session. The trends and map pages say what the analysis API
-withheld (the same note) and drop it once ``investigation`` is declared. Screenshots in
+withheld (the same note) and drop it once ``investigation`` is declared; so does a case page
+(and the cases list) for another agency's case title. Screenshots in
 test-artifacts/screenshots/."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from palermo.model.sharing import Sharing
+from palermo.model.statement import BASE, Statement
 from palermo.store.store import Store
 from tests.store.factories import SYSTEM, person, setup_agencies
 from tests.web.served import log_in, served
@@ -150,4 +152,62 @@ def test_the_analysis_pages_say_what_was_withheld(
     note = note_after_answer(page, f"{base}/map")
     assert note.get_attribute("data-state") == "withheld"
     assert "purpose statistics" in note.inner_text()
+    context.close()
+
+
+CASE_TITLE = "Vanuatu Casetitle"
+
+
+@pytest.fixture(scope="module")
+def case_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A node of its own (the analysis pages above count B2's withheld records): B2's case,
+    shared with every agency, its title stated (H0) for investigation only."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make browser)")
+    db = f"sqlite:///{tmp_path_factory.mktemp('purpose-case') / 'node.db'}"
+    store = Store.open(db)
+    viewers = setup_agencies(store, {"A1": (), "B2": ()})
+    store.add_user(SYSTEM, USER, "A1", "analyst", password=PASSWORD)
+    case_id = "b2.case-purpose"
+    plain, marked = Sharing.parse("all"), Sharing.parse("all|H0:investigation")
+    values = [(BASE, case_id, plain), ("caseNumber", "B2-2026-77", plain)]
+    values += [("title", CASE_TITLE, marked)]
+    stmts = [Statement(case_id, "InvestigationCase", p, v, "B2", "c1", s) for p, v, s in values]
+    store.write(viewers["B2"], stmts)
+    store.close()
+    with served(db) as base:
+        yield {"base": base, "case": case_id}
+
+
+def test_the_case_page_hides_a_withheld_value_until_its_purpose_is_declared(
+    browser: Any,  # noqa: F811
+    case_node: dict[str, str],
+) -> None:
+    """The coordination pages read for the session's purpose too (ADR 0051, amendment):
+    with none declared the case page leaves the title out and says whom to ask; declaring
+    ``investigation`` shows it and the note goes; ``court`` hides it again."""
+    base = case_node["base"]
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    log_in(page, base, USER, PASSWORD)
+    page.goto(f"{base}/cases/{case_node['case']}")
+    assert "B2-2026-77" in page.content()  # the case is shown, without the title
+    assert CASE_TITLE not in page.content()
+    note = page.get_by_role("note").filter(has_text=MARKER)
+    assert note.is_visible() and "purpose none declared" in note.inner_text()
+    found = violations(page, AXE.read_text(encoding="utf-8"))
+    assert not found, describe(found)
+    shot(page, "63-case-purpose-none")
+
+    declare(page, "investigation")
+    assert page.url.endswith(f"/cases/{case_node['case']}")
+    assert CASE_TITLE in page.content()
+    assert MARKER not in page.content()
+
+    page.goto(f"{base}/cases")  # the list reads for the same purpose
+    assert CASE_TITLE in page.content()
+    declare(page, "court")
+    assert CASE_TITLE not in page.content()
+    assert MARKER in page.content()
     context.close()

@@ -25,8 +25,9 @@ from palermo.access.viewer import Viewer
 from palermo.analysis.statistics import age_group, first, form_groups, record_year, sex_age
 from palermo.analysis.suppression import K, SafeTable, suppress
 from palermo.model.statement import BASE
+from palermo.store.purpose_view import copy_usable, statement_copy
 from palermo.store.store import Store
-from palermo.store.tables import statement
+from palermo.store.tables import policy, statement
 from palermo.store.visibility import is_current, may_see
 
 RECORD_PROPS = (
@@ -53,20 +54,49 @@ class _Record:
 
 
 def _rows(
-    store: Store, viewer: Viewer, where: sa.ColumnElement[bool], props: Sequence[str]
+    store: Store,
+    viewer: Viewer,
+    where: sa.ColumnElement[bool],
+    props: Sequence[str],
+    purpose: str | None = None,
 ) -> list[tuple[str, str, str, object]]:
+    """(entity, prop, value, first seen) of the statements the viewer may see; with a
+    declared ``purpose`` (H0, ADR 0051) only those whose copy allows it (`copy_usable`:
+    the viewer's own, stated for no purpose, or stating it)."""
     query = sa.select(
-        statement.c.entity_id, statement.c.prop, statement.c.value, statement.c.first_seen
+        statement.c.entity_id,
+        statement.c.prop,
+        statement.c.value,
+        statement.c.first_seen,
+        statement.c.agency,
+        statement.c.policy_id,
     ).where(where, statement.c.prop.in_(props), may_see(viewer), is_current())
     with store.engine.connect() as conn:
-        return [(str(r[0]), str(r[1]), str(r[2]), r[3]) for r in conn.execute(query)]
+        rows = list(conn.execute(query))
+        if purpose is None:
+            return [(str(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
+        ids = sorted({str(r[5]) for r in rows})
+        canonical: dict[str, str] = {}
+        for start in range(0, len(ids), CHUNK):
+            part = ids[start : start + CHUNK]
+            found = conn.execute(
+                sa.select(policy.c.id, policy.c.canonical).where(policy.c.id.in_(part))
+            )
+            canonical.update({str(p[0]): str(p[1]) for p in found})
+    return [
+        (str(r[0]), str(r[1]), str(r[2]), r[3])
+        for r in rows
+        if copy_usable(statement_copy("", "", str(r[4]), canonical[str(r[5])], viewer), purpose)
+    ]
 
 
-def _records(store: Store, viewer: Viewer) -> dict[str, _Record]:
+def _records(store: Store, viewer: Viewer, purpose: str | None) -> dict[str, _Record]:
     records: dict[str, _Record] = {}
-    for entity_id, prop, value, seen in _rows(
-        store, viewer, statement.c.schema == "VictimRecord", RECORD_PROPS
-    ):
+    rows = _rows(store, viewer, statement.c.schema == "VictimRecord", RECORD_PROPS, purpose)
+    usable = {entity_id for entity_id, prop, _, _ in rows if prop == BASE}
+    for entity_id, prop, value, seen in rows:
+        if purpose is not None and entity_id not in usable:
+            continue  # its id is withheld for the purpose: the record is not counted
         record = records.setdefault(entity_id, _Record())
         year = str(seen)[:4]
         if year.isdigit() and (not record.first_year or year < record.first_year):
@@ -76,13 +106,15 @@ def _records(store: Store, viewer: Viewer) -> dict[str, _Record]:
     return records
 
 
-def _persons(store: Store, viewer: Viewer, ids: Iterable[str]) -> dict[str, dict[str, list[str]]]:
+def _persons(
+    store: Store, viewer: Viewer, ids: Iterable[str], purpose: str | None
+) -> dict[str, dict[str, list[str]]]:
     wanted = sorted(set(ids))
     persons: dict[str, dict[str, list[str]]] = {}
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
         for entity_id, prop, value, _ in _rows(
-            store, viewer, statement.c.entity_id.in_(chunk), PERSON_PROPS
+            store, viewer, statement.c.entity_id.in_(chunk), PERSON_PROPS, purpose
         ):
             persons.setdefault(entity_id, {}).setdefault(prop, []).append(value)
     return persons
@@ -109,13 +141,21 @@ class VictimTables:
     k: int
 
 
-def victim_tables(store: Store, viewer: Viewer, k: int = K) -> VictimTables:
+def victim_tables(
+    store: Store, viewer: Viewer, k: int = K, purpose: str | None = None
+) -> VictimTables:
     """Counts of the victim records the viewer's agency is in the audience of, by sex and
     age, form of exploitation, year, country of exploitation and citizenship; every table
-    a partition of the same victims, each suppressed below ``k``. The read is audited."""
+    a partition of the same victims, each suppressed below ``k``. The read is audited.
+
+    With a declared ``purpose`` (the web page's session purpose; ADR 0051, amendment) a
+    value another agency stated (H0) for other purposes is not counted (the victim counts
+    under "unknown" for that table), nor a record whose id statement is; None counts
+    every value."""
     viewer.require_data_role("read victim statistics")
-    records = _records(store, viewer)
-    persons = _persons(store, viewer, (first(r.props, "victim", "") for r in records.values()))
+    records = _records(store, viewer, purpose)
+    victims = (first(r.props, "victim", "") for r in records.values())
+    persons = _persons(store, viewer, victims, purpose)
     counts: dict[str, Counter[str]] = {name: Counter() for name in CAPTIONS}
     for record in records.values():
         victim = persons.get(first(record.props, "victim", ""), {})
@@ -128,9 +168,10 @@ def victim_tables(store: Store, viewer: Viewer, k: int = K) -> VictimTables:
         counts["citizenship"][_country(first(victim, "nationality"))] += 1
     tables = [suppress(CAPTIONS[name], counts[name], k) for name in CAPTIONS]
     total = tables[0].total
-    store.audit_event(
-        viewer, "statistics.victims", "(suppressed aggregates)", {"records": len(records), "k": k}
-    )
+    detail: dict[str, object] = {"records": len(records), "k": k}
+    if purpose is not None:
+        detail["purpose"] = purpose or None
+    store.audit_event(viewer, "statistics.victims", "(suppressed aggregates)", detail)
     return VictimTables(total, tables, k)
 
 

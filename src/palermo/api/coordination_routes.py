@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
+from palermo.api.read_purpose import DeclaredPurpose
 from palermo.api.routes import page_of
 from palermo.api.schemas import ID, LINE, MAX_INT, MAX_ITEMS, SHORT, TEXT, EntityOut, Page
 from palermo.coordination import (
@@ -177,9 +178,12 @@ def open_case(request: Request, viewer: CurrentViewer, body: CaseIn) -> Created:
 
 
 @router.get("/cases/{case_id}", response_model=CaseFileOut, tags=["cases"])
-def get_case(request: Request, viewer: CurrentViewer, case_id: str) -> CaseFileOut:
-    """The case with its tasks, notes and team."""
-    file = cases.case_file(store_of(request), viewer, case_id)
+def get_case(
+    request: Request, viewer: CurrentViewer, case_id: str, purpose: DeclaredPurpose = ""
+) -> CaseFileOut:
+    """The case with its tasks, notes and team, without the values stated (H0) for other
+    purposes than the declared one (named under each record's ``withheld``)."""
+    file = cases.case_file(store_of(request).for_purpose(purpose), viewer, case_id)
     if file is None:
         raise ValueError(f"case_id: no visible case {case_id!r}")
     return CaseFileOut(
@@ -340,9 +344,12 @@ def report(request: Request, viewer: CurrentViewer, operation_id: str, body: Res
 
 
 @router.get("/operations/{operation_id}", response_model=DashboardOut, tags=["operations"])
-def dashboard(request: Request, viewer: CurrentViewer, operation_id: str) -> DashboardOut:
-    """Live dashboard: local action times, results per country, missing reports."""
-    store = store_of(request)
+def dashboard(
+    request: Request, viewer: CurrentViewer, operation_id: str, purpose: DeclaredPurpose = ""
+) -> DashboardOut:
+    """Live dashboard: local action times, results per country, missing reports; counted
+    from the values the declared purpose may use (H0)."""
+    store = store_of(request).for_purpose(purpose)
     board = operations.dashboard(store, viewer, operation_id)
     return DashboardOut(
         operation=EntityOut.of(board.operation),
@@ -383,10 +390,13 @@ def mla_status(
 
 @router.get("/mla/reminders", tags=["legal assistance"])
 def reminders(
-    request: Request, viewer: CurrentViewer, today: Annotated[date | None, Query()] = None
+    request: Request,
+    viewer: CurrentViewer,
+    today: Annotated[date | None, Query()] = None,
+    purpose: DeclaredPurpose = "",
 ) -> list[dict[str, Any]]:
-    """Open requests past their deadline, most overdue first."""
-    found = mla.reminders(store_of(request), viewer, today or date.today())
+    """Open requests past their deadline, most overdue first (for the declared purpose)."""
+    found = mla.reminders(store_of(request).for_purpose(purpose), viewer, today or date.today())
     return [r.__dict__ for r in found]
 
 
@@ -474,8 +484,9 @@ def _add_list(path: str, schema: str, tag: str, summary: str) -> None:
         viewer: CurrentViewer,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+        purpose: DeclaredPurpose = "",
     ) -> Page:
-        return page_of(request, viewer, schema, limit, offset)
+        return page_of(request, viewer, schema, limit, offset, purpose)
 
     list_page.__doc__ = f"{summary}; paginated (`next_offset` is null on the last page)."
     router.add_api_route(

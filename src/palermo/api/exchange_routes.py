@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from palermo.access.viewer import Viewer
 from palermo.api.auth import app_cache, current_viewer, store_of
 from palermo.api.problems import problem
+from palermo.api.read_purpose import DeclaredPurpose
 from palermo.api.schemas import ID, LINE, MAX_INT, MAX_ITEMS, SHORT, TEXT, EntityOut, Page
 from palermo.exchange import alerts, messages, notices
 from palermo.ingest.audiences import checked_sharing
@@ -120,11 +121,16 @@ def list_page(items: list[Any], limit: int, offset: int) -> Page:
 
 @router.get("/notices", response_model=Page, tags=["notices"])
 def list_notices(
-    request: Request, viewer: CurrentViewer, limit: Limit = 50, offset: Offset = 0
+    request: Request,
+    viewer: CurrentViewer,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    purpose: DeclaredPurpose = "",
 ) -> Page:
-    """Active notices visible to the caller; paginated (`next_offset` is null on the last
-    page)."""
-    return list_page(notices.active_notices(store_of(request), viewer), limit, offset)
+    """Active notices visible to the caller, for the declared purpose (H0); paginated
+    (`next_offset` is null on the last page)."""
+    store = store_of(request).for_purpose(purpose)
+    return list_page(notices.active_notices(store, viewer), limit, offset)
 
 
 @router.post("/notices/{notice_id}/withdraw", tags=["notices"])
@@ -166,10 +172,17 @@ def send(request: Request, viewer: CurrentViewer, body: MessageIn) -> Created:
 
 
 @router.get("/messages", response_model=Page, tags=["messages"])
-def inbox(request: Request, viewer: CurrentViewer, limit: Limit = 50, offset: Offset = 0) -> Page:
-    """Messages addressed to the caller's agency, newest first; paginated (`next_offset` is
-    null on the last page)."""
-    return list_page(messages.inbox(store_of(request), viewer), limit, offset)
+def inbox(
+    request: Request,
+    viewer: CurrentViewer,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    purpose: DeclaredPurpose = "",
+) -> Page:
+    """Messages addressed to the caller's agency, newest first, for the declared purpose
+    (H0); paginated (`next_offset` is null on the last page)."""
+    store = store_of(request).for_purpose(purpose)
+    return list_page(messages.inbox(store, viewer), limit, offset)
 
 
 @router.post("/messages/{message_id}/read", response_model=Created, tags=["messages"])

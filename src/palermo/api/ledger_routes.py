@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
+from palermo.api.read_purpose import DeclaredPurpose
 from palermo.match import ledger_access
 
 router = APIRouter(prefix="/api/v1/identities", tags=["cross-referencing"])
@@ -45,9 +46,12 @@ def list_ledger(
     viewer: CurrentViewer,
     offset: Annotated[int, Query(ge=0, le=ledger_access.MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=ledger_access.MAX_PAGE)] = 20,
+    purpose: DeclaredPurpose = "",
 ) -> dict[str, Any]:
-    """The caller's view's merges, splits and undos, newest first."""
-    total, items = ledger_access.ledger_page(store_of(request), viewer, limit, offset)
+    """The caller's view's merges, splits and undos, newest first (records' captions for
+    the declared purpose: a name stated (H0) for another shows as the id)."""
+    store = store_of(request).for_purpose(purpose)
+    total, items = ledger_access.ledger_page(store, viewer, limit, offset)
     return {
         "total": total,
         "offset": offset,
@@ -61,16 +65,21 @@ def identity_of(
     request: Request,
     viewer: CurrentViewer,
     record_id: Annotated[str, Path(max_length=ledger_access.MAX_ID)],
+    purpose: DeclaredPurpose = "",
 ) -> dict[str, Any]:
     """The identity a record belongs to in the caller's view (resolved in batch or on
-    arrival), with the records of it the caller may see."""
-    found = ledger_access.identity_of(store_of(request), viewer, record_id)
+    arrival), with the records of it the caller may see (captions for the purpose)."""
+    store = store_of(request).for_purpose(purpose)
+    found = ledger_access.identity_of(store, viewer, record_id)
     return asdict(found)
 
 
 @router.get("/ledger/{seq}")
-def read_entry(request: Request, viewer: CurrentViewer, seq: Seq) -> dict[str, Any]:
-    return ledger_access.ledger_entry(store_of(request), viewer, seq).to_json()
+def read_entry(
+    request: Request, viewer: CurrentViewer, seq: Seq, purpose: DeclaredPurpose = ""
+) -> dict[str, Any]:
+    store = store_of(request).for_purpose(purpose)  # captions for the declared purpose
+    return ledger_access.ledger_entry(store, viewer, seq).to_json()
 
 
 @router.post("/ledger/{seq}/undo")

@@ -18,9 +18,13 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 
+from palermo.access.viewer import Viewer
 from palermo.api.auth import COOKIE as SESSION_COOKIE
+from palermo.api.auth import optional_viewer, store_of
 from palermo.model.handling_terms import PURPOSES, TermError, check_purpose
-from palermo.store.purpose_view import UNDECLARED, read_purpose
+from palermo.store.purpose_view import UNDECLARED, entity_for_purpose, read_purpose
+from palermo.store.store import Store
+from palermo.store.views import Entity
 
 HEADER = "Palermo-Purpose"
 COOKIE = "palermo_purpose"  # the web session's declared purpose (web.purpose_form)
@@ -57,6 +61,20 @@ def session_purpose(request: Request) -> str:
         return read_purpose(purpose)
     except TermError:
         return UNDECLARED
+
+
+def session_store(request: Request) -> Store:
+    """The node's store with its reads bound to the web session's purpose: what a page
+    hands the functions that gather what it shows (`Store.for_purpose`)."""
+    return store_of(request).for_purpose(session_purpose(request))
+
+
+def for_session(request: Request, entity: Entity) -> Entity:
+    """An entity a page read with every value (to judge who may act on it) as the session's
+    purpose may show it to the signed-in user: the loader's rule
+    (`purpose_view.entity_for_purpose`); without a user, nothing of another agency's."""
+    viewer = optional_viewer(request) or Viewer("", "", frozenset())
+    return entity_for_purpose(entity, viewer, session_purpose(request))
 
 
 def declared(header: str | None, query: str | None, request: Request) -> str:

@@ -22,8 +22,11 @@ from palermo.cli.coordination import (
     created,
     entity_line,
     iso_date,
+    reading,
     say,
+    say_withheld,
 )
+from palermo.cli.data import ReadPurpose
 from palermo.coordination import legal, mla, operations, victims
 from palermo.store.views import Entity
 
@@ -43,12 +46,20 @@ Offset = Annotated[int, typer.Option(min=0, help="Entries to skip")]
 
 
 def listing(
-    ctx: typer.Context, user: str | None, schema: str, limit: int, offset: int
+    ctx: typer.Context,
+    user: str | None,
+    schema: str,
+    limit: int,
+    offset: int,
+    purpose: str | None = None,
 ) -> tuple[list[Entity], int | None]:
     """One page of the visible entities of a schema and the next page's offset (None at the
-    end): the same paging as the API's list routes."""
-    store, viewer = acting(ctx, user)
-    found = store.entities(viewer, schema=schema, limit=limit + 1, offset=offset)
+    end): the same paging as the API's list routes, for ``--purpose`` (H0, ADR 0051)."""
+    store, viewer = reading(ctx, user, purpose)
+    found = store.entities(
+        viewer, schema=schema, limit=limit + 1, offset=offset, purpose=store.read_purpose
+    )
+    say_withheld(found[:limit])
     return found[:limit], offset + limit if len(found) > limit else None
 
 
@@ -144,11 +155,16 @@ def operation_report(
 
 @operation_app.command("show")
 def operation_show(
-    ctx: typer.Context, operation_id: str, user: AsUser = None, as_json: AsJson = False
+    ctx: typer.Context,
+    operation_id: str,
+    user: AsUser = None,
+    as_json: AsJson = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Local action times, results by country, totals and who has not reported."""
-    store, viewer = acting(ctx, user)
+    store, viewer = reading(ctx, user, purpose)
     board = operations.dashboard(store, viewer, operation_id)
+    say_withheld(board.held)
     out: dict[str, Any] = {
         "id": operation_id,
         "local_action_times": board.local_action_times,
@@ -169,9 +185,10 @@ def operation_list(
     offset: Offset = 0,
     user: AsUser = None,
     as_json: AsJson = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Joint operations your agency coordinates or takes part in."""
-    found, more = listing(ctx, user, "JointOperation", limit, offset)
+    found, more = listing(ctx, user, "JointOperation", limit, offset, purpose)
     print_page(found, more, as_json, "no operations", "name", "actionTime", "operationStatus")
 
 
@@ -243,9 +260,10 @@ def mla_list(
     offset: Offset = 0,
     user: AsUser = None,
     as_json: AsJson = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """MLA requests your agency sent or received."""
-    found, more = listing(ctx, user, "LegalAssistanceRequest", limit, offset)
+    found, more = listing(ctx, user, "LegalAssistanceRequest", limit, offset, purpose)
     print_page(found, more, as_json, "no MLA requests", "reference", "requestType", "deadline")
 
 
@@ -255,9 +273,10 @@ def mla_reminders(
     today: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today)")] = None,
     user: AsUser = None,
     as_json: AsJson = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Open requests past their deadline, most overdue first."""
-    store, viewer = acting(ctx, user)
+    store, viewer = reading(ctx, user, purpose)
     day = iso_date("--today", today) or date.today()
     found = mla.reminders(store, viewer, day)
     if as_json:
@@ -348,11 +367,12 @@ def victim_list(
     offset: Offset = 0,
     user: AsUser = None,
     as_json: AsJson = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Victim records (or referrals) you may see; details are masked unless victim-support."""
     if referrals:
-        found, more = listing(ctx, user, "Referral", limit, offset)
+        found, more = listing(ctx, user, "Referral", limit, offset, purpose)
         print_page(found, more, as_json, "no referrals", "serviceType", "referralStatus")
         return
-    found, more = listing(ctx, user, "VictimRecord", limit, offset)
+    found, more = listing(ctx, user, "VictimRecord", limit, offset, purpose)
     print_page(found, more, as_json, "no victim records", "victim", "exploitationForm", "consent")

@@ -11,10 +11,12 @@ from typing import Annotated, Any
 import typer
 
 from palermo.access.viewer import NotVisible, Viewer
-from palermo.cli.common import CliError, acting_viewer, console, emit, open_store
+from palermo.cli.common import CliError, acting_viewer, console, emit, errors, open_store
+from palermo.cli.data import ReadPurpose, checked_read_purpose
 from palermo.coordination import cases
 from palermo.exchange import alerts, messages, notices
 from palermo.ingest.audiences import checked_sharing
+from palermo.store.purpose_view import withheld_note
 from palermo.store.store import Store
 from palermo.store.views import Entity
 
@@ -34,6 +36,23 @@ subscription_app = typer.Typer(help="Alert subscriptions: add, list, delete.", n
 def acting(ctx: typer.Context, user: str | None) -> tuple[Store, Viewer]:
     store = open_store(ctx)
     return store, acting_viewer(store, user)
+
+
+def reading(ctx: typer.Context, user: str | None, purpose: str | None) -> tuple[Store, Viewer]:
+    """The store with its reads bound to ``--purpose`` (checked first: a typo is one line
+    naming the option) and the acting user: what a listing or a show reads through, so
+    another agency's values stated (H0) for other purposes are left out (ADR 0051)."""
+    declared = checked_read_purpose(purpose)
+    store, viewer = acting(ctx, user)
+    return store.for_purpose(declared), viewer
+
+
+def say_withheld(found: list[Entity]) -> None:
+    """On stderr, whom to ask for the values left out (stdout keeps its shape)."""
+    owners = sorted({a for e in found for a in e.withheld_owners})
+    if owners:
+        held = sum(1 for e in found if e.withheld)
+        errors.print(f"{withheld_note(owners)} ({held} records)", highlight=False, markup=False)
 
 
 def say(text: str) -> None:
@@ -90,10 +109,15 @@ def _team_entry(text: str) -> tuple[str, str]:
 
 
 @case_app.command("list")
-def case_list(ctx: typer.Context, user: AsUser = None, as_json: AsJson = False) -> None:
+def case_list(
+    ctx: typer.Context, user: AsUser = None, as_json: AsJson = False, purpose: ReadPurpose = None
+) -> None:
     """Cases your agency leads or is on the team of."""
-    store, viewer = acting(ctx, user)
-    found = store.entities(viewer, schema="InvestigationCase", limit=500)
+    store, viewer = reading(ctx, user, purpose)
+    found = store.entities(
+        viewer, schema="InvestigationCase", limit=500, purpose=store.read_purpose
+    )
+    say_withheld(found)
     if as_json:
         emit([e.to_ftm() for e in found], True)
         return
@@ -105,13 +129,18 @@ def case_list(ctx: typer.Context, user: AsUser = None, as_json: AsJson = False) 
 
 @case_app.command("show")
 def case_show(
-    ctx: typer.Context, case_id: str, user: AsUser = None, as_json: AsJson = False
+    ctx: typer.Context,
+    case_id: str,
+    user: AsUser = None,
+    as_json: AsJson = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """A case with its team, tasks and notes."""
-    store, viewer = acting(ctx, user)
+    store, viewer = reading(ctx, user, purpose)
     file = cases.case_file(store, viewer, case_id)
     if file is None:
         raise NotVisible(f"case_id: no visible case {case_id!r}")
+    say_withheld([file.case, *file.tasks, *file.notes])
     if as_json:
         emit(
             {
@@ -202,7 +231,7 @@ def notice_issue(
     notice_id = notices.issue_notice(
         store, viewer, notice_type, subject_id, reason, sharing, until, country
     )
-    entity = store.entity(viewer, notice_id)
+    entity = store.entity(viewer, notice_id, purpose=None)  # its own new record
     status = entity.first("noticeStatus") if entity else "?"
     if as_json:
         emit({"id": notice_id, "status": status}, True)
@@ -242,10 +271,12 @@ def notice_list(
     offset: Offset = 0,
     user: AsUser = None,
     as_json: AsJson = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Active notices you may see, a page at a time."""
-    store, viewer = acting(ctx, user)
+    store, viewer = reading(ctx, user, purpose)
     page, more = paged(notices.active_notices(store, viewer), limit, offset)
+    say_withheld(page)
     if as_json:
         emit({"results": [n.to_ftm() for n in page], "next_offset": more}, True)
         return
@@ -296,10 +327,12 @@ def message_list(
     offset: Offset = 0,
     user: AsUser = None,
     as_json: AsJson = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Messages to your agency, newest first, a page at a time."""
-    store, viewer = acting(ctx, user)
+    store, viewer = reading(ctx, user, purpose)
     page, more = paged(messages.inbox(store, viewer), limit, offset)
+    say_withheld(page)
     if as_json:
         emit({"results": [m.to_ftm() for m in page], "next_offset": more}, True)
         return

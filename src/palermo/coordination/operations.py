@@ -43,6 +43,9 @@ class Dashboard:
     local_action_times: dict[str, str]
     by_country: dict[str, dict[str, int]] = field(default_factory=dict)
     reported: set[str] = field(default_factory=set)
+    # the records read with values left out for the read's purpose (H0, ADR 0051): the page
+    # says whom to ask, since a count it left out is missing from the totals
+    held: list[Entity] = field(default_factory=list)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -154,10 +157,11 @@ def report_result(
 def dashboard(store: Store, viewer: Viewer, operation_id: str) -> Dashboard:
     op = _operation(store, viewer, operation_id)
     participants = _participants(op)
-    action = datetime.fromisoformat(op.first("actionTime") or "")
-    local = {p.agency: action.astimezone(_zone(p.timezone)).isoformat() for p in participants}
-    board = Dashboard(op, participants, local)
+    local = _local_times(op, participants)
+    board = Dashboard(op, participants, local, held=[op] if op.withheld else [])
     for result in store.referencing(viewer, operation_id, schema="OperationResult"):
+        if result.withheld:
+            board.held.append(result)
         country = (result.first("country") or "").upper()
         row = board.by_country.setdefault(country, dict.fromkeys(COUNTS, 0))
         for count in COUNTS:
@@ -192,6 +196,16 @@ def _operation(store: Store, viewer: Viewer, operation_id: str) -> Entity:
     if op is None or op.schema != "JointOperation":
         raise ValueError(f"operation_id: no visible operation {operation_id!r}")
     return op
+
+
+def _local_times(op: Entity, participants: list[Participant]) -> dict[str, str]:
+    """The action time in each participant's zone; none when the read's purpose withheld
+    the action time (H0, ADR 0051): the board still shows, without local times."""
+    when = op.first("actionTime")
+    if when is None and op.withheld:
+        return {}
+    action = datetime.fromisoformat(when or "")
+    return {p.agency: action.astimezone(_zone(p.timezone)).isoformat() for p in participants}
 
 
 def _participants(op: Entity) -> list[Participant]:

@@ -97,7 +97,8 @@ def attachments_of(store: Store, viewer: Viewer, message_id: str) -> list[FileAt
     found = store.entities(viewer, schema="Attachment", limit=10_000)
     out = []
     for a in found:
-        if message_id in a.values("message"):
+        # an attachment whose content the read's purpose withholds (H0) is not handed out
+        if message_id in a.values("message") and "contentBase64" not in a.withheld:
             content = base64.b64decode(a.first("contentBase64") or "")
             out.append(FileAttachment(a.first("fileName") or "file", content, a.first("mimeType")))
     return out

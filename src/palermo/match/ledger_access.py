@@ -26,7 +26,9 @@ from palermo.match.xref_threshold import XREF_THRESHOLD
 from palermo.model.handling_merge import Marking
 from palermo.model.record_marking import identity_marking, record_markings
 from palermo.store.entity_marking import entity_marking
+from palermo.store.purpose_view import entity_for_purpose
 from palermo.store.store import Store
+from palermo.store.views import Entity
 
 MAX_REASON = 1000
 MAX_PAGE = 200
@@ -141,14 +143,14 @@ def identity_of(store: Store, viewer: Viewer, record_id: str) -> IdentityView:
     viewer.require_data_role("read identities")
     if len(record_id) > MAX_ID:
         raise ValueError(f"record_id: longer than {MAX_ID} characters")
-    if store.entity(viewer, record_id) is None:
+    if store.entity(viewer, record_id, purpose=None) is None:  # a check: every value
         raise NotVisible(f"record_id: no record {record_id!r} in your view")
     found = identity_around(store, viewer, record_id)
     if found is None:
         raise NotVisible(f"record_id: {record_id!r} is not resolved in your view yet")
     members = found.members
-    visible = store.entities(viewer, ids=members, limit=len(members))
-    labels = {e.id: e.caption for e in visible}
+    visible = store.entities(viewer, ids=members, limit=len(members), purpose=None)
+    labels = _captions(store, viewer, visible)
     marking = identity_marking(members, record_markings(visible, entity_marking))
     store.audit_event(viewer, "xref.identity", found.identity, {"record": record_id})
     return IdentityView(
@@ -183,10 +185,20 @@ def _views(store: Store, viewer: Viewer, found: list[ledger.Entry]) -> list[Entr
     labels: dict[str, str] = {}
     markings: dict[str, Marking] = {}
     if ids:
-        visible = store.entities(viewer, ids=ids, limit=len(ids))
-        labels = {e.id: e.caption for e in visible}
+        visible = store.entities(viewer, ids=ids, limit=len(ids), purpose=None)
+        labels = _captions(store, viewer, visible)
         markings = record_markings(visible, entity_marking)
     return [_view(e, labels, markings) for e in found]
+
+
+def _captions(store: Store, viewer: Viewer, visible: list[Entity]) -> dict[str, str]:
+    """Each record's caption as the store's bound purpose may show it (H0, ADR 0051): a
+    name withheld for it falls back to the id, as a search hit's does. The markings are
+    still merged over every value (a stricter code of a withheld value is not dropped)."""
+    purpose = store.read_purpose
+    if purpose is None:
+        return {e.id: e.caption for e in visible}
+    return {e.id: entity_for_purpose(e, viewer, purpose).caption for e in visible}
 
 
 def _view(entry: ledger.Entry, labels: dict[str, str], markings: dict[str, Marking]) -> EntryView:

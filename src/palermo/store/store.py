@@ -7,6 +7,7 @@ entity data appends to the audit chain in the same transaction.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import secrets
@@ -48,11 +49,28 @@ NAME_PROPS = (
 )
 
 
+class _Bound:
+    """The type of :data:`BOUND`."""
+
+    def __repr__(self) -> str:
+        return "BOUND"
+
+
+# The default ``purpose`` of a read: the purpose the store is bound to (`Store.for_purpose`;
+# None, every value, on the node's store). A caller that must read every value whatever
+# store it was handed (an access decision, a write) says ``purpose=None``.
+BOUND = _Bound()
+Purpose = str | None | _Bound
+
 TOKEN_TTL = 5.0  # seconds a valid API token is remembered (see Store.viewer_for_token)
 SESSION_LABEL = "web session"  # the label of tokens made by a web login
 
 
 class Store:
+    # The H0 purpose reads default to (ADR 0051, amendment): None on the node's store (every
+    # value, for internal callers); a declared purpose on a copy made by `for_purpose`.
+    read_purpose: str | None = None
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._known_policies: set[str] = set()
@@ -385,6 +403,20 @@ class Store:
 
     # --- reading ---------------------------------------------------------------------
 
+    def for_purpose(self, purpose: str) -> Store:
+        """This store with its reads bound to a declared H0 ``purpose`` (ADR 0051,
+        amendment): `entities`, `entity`, `referencing` and `search` without an explicit
+        ``purpose`` read for it. A page hands this to the coordination functions that
+        gather what it shows (a case file, an operation's board, an inbox), so every read
+        they make declares the session's purpose without each taking one. A shallow copy:
+        the engine, caches, audit writer and listeners are the same objects."""
+        bound = copy.copy(self)
+        bound.read_purpose = purpose
+        return bound
+
+    def _purpose(self, purpose: Purpose) -> str | None:
+        return self.read_purpose if isinstance(purpose, _Bound) else purpose
+
     def entities(
         self,
         viewer: Viewer,
@@ -393,7 +425,7 @@ class Store:
         limit: int = 100,
         offset: int = 0,
         after: str | None = None,
-        purpose: str | None = None,
+        purpose: Purpose = BOUND,
     ) -> list[Entity]:
         """Entities as the viewer may see them; an entity it may not see does not exist.
 
@@ -402,7 +434,9 @@ class Store:
         ``purpose`` is a read's declared H0 purpose (`purpose_view.read_purpose`; ADR
         0051): values it may not use are left out and named in ``Entity.withheld``, and the
         audit row records it. None reads every value, for callers that apply H0 themselves
-        (exports refuse lines, the analysis and screening caches keep the copies)."""
+        (exports refuse lines, the analysis and screening caches keep the copies); left
+        out, the store's bound purpose (`for_purpose`; None on the node's store)."""
+        purpose = self._purpose(purpose)
         viewer.require_data_role("read entity data")
         kinds = _descendants(schema) if schema is not None else None
         with self.transaction() as conn:
@@ -435,7 +469,7 @@ class Store:
             )
         return result
 
-    def entity(self, viewer: Viewer, entity_id: str, purpose: str | None = None) -> Entity | None:
+    def entity(self, viewer: Viewer, entity_id: str, purpose: Purpose = BOUND) -> Entity | None:
         found = self.entities(viewer, ids=[entity_id], limit=1, purpose=purpose)
         return found[0] if found else None
 
@@ -449,7 +483,7 @@ class Store:
         agency: str | None = None,
         country: str | None = None,
         topic: str | None = None,
-        purpose: str | None = None,
+        purpose: Purpose = BOUND,
     ) -> search_index.SearchResults:
         """Names (any script, folded) and identifiers (any spacing or format) the viewer
         may read unmasked, through the search index (ADR 0013): every word must match, the
@@ -468,6 +502,7 @@ class Store:
         audit row records the purpose. Its facets and facet filters then use only the
         values that purpose may use (a withheld country is no facet; a hit found only
         through withheld values counts under its type, under no agency)."""
+        purpose = self._purpose(purpose)
         viewer.require_data_role("search")
         _check_search_input(text, limit, offset)
         query = search_index.parse(text)
@@ -520,9 +555,10 @@ class Store:
         target_id: str,
         schema: str | None = None,
         limit: int = 1000,
-        purpose: str | None = None,
+        purpose: Purpose = BOUND,
     ) -> list[Entity]:
         """Entities the viewer may see that point at ``target_id`` (tasks of a case, ...)."""
+        purpose = self._purpose(purpose)
         viewer.require_data_role("read entity data")
         kinds = _descendants(schema) if schema is not None else None
         with self.engine.connect() as conn:
@@ -543,7 +579,7 @@ class Store:
         """Every entity the viewer may see, page by page (each page is audited as a read)."""
         after: str | None = None
         while True:
-            page = self.entities(viewer, schema=schema, limit=batch, after=after)
+            page = self.entities(viewer, schema=schema, limit=batch, after=after, purpose=None)
             if not page:
                 return
             yield from page

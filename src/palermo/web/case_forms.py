@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 
 from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.api.auth import optional_viewer, store_of
+from palermo.api.read_purpose import session_store
 from palermo.api.schemas import ID, LINE, MAX_ITEMS, SHORT, TEXT
 from palermo.coordination import cases
 from palermo.model.vocab import EXPLOITATION_FORMS
@@ -290,7 +291,8 @@ def _case(
     errors: dict[str, dict[str, str]],
     values: dict[str, dict[str, str]],
 ) -> HTMLResponse:
-    file = cases.case_file(store_of(request), viewer, case_id)
+    # read for the session's purpose (H0, ADR 0051); the forms' writes judge every value
+    file = cases.case_file(session_store(request), viewer, case_id)
     if file is None or file.case.schema != "InvestigationCase":
         return _missing(request, case_id)
     team = cases.team_of(file.case)

@@ -112,14 +112,18 @@ def person_choices(
     then up to FIND_LIMIT found by name or identifier with the same search as /search (as
     the viewer: nothing it may not read). Returns (id, caption) pairs and a search error."""
     out: dict[str, str] = {}
+    purpose = store.read_purpose  # the store the page passes is bound to its session's
     for entity_id in chosen:
-        found = store.entity(viewer, entity_id)
+        found = store.entity(viewer, entity_id, purpose=purpose)
         if found is not None and found.schema == "Person":
             out[found.id] = found.caption
     error = ""
     if len(find.strip()) >= 2:
         try:
-            for found in store.search(viewer, find.strip(), schema="Person", limit=FIND_LIMIT):
+            hits = store.search(
+                viewer, find.strip(), schema="Person", limit=FIND_LIMIT, purpose=purpose
+            )
+            for found in hits:
                 out.setdefault(found.id, found.caption)
         except ValueError as exc:
             error = str(exc).splitlines()[0]
@@ -128,8 +132,8 @@ def person_choices(
 
 def visible_persons(store: Store, viewer: Viewer, ids: list[str], field: str) -> None:
     """Every id names a person the viewer can see, else a FieldError naming the field."""
-    for entity_id in ids:
-        found = store.entity(viewer, entity_id)
+    for entity_id in ids:  # a check of the ids, not a page: every value
+        found = store.entity(viewer, entity_id, purpose=None)
         if found is None or found.schema != "Person":
             raise FieldError(f"{field}: no visible person {entity_id[:80]!r}")
 

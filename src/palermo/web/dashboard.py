@@ -17,7 +17,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from palermo.access.viewer import AccessDenied, Viewer
-from palermo.api.auth import optional_viewer, store_of
+from palermo.api.auth import optional_viewer
+from palermo.api.read_purpose import session_store
 from palermo.coordination import cases as cases_mod
 from palermo.coordination import deconfliction, mla, operations, retention
 from palermo.exchange import alerts as alerts_mod
@@ -78,13 +79,26 @@ def home(request: Request) -> Response:
     viewer = optional_viewer(request)
     if viewer is None:
         return RedirectResponse("/login", status_code=303)
-    store = store_of(request)
+    store = session_store(request)  # every panel read for the session's purpose (ADR 0051)
     today = date.today()
     try:
         panels = gather(store, viewer, today)
     except AccessDenied:  # a user with no data role (an admin): the search page as before
         return page(request, "dashboard.html", panels=None, today=today.isoformat())
-    return page(request, "dashboard.html", panels=panels, today=today.isoformat())
+    shown = dict(panels=panels, today=today.isoformat(), held_rows=held_rows(panels))
+    return page(request, "dashboard.html", **shown)
+
+
+def held_rows(panels: dict[str, Panel]) -> list[Entity]:
+    """The records shown on the panels with values left out for the session's purpose."""
+    out: list[Entity] = []
+    for panel in panels.values():
+        for row in panel.rows:
+            found = row.get("request") if isinstance(row, dict) else row
+            found = getattr(found, "operation", found)
+            if isinstance(found, Entity) and found.withheld:
+                out.append(found)
+    return out
 
 
 def gather(store: Store, viewer: Viewer, today: date) -> dict[str, Panel]:
@@ -125,7 +139,10 @@ def new_alerts(store: Store, viewer: Viewer) -> list[alerts_mod.Alert]:
 def my_cases(store: Store, viewer: Viewer) -> list[Entity]:
     """Open cases the user's agency leads or is on the team of."""
     out = []
-    for case in store.entities(viewer, schema="InvestigationCase", limit=LIST_LIMIT):
+    purpose = store.read_purpose  # the page's store is bound to the session's purpose
+    for case in store.entities(
+        viewer, schema="InvestigationCase", limit=LIST_LIMIT, purpose=purpose
+    ):
         if case.first("caseStatus") in ("closed",):
             continue
         if viewer.agency in cases_mod.team_of(case) or viewer.agency in case.agencies:
@@ -139,7 +156,9 @@ def my_tasks(store: Store, viewer: Viewer) -> list[Entity]:
     mine = {viewer.agency, viewer.username, f"{viewer.username}@{viewer.agency}"}
     out = [
         task
-        for task in store.entities(viewer, schema="CaseTask", limit=LIST_LIMIT)
+        for task in store.entities(
+            viewer, schema="CaseTask", limit=LIST_LIMIT, purpose=store.read_purpose
+        )
         if set(task.values("assignee")) & mine
         and (task.first("taskStatus") or "open") not in CLOSED_TASKS
     ]
@@ -151,7 +170,8 @@ def operations_in_progress(store: Store, viewer: Viewer, today: date) -> list[Op
     participants that have not reported results yet."""
     cutoff = (today - OPERATION_PAST).isoformat()
     out = []
-    for op in store.entities(viewer, schema="JointOperation", limit=LIST_LIMIT):
+    purpose = store.read_purpose
+    for op in store.entities(viewer, schema="JointOperation", limit=LIST_LIMIT, purpose=purpose):
         action = op.first("actionTime") or ""
         if op.first("operationStatus") == "concluded" or action[:10] < cutoff:
             continue
@@ -168,7 +188,10 @@ def mla_due(store: Store, viewer: Viewer, today: date) -> list[dict[str, Any]]:
     """Open MLA requests due within two weeks or overdue, the most urgent first."""
     horizon = (today + MLA_DUE).isoformat()
     out = []
-    for request in store.entities(viewer, schema="LegalAssistanceRequest", limit=LIST_LIMIT):
+    purpose = store.read_purpose
+    for request in store.entities(
+        viewer, schema="LegalAssistanceRequest", limit=LIST_LIMIT, purpose=purpose
+    ):
         deadline = (request.first("deadline") or "")[:10]
         if not deadline or deadline == MASK or mla.status_of(request) not in mla.OPEN:
             continue
@@ -183,7 +206,9 @@ def referrals_awaiting(store: Store, viewer: Viewer) -> list[Entity]:
     masked for roles without victim-support, so those see none)."""
     return [
         r
-        for r in store.entities(viewer, schema="Referral", limit=LIST_LIMIT)
+        for r in store.entities(
+            viewer, schema="Referral", limit=LIST_LIMIT, purpose=store.read_purpose
+        )
         if r.first("referralStatus") in AWAITING_REFERRAL
     ]
 

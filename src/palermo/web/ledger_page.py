@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.api.auth import optional_viewer, store_of
+from palermo.api.read_purpose import session_store
 from palermo.match import ledger_access
 from palermo.web.csrf import csrf_protect
 from palermo.web.render import page
@@ -36,7 +37,7 @@ async def _render(
     status: int = 200,
     written: int | None = None,
 ) -> Response:
-    store = store_of(request)
+    store = session_store(request)  # captions for the session's purpose (H0, ADR 0051)
     try:
         total, rows = await run_in_threadpool(
             ledger_access.ledger_page, store, viewer, PAGE, offset

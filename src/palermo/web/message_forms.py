@@ -23,6 +23,7 @@ from starlette.datastructures import FormData, UploadFile
 from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.api.auth import store_of
 from palermo.api.exchange_routes import MAX_ATTACHMENTS
+from palermo.api.read_purpose import session_purpose, session_store
 from palermo.api.schemas import ID, LINE, MAX_ITEMS, SHORT, TEXT
 from palermo.exchange import messages
 from palermo.store.views import Entity
@@ -120,7 +121,8 @@ def new_message(
         return to_login()
     values = Letter(to_agency=to[:SHORT], about=about[:ID], in_reply_to=reply_to[:ID])
     if values.in_reply_to:
-        original = store_of(request).entity(viewer, values.in_reply_to)
+        purpose = session_purpose(request)  # the reply quotes what the session may read
+        original = store_of(request).entity(viewer, values.in_reply_to, purpose=purpose)
         if original is not None and original.schema == "AgencyMessage":
             values.to_agency = original.first("fromAgency") or values.to_agency
             values.subject = "Re: " + (original.first("subject") or "")
@@ -147,7 +149,7 @@ def _send(request: Request, values: Letter, files: list[messages.FileAttachment]
         values.check()
         about = ids_of(values.about)
         for entity_id in about:  # what the message is about: records the sender can see
-            if store.entity(viewer, entity_id) is None:
+            if store.entity(viewer, entity_id, purpose=None) is None:  # a check: every value
                 raise FieldError(f"about: no visible record {entity_id[:80]!r}")
         message_id = messages.send_message(
             store,
@@ -173,7 +175,7 @@ def _form(
 ) -> HTMLResponse:
     store = store_of(request)
     partners = [a for a in store.agencies() if a.code != viewer.agency]
-    message = store.entity(viewer, sent) if sent else None
+    message = store.entity(viewer, sent, purpose=session_purpose(request)) if sent else None
     if message is not None and message.schema != "AgencyMessage":
         message = None
     return page(
@@ -193,7 +195,8 @@ def _form(
 
 
 def _message(request: Request, viewer: Viewer, message_id: str) -> Entity:
-    found = store_of(request).entity(viewer, message_id)
+    """The message as the session's purpose may show it (H0, ADR 0051)."""
+    found = store_of(request).entity(viewer, message_id, purpose=session_purpose(request))
     if found is None or found.schema != "AgencyMessage":
         raise NotVisible(f"message_id: no visible message {message_id!r}")
     return found
@@ -231,15 +234,17 @@ def read_message(request: Request, message_id: str) -> Response:
     viewer = signed_in(request)
     if viewer is None:
         return to_login()
-    store = store_of(request)
+    store = session_store(request)  # what the page shows: for the session's purpose
     try:
         found = _message(request, viewer, message_id)
     except NotVisible as exc:
         return refused_page(request, exc, message_id)
     receipts = messages.receipts(store, viewer, found.id)
     reader = f"{viewer.username}@{viewer.agency}"
-    if viewer.agency in found.values("toAgency") and reader not in receipts:
-        messages.mark_read(store, viewer, found.id)
+    addressed = store_of(request).entity(viewer, found.id, purpose=None)  # on every value
+    to_us = addressed is not None and viewer.agency in addressed.values("toAgency")
+    if to_us and reader not in receipts:
+        messages.mark_read(store_of(request), viewer, found.id)
     files = _files(request, viewer, found.id)
     return page(
         request,
@@ -253,5 +258,5 @@ def read_message(request: Request, message_id: str) -> Response:
 
 def _files(request: Request, viewer: Viewer, message_id: str) -> list[messages.FileAttachment]:
     """The message's attachments by name: the order the page lists and numbers them in."""
-    found = messages.attachments_of(store_of(request), viewer, message_id)
+    found = messages.attachments_of(session_store(request), viewer, message_id)
     return sorted(found, key=lambda f: (f.name, f.content))

@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 
 from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.api.auth import store_of
+from palermo.api.read_purpose import for_session
 from palermo.api.schemas import ID, LINE, SHORT, TEXT
 from palermo.coordination import legal, mla
 from palermo.exchange import messages
@@ -250,7 +251,8 @@ def _draft_form(
 
 def visible_request(request: Request, viewer: Viewer, request_id: str) -> Entity:
     """The legal assistance request, or 404: not a request the viewer can see."""
-    found = store_of(request).entity(viewer, request_id)
+    # every value: who answers or owns it is judged on them; pages show `for_session` of it
+    found = store_of(request).entity(viewer, request_id, purpose=None)
     if found is None or found.schema != "LegalAssistanceRequest":
         raise NotVisible(f"request_id: no visible legal assistance request {request_id!r}")
     return found
@@ -323,6 +325,7 @@ def answer(request: Request, request_id: str, form: Posted) -> Response:
 def _answer_page(
     request: Request, found: Entity, errors: dict[str, str], values: dict[str, str]
 ) -> HTMLResponse:
+    found = for_session(request, found)  # H0, ADR 0051
     ok, findings = mla.check_dual_criminality(found)
     return page(
         request,
@@ -391,6 +394,7 @@ def own_status(request: Request, request_id: str, form: Posted) -> Response:
 def _own_status_page(
     request: Request, found: Entity, errors: dict[str, str], values: dict[str, str]
 ) -> HTMLResponse:
+    found = for_session(request, found)  # H0, ADR 0051
     return page(
         request,
         "mla_status.html",

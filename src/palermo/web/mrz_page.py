@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from palermo.access.viewer import Viewer
 from palermo.api import screening_routes as screening
 from palermo.api.auth import store_of
+from palermo.api.read_purpose import session_purpose
 from palermo.coordination import screening_notices
 from palermo.match.mrz import MRZError
 from palermo.match.mrz_check import read_mrz, screen_mrz
@@ -25,9 +26,11 @@ def show_mrz(request: Request, viewer: Viewer, text: str) -> Response:
         response = page(request, "screening.html", error=f"mrz: {exc}", mrz_text=text)
         response.status_code = 422
         return response
-    index = screening.for_purpose(screening.index_for(request, viewer), None)  # H0
+    told = session_purpose(request) or None  # the session's purpose (H0, ADR 0041/0051)
+    index = screening.for_purpose(screening.index_for(request, viewer), told)
     check = screen_mrz(index, zone)
     store_of(request).audit_event(viewer, "screen.mrz", check.document.number, check.audit_detail())
     hits = [h.entity_id for h in check.document.hits]
-    screening_notices.notify(store_of(request), viewer, index, hits, None)  # as the API
-    return page(request, "screening.html", mrz_check=check.as_dict(), mrz_text=text)
+    screening_notices.notify(store_of(request), viewer, index, hits, told)  # as the API
+    shown = dict(mrz_check=check.as_dict(), mrz_text=text, screened_for=index.purpose)
+    return page(request, "screening.html", **shown)

@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 
 from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.api.auth import store_of
+from palermo.api.read_purpose import session_store
 from palermo.api.schemas import ID, LINE, SHORT, TEXT
 from palermo.exchange import notices
 from palermo.ingest.audiences import checked_sharing
@@ -146,7 +147,7 @@ def _form(
     request: Request, viewer: Viewer, values: NoticeDraft, errors: dict[str, str]
 ) -> HTMLResponse:
     chosen = [values.subject] if values.subject else []
-    choices, find_error = person_choices(store_of(request), viewer, values.find, chosen)
+    choices, find_error = person_choices(session_store(request), viewer, values.find, chosen)
     if find_error and "find" not in errors:
         errors = {**errors, "find": find_error}
     return page(

@@ -25,6 +25,7 @@ from starlette.datastructures import FormData
 
 from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.api.auth import store_of
+from palermo.api.read_purpose import session_store
 from palermo.api.schemas import ID, LINE, MAX_INT, MAX_ITEMS, SHORT, TEXT
 from palermo.coordination import operations
 from palermo.coordination.operation_changes import amend_operation, planned_operation
@@ -338,7 +339,8 @@ def _plan_form(
     errors: dict[str, str],
     op: Entity | None,
 ) -> HTMLResponse:
-    choices, find_error = person_choices(store_of(request), viewer, values.find, values.targets)
+    store = session_store(request)  # the choices show names: the session's purpose
+    choices, find_error = person_choices(store, viewer, values.find, values.targets)
     if find_error and "find" not in errors:
         errors = {**errors, "find": find_error}
     return page(
@@ -415,7 +417,7 @@ def _results(
     """The results form of a participant: 404 if the operation is not visible, 403 if the
     viewer's agency does not take part (the API's answers to the same agency)."""
     try:
-        board = operations.dashboard(store_of(request), viewer, operation_id)
+        board = operations.dashboard(session_store(request), viewer, operation_id)
     except ValueError as exc:
         return refused_page(request, NotVisible(str(exc)), operation_id)
     own = sorted({p.country.upper() for p in board.participants if p.agency == viewer.agency})

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from palermo.access.viewer import AccessDenied, Viewer
 from palermo.api import screening_routes as screening
 from palermo.api.auth import optional_viewer, store_of
+from palermo.api.read_purpose import session_purpose, session_store
 from palermo.coordination import deconfliction, hit_notices, mla, operations, screening_notices
 from palermo.exchange import messages, notices
 from palermo.match import manifest as manifests
@@ -93,14 +94,20 @@ def screen_person(
     def show(r: Request, v: Viewer) -> Response:
         if not name.strip():
             return _bad(r, "name: give a name to screen")
+        told = session_purpose(r) or None  # screened for it, told to owners (H0, ADR 0051)
         query = screening.PersonIn(
-            name=name, birth_date=birth_date or None, nationality=nationality or None, sex=None
+            name=name,
+            birth_date=birth_date or None,
+            nationality=nationality or None,
+            sex=None,
+            purpose=told,
         )
         try:
             found = [screening.candidate_out(c) for c in screening.person_candidates(r, v, query)]
         except ValueError as exc:
             return _bad(r, str(exc))
-        return page(r, "screening.html", person=query, candidates=found)
+        shown = dict(person=query, candidates=found, screened_for=screened_for(told))
+        return page(r, "screening.html", **shown)
 
     return signed_in(request, show)
 
@@ -110,12 +117,14 @@ def screen_document(request: Request, number: Annotated[str, Form()]) -> Respons
     def show(r: Request, v: Viewer) -> Response:
         if not number.strip():
             return _bad(r, "number: give a document number")
-        index = screening.for_purpose(screening.index_for(r, v), None)  # H0, ADR 0041
+        told = session_purpose(r) or None  # the session's purpose (H0, ADR 0041/0051)
+        index = screening.for_purpose(screening.index_for(r, v), told)
         check = index.check_document(number)
         store_of(r).audit_event(v, "screen.document", check.number, screening.document_audit(check))
         hits = [h.entity_id for h in check.hits]
-        screening_notices.notify(store_of(r), v, index, hits, None)  # every hit, as the API
-        return page(r, "screening.html", document=screening.document_out(check))
+        screening_notices.notify(store_of(r), v, index, hits, told)  # every hit, as the API
+        shown = dict(document=screening.document_out(check), screened_for=screened_for(told))
+        return page(r, "screening.html", **shown)
 
     return signed_in(request, show)
 
@@ -136,13 +145,23 @@ async def screen_manifest(request: Request, manifest: Annotated[UploadFile, File
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             return _bad(r, "manifest: the file is not UTF-8 text (CSV expected)")
+        told = session_purpose(r) or None  # the session's purpose (H0, ADR 0041/0051)
         try:
-            result = screening._manifest(r, v, manifests.read_csv(text))
+            result = screening._manifest(r, v, manifests.read_csv(text), told)
         except ValueError as exc:  # more rows than a manifest may have
             return _bad(r, str(exc))
-        return page(r, "screening.html", manifest=result, filename=manifest.filename)
+        shown = dict(manifest=result, filename=manifest.filename, screened_for=screened_for(told))
+        return page(r, "screening.html", **shown)
 
     return signed_in(request, show)
+
+
+def screened_for(told: str | None) -> str:
+    """The H0 purpose a screening form screened for: the session's, else ``screening``
+    (the API's default), shown on the page next to the answer."""
+    from palermo.match.screening_purpose import screening_purpose
+
+    return screening_purpose(told)
 
 
 def _bad(request: Request, text: str) -> Response:
@@ -158,7 +177,7 @@ def entity_list(schema: str, title: str, columns: list[tuple[str, str]]) -> Hand
     """A page listing the visible entities of one schema, newest first."""
 
     def show(r: Request, v: Viewer) -> Response:
-        rows = store_of(r).entities(v, schema=schema, limit=500)
+        rows = store_of(r).entities(v, schema=schema, limit=500, purpose=session_purpose(r))
         return page(r, "list.html", title=title, columns=columns, rows=rows, schema=schema)
 
     return show
@@ -204,7 +223,7 @@ for _slug in LISTS:
 @router.get("/hits", response_class=HTMLResponse)
 def hits(request: Request) -> Response:
     def show(r: Request, v: Viewer) -> Response:
-        store = store_of(r)  # with the owners' replies to this agency's hits (issue 19)
+        store = session_store(r)  # with the owners' replies to this agency's hits (issue 19)
         try:
             follow_ups = hit_notices.sent(store, v)
         except AccessDenied:  # an admin account holds no data role: the hits only
@@ -218,7 +237,7 @@ def hits(request: Request) -> Response:
 def operation(request: Request, operation_id: str) -> Response:
     def show(r: Request, v: Viewer) -> Response:
         try:
-            board = operations.dashboard(store_of(r), v, operation_id)
+            board = operations.dashboard(session_store(r), v, operation_id)
         except (KeyError, ValueError) as exc:
             response = page(r, "message.html", title="No such operation", text=str(exc))
             response.status_code = 404
@@ -233,8 +252,10 @@ def mla_page(request: Request) -> Response:
     def show(r: Request, v: Viewer) -> Response:
         from datetime import date
 
-        store = store_of(r)
-        rows = store.entities(v, schema="LegalAssistanceRequest", limit=500)
+        store = session_store(r)  # every read for the session's purpose (H0, ADR 0051)
+        rows = store.entities(
+            v, schema="LegalAssistanceRequest", limit=500, purpose=store.read_purpose
+        )
         overdue = {x.request_id: x.days_overdue for x in mla.reminders(store, v, date.today())}
         status = {e.id: mla.status_of(e) for e in rows}
         return page(r, "mla.html", rows=rows, status=status, overdue=overdue)
@@ -253,7 +274,9 @@ def notices_page(request: Request, offset: str = "0") -> Response:
         start = _offset(offset)
         if start is None:
             return _bad_offset(r, offset)
-        found = store_of(r).entities(v, schema="Notice", limit=WEB_PAGE + 1, offset=start)
+        found = store_of(r).entities(
+            v, schema="Notice", limit=WEB_PAGE + 1, offset=start, purpose=session_purpose(r)
+        )
         rows = found[:WEB_PAGE]
         status = {e.id: notices.status_of(e) for e in rows}
         more = start + WEB_PAGE if len(found) > WEB_PAGE else None
@@ -270,7 +293,7 @@ def messages_page(request: Request, offset: str = "0") -> Response:
         start = _offset(offset)
         if start is None:
             return _bad_offset(r, offset)
-        inbox = messages.inbox(store_of(r), v)
+        inbox = messages.inbox(session_store(r), v)
         more = start + WEB_PAGE if len(inbox) > start + WEB_PAGE else None
         rows = inbox[start : start + WEB_PAGE]
         return page(r, "messages.html", rows=rows, **_paging(start, more))

@@ -249,7 +249,7 @@ def correct_value(
         correct(store, viewer, entity_id, prop, value, action, new_value or None, narrower)
     except (ValueError, AccessDenied, NotVisible) as exc:
         status = 403 if isinstance(exc, AccessDenied) else 400
-        found = store.entity(viewer, entity_id)
+        found = store.entity(viewer, entity_id, purpose=session_purpose(request))
         if found is None:
             missing = page(request, "missing.html", entity_id=entity_id)
             missing.status_code = 404
@@ -293,6 +293,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(__import__("palermo.web.admin_pages", fromlist=["router"]).router)
     app.include_router(__import__("palermo.web.ledger_page", fromlist=["router"]).router)
     app.include_router(__import__("palermo.web.retention_page", fromlist=["router"]).router)
+    app.include_router(__import__("palermo.web.glotip_page", fromlist=["router"]).router)
     app.include_router(router)
     app.include_router(purpose_form)
     app.include_router(pages)

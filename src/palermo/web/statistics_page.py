@@ -16,6 +16,7 @@ from palermo.access.viewer import AccessDenied
 from palermo.analysis.suppression import OTHER
 from palermo.analysis.victim_aggregates import victim_tables
 from palermo.api.auth import optional_viewer, store_of
+from palermo.api.read_purpose import session_purpose
 from palermo.web.csrf import csrf_protect
 from palermo.web.render import page
 
@@ -28,7 +29,8 @@ def statistics(request: Request) -> Response:
     if viewer is None:
         return RedirectResponse("/login", status_code=303)
     try:
-        found = victim_tables(store_of(request), viewer)
+        # counted from the values the session's purpose may use (H0, ADR 0051)
+        found = victim_tables(store_of(request), viewer, purpose=session_purpose(request))
     except AccessDenied as exc:
         response = page(request, "message.html", title="Not allowed", text=str(exc))
         response.status_code = 403

@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 
 from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.api.auth import optional_viewer, store_of
+from palermo.api.read_purpose import session_purpose
 from palermo.api.schemas import ID, LINE, MAX_ITEMS, SHORT
 from palermo.coordination import victims
 from palermo.model.schemata import model
@@ -154,7 +155,9 @@ def victim_list(request: Request) -> Response:
     if viewer is None:
         return RedirectResponse("/login", status_code=303)
     try:
-        rows = store_of(request).entities(viewer, schema="VictimRecord", limit=500)
+        rows = store_of(request).entities(
+            viewer, schema="VictimRecord", limit=500, purpose=session_purpose(request)
+        )
     except AccessDenied as exc:
         return _refused(request, exc)
     return page(request, "victim_list.html", rows=rows)
@@ -203,7 +206,7 @@ def record_victim(request: Request, form: Annotated[FormData, Depends(form_data)
 def _record(request: Request, viewer: Viewer, values: NewVictim) -> str:
     store = store_of(request)
     victims.require_victim_support(viewer, "record a victim")
-    person = store.entity(viewer, values.person_id)
+    person = store.entity(viewer, values.person_id, purpose=None)  # a check: every value
     if person is None or person.schema != "Person":
         raise NotVisible(f"person_id: no person {values.person_id!r} you can read")
     return victims.record_victim(
@@ -224,7 +227,8 @@ def _victim_form(
     request: Request, viewer: Viewer, values: NewVictim, errors: dict[str, str]
 ) -> HTMLResponse:
     store = store_of(request)
-    person = store.entity(viewer, values.person_id) if values.person_id else None
+    purpose = session_purpose(request)  # the form shows the person: the session's purpose
+    person = store.entity(viewer, values.person_id, purpose=purpose) if values.person_id else None
     return page(
         request,
         "victim_form.html",
@@ -313,8 +317,9 @@ def _record_page(
     values: dict[str, str],
 ) -> HTMLResponse:
     store = store_of(request)
+    purpose = session_purpose(request)  # every read of the page (H0, ADR 0051)
     try:
-        record = store.entity(viewer, record_id)
+        record = store.entity(viewer, record_id, purpose=purpose)
     except AccessDenied as exc:
         return _refused(request, exc)
     if record is None or record.schema != "VictimRecord":
@@ -322,9 +327,9 @@ def _record_page(
     referrals: list[Entity] = []
     person: Entity | None = None
     if viewer.sees_victim_details:  # what others would read is masked anyway
-        referrals = store.referencing(viewer, record.id, schema="Referral")
+        referrals = store.referencing(viewer, record.id, schema="Referral", purpose=purpose)
         victim = record.first("victim")
-        person = store.entity(viewer, victim) if victim else None
+        person = store.entity(viewer, victim, purpose=purpose) if victim else None
     own = viewer.agency in record.agencies and viewer.sees_victim_details
     return page(
         request,
