@@ -47,6 +47,7 @@ def get_endpoints(entity_id: str) -> list[tuple[str, str]]:
         ("GET", "/api/v1/analysis/trends"),
         ("GET", "/api/v1/analysis/risk"),
         ("GET", "/api/v1/analysis/report"),
+        ("GET", "/api/v1/glotip/submission?year=2024"),
     ]
 
 

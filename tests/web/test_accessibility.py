@@ -72,6 +72,7 @@ ANALYST_PAGES = [
     "/subscriptions",
     "/imports/new",
     "/statistics",
+    "/glotip?year=2024",
 ]
 STORY_PAGES = ["case", "entity", "search", "operation", "operation-results"]
 VICTIM_SUPPORT_PAGES = ["/victims", "/victims/new"]
