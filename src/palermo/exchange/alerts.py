@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from normality import normalize
 from sqlalchemy.engine import Connection
 
 from palermo.access.viewer import DATA_ROLES, NotVisible, Viewer
+from palermo.exchange.alert_names import NAME_PROPS, NameSubscription, StatementNames
 from palermo.model.handling_merge import Marking
 from palermo.model.schemata import model
 from palermo.store import directory
@@ -34,7 +34,6 @@ from palermo.store.visibility import visible_statements
 
 KINDS = ("entity", "document", "name", "notice-type", "country", "hit")
 DOCUMENT_PROPS = {"number", "passportNumber", "documentNumber", "idNumber"}
-NAME_PROPS = {"name", "alias", "weakAlias", "previousName", "firstName", "lastName"}
 SCAN_BATCH = 5000
 
 
@@ -145,12 +144,9 @@ def _key(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper())
 
 
-def _tokens(text: str) -> set[str]:
-    return set((normalize(text, latinize=True) or "").split())
-
-
 def matches(kind: str, wanted: str, schema: str, prop: str, value: str, entity_id: str) -> bool:
-    """Does one statement match one subscription?"""
+    """Does one statement match one subscription? A name matches as person screening
+    would match it (`alert_names`, ADR 0056)."""
     if prop == "id":
         return False
     if kind == "entity":
@@ -158,8 +154,7 @@ def matches(kind: str, wanted: str, schema: str, prop: str, value: str, entity_i
     if kind == "document":
         return prop in DOCUMENT_PROPS and _key(value) == _key(wanted)
     if kind == "name":
-        want = _tokens(wanted)
-        return prop in NAME_PROPS and bool(want) and want <= _tokens(value)
+        return prop in NAME_PROPS and NameSubscription.of(wanted).matches(prop, value)
     if kind == "notice-type":
         return schema == "Notice" and prop == "noticeType" and value == wanted.lower()
     if kind == "hit":  # deconfliction hits (value "*" or a selector type)
@@ -189,8 +184,11 @@ def scan(store: Store, publish: Callable[[list[Alert]], None] | None = None) -> 
         by_user: dict[str, list[Any]] = {}
         for sub in subs:
             by_user.setdefault(sub.username, []).append(sub)
+        # name forms of each subscription and of each statement value, once per scan
+        wanted = {s.id: NameSubscription.of(s.value) for s in subs if s.kind == "name"}
+        names = StatementNames()
         for username, user_subs in by_user.items():
-            created += _scan_user(conn, username, user_subs, cursor, upper)
+            created += _scan_user(conn, username, user_subs, cursor, upper, wanted, names)
         _set_cursor(conn, upper)
     if created and publish is not None:
         publish(created)
@@ -232,7 +230,13 @@ def readable_rows(conn: Connection, viewer: Viewer, after: int, upto: int) -> li
 
 
 def _scan_user(
-    conn: Connection, username: str, subs: list[Any], after: int, upto: int
+    conn: Connection,
+    username: str,
+    subs: list[Any],
+    after: int,
+    upto: int,
+    wanted: dict[int, NameSubscription],
+    names: StatementNames,
 ) -> list[Alert]:
     user = directory.get_user(conn, username)
     if user is None:
@@ -243,9 +247,15 @@ def _scan_user(
     rows = readable_rows(conn, viewer, after, upto)
     out: list[Alert] = []
     for sub in subs:
-        hits = [
-            r for r in rows if matches(sub.kind, sub.value, r.schema, r.prop, r.value, r.entity_id)
-        ]
+        if sub.kind == "name":
+            name = wanted[sub.id]
+            hits = [r for r in rows if name.matches(r.prop, r.value, names)]
+        else:
+            hits = [
+                r
+                for r in rows
+                if matches(sub.kind, sub.value, r.schema, r.prop, r.value, r.entity_id)
+            ]
         out += _record(conn, sub, hits)
     return out
 

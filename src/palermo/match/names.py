@@ -691,12 +691,16 @@ def _abjad_similarity(latin_word: str, arabic_word: str) -> float:
     return best
 
 
-def _pairs(ta: Sequence[str], tb: Sequence[str]) -> tuple[tuple[str, str, float], ...]:
+def _pairs(
+    ta: Sequence[str],
+    tb: Sequence[str],
+    similarity: Callable[[str, str], float] = token_similarity,
+) -> tuple[tuple[str, str, float], ...]:
     if not ta or not tb:
         return ()
     flip = len(ta) > len(tb)
     short, long_ = (tb, ta) if flip else (ta, tb)
-    picked = paired_grid([[token_similarity(s, t) for t in long_] for s in short])
+    picked = paired_grid([[similarity(s, t) for t in long_] for s in short])
     out = ((short[i], long_[j], round(score, 4)) for score, i, j in picked)
     return tuple((y, x, s) if flip else (x, y, s) for x, y, s in out)
 
@@ -718,15 +722,54 @@ def _han_match(latin: str, han: str) -> NameMatch:
         candidates.append(_han_native(parts, han))
         score, system, form = max(
             (
-                (parts_similarity(parts, form), system, form)
+                (_whole_name_similarity(parts, form), system, form)
                 for system, form in comparison_forms(han)  # with Tongyong (ADR 0043)
             ),
             key=lambda x: x[0],
         )
         if score > candidates[0].score:  # pairs only for the one that may be shown
-            candidates.append(NameMatch(score, system, _pairs(parts, form)))
+            pairs = _pairs(parts, form, _han_pair_similarity(parts, form))
+            candidates.append(NameMatch(score, system, pairs))
     candidates.append(_family_first_transcription(latin, han))  # last: readings explain ties
     return max(candidates, key=lambda m: m.score)
+
+
+def _han_pair_similarity(parts: Sequence[str], form: Sequence[str]) -> Callable[[str, str], float]:
+    """How `_whole_name_similarity` compares a Latin part with a syllable of a whole-name
+    form: `token_similarity`, capped by the initials check (`_han_syllable_score`) when
+    the name is written one Latin part per character; plain letters otherwise."""
+    return token_similarity if len(parts) != len(form) else _checked_syllable_similarity
+
+
+def _checked_syllable_similarity(part: str, syllable: str) -> float:
+    """`token_similarity` of a Latin part and one syllable, at most `INITIAL_MISMATCH`
+    when their initials do not correspond (`names_han_initials`)."""
+    return _han_syllable_score(part, syllable, token_similarity(part, syllable))
+
+
+def _whole_name_similarity(parts: tuple[str, ...], form: tuple[str, ...]) -> float:
+    """Latin parts against a Chinese name in one system, a syllable per character
+    (`comparison_forms`), with the check the per-syllable path makes (ADR 0053, 0056): a
+    Latin part paired with a syllable whose initial no sound correspondence links to its
+    own is a different syllable however many letters they share (Wong Ka Neng is not
+    黄家定 wong-ka-ding: n is not d). Only when the Latin has one part per character: a
+    glued or hyphen-joined given name (Yingjeou) holds several initials in one part and
+    is compared by its letters as before. A pairing that crosses initials also gets no
+    glued-letters rescue (`parts_similarity`'s moved boundary): the parts sit where the
+    syllables do, so no boundary moved; only a letter of one syllable differs. Never
+    above the letters' score."""
+    plain = parts_similarity(parts, form)
+    similarity = _han_pair_similarity(parts, form)
+    if similarity is token_similarity:
+        return plain
+    picked = paired_grid([[similarity(p, s) for s in form] for p in parts])
+    if all(initials_correspond(parts[i], form[j]) for _, i, j in picked):
+        checked = parts_similarity(parts, form, similarity)
+    else:
+        checked = round(max(combine([s for s, _, _ in picked], len(parts), len(form))[0], 0.0), 4)
+    # A check only takes away: capped cells can steer the greedy pairing (`paired_grid`)
+    # to a better total than the letters' own pairing found.
+    return min(plain, checked)
 
 
 def _japanese_match(parts: tuple[str, ...], name: str) -> NameMatch:
@@ -967,10 +1010,14 @@ def best_part_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
     return max((token_similarity(a, b) for a in ta for b in tb), default=0.0)
 
 
-def paired(short: Sequence[str], long_: Sequence[str]) -> list[float]:
+def paired(
+    short: Sequence[str],
+    long_: Sequence[str],
+    similarity: Callable[[str, str], float] = token_similarity,
+) -> list[float]:
     """Each part of the shorter name paired with its own part of the longer one, best
     pairs first: one "Ibrahim" may not answer for both parts of "Ibrahim Ibrahim"."""
-    grid = [[token_similarity(s, t) for t in long_] for s in short]
+    grid = [[similarity(s, t) for t in long_] for s in short]
     return [score for score, _, _ in paired_grid(grid)]
 
 
@@ -1007,13 +1054,19 @@ def combine(best: Sequence[float], short: int, long_: int) -> tuple[float, bool]
     return max(parts, 0.0), False
 
 
-def parts_similarity(ta: Sequence[str], tb: Sequence[str]) -> float:
+def parts_similarity(
+    ta: Sequence[str],
+    tb: Sequence[str],
+    similarity: Callable[[str, str], float] = token_similarity,
+) -> float:
     """`name_similarity` on names already split into parts by `tokens` (batch callers
-    transliterate once and compare many times)."""
+    transliterate once and compare many times); `similarity` compares a part of the
+    shorter name (of `ta` when as long) with one of the other (`_whole_name_similarity`
+    adds a check to `token_similarity`)."""
     if not ta or not tb:
         return 0.0
     short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    parts, capped = combine(paired(short, long_), len(short), len(long_))
+    parts, capped = combine(paired(short, long_, similarity), len(short), len(long_))
     if capped:
         return round(parts, 4)
     if len(ta) == len(tb):
