@@ -80,7 +80,9 @@ test-fast: setup
 demo: setup
 	bash scripts/demo.sh "$(DEMO_DIR)" "$(DEMO_PERSONS)"
 
+# Debian's wrk too: bench/api.py drives the HTTP API with it over loopback.
 bench: setup services
+	$(call debian,wrk,wrk)
 	$(BIN)/python bench/store.py
 
 clean:

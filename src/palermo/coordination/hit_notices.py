@@ -321,7 +321,16 @@ def _count_up(
 ) -> dict[HitRef, int]:
     """Count up the day's notices already there: one UPDATE per owner (and 500 records).
     A row of the same (searcher, record, day) under another owner is not counted (the
-    caller refuses that hit, as before)."""
+    caller refuses that hit, as before).
+
+    The rows are locked in record order (``SELECT ... ORDER BY record_id FOR UPDATE``
+    inside the UPDATE) before they are changed. A bare ``UPDATE ... WHERE record_id IN``
+    locks them in the order its plan meets them (heap order on a sequential or bitmap
+    scan, which every update shuffles), so two screenings counting up overlapping records
+    at the same moment could each hold a row the other waits for: PostgreSQL then aborts
+    one of them with a deadlock, and that screening answered 500 (seen under
+    ``bench/api.py``'s concurrent person screenings). SQLite serialises writers and
+    ignores ``FOR UPDATE``."""
     by_owner: dict[str, list[str]] = {}
     for hit in hits:
         by_owner.setdefault(hit.owner, []).append(hit.record_id)
@@ -329,14 +338,20 @@ def _count_up(
     for owner, records in sorted(by_owner.items()):
         records.sort()
         for start in range(0, len(records), CHUNK):
-            bump = (
-                hit_notice.update()
+            in_order = (
+                sa.select(hit_notice.c.id)
                 .where(
                     (hit_notice.c.searcher_agency == searcher)
                     & (hit_notice.c.day == day)
                     & (hit_notice.c.owner_agency == owner)
                     & hit_notice.c.record_id.in_(records[start : start + CHUNK])
                 )
+                .order_by(hit_notice.c.record_id)
+                .with_for_update()
+            )
+            bump = (
+                hit_notice.update()
+                .where(hit_notice.c.id.in_(in_order))
                 .values(hits=hit_notice.c.hits + 1, last_hit_at=now)
                 .returning(hit_notice.c.id, hit_notice.c.record_id)
             )
