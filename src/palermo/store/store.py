@@ -576,14 +576,40 @@ class Store:
     def export(
         self, viewer: Viewer, schema: str | None = None, batch: int = 1000
     ) -> Iterator[Entity]:
-        """Every entity the viewer may see, page by page (each page is audited as a read)."""
+        """Every entity the viewer may see, page by page (each page is audited as a read).
+
+        Pages are keyed by the stored entity id (`visibility.visible_entity_keys`), so each
+        page reads only its own entities' statements from the index: keyed by the shown id,
+        every page grouped every statement of the schema first (measured at 1M document
+        reports on PostgreSQL: 4.5 s a page of 5,000, the whole build quadratic)."""
+        viewer.require_data_role("read entity data")
+        kinds = _descendants(schema) if schema is not None else None
         after: str | None = None
         while True:
-            page = self.entities(viewer, schema=schema, limit=batch, after=after, purpose=None)
-            if not page:
+            with self.transaction() as conn:
+                _no_jit(conn)
+                candidates = visibility.visible_entity_keys(viewer)
+                if kinds is not None:
+                    candidates = candidates.where(statement.c.schema.in_(kinds))
+                if after is not None:
+                    candidates = candidates.where(statement.c.entity_id > after)
+                rows = conn.execute(candidates.order_by(statement.c.entity_id).limit(batch)).all()
+                entity_ids = [row.entity_id for row in rows]
+                page = self._read(conn, viewer, entity_ids, None) if rows else []
+                if rows:
+                    audit.append(
+                        conn,
+                        viewer.agency,
+                        viewer.username,
+                        "read",
+                        _sample(entity_ids),
+                        {"entities": entity_ids, **_purpose_detail(None, page)},
+                        read_only=True,
+                    )
+            if not rows:
                 return
             yield from page
-            after = max(e.id for e in page)
+            after = rows[-1].key
 
     def analyze(self) -> None:
         """Refresh the planner's statistics; after a bulk load PostgreSQL otherwise keeps

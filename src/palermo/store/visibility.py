@@ -231,6 +231,27 @@ def _visible_entities(viewer: Viewer) -> sa.Select[Any]:
     )
 
 
+def visible_entity_keys(viewer: Viewer) -> sa.Select[Any]:
+    """:func:`visible_entities` with each entity's stored id beside the shown one (columns
+    ``key`` and ``entity_id``), for paging a whole export by the stored id: ``key > after``
+    walks the index on ``statement.entity_id`` and stops after a page, where a filter on the
+    shown id (an alias for an opaque entity) makes every page group the whole table. The
+    key never leaves the store: callers hand out ``entity_id`` only."""
+    return _visible_entity_keys(_canonical(viewer))
+
+
+@functools.lru_cache(maxsize=512)
+def _visible_entity_keys(viewer: Viewer) -> sa.Select[Any]:
+    return (
+        sa.select(
+            statement.c.entity_id.label("key"),
+            shown_id(viewer, statement.c.entity_id).label("entity_id"),
+        )
+        .where(may_see(viewer), is_current())
+        .group_by(statement.c.entity_id)
+    )
+
+
 def for_ids(
     query: sa.Select[Any],
     viewer: Viewer,
