@@ -62,3 +62,33 @@ def test_the_prediction_reuses_the_calibrations_vectors_and_scores_as_splink(
         for r in frame.as_record_list()
     }
     assert ours and {(lk.left, lk.right): lk.probability for lk in ours} == theirs
+    their_weights = {
+        (str(r["unique_id_l"]), str(r["unique_id_r"])): {
+            k[3:]: float(v) for k, v in r.items() if k.startswith("mw_") and v is not None
+        }
+        for r in frame.as_record_list()
+    }
+    assert {(lk.left, lk.right): lk.weights for lk in ours} == their_weights
+
+
+def test_the_vectors_keep_levels_and_ids_not_the_compared_values() -> None:
+    """Both records' compared values (names, addresses, keys) stay out of the candidate
+    vectors and their scores: at 100,000 records those copies held gigabytes (ADR 0054)."""
+    rows = [dict(features(r)) for r in records(240)]
+    broad_keys(rows)
+    linker = xref._linker(pa.Table.from_pylist(rows), xref.train(rows), xref.DuckDB())
+    vectors = xref.candidate_vectors(linker)
+    api = linker._db_api
+    columns = {c.unquote().name for c in vectors.columns}
+    assert {"unique_id_l", "unique_id_r", "gamma_name"} <= columns
+    assert not {c for c in columns if c.endswith(("_l", "_r"))} - {
+        "unique_id_l",
+        "unique_id_r",
+        *(c for c in columns if c.startswith("tf_")),
+    }
+    scored = xref.score(linker, vectors, threshold_match_weight=-30)
+    scored_columns = {c.unquote().name for c in scored.columns}
+    assert "match_probability" in scored_columns and "mw_name" in scored_columns
+    assert "name_parts" in rows[0] and "name_parts_l" not in scored_columns
+    pairs = api._con.execute(f"SELECT count(*) FROM {scored.physical_name}").fetchone()[0]
+    assert pairs > 0

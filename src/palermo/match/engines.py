@@ -113,13 +113,25 @@ def spark_session(master: str = "local[2]", memory: str = "2g") -> Any:
 
 
 def _arrow(fn: PairFunction) -> Callable[[Any, Any], Any]:
-    """Wrap a pairwise function as a vectorised DuckDB UDF: one Python call per batch."""
+    """Wrap a pairwise function as a vectorised DuckDB UDF: one Python call per batch.
+
+    Arrow hands over a new string object per row and batch, and the pair functions cache
+    by their arguments (`xref.screened_name_similarity` and others, millions of pairs): a
+    cached pair would keep its own copy of both records' values. Interned, every cached
+    pair shares the one copy of each distinct value (ADR 0054)."""
     import pyarrow as pa
 
     def run(left: Any, right: Any) -> Any:
         return pa.array(
-            [fn(a, b) for a, b in zip(left.to_pylist(), right.to_pylist(), strict=True)],
+            [
+                fn(_interned(a), _interned(b))
+                for a, b in zip(left.to_pylist(), right.to_pylist(), strict=True)
+            ],
             pa.float64(),
         )
 
     return run
+
+
+def _interned(value: str | None) -> str | None:
+    return sys.intern(value) if value is not None else None

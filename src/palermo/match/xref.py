@@ -664,7 +664,11 @@ def _parts(value: str) -> tuple[tuple[str, ...], frozenset[str]]:
     return tuple(sorted(every)), frozenset(every)
 
 
-@lru_cache(maxsize=2_000_000)
+# Small on purpose: the name comparison calls this through `screened_name_similarity`,
+# which caches the pair itself, so a pair comes back here only from `names_compatible`
+# (strong identifiers). Two million entries (1.15 million pairs filled at 100,000 records)
+# held ~400 MB for 1 hit in 100 (ADR 0054).
+@lru_cache(maxsize=100_000)
 def best_name_similarity(left: str | None, right: str | None) -> float:
     """palermo's cross-script name similarity, best over every name of either record
     (arguments are `features()["name_parts"]`: names already transliterated into parts).
@@ -1015,11 +1019,17 @@ def candidate_vectors(linker: Any) -> Any:
     """The comparison vectors of every candidate pair (the blocking rules' pairs), as
     Splink's `predict` computes them before it weighs them, kept as a table: computing
     them runs palermo's Python similarities, weighing them is arithmetic on level
-    numbers, so one table serves every model of the same comparisons (`score`)."""
+    numbers, so one table serves every model of the same comparisons (`score`).
+
+    The table keeps the pair's ids, its level per comparison and the term frequencies:
+    all that weighing reads. Splink's own vectors also carry both records' compared
+    values (`retain_matching_columns`), every name, address and key twice per pair;
+    at 100,000 records those copies held gigabytes for the whole run (ADR 0054)."""
     from splink.internals.comparison_vector_values import (
         compute_comparison_vector_values_from_id_pairs_sqls,
     )
     from splink.internals.pipeline import CTEPipeline
+    from splink.internals.settings import Settings
     from splink.internals.vertically_concatenate import enqueue_df_concat_with_tf
 
     blocked = linker.inference.compute_blocked_pairs_for_predict()
@@ -1030,7 +1040,12 @@ def candidate_vectors(linker: Any) -> Any:
     pipeline.enqueue_list_of_sqls(
         compute_comparison_vector_values_from_id_pairs_sqls(
             settings_obj._columns_to_select_for_blocking,
-            settings_obj._columns_to_select_for_comparison_vector_values,
+            Settings.columns_to_select_for_comparison_vector_values(
+                unique_id_input_columns=info.unique_id_input_columns,
+                comparisons=settings_obj.core_model_settings.comparisons,
+                retain_matching_columns=False,
+                additional_columns_to_retain=[],
+            ),
             input_tablename_l="__splink__df_concat_with_tf",
             input_tablename_r="__splink__df_concat_with_tf",
             source_dataset_input_column=info.source_dataset_input_column,
@@ -1049,14 +1064,24 @@ def score(
     threshold_match_weight: float | None = None,
 ) -> Any:
     """Splink's prediction of the pairs in `vectors` (`candidate_vectors`, on the same
-    database) under `linker`'s model: the very SQL `predict` runs after computing them."""
+    database) under `linker`'s model: the very SQL `predict` runs after computing them,
+    with the per-comparison weights (`mw_*`) but without the compared values, which the
+    vectors do not keep."""
+    from splink.internals.dialects import SplinkDialect
     from splink.internals.pipeline import CTEPipeline
-    from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
+    from splink.internals.predict import predict_from_comparison_vectors_sqls
 
+    settings_obj = linker._settings_obj
     pipeline = CTEPipeline([vectors])
     pipeline.enqueue_list_of_sqls(
-        predict_from_comparison_vectors_sqls_using_settings(
-            linker._settings_obj, threshold_match_probability, threshold_match_weight
+        predict_from_comparison_vectors_sqls(
+            unique_id_input_columns=settings_obj.column_info_settings.unique_id_input_columns,
+            core_model_settings=settings_obj.core_model_settings,
+            sql_dialect=SplinkDialect.from_string(settings_obj._sql_dialect_str),
+            threshold_match_probability=threshold_match_probability,
+            threshold_match_weight=threshold_match_weight,
+            retain_matching_columns=False,
+            retain_intermediate_calculation_columns=True,
         )
     )
     return linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
@@ -1092,6 +1117,8 @@ def calibrated_prior(
     else:
         frame = score(linker, vectors, threshold_match_weight=-30)
     weights = engine.column(linker._db_api, frame.physical_name, "match_weight")
+    # every candidate pair's weights, read once: the table would stay for the whole run
+    frame.drop_table_from_database_and_remove_from_cache()
     total = records * (records - 1) / 2
     if len(weights) == 0 or total <= 0:
         return prior
