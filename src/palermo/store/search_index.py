@@ -154,8 +154,90 @@ def terms(schema: str, prop: str, value: str) -> set[tuple[str, str]]:
 def _name_terms(word: str) -> frozenset[str]:
     """Folded parts of one word in every Latin form. Word by word, so the costly forms
     (Thai romanisation: ~30 ms) are computed once per distinct word, not per full name;
-    queries are split into words the same way (``parse``)."""
-    return frozenset(fold(part) for form in name_forms(word) for part in form)
+    queries are split into words the same way (``parse``).
+
+    A Latin word is also kept whole: the name parts drop a glued article (Elmira is the
+    part ``mira``, Elmasri ``masri``), which a whole word typed finds the same way, but a
+    prefix typed (``elmi``) would never reach (migration 0023)."""
+    found = {fold(part) for form in name_forms(word) for part in form}
+    whole = fold(word).lower()
+    if whole.isascii() and whole.isalpha():
+        found.add(whole)
+    return frozenset(found)
+
+
+def reindex_names(conn: Connection, holds: ColumnElement[bool], with_entity: bool = True) -> int:
+    """Re-make the search terms of the current statements of name-like properties that
+    ``holds`` selects, with the function every write uses (``terms``): a term no longer
+    produced is deleted, a missing one inserted, nothing else touched; returns the rows
+    deleted plus inserted (0 when run again). For migrations whose term rules changed
+    (0021, 0023); ``with_entity`` False before 0022 added ``search_term.entity_id``."""
+    changed, last = 0, 0
+    names = _name_props()
+    while True:
+        rows = conn.execute(
+            sa.select(
+                statement.c.seq,
+                statement.c.entity_id,
+                statement.c.schema,
+                statement.c.prop,
+                statement.c.value,
+            )
+            .where(statement.c.seq > last, statement.c.retracted.is_(False))
+            .where(statement.c.prop.in_(names), holds)
+            .order_by(statement.c.seq)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return changed
+        seqs = [row.seq for row in rows]
+        stored = {
+            (term, seq, kind)
+            for term, seq, kind in conn.execute(
+                sa.select(search_term.c.term, search_term.c.seq, search_term.c.kind).where(
+                    search_term.c.seq.in_(seqs)
+                )
+            )
+        }
+        entity = {row.seq: row.entity_id for row in rows}
+        wanted = {
+            (term, row.seq, kind)
+            for row in rows
+            for term, kind in terms(row.schema, row.prop, row.value)
+        }
+        stale = stored - wanted
+        if stale:
+            conn.execute(
+                search_term.delete().where(
+                    search_term.c.term == sa.bindparam("old_term"),
+                    search_term.c.seq == sa.bindparam("old_seq"),
+                ),
+                [{"old_term": term, "old_seq": seq} for term, seq, _ in stale],
+            )
+        missing = wanted - stored
+        if missing:
+            conn.execute(
+                sa.insert(search_term),
+                [
+                    {"term": t, "seq": q, "kind": k}
+                    | ({"entity_id": entity[q]} if with_entity else {})
+                    for t, q, k in missing
+                ],
+            )
+        changed += len(stale) + len(missing)
+        last = seqs[-1]
+
+
+def _name_props() -> list[str]:
+    """The properties indexed as names in at least one schema (``kind_of``)."""
+    return sorted(
+        {
+            prop
+            for schema in model.schemata.values()
+            for prop in schema.properties
+            if kind_of(schema.name, prop) == NAME
+        }
+    )
 
 
 def phone_terms(value: str) -> set[str]:
@@ -641,15 +723,7 @@ def _rows_of_entities(
     (``ix_search_term_entity``), each statement fetched by seq and put through
     ``visible``, the same rule as every other search read."""
     visible = _unmasked(conn, viewer, searchable_props())
-    query = visible.with_only_columns(
-        statement.c.entity_id,
-        statement.c.entity_id.label("real_id"),
-        statement.c.schema,
-        statement.c.agency,
-        statement.c.policy_id,
-        search_term.c.term,
-        search_term.c.kind,
-    ).where(
+    query = visible.with_only_columns(*_hit_columns()).where(
         search_term.c.seq == statement.c.seq,
         _one_of(conn, search_term.c.entity_id, entities),
         search_term.c.entity_id == statement.c.entity_id,
@@ -726,15 +800,9 @@ def _hits(
     if among and real_ids is not None:
         query = _terms_of_statements(conn, visible, group, real_ids)
     else:
-        query = visible.with_only_columns(
-            statement.c.entity_id,
-            statement.c.entity_id.label("real_id"),
-            statement.c.schema,
-            statement.c.agency,
-            statement.c.policy_id,
-            search_term.c.term,
-            search_term.c.kind,
-        ).where(search_term.c.seq == statement.c.seq, group.condition(search_term.c.term))
+        query = visible.with_only_columns(*_hit_columns()).where(
+            search_term.c.seq == statement.c.seq, group.condition(search_term.c.term)
+        )
     if filters.kinds is not None:
         query = query.where(statement.c.schema.in_(filters.kinds))
     if filters.agency is not None:
@@ -951,3 +1019,16 @@ def _count_facets(matches: Iterable[Match]) -> dict[str, list[tuple[str, int]]]:
         facet: sorted(found.items(), key=lambda item: (-item[1], item[0]))
         for facet, found in counts.items()
     }
+
+
+def _hit_columns() -> tuple[Any, ...]:
+    """The columns of one (statement, term) hit row, as ``_hits`` reads them."""
+    return (
+        statement.c.entity_id,
+        statement.c.entity_id.label("real_id"),
+        statement.c.schema,
+        statement.c.agency,
+        statement.c.policy_id,
+        search_term.c.term,
+        search_term.c.kind,
+    )

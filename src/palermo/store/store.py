@@ -456,17 +456,7 @@ class Store:
             page = page.order_by(listed.c.entity_id).limit(limit).offset(offset)
             entity_ids = list(conn.execute(page).scalars())
             result = self._read(conn, viewer, entity_ids, purpose)
-            # read-only: this transaction writes no statement, so it need not wait for the
-            # statement-order lock behind an import (ADR 0040)
-            audit.append(
-                conn,
-                viewer.agency,
-                viewer.username,
-                "read",
-                _sample(entity_ids),
-                {"entities": entity_ids, **_purpose_detail(purpose, result)},
-                read_only=True,
-            )
+            _audit_read(conn, viewer, entity_ids, purpose, result)
         return result
 
     def entity(self, viewer: Viewer, entity_id: str, purpose: Purpose = BOUND) -> Entity | None:
@@ -597,15 +587,7 @@ class Store:
                 entity_ids = [row.entity_id for row in rows]
                 page = self._read(conn, viewer, entity_ids, None) if rows else []
                 if rows:
-                    audit.append(
-                        conn,
-                        viewer.agency,
-                        viewer.username,
-                        "read",
-                        _sample(entity_ids),
-                        {"entities": entity_ids, **_purpose_detail(None, page)},
-                        read_only=True,
-                    )
+                    _audit_read(conn, viewer, entity_ids, None, page)
             if not rows:
                 return
             yield from page
@@ -700,6 +682,27 @@ def _owned_by(writer: Viewer, stmts: Iterable[Statement]) -> Iterator[Statement]
                 f"{visibility.ALIAS_PREFIX!r} are reserved for masked entities"
             )
         yield stmt
+
+
+def _audit_read(
+    conn: Connection,
+    viewer: Viewer,
+    entity_ids: list[str],
+    purpose: str | None,
+    result: list[Entity],
+) -> None:
+    """The audit row of one page of entities read. Read-only: the transaction writes no
+    statement, so it need not wait for the statement-order lock behind an import
+    (ADR 0040)."""
+    audit.append(
+        conn,
+        viewer.agency,
+        viewer.username,
+        "read",
+        _sample(entity_ids),
+        {"entities": entity_ids, **_purpose_detail(purpose, result)},
+        read_only=True,
+    )
 
 
 def _no_jit(conn: Connection) -> None:

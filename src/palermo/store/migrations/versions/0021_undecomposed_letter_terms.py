@@ -23,8 +23,6 @@ again would only make these names unfindable again.
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.engine import Connection
@@ -49,7 +47,7 @@ def reindex_undecomposed(conn: Connection) -> int:
     come from the application's own normaliser: a literal copy here would drift from
     what writes and queries compute (as in migration 0008)."""
     from palermo.match.names import undecomposed_letters
-    from palermo.store.search_index import BATCH, search_term, terms
+    from palermo.store.search_index import reindex_names
     from palermo.store.tables import statement
 
     letters = undecomposed_letters()
@@ -59,61 +57,4 @@ def reindex_undecomposed(conn: Connection) -> int:
         holds = value.op("~")(f"[{letters}]")
     else:
         holds = sa.or_(*(sa.func.instr(value, letter) > 0 for letter in letters))
-    changed, last = 0, 0
-    while True:
-        rows = conn.execute(
-            sa.select(statement.c.seq, statement.c.schema, statement.c.prop, value)
-            .where(statement.c.seq > last, statement.c.retracted.is_(False))
-            .where(statement.c.prop.in_(_name_props()), holds)
-            .order_by(statement.c.seq)
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            return changed
-        seqs = [row.seq for row in rows]
-        stored = {
-            (term, seq, kind)
-            for term, seq, kind in conn.execute(
-                sa.select(search_term.c.term, search_term.c.seq, search_term.c.kind).where(
-                    search_term.c.seq.in_(seqs)
-                )
-            )
-        }
-        wanted = {
-            (term, row.seq, kind)
-            for row in rows
-            for term, kind in terms(row.schema, row.prop, row.value)
-        }
-        stale = stored - wanted
-        if stale:
-            conn.execute(
-                search_term.delete().where(
-                    search_term.c.term == sa.bindparam("old_term"),
-                    search_term.c.seq == sa.bindparam("old_seq"),
-                ),
-                [{"old_term": term, "old_seq": seq} for term, seq, _ in stale],
-            )
-        missing = wanted - stored
-        if missing:
-            conn.execute(sa.insert(search_term), [_row(*row) for row in missing])
-        changed += len(stale) + len(missing)
-        last = seqs[-1]
-
-
-def _row(term: str, seq: int, kind: str) -> dict[str, Any]:
-    return {"term": term, "seq": seq, "kind": kind}
-
-
-def _name_props() -> list[str]:
-    """The properties indexed as names in at least one schema (``search_index.kind_of``)."""
-    from palermo.model.schemata import model
-    from palermo.store.search_index import NAME, kind_of
-
-    return sorted(
-        {
-            prop
-            for schema in model.schemata.values()
-            for prop in schema.properties
-            if kind_of(schema.name, prop) == NAME
-        }
-    )
+    return reindex_names(conn, holds, with_entity=False)  # 0022 adds and fills the entity
