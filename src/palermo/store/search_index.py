@@ -172,24 +172,8 @@ def reindex_names(conn: Connection, holds: ColumnElement[bool], with_entity: boo
     produced is deleted, a missing one inserted, nothing else touched; returns the rows
     deleted plus inserted (0 when run again). For migrations whose term rules changed
     (0021, 0023); ``with_entity`` False before 0022 added ``search_term.entity_id``."""
-    changed, last = 0, 0
-    names = _name_props()
-    while True:
-        rows = conn.execute(
-            sa.select(
-                statement.c.seq,
-                statement.c.entity_id,
-                statement.c.schema,
-                statement.c.prop,
-                statement.c.value,
-            )
-            .where(statement.c.seq > last, statement.c.retracted.is_(False))
-            .where(statement.c.prop.in_(names), holds)
-            .order_by(statement.c.seq)
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            return changed
+    changed = 0
+    for rows in _current_statements(conn, sa.and_(statement.c.prop.in_(_name_props()), holds)):
         seqs = [row.seq for row in rows]
         stored = {
             (term, seq, kind)
@@ -225,7 +209,7 @@ def reindex_names(conn: Connection, holds: ColumnElement[bool], with_entity: boo
                 ],
             )
         changed += len(stale) + len(missing)
-        last = seqs[-1]
+    return changed
 
 
 def _name_props() -> list[str]:
@@ -493,28 +477,33 @@ def chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
 def backfill(conn: Connection, with_entity: bool = True) -> int:
     """Index every current assertion already stored (migration 0008), page by page;
     ``with_entity`` as in ``index_statements``."""
-    total, last = 0, 0
+    total = 0
+    for rows in _current_statements(conn, statement.c.prop.in_(searchable_props())):
+        total += index_statements(conn, [dict(r._mapping) for r in rows], with_entity)
+    return total
+
+
+def _current_statements(conn: Connection, where: ColumnElement[bool]) -> Iterator[Sequence[Any]]:
+    """The current statements ``where`` selects, in pages of ``BATCH`` by seq (each page
+    read whole, so the caller may write between pages on the same connection)."""
+    last = 0
     while True:
-        rows = [
-            dict(r._mapping)
-            for r in conn.execute(
-                sa.select(
-                    statement.c.seq,
-                    statement.c.entity_id,
-                    statement.c.schema,
-                    statement.c.prop,
-                    statement.c.value,
-                )
-                .where(statement.c.seq > last, statement.c.retracted.is_(False))
-                .where(statement.c.prop.in_(searchable_props()))
-                .order_by(statement.c.seq)
-                .limit(BATCH)
+        rows = conn.execute(
+            sa.select(
+                statement.c.seq,
+                statement.c.entity_id,
+                statement.c.schema,
+                statement.c.prop,
+                statement.c.value,
             )
-        ]
+            .where(statement.c.seq > last, statement.c.retracted.is_(False), where)
+            .order_by(statement.c.seq)
+            .limit(BATCH)
+        ).all()
         if not rows:
-            return total
-        total += index_statements(conn, rows, with_entity)
-        last = int(rows[-1]["seq"])
+            return
+        yield rows
+        last = int(rows[-1].seq)
 
 
 # --- running a search as a viewer ------------------------------------------------------
