@@ -23,10 +23,9 @@ from palermo.store import search_index
 from palermo.store.search_index import Filters, parse, search_term
 from palermo.store.store import Store
 from palermo.store.tables import statement
-from tests.conftest import wipe
 from tests.store.factories import person, setup_agencies
 from tests.store.test_search_scale_property import WORDS, expected, worlds
-from tests.store.test_visibility_property import AGENCIES, memberships
+from tests.store.test_visibility_property import AGENCIES, build_world, memberships
 
 EU = Sharing.parse("group:EU")
 OWNER = Sharing.parse("owner")
@@ -160,17 +159,7 @@ def test_intersected_words_match_only_what_the_viewer_may_read_and_as_before(
     agency_filter: str | None,
 ) -> None:
     stmts, retract = world
-    wipe(store)
-    viewers = setup_agencies(store, groups)
-    for owner in AGENCIES:
-        own = [s for s in stmts if s.agency == owner]
-        if own:
-            store.write(viewers[owner], own)
-    retracted = set()
-    for index in retract:
-        victim = stmts[index]
-        store.write(viewers[victim.agency], [victim.retraction()])
-        retracted.add(victim.key)
+    viewers, retracted = build_world(store, groups, stmts, retract)
     text = " ".join([*query[:-1], query[-1][:4] if prefix else query[-1]])
     for agency in AGENCIES:
         new, old = run_both(store, viewers[agency], text, Filters(agency=agency_filter))

@@ -18,9 +18,7 @@ from hypothesis import strategies as st
 from palermo.model.statement import BASE, Statement
 from palermo.store import search_index
 from palermo.store.store import Store
-from tests.conftest import wipe
-from tests.store.factories import setup_agencies
-from tests.store.test_visibility_property import AGENCIES, memberships, sharings
+from tests.store.test_visibility_property import AGENCIES, build_world, memberships, sharings
 
 # Words that fold to themselves and none of which is a prefix of another, so a query
 # word matches exactly the values holding it (the last word also matches as a prefix).
@@ -82,17 +80,7 @@ def test_every_word_matches_only_what_the_viewer_may_read(
     query: list[str],
 ) -> None:
     stmts, retract = world
-    wipe(store)
-    viewers = setup_agencies(store, groups)
-    for owner in AGENCIES:
-        own = [s for s in stmts if s.agency == owner]
-        if own:
-            store.write(viewers[owner], own)
-    retracted = set()
-    for index in retract:
-        victim = stmts[index]
-        store.write(viewers[victim.agency], [victim.retraction()])
-        retracted.add(victim.key)
+    viewers, retracted = build_world(store, groups, stmts, retract)
     for agency in AGENCIES:
         want = expected(stmts, retracted, agency, groups, query)
         # ``_and`` alone (the intersection of migration 0022 is checked against it and the

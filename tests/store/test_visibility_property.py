@@ -12,6 +12,8 @@ referencing), references included.
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -95,18 +97,7 @@ def seen(store: Store, viewer: Viewer) -> set[tuple[str, str, str]]:
 def test_each_viewer_sees_exactly_what_was_shared(
     store: Store, groups: dict[str, tuple[str, ...]], stmts: list[Statement], retract: list[int]
 ) -> None:
-    wipe(store)
-    viewers = setup_agencies(store, groups)
-    for owner in AGENCIES:
-        own = [s for s in stmts if s.agency == owner]
-        if own:
-            store.write(viewers[owner], own)
-    retracted = set()
-    for index in retract:
-        if index < len(stmts):
-            victim = stmts[index]
-            store.write(viewers[victim.agency], [victim.retraction()])
-            retracted.add(victim.key)
+    viewers, retracted = build_world(store, groups, stmts, retract)
     aliases = aliases_of(store)
     for agency in AGENCIES:
         plain = viewers[agency]
@@ -234,3 +225,23 @@ def test_masked_statements_leak_through_no_id_source_or_link(
             assert store.referencing(viewer, real) == []
         assert len(set(shown)) == len(shown)
         assert {e.id for e in got} <= set(shown), "a read path used another id than the list"
+
+
+def build_world(
+    store: Store, groups: dict[str, tuple[str, ...]], stmts: list[Statement], retract: list[int]
+) -> tuple[dict[str, Viewer], set[Any]]:
+    """A wiped store with the agencies in ``groups``, each owner's statements written, then
+    those at the indices in ``retract`` retracted; returns the viewers and retracted keys."""
+    wipe(store)
+    viewers = setup_agencies(store, groups)
+    for owner in AGENCIES:
+        own = [s for s in stmts if s.agency == owner]
+        if own:
+            store.write(viewers[owner], own)
+    retracted = set()
+    for index in retract:
+        if index < len(stmts):
+            victim = stmts[index]
+            store.write(viewers[victim.agency], [victim.retraction()])
+            retracted.add(victim.key)
+    return viewers, retracted
