@@ -84,6 +84,7 @@ def create_app(
 
     app.include_router(analysis_api)
     app.include_router(__import__("palermo.api.glotip_routes", fromlist=["router"]).router)
+    app.include_router(__import__("palermo.api.court_routes", fromlist=["router"]).router)
     app.include_router(__import__("palermo.api.admin_routes", fromlist=["router"]).router)
     app.include_router(exchange_router)
     from palermo.exchange.psi_exchange import router as deconfliction_router

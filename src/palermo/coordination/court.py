@@ -11,7 +11,8 @@ Rules (ADR 0028, amendment 2026-11-30):
 - the defendant is a Person record the caller reads and its own agency holds: the
   submission counts only the agency's own records, so an outcome about a partner's record
   would be stored but never counted, which a national rapporteur would take for a bug;
-- verdict and ICCS code come from the schema's coded lists; a verdict other than pending
+- verdict and ICCS code come from the schema's coded lists, and a purpose code (0204x)
+  must fit the form of exploitation when one is given (`FORM_CODES`); a verdict other than pending
   needs its date, which is not before the prosecution date, and no date is in the future;
 - the record is written as the caller's agency with the default sharing of a write that
   names none (the agency only, as an import without a sharing column), or a narrower or
@@ -26,7 +27,7 @@ from datetime import UTC, date, datetime
 from palermo.access.viewer import NotVisible, Viewer
 from palermo.ingest.build import write_entity
 from palermo.model.sharing import Sharing
-from palermo.model.vocab import check_exploitation_form
+from palermo.model.vocab import EXPLOITATION_FORMS, check_exploitation_form
 from palermo.store.store import Store
 
 # CourtOutcome.yaml's verdict values, in the order a form offers them
@@ -40,6 +41,27 @@ OFFENCE_CODES: dict[str, str] = {
     "02044": "02044 for other purposes",
 }
 LINE = 500  # a court's name: one line
+# The ICCS purpose codes a form of exploitation may be coded under (0204, "unspecified",
+# fits every form). ICCS 02041 is for sexual exploitation, 02042 for forced labour or
+# services, 02043 for organ removal, 02044 for other purposes; the split follows the one
+# the synthetic world codes by (world.court.offence_code) and the GLOTIP form groups
+# (analysis.statistics.FORM_GROUPS: sexual*, forced-labour*, everything else "other").
+# Three forms are read two ways in the instruments and take either code: begging, which
+# Directive 2011/36/EU counts among "forced labour or services, including begging" and
+# GLOTIP among other forms; slavery and servitude, which the Palermo Protocol names beside
+# forced labour and ILO counts as forced labour. Debt bondage, forced marriage and forced
+# criminality are other purposes (the Directive's "exploitation of criminal activities" is
+# its own purpose).
+SEXUAL, LABOUR, ORGANS, OTHER = "02041", "02042", "02043", "02044"
+FORM_CODES: dict[str, frozenset[str]] = {
+    **{f: frozenset({SEXUAL}) for f in ("sexual-exploitation", "sexual", "sexual-pornography",
+                                        "pornography")},
+    **{f: frozenset({LABOUR}) for f in EXPLOITATION_FORMS if f.startswith("forced-labour")},
+    **{f: frozenset({LABOUR, OTHER}) for f in ("forced-begging", "slavery", "servitude")},
+    **{f: frozenset({OTHER}) for f in ("debt-bondage", "forced-marriage", "forced-criminality",
+                                       "other")},
+    "organ-removal": frozenset({ORGANS}),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -102,13 +124,30 @@ def check(values: CourtOutcomeInput, today: date | None = None) -> dict[str, str
         )
     props["offenceCode"] = values.offence_code
     if values.exploitation_form:
-        props["exploitationForm"] = check_exploitation_form(values.exploitation_form)
+        form = check_exploitation_form(values.exploitation_form)
+        check_code_fits_form(values.offence_code, form)
+        props["exploitationForm"] = form
     court = values.court.strip()
     if len(court) > LINE or any(ord(c) < 32 for c in court):
         raise ValueError(f"court: one line of at most {LINE} characters")
     if court:
         props["court"] = court
     return props
+
+
+def check_code_fits_form(code: str, form: str) -> None:
+    """Refuse an ICCS purpose code that says another purpose than the form of exploitation
+    (02041, sexual exploitation, with forced labour): the conviction would be counted under
+    one form in the GLOTIP tables and coded under another. 0204 fits every form. The
+    message names both fields; it starts with ``offence_code``, the field a form marks."""
+    allowed = FORM_CODES.get(form, frozenset(OFFENCE_CODES))
+    if code == "0204" or code in allowed:
+        return
+    fits = ", ".join(OFFENCE_CODES[c] for c in ("0204", *sorted(allowed)))
+    raise ValueError(
+        f"offence_code: ICCS {OFFENCE_CODES[code]} does not fit the exploitation_form "
+        f"{form!r}; for {form!r} use {fits}, or change the form of exploitation"
+    )
 
 
 def record_court_outcome(

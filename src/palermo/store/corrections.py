@@ -20,6 +20,12 @@ from palermo.model.sharing import GROUP_PREFIX, Sharing
 from palermo.model.statement import BASE, Statement, change_time
 from palermo.store.store import Store
 
+# Schemata whose values change only through their own checked path, which also keeps a
+# reason (issue 20): a court outcome's ICCS code is checked against its form of
+# exploitation, and one value retracted alone would leave an outcome without a verdict.
+# Narrowing who sees a value stays a correction of its own.
+OWN_PATHS = {"CourtOutcome": "POST /api/v1/court-outcomes/{id}/correct or .../retract"}
+
 
 class Action(StrEnum):
     RETRACT = "retract"
@@ -66,6 +72,12 @@ def correct(
     if prop == BASE:
         raise ValueError(f"prop: {BASE!r} is not a value (retract the entity's values instead)")
     own = owned_values(store, viewer, entity_id, prop, value)
+    path = OWN_PATHS.get(own[0].schema)
+    if path is not None and act is not Action.SHARE:
+        raise ValueError(
+            f"action: a {own[0].schema} is corrected or retracted as a whole, with a reason "
+            f"({path.format(id=entity_id)}), so its values are checked together"
+        )
     when = change_time()
     new: list[Statement] = []
     if act is Action.REPLACE:

@@ -24,6 +24,7 @@ from palermo.api.auth import optional_viewer, store_of
 from palermo.api.read_purpose import session_store
 from palermo.api.schemas import ID, LINE, MAX_ITEMS, SHORT, TEXT
 from palermo.coordination import cases
+from palermo.coordination.case_court import case_court_outcomes
 from palermo.model.vocab import EXPLOITATION_FORMS
 from palermo.web.coord_form_kit import form_data
 from palermo.web.csrf import csrf_protect
@@ -295,6 +296,8 @@ def _case(
     file = cases.case_file(session_store(request), viewer, case_id)
     if file is None or file.case.schema != "InvestigationCase":
         return _missing(request, case_id)
+    # what the courts did with the case's subjects (issue 20), read the same way
+    court = case_court_outcomes(session_store(request), viewer, file.case)
     team = cases.team_of(file.case)
     lead = next((v.agency for v in file.case.properties.get("caseNumber", [])), "")
     role = "lead" if viewer.agency == lead else team.get(viewer.agency, "")
@@ -309,6 +312,7 @@ def _case(
         agencies=store_of(request).agencies(),  # the lead's add-to-team choices
         errors=errors,
         values=values,
+        court=court,
     )
 
 

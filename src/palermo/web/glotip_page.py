@@ -22,12 +22,14 @@ from palermo.access.viewer import AccessDenied
 from palermo.analysis import glotip_submission as gs
 from palermo.api.auth import optional_viewer, store_of
 from palermo.api.glotip_routes import audit, cell_name, readable_records
+from palermo.web.court_change_forms import router as court_change_forms
 from palermo.web.court_forms import router as court_forms
 from palermo.web.csrf import csrf_protect
 from palermo.web.render import page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 router.include_router(court_forms)  # one line in web.routes.mount registers both
+router.include_router(court_change_forms)  # correct and retract (issue 20)
 FIRST_YEAR = 2000  # the API's lower bound (api.glotip_routes.Year)
 YearText = Annotated[str, Query(max_length=8)]
 

@@ -215,12 +215,19 @@ def entity(request: Request, entity_id: str) -> Response:
     # read as the viewer, never with a lent role: the banner says "victim", so it shows only
     # to those who read the victim record's link and flag unmasked (victim-support)
     protected = found.schema == "Person" and non_punishment(store_of(request), viewer, entity_id)
+    history = []  # a court outcome's corrections (issue 20), read as the session reads
+    if found.schema == "CourtOutcome":
+        from palermo.api.read_purpose import session_store
+        from palermo.coordination.court_changes import history as court_history
+
+        history = court_history(session_store(request), viewer, found.id)
     return page(
         request,
         "entity.html",
         entity=found,
         schema=model.get(found.schema),
         non_punishment=protected,
+        history=history,
     )
 
 
