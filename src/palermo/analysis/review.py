@@ -53,8 +53,10 @@ from palermo.match import ledger, ledger_pairs
 from palermo.match.resolution import JUDGEMENTS, judge, judgements
 from palermo.match.xref import CONFIRM, REJECT, UNSURE, Link, Resolution, reported_documents
 from palermo.match.xref import resolve as resolve_records
+from palermo.store.purpose_view import UNDECLARED, entity_for_purpose
 from palermo.store.store import Store
 from palermo.store.viewer_cache import ViewerCache
+from palermo.store.views import Entity
 from palermo.store.visibility import MASK
 
 LINK_THRESHOLD = 0.9
@@ -225,13 +227,22 @@ def _values(
                 out.setdefault(rid, []).append((value, reason))
 
     for case in store.entities(viewer, schema="InvestigationCase", limit=LIST_LIMIT):
-        mark(case.values("subjects"), IN_CASE, f"in case {case.first('caseNumber') or case.id}")
+        number = _quotable(case, viewer).first("caseNumber")
+        mark(case.values("subjects"), IN_CASE, f"in case {number or case.id}")
     for e in entities:
         if e.get("schema") == "VictimRecord":
             mark(e.get("properties", {}).get("victim", []), VICTIM, "victim")
     for notice in store.entities(viewer, schema="Notice", limit=LIST_LIMIT):
-        mark(notice.values("subject"), NOTICE, f"{notice.first('noticeType') or ''} notice")
+        kind = _quotable(notice, viewer).first("noticeType")
+        mark(notice.values("subject"), NOTICE, f"{kind or ''} notice")
     return out
+
+
+def _quotable(entity: Entity, viewer: Viewer) -> Entity:
+    """``entity`` with only the values a reason may quote whatever the purpose of the read
+    that shows it: the queue is cached per viewer, not per purpose, so a value another
+    agency stated (H0) for some purpose is left out (the case's id stands in), ADR 0051."""
+    return entity_for_purpose(entity, viewer, UNDECLARED)
 
 
 def _item(

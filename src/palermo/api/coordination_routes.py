@@ -270,8 +270,10 @@ def publish(request: Request, viewer: CurrentViewer, case_id: str) -> dict[str, 
 
 
 @router.get("/deconfliction/hits", response_model=list[HitOut], tags=["deconfliction"])
-def hits(request: Request, viewer: CurrentViewer) -> list[HitOut]:
-    """The caller agency's hits: identifier type, the other agency and its own case (read only)."""
+def hits(request: Request, viewer: CurrentViewer, purpose: DeclaredPurpose) -> list[HitOut]:
+    """The caller agency's hits: identifier type, the other agency and its own case (read
+    only), read for the declared purpose like the dashboard's panel (a hit record holds
+    only the caller agency's own values, which H0 never withholds from it)."""
     return [
         HitOut(
             id=h.id,
@@ -281,7 +283,7 @@ def hits(request: Request, viewer: CurrentViewer) -> list[HitOut]:
             other_agency=h.other_agency,
             case_id=h.case_id,
         )
-        for h in deconfliction.hits(store_of(request), viewer)
+        for h in deconfliction.hits(store_of(request).for_purpose(purpose), viewer)
     ]
 
 

@@ -22,7 +22,7 @@ from palermo.api.auth import app_cache, current_viewer, store_of
 from palermo.api.problems import problem
 from palermo.api.read_purpose import DeclaredPurpose
 from palermo.api.schemas import ID, LINE, MAX_INT, MAX_ITEMS, SHORT, TEXT, EntityOut, Page
-from palermo.exchange import alerts, messages, notices
+from palermo.exchange import alert_purpose, alerts, messages, notices
 from palermo.ingest.audiences import checked_sharing
 from palermo.store.store import Store
 from palermo.store.tables import subscription
@@ -81,8 +81,15 @@ class AlertOut(BaseModel):
     subscription_id: int
     entity_id: str
     statement_id: str
-    summary: str
+    summary: str = Field(
+        description="What matched; a value stated (H0) for other purposes than the read's "
+        "is replaced by the withheld marker (ADR 0051)"
+    )
     created_at: str
+    withheld: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="prop -> agencies whose value was left out of the summary (H0)",
+    )
 
 
 @router.post("/notices", response_model=Created, tags=["notices"])
@@ -229,18 +236,44 @@ def subscription_count(store: Store, username: str) -> int:
 
 @router.get("/alerts", response_model=list[AlertOut], tags=["alerts"])
 def list_alerts(
-    request: Request, viewer: CurrentViewer, after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0
+    request: Request,
+    viewer: CurrentViewer,
+    purpose: DeclaredPurpose,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> list[AlertOut]:
-    """The caller's alerts after id AFTER (audited: their summaries carry values)."""
+    """The caller's alerts after id AFTER (audited: their summaries carry values), read for
+    the declared purpose: a summary's value stated (H0) for other purposes is withheld."""
     store = store_of(request)
-    found = alerts.alerts_for(store, viewer, after)
-    store.audit_event(viewer, "alerts.read", f"after {after}", alerts_detail(found))
-    return [AlertOut(**{**a.to_json()}) for a in found]
+    found, held = purpose_alerts(store, viewer, alerts.alerts_for(store, viewer, after), purpose)
+    detail = alerts_detail(found, purpose, held)
+    store.audit_event(viewer, "alerts.read", f"after {after}", detail)
+    return [alert_out(a, held) for a in found]
 
 
-def alerts_detail(found: list[alerts.Alert]) -> dict[str, Any]:
-    """What an alert read returned: alert ids and the entities they are about."""
-    return {"alerts": [a.id for a in found], "entities": sorted({a.entity_id for a in found})}
+def purpose_alerts(
+    store: Store, viewer: Viewer, found: list[alerts.Alert], purpose: str
+) -> tuple[list[alerts.Alert], dict[int, dict[str, list[str]]]]:
+    """The alerts with their summaries as ``purpose`` may show them (`alert_purpose`), and
+    alert id -> what was left out of its summary."""
+    shown, held = alert_purpose.for_purpose(store, viewer, found, purpose)
+    return shown, {h.alert.id: h.withheld for h in held}
+
+
+def alert_out(a: alerts.Alert, held: dict[int, dict[str, list[str]]]) -> AlertOut:
+    return AlertOut(**{**a.to_json(), "withheld": held.get(a.id, {})})
+
+
+def alerts_detail(
+    found: list[alerts.Alert], purpose: str, held: dict[int, dict[str, list[str]]]
+) -> dict[str, Any]:
+    """What an alert read returned: alert ids and the entities they are about, the read's
+    purpose and the alerts whose summary left a value out."""
+    return {
+        "alerts": [a.id for a in found],
+        "entities": sorted({a.entity_id for a in found}),
+        "purpose": purpose or None,
+        "withheld": sorted(held),
+    }
 
 
 class StreamSlots:
@@ -285,6 +318,7 @@ def resume_point(request: Request, after: int) -> int:
 async def stream(
     request: Request,
     viewer: CurrentViewer,
+    purpose: DeclaredPurpose,
     after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     poll: Annotated[float, Query(ge=MIN_POLL, le=MAX_POLL)] = 1.0,
 ) -> Response:
@@ -311,13 +345,15 @@ async def stream(
         try:
             yield f"retry: {int(MIN_POLL * 1000) * 4}\n: connected\n\n"
             while time.monotonic() < deadline and not await request.is_disconnected():
-                found = await asyncio.to_thread(alerts.alerts_for, store, viewer, last)
+                raw = await asyncio.to_thread(alerts.alerts_for, store, viewer, last)
+                found, held = await asyncio.to_thread(purpose_alerts, store, viewer, raw, purpose)
                 if found:
-                    detail = alerts_detail(found)
+                    detail = alerts_detail(found, purpose, held)
                     await store.audit_event_async(viewer, "alerts.read", "stream", detail)
                 for a in found:
                     last = a.id
-                    yield f"id: {a.id}\nevent: alert\ndata: {json.dumps(a.to_json())}\n\n"
+                    data = json.dumps({**a.to_json(), "withheld": held.get(a.id, {})})
+                    yield f"id: {a.id}\nevent: alert\ndata: {data}\n\n"
                 await asyncio.sleep(poll)
         finally:
             slots.give_back(viewer.username, slot)

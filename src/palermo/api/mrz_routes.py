@@ -5,6 +5,9 @@ cannot be read or has an unsupported layout is a 422 naming ``mrz``); its docume
 then goes through the same stolen/lost/revoked lookup as ``/screening/document``. Audited
 like every screening, under the caller, with the outcome and the reports returned; the
 owner of every other agency's report hit gets a hit notice, as from the document check.
+Its ``purpose`` is the document check's: told to the owners of reports hit, and the H0
+purpose of the answer when it is a coded purpose (else ``screening``), so a report status
+stated for other purposes reads ``withheld`` (ADR 0041, ADR 0051 amendment).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
 from palermo.api.problems import problem
-from palermo.api.screening_routes import DocumentOut, cached_index, for_purpose
+from palermo.api.screening_routes import DocumentOut, Purpose, cached_index, for_purpose
 from palermo.coordination import screening_notices
 from palermo.match.mrz import MRZError
 from palermo.match.mrz_check import MAX_MRZ_CHARS, read_mrz, screen_mrz
@@ -41,6 +44,7 @@ class MRZIn(BaseModel):
         ),
         examples=[SPECIMEN],
     )
+    purpose: Purpose = None
 
 
 class MRZProblemOut(BaseModel):
@@ -79,13 +83,14 @@ async def check_mrz(request: Request, viewer: CurrentViewer, body: MRZIn) -> MRZ
         zone = read_mrz(body.mrz)
     except MRZError as exc:
         return problem(422, "Invalid request", f"mrz: {exc}", field="mrz")
-    index = for_purpose(await cached_index(request, viewer), None)  # H0
+    # H0 as the document check: the declared purpose if coded, else "screening" (ADR 0041)
+    index = for_purpose(await cached_index(request, viewer), body.purpose)
     check = screen_mrz(index, zone)
     await store_of(request).audit_event_async(
         viewer, "screen.mrz", check.document.number, check.audit_detail()
     )
     if check.document.hits:  # the owner of every report hit is told (screening_notices)
         hit_ids = [h.entity_id for h in check.document.hits]
-        args = (store_of(request), viewer, index, hit_ids, None)
+        args = (store_of(request), viewer, index, hit_ids, body.purpose)
         await run_in_threadpool(screening_notices.notify, *args)
     return MRZOut.model_validate(check.as_dict())

@@ -21,6 +21,7 @@ from palermo.api.auth import optional_viewer
 from palermo.api.read_purpose import session_store
 from palermo.coordination import cases as cases_mod
 from palermo.coordination import deconfliction, mla, operations, retention
+from palermo.exchange import alert_purpose
 from palermo.exchange import alerts as alerts_mod
 from palermo.store.store import Store
 from palermo.store.tables import alert, audit_log
@@ -52,10 +53,12 @@ class Panel:
 
     rows: list[Any] = field(default_factory=list)
     total: int = 0
+    held: list[Any] = field(default_factory=list)  # shown rows with values left out (H0)
 
     @classmethod
-    def of(cls, rows: list[Any]) -> Panel:
-        return cls(rows[:SHOWN], len(rows))
+    def of(cls, rows: list[Any], held: list[Any] | None = None) -> Panel:
+        shown = rows[:SHOWN]
+        return cls(shown, len(rows), [h for h in held or [] if h.alert in shown])
 
 
 @dataclass(frozen=True)
@@ -89,10 +92,12 @@ def home(request: Request) -> Response:
     return page(request, "dashboard.html", **shown)
 
 
-def held_rows(panels: dict[str, Panel]) -> list[Entity]:
-    """The records shown on the panels with values left out for the session's purpose."""
-    out: list[Entity] = []
+def held_rows(panels: dict[str, Panel]) -> list[Any]:
+    """The records (and alerts, `alert_purpose.HeldAlert`) shown on the panels with values
+    left out for the session's purpose."""
+    out: list[Any] = []
     for panel in panels.values():
+        out += panel.held
         for row in panel.rows:
             found = row.get("request") if isinstance(row, dict) else row
             found = getattr(found, "operation", found)
@@ -103,7 +108,7 @@ def held_rows(panels: dict[str, Panel]) -> list[Entity]:
 
 def gather(store: Store, viewer: Viewer, today: date) -> dict[str, Panel]:
     return {
-        "alerts": Panel.of(new_alerts(store, viewer)),
+        "alerts": Panel.of(*new_alerts(store, viewer)),
         "hits": Panel.of(deconfliction.hits(store, viewer)),
         "cases": Panel.of(my_cases(store, viewer)),
         "tasks": Panel.of(my_tasks(store, viewer)),
@@ -115,9 +120,13 @@ def gather(store: Store, viewer: Viewer, today: date) -> dict[str, Panel]:
     }
 
 
-def new_alerts(store: Store, viewer: Viewer) -> list[alerts_mod.Alert]:
-    """The user's alerts of the last week, newest first; the read is audited like the
-    API's (summaries carry values)."""
+def new_alerts(
+    store: Store, viewer: Viewer
+) -> tuple[list[alerts_mod.Alert], list[alert_purpose.HeldAlert]]:
+    """The user's alerts of the last week, newest first, with the summaries the store's
+    purpose may show (`alert_purpose`: a quoted value stated for other purposes is
+    withheld), and the alerts so cut; the read is audited like the API's (summaries carry
+    values)."""
     since = datetime.now(UTC) - NEW_ALERTS
     query = (
         sa.select(alert)
@@ -127,13 +136,16 @@ def new_alerts(store: Store, viewer: Viewer) -> list[alerts_mod.Alert]:
     )
     with store.engine.connect() as conn:
         found = [alerts_mod._alert(r._mapping) for r in conn.execute(query)]
-    store.audit_event(
-        viewer,
-        "alerts.read",
-        "dashboard",
-        {"alerts": [a.id for a in found], "entities": sorted({a.entity_id for a in found})},
-    )
-    return found
+    shown, held = alert_purpose.for_purpose(store, viewer, found, store.read_purpose)
+    detail: dict[str, Any] = {
+        "alerts": [a.id for a in found],
+        "entities": sorted({a.entity_id for a in found}),
+    }
+    if store.read_purpose is not None:
+        detail["purpose"] = store.read_purpose or None
+        detail["withheld"] = [h.alert.id for h in held]
+    store.audit_event(viewer, "alerts.read", "dashboard", detail)
+    return shown, held
 
 
 def my_cases(store: Store, viewer: Viewer) -> list[Entity]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rigour.text.scripts import text_scripts
 
@@ -31,11 +31,12 @@ from palermo.analysis import indicators
 from palermo.analysis.indicators import RiskScore
 from palermo.analysis.service import Workspace, WorkspaceCache
 from palermo.api.auth import optional_viewer, store_of
-from palermo.api.read_purpose import session_purpose
+from palermo.api.read_purpose import HEADER, declared, session_purpose
 from palermo.match.mrz import normalise_document_number
 from palermo.match.names import latinize
 from palermo.match.screening import DocumentCheck, ScreeningIndex
 from palermo.match.service import IndexCache
+from palermo.model.handling_terms import TermError
 from palermo.model.schemata import model
 from palermo.store.entity_marking import entity_marking
 from palermo.store.marked_export import refusals
@@ -597,11 +598,16 @@ def render(request: Request, viewer: Viewer, entity: Entity, **extra: Any) -> Re
     )
 
 
-def export_entities(store: Store, viewer: Viewer, entity: Entity) -> list[dict[str, Any]]:
+def export_entities(
+    store: Store, viewer: Viewer, entity: Entity, purpose: str | None = None
+) -> list[dict[str, Any]]:
     """The FtM JSON of the record and what points at it, with only the values the viewer
-    reads unmasked (a masked value is not exported, not even as a placeholder)."""
+    reads unmasked (a masked value is not exported, not even as a placeholder) and, for a
+    read ``purpose``, only the values it may use (the profile page's rule; ``entity`` is
+    read for it too): a record with values left out names them under ``withheld``
+    (prop -> owners to ask). None: every value (an export that refuses records itself)."""
     out = []
-    for e in [entity, *related(store, viewer, [entity])]:
+    for e in [entity, *related(store, viewer, [entity], purpose)]:
         props = {
             p: [v for v in e.values(p) if v != MASK]
             for p in sorted(e.properties)
@@ -618,6 +624,8 @@ def export_entities(store: Store, viewer: Viewer, entity: Entity) -> list[dict[s
         )
         if restrictions := sorted(entity_marking(e).restrictions):  # H3 travels in words
             out[-1]["restrictions"] = restrictions
+        if e.withheld:  # H0: left out for the read's purpose; whom to ask (ADR 0051)
+            out[-1]["withheld"] = e.withheld
     return out
 
 
@@ -626,41 +634,58 @@ def export(
     request: Request,
     entity_id: str,
     purpose: Annotated[str | None, Query(max_length=40)] = None,
+    palermo_purpose: Annotated[str | None, Header(alias=HEADER, max_length=40)] = None,
 ) -> Response:
     """The person's record and its links as FtM JSON (what the viewer sees), audited.
 
     With a declared ``purpose`` the body is ``{"purpose", "entities", "refused"}``: records
     another agency's H0 values are stated for other purposes, or (court) H1 values lacking
-    consent, are left out and named with the reason (`store.marked_export.refusals`)."""
+    consent, are left out and named with the reason (`store.marked_export.refusals`).
+    Without it the body is the list of records as the profile page reads them: for the
+    ``Palermo-Purpose`` header's purpose, else the session's, else none declared (values
+    stated for any purpose left out); a record with values left out names them under
+    ``withheld`` (ADR 0051, amendment). Never every value."""
     viewer = optional_viewer(request)
     if viewer is None:
         return RedirectResponse("/login", status_code=303)
     store = store_of(request)
-    # an export: every value, then H0 refuses records for a declared purpose (ADR 0041)
-    entity = store.entity(viewer, entity_id, purpose=None)
+    read: str | None = None  # an export for ?purpose=: every value, then H0 refuses records
+    if purpose is None:
+        try:  # as the profile page reads: the header's, else the session's, else none
+            read = declared(palermo_purpose, None, request)
+        except TermError as exc:
+            return _problem(400, "Bad purpose", str(exc))
+    entity = store.entity(viewer, entity_id, purpose=read)
     if entity is None:
         return missing(request, entity_id)
-    data = export_entities(store, viewer, entity)
+    data = export_entities(store, viewer, entity, read)
     body: Any = data
+    detail: dict[str, Any] = {"entities": [e["id"] for e in data]}
+    if read is not None:
+        detail["purpose"] = read or None
+        detail["withheld"] = [e["id"] for e in data if "withheld" in e]
     if purpose is not None:
         try:
-            refused = refusals(store, viewer, [entity, *related(store, viewer, [entity])], purpose)
+            records = [entity, *related(store, viewer, [entity], read)]  # read: None
+            refused = refusals(store, viewer, records, purpose)
         except ValueError as exc:
-            return Response(
-                json.dumps({"title": "Bad purpose", "status": 422, "detail": str(exc)}),
-                status_code=422,
-                media_type="application/problem+json",
-            )
+            return _problem(422, "Bad purpose", str(exc))
         data = [e for e in data if e["id"] not in refused]
         reasons = [r.reason for r in refused.values()]
         body = {"purpose": purpose.strip().lower(), "entities": data, "refused": reasons}
-    store.audit_event(viewer, "export", entity.id, {"entities": [e["id"] for e in data]})
+        detail["entities"] = [e["id"] for e in data]
+    store.audit_event(viewer, "export", entity.id, detail)
     filename = "".join(c if c.isalnum() or c in ".-_" else "_" for c in entity.id)[:80]
     return Response(
         json.dumps(body, ensure_ascii=False, indent=1),
         media_type="application/json",
         headers={"content-disposition": f'attachment; filename="{filename}.json"'},
     )
+
+
+def _problem(status: int, title: str, detail: str) -> Response:
+    body = {"title": title, "status": status, "detail": detail}
+    return Response(json.dumps(body), status_code=status, media_type="application/problem+json")
 
 
 @router.post("/entities/{entity_id:path}/subscribe", response_class=HTMLResponse)

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from palermo.access.viewer import AccessDenied, Viewer
+from palermo.analysis import review_purpose
 from palermo.analysis.review import (
     ACTIONS,
     LINK_THRESHOLD,
@@ -27,6 +28,9 @@ from palermo.analysis.review import (
     decide,
 )
 from palermo.api.auth import app_cache, optional_viewer, store_of
+from palermo.api.read_purpose import session_purpose
+from palermo.api.review_routes import report_status
+from palermo.store.views import Entity
 from palermo.web.csrf import csrf_protect
 from palermo.web.render import page
 
@@ -40,14 +44,15 @@ async def _queue(request: Request, viewer: Viewer) -> list[ReviewItem]:
     return await run_in_threadpool(cache.for_viewer, viewer)
 
 
-def _render(
+async def _render(
     request: Request, items: list[ReviewItem], offset: int, error: str = "", status: int = 200
 ) -> Response:
-    rows = items[offset : offset + PAGE]
+    rows, held = await run_in_threadpool(_for_session, request, items[offset : offset + PAGE])
     response = page(
         request,
         "review.html",
         rows=rows,
+        held_rows=held,
         total=len(items),
         offset=offset,
         previous_offset=max(offset - PAGE, 0) if offset else None,
@@ -60,6 +65,18 @@ def _render(
     return response
 
 
+def _for_session(request: Request, rows: list[ReviewItem]) -> tuple[list[ReviewItem], list[Entity]]:
+    """The page's pairs as the session's purpose may show them (`review_purpose`: values,
+    captions, features and explanations another agency stated for other purposes go), and
+    the records so cut, for the withheld note (ADR 0051)."""
+    viewer = optional_viewer(request)
+    if viewer is None or not rows:
+        return rows, []
+    purpose = session_purpose(request)
+    status = report_status(request, viewer, purpose, rows)
+    return review_purpose.for_purpose(store_of(request), viewer, rows, purpose, status)
+
+
 @router.get("/review", response_class=HTMLResponse)
 async def review_page(request: Request, offset: int = 0) -> Response:
     viewer = optional_viewer(request)
@@ -68,8 +85,8 @@ async def review_page(request: Request, offset: int = 0) -> Response:
     try:
         items = await _queue(request, viewer)
     except AccessDenied as exc:
-        return _render(request, [], 0, str(exc), 403)
-    return _render(request, items, max(offset, 0))
+        return await _render(request, [], 0, str(exc), 403)
+    return await _render(request, items, max(offset, 0))
 
 
 @router.post("/review/judge", response_class=HTMLResponse)
@@ -93,5 +110,5 @@ async def review_judge(
             items = await _queue(request, viewer)
         except AccessDenied:
             items = []
-        return _render(request, items, offset, str(exc), status)
+        return await _render(request, items, offset, str(exc), status)
     return RedirectResponse(f"/review?offset={offset}", status_code=303)

@@ -2,7 +2,9 @@
 
 The forms call `palermo.exchange.alerts` (`subscribe`, `subscriptions_of`, `unsubscribe`,
 `alerts_for`) as the logged-in user, like the API: a user lists and deletes only their own
-subscriptions (another user's id is "not found"), and subscribing needs a data role. A
+subscriptions (another user's id is "not found"), and subscribing needs a data role; an
+alert's summary quoting a value stated (H0) for other purposes than the session's shows
+the withheld marker instead (`alert_purpose`). A
 refused input shows its message next to the field; every POST carries the CSRF token.
 """
 
@@ -15,8 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.api.auth import optional_viewer, store_of
+from palermo.api.read_purpose import session_purpose
 from palermo.api.schemas import LINE
-from palermo.exchange import alerts
+from palermo.exchange import alert_purpose, alerts
 from palermo.web.csrf import csrf_protect
 from palermo.web.render import page
 from palermo.web.victim_forms import field_errors
@@ -84,12 +87,15 @@ def _page(
 ) -> HTMLResponse:
     store = store_of(request)
     mine = alerts.subscriptions_of(store, viewer)
-    latest = _latest(store, viewer)
+    # the summaries quote values: shown for the session's purpose (H0, ADR 0051)
+    purpose = session_purpose(request)
+    latest, held = alert_purpose.for_purpose(store, viewer, _latest(store, viewer), purpose)
     return page(
         request,
         "subscription_list.html",
         subscriptions=mine,
         recent=list(reversed(latest)),
+        held_rows=held,
         kinds=alerts.KINDS,
         hints=HINTS,
         values=values,
