@@ -1,5 +1,9 @@
 """Words intersected in the index (migration 0022) against ADR 0032's read, same run.
 
+With ``--change counts``: the changes of ADR 0032's third amendment (migration 0024: rarity
+from ``search_term_count``, a word's rows as index-only range scans) off and on, the
+intersection on in both.
+
 Opens bench databases ``bench/search.py`` loaded (the first open migrates them to 0022 and
 prints how long that took), then times ``Store.search`` (one page of 20, audit included)
 with ``search_index.INTERSECT_IN_INDEX`` off (``old``: the rarest word's rows, each with
@@ -10,6 +14,7 @@ compared (page ids, total, facets, truncation) and the differing ones counted.
     .venv/bin/python bench/search_intersect.py --backends postgresql --database palermo_i16
     .venv/bin/python bench/search_intersect.py --backends sqlite --sqlite-file /tmp/s.db
     .venv/bin/python bench/search_intersect.py ... --explain 3   # plans of 3 full names
+    .venv/bin/python bench/search_intersect.py ... --change counts   # ADR 0032, 3rd amendment
 
 ``--explain`` prints, for a few full names, each statement the search ran with its server
 time: ``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL, ``EXPLAIN QUERY PLAN`` on SQLite.
@@ -21,7 +26,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 from unittest import mock
 
@@ -34,11 +39,21 @@ from palermo.store.store import Store
 from search import KINDS, PG_NAME, VIEWER, known_viewers, load, pct, queries  # bench/search.py
 
 MODES = ("old", "new")
+# What ``old`` switches off (``--change``): the intersection in the index (migration 0022),
+# or the changes of ADR 0032's third amendment (rarity from ``search_term_count``, a word's
+# rows as index-only range scans), the intersection on in both.
+CHANGES = {
+    "intersect": ("INTERSECT_IN_INDEX",),
+    "counts": ("RARITY_FROM_COUNTS", "WORD_ROWS_AS_RANGES"),
+}
+CHANGE = "intersect"
 
 
 @contextmanager
 def mode(name: str) -> Iterator[None]:
-    with mock.patch.object(search_index, "INTERSECT_IN_INDEX", name == "new"):
+    with ExitStack() as stack:
+        for flag in CHANGES[CHANGE]:
+            stack.enter_context(mock.patch.object(search_index, flag, name == "new"))
         yield
 
 
@@ -116,9 +131,13 @@ def main() -> None:
     parser.add_argument("--database", default=PG_NAME)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--sqlite-file", default="")
-    parser.add_argument("--explain", type=int, default=0, help="full names to explain")
+    parser.add_argument("--explain", type=int, default=0, help="queries to explain")
+    parser.add_argument("--explain-kind", default="full name", help="query kind --explain takes")
     parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--change", choices=sorted(CHANGES), default="intersect")
     args = parser.parse_args()
+    global CHANGE
+    CHANGE = args.change
     for backend in args.backends.split(","):
         if backend == "sqlite":
             url = f"sqlite:///{args.sqlite_file}"
@@ -130,7 +149,7 @@ def main() -> None:
         _, targets = load(store, {}, args.statements, write=False)
         cases = queries(targets, args.queries)
         if args.explain:
-            explain(store, viewer, [t for t, _ in cases["full name"][: args.explain]])
+            explain(store, viewer, [t for t, _ in cases[args.explain_kind][: args.explain]])
         print(
             f"{'backend':>10} {'query':>12} {'old p50':>8} {'old p99':>8} {'new p50':>8} "
             f"{'new p99':>8} {'p50 new/old':>11} {'differ':>6}"

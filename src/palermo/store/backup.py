@@ -55,6 +55,10 @@ FORMAT_VERSION = 1
 # Tables whose rows are secrets: sealed with the passphrase like the node key.
 SECRET_TABLES = frozenset({"deconfliction_secret", "pprl_federation_key"})
 SKIP_TABLES = frozenset({"alembic_version"})
+# Tables kept by triggers from another table's rows (migration 0024: each term's count of
+# ``search_term`` rows): loaded last, their backed-up rows replacing what the triggers
+# counted while the source rows went in (the same snapshot, so the same rows).
+DERIVED_TABLES = frozenset({"search_term_count"})
 NODE_TABLE = "node_self"
 BATCH = 5_000
 MIN_PASSPHRASE = 12
@@ -529,7 +533,11 @@ def _load(conn: Connection, archive: _Archive) -> dict[str, int]:
         raise BackupError(f"restore: table {missing[0]} of the backup does not exist here")
     counts: dict[str, int] = {}
     for name, table in target.items():
-        if name in by_name:
+        if name in by_name and name not in DERIVED_TABLES:
+            counts[name] = _load_table(conn, table, by_name[name], archive)
+    for name, table in target.items():
+        if name in by_name and name in DERIVED_TABLES:
+            conn.execute(table.delete())
             counts[name] = _load_table(conn, table, by_name[name], archive)
     return counts
 
