@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
+from palermo.api.court_routes import HistoryOut, history_out
 from palermo.api.read_purpose import DeclaredPurpose
 from palermo.api.routes import page_of
 from palermo.api.schemas import ID, LINE, MAX_INT, MAX_ITEMS, SHORT, TEXT, EntityOut, Page
@@ -22,6 +23,8 @@ from palermo.coordination import (
     operations,
     victims,
 )
+from palermo.coordination.case_court import CourtRow, case_court_outcomes
+from palermo.coordination.court import OFFENCE_CODES, VERDICTS
 
 router = APIRouter(prefix="/api/v1")
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
@@ -38,11 +41,37 @@ class CaseIn(BaseModel):
     country: str | None = Field(None, max_length=SHORT)
 
 
+class CaseCourtOut(BaseModel):
+    """A court outcome of one of the case's subjects, as the case page lists it (issue 20)."""
+
+    id: str = Field(description="the CourtOutcome record")
+    defendant: str = Field(description="the Person record (one of the case's subjects)")
+    verdict: str = Field(description=", ".join(VERDICTS))
+    prosecution_date: str
+    verdict_date: str = Field(description="empty while pending")
+    offence_code: str = Field(description=", ".join(OFFENCE_CODES))
+    exploitation_form: str
+    court: str
+    corrected: bool = Field(description="corrected since it was recorded (see `changes`)")
+    retracted: bool = Field(
+        description="withdrawn by its recorder; the values are those its history kept"
+    )
+    own: bool = Field(description="recorded by the caller's agency, which may correct it")
+    changes: list[HistoryOut] = Field(description="its corrections and retraction, oldest first")
+
+
 class CaseFileOut(BaseModel):
     case: EntityOut
     tasks: list[EntityOut]
     notes: list[EntityOut]
     team: dict[str, str]
+    court_outcomes: list[CaseCourtOut] = Field(
+        [],
+        description="The court outcomes the caller reads whose defendant is a subject of the "
+        "case (or that name the case), retracted ones included from their history, by "
+        "defendant and prosecution date; read for the declared purpose as the case is. A "
+        "value stated (H0) for other purposes is empty.",
+    )
 
 
 class TextIn(BaseModel):
@@ -181,9 +210,11 @@ def open_case(request: Request, viewer: CurrentViewer, body: CaseIn) -> Created:
 def get_case(
     request: Request, viewer: CurrentViewer, case_id: str, purpose: DeclaredPurpose = ""
 ) -> CaseFileOut:
-    """The case with its tasks, notes and team, without the values stated (H0) for other
-    purposes than the declared one (named under each record's ``withheld``)."""
-    file = cases.case_file(store_of(request).for_purpose(purpose), viewer, case_id)
+    """The case with its tasks, notes and team, and the court outcomes of its subjects
+    (``court_outcomes``, as the web case page lists them), without the values stated (H0)
+    for other purposes than the declared one (named under each record's ``withheld``)."""
+    store = store_of(request).for_purpose(purpose)
+    file = cases.case_file(store, viewer, case_id)
     if file is None:
         raise ValueError(f"case_id: no visible case {case_id!r}")
     return CaseFileOut(
@@ -191,6 +222,26 @@ def get_case(
         tasks=[EntityOut.of(t) for t in file.tasks],
         notes=[EntityOut.of(n) for n in file.notes],
         team=file.team,
+        # what the courts did with its subjects, as the web case page lists it (ADR 0028)
+        court_outcomes=[court_out(r) for r in case_court_outcomes(store, viewer, file.case)],
+    )
+
+
+def court_out(row: CourtRow) -> CaseCourtOut:
+    v = row.values
+    return CaseCourtOut(
+        id=row.outcome_id,
+        defendant=row.defendant,
+        verdict=v["verdict"],
+        prosecution_date=v["prosecutionDate"],
+        verdict_date=v["verdictDate"],
+        offence_code=v["offenceCode"],
+        exploitation_form=v["exploitationForm"],
+        court=v["court"],
+        corrected=row.corrected,
+        retracted=row.retracted,
+        own=row.own,
+        changes=[history_out(c) for c in row.changes],
     )
 
 

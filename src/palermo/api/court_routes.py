@@ -24,6 +24,7 @@ from palermo.api.problems import problem
 from palermo.api.read_purpose import DeclaredPurpose
 from palermo.api.schemas import SHORT
 from palermo.coordination import court, court_changes
+from palermo.store.views import Entity
 
 router = APIRouter(prefix="/api/v1", tags=["glotip"])
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
@@ -111,15 +112,17 @@ def history(
     """Oldest first; readable after a retraction, as the caller reads the records."""
     viewer.require_data_role("read entity data")
     found = court_changes.history(store_of(request).for_purpose(purpose), viewer, outcome_id)
-    return [
-        HistoryOut(
-            id=c.id,
-            change=c.first("change") or "",
-            changed=(c.first("changed") or "").splitlines(),
-            reason=c.first("reason") or "",
-            changed_by=c.first("changedBy") or "",
-            changed_at=c.first("changedAt") or "",
-            agency=", ".join(sorted(c.agencies)),
-        )
-        for c in found
-    ]
+    return [history_out(c) for c in found]
+
+
+def history_out(c: Entity) -> HistoryOut:
+    """One `CourtOutcomeChange` record as the API shows it (here and on the case)."""
+    return HistoryOut(
+        id=c.id,
+        change=c.first("change") or "",
+        changed=(c.first("changed") or "").splitlines(),
+        reason=c.first("reason") or "",
+        changed_by=c.first("changedBy") or "",
+        changed_at=c.first("changedAt") or "",
+        agency=", ".join(sorted(c.agencies)),
+    )

@@ -7,7 +7,8 @@ like every screening, under the caller, with the outcome and the reports returne
 owner of every other agency's report hit gets a hit notice, as from the document check.
 Its ``purpose`` is the document check's: told to the owners of reports hit, and the H0
 purpose of the answer when it is a coded purpose (else ``screening``), so a report status
-stated for other purposes reads ``withheld`` (ADR 0041, ADR 0051 amendment).
+stated for other purposes reads ``withheld`` (ADR 0041, ADR 0051 amendment). Like every
+read it also takes the ``Palermo-Purpose`` header, which wins for the H0 purpose.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from palermo.access.viewer import Viewer
 from palermo.api.auth import current_viewer, store_of
 from palermo.api.problems import problem
+from palermo.api.read_purpose import HeaderPurpose, screening_declared
 from palermo.api.screening_routes import DocumentOut, Purpose, cached_index, for_purpose
 from palermo.coordination import screening_notices
 from palermo.match.mrz import MRZError
@@ -74,23 +76,29 @@ class MRZOut(BaseModel):
 
 
 @router.post("/mrz", response_model=MRZOut)
-async def check_mrz(request: Request, viewer: CurrentViewer, body: MRZIn) -> MRZOut | Response:
+async def check_mrz(
+    request: Request, viewer: CurrentViewer, body: MRZIn, declared: HeaderPurpose = ""
+) -> MRZOut | Response:
     """Check a passport, ID card or visa MRZ (ICAO 9303 TD1/TD2/TD3/MRV-A/MRV-B, and the
     French identity card): check digits, dates, expiry, state codes; then whether its
     document is reported stolen, lost, revoked or forged. The answer names the layout read;
-    a driving licence or unknown layout is a 422 naming ``mrz``."""
+    a driving licence or unknown layout is a 422 naming ``mrz``. The H0 purpose is the
+    ``Palermo-Purpose`` header's when sent (it wins over the body's ``purpose``, as on every
+    read), else the body's when coded, else ``screening``; the owners of reports hit are
+    told the body's ``purpose``, else the header's."""
     try:
         zone = read_mrz(body.mrz)
     except MRZError as exc:
         return problem(422, "Invalid request", f"mrz: {exc}", field="mrz")
-    # H0 as the document check: the declared purpose if coded, else "screening" (ADR 0041)
-    index = for_purpose(await cached_index(request, viewer), body.purpose)
+    # H0 as the document check: header, else the body's if coded, else "screening" (ADR 0041)
+    h0, told = screening_declared(declared, body.purpose, request)
+    index = for_purpose(await cached_index(request, viewer), h0)
     check = screen_mrz(index, zone)
     await store_of(request).audit_event_async(
         viewer, "screen.mrz", check.document.number, check.audit_detail()
     )
     if check.document.hits:  # the owner of every report hit is told (screening_notices)
         hit_ids = [h.entity_id for h in check.document.hits]
-        args = (store_of(request), viewer, index, hit_ids, body.purpose)
+        args = (store_of(request), viewer, index, hit_ids, told)
         await run_in_threadpool(screening_notices.notify, *args)
     return MRZOut.model_validate(check.as_dict())

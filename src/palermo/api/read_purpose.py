@@ -118,5 +118,19 @@ def search_purpose(header_purpose: str, told: str | None, request: Request) -> s
     return header_purpose
 
 
+def screening_declared(
+    header_purpose: str, told: str | None, request: Request
+) -> tuple[str, str | None]:
+    """A screening's H0 purpose and the purpose told to the owners of records hit (the
+    document check, the MRZ check). The rule of a search (`search_purpose`): the
+    ``Palermo-Purpose`` header's purpose, when sent, wins over the body's ``purpose``; else
+    the body's when it is a coded purpose; else the session's. The owners are told the
+    body's text when it has one (why the caller screens, free text), else the declared
+    purpose; none when neither is given (the screening then reads for ``screening``)."""
+    h0 = search_purpose(header_purpose, told, request)
+    text = (told or "").strip()
+    return h0, (told if text else (h0 or None))
+
+
 DeclaredPurpose = Annotated[str, Depends(purpose_dependency)]
 HeaderPurpose = Annotated[str, Depends(header_purpose_dependency)]

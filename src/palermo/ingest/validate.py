@@ -37,7 +37,8 @@ def entity_statements(
     With ``known`` (imports) a row's sharing must name agencies and groups of the directory.
     ``merged_into`` (the same-name rule, :mod:`palermo.ingest.consolidate`) maps a record id
     to the record it was merged into: the entity and references to it take that id, while
-    each statement keeps its own source record id.
+    each statement keeps its own source record id. An imported court outcome also passes
+    the web form's check (:mod:`palermo.ingest.court_rows`, ADR 0028).
     """
     if not isinstance(data, Mapping):
         raise RowProblem("(row)", "expected a JSON object with id, schema and properties")
@@ -65,6 +66,10 @@ def entity_statements(
             raise RowProblem(prop_name, f"{schema.name} has no property {prop_name!r}")
         for raw in value:
             out.append(stmt(prop.name, _clean(prop, raw, agency if local_ids else None, into)))
+    if local_ids and schema.name == "CourtOutcome":  # imported: the hand-entry check too
+        from palermo.ingest.court_rows import check_court_rows  # (court imports ingest)
+
+        check_court_rows(out)
     return out
 
 
