@@ -21,6 +21,7 @@ from palermo.api.auth import app_cache, current_viewer, store_of
 from palermo.api.fast_json import OrjsonResponse
 from palermo.api.heap import build_once
 from palermo.api.problems import problem
+from palermo.api.read_purpose import HeaderPurpose, screening_declared
 from palermo.api.schemas import LINE, SHORT
 from palermo.coordination import hit_notices, screening_notices
 from palermo.match import manifest as manifests
@@ -159,18 +160,22 @@ def candidate_dict(c: Candidate) -> dict[str, Any]:
 
 @router.post("/document", response_model=DocumentOut)
 async def check_document(
-    request: Request, viewer: CurrentViewer, body: DocumentIn
+    request: Request, viewer: CurrentViewer, body: DocumentIn, declared: HeaderPurpose = ""
 ) -> OrjsonResponse:
-    """Is this travel document reported stolen, lost, revoked or forged?"""
-    index = for_purpose(await cached_index(request, viewer), body.purpose)
+    """Is this travel document reported stolen, lost, revoked or forged? The H0 purpose is
+    the ``Palermo-Purpose`` header's when sent (it wins over the body's ``purpose``, as on
+    every read), else the body's when coded, else ``screening``; the owners of reports hit
+    are told the body's ``purpose``, else the header's (`read_purpose.screening_declared`)."""
+    h0, told = screening_declared(declared, body.purpose, request)
+    index = for_purpose(await cached_index(request, viewer), h0)
     check = index.check_document(body.number)
-    await store_of(request).audit_event_async(
-        viewer, "screen.document", check.number, document_audit(check)
-    )
-    if check.hits:
+    audited = ("screen.document", check.number, document_audit(check))
+    if check.hits:  # the audit row goes in with the hit notices: one commit (ADR 0052)
         hit_ids = [h.entity_id for h in check.hits]
-        args = (store_of(request), viewer, index, hit_ids, body.purpose)
+        args = (store_of(request), viewer, index, hit_ids, told, audited)
         await run_in_threadpool(screening_notices.notify, *args)
+    else:
+        await store_of(request).audit_event_async(viewer, *audited)
     return OrjsonResponse(document_dict(check))
 
 
@@ -207,14 +212,10 @@ def person_candidates(request: Request, viewer: Viewer, body: PersonIn) -> list[
     query = manifests.passenger(row, 0)
     index = for_purpose(index_for(request, viewer), body.purpose)
     found = index.screen(query, limit=20, threshold=SCREENING_THRESHOLD)
-    store_of(request).audit_event(
-        viewer,
-        "screen.person",
-        body.name,
-        {"hits": len(found), "candidates": [c.person.id for c in found]},
-    )
     ids = [c.person.id for c in found]
-    screening_notices.notify(store_of(request), viewer, index, ids, body.purpose)
+    audited = ("screen.person", body.name, {"hits": len(found), "candidates": ids})
+    # the audit row is committed with the hit notices, in one transaction (ADR 0052)
+    screening_notices.notify(store_of(request), viewer, index, ids, body.purpose, audited)
     return found
 
 

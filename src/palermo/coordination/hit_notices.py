@@ -28,7 +28,9 @@ day count up ``hits`` and ``last_hit_at`` (and are audited as repeats).
 from __future__ import annotations
 
 import json
+import threading
 import unicodedata
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -36,11 +38,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from palermo.access.viewer import NotVisible, Viewer
 from palermo.coordination import node_messages
 from palermo.store import audit
+from palermo.store.group_write import GroupWrite
 from palermo.store.store import Store
 from palermo.store.tables import (
     agency,
@@ -156,11 +159,50 @@ def refs_for_ids(conn: Connection, record_ids: Iterable[str]) -> list[HitRef]:
     ids = sorted(set(record_ids))
     if not ids:
         return []
-    codes = list(conn.execute(sa.select(agency.c.code)).scalars())
-    return [HitRef(i, owner) for i in ids if (owner := owner_of(i, codes)) is not None]
+    return _refs(ids, list(conn.execute(sa.select(agency.c.code)).scalars()))
 
 
 # --- notifying --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One call's notices, to be written: the hits (or record ids whose owners the
+    directory names, resolved in the writing transaction), checked already."""
+
+    searcher_agency: str
+    searcher_user: str
+    channel: str
+    purpose: str | None
+    refs: tuple[HitRef, ...] = ()
+    ids: tuple[str, ...] = ()
+    now: datetime | None = None  # None: the time of the write
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request's asks, written in one transaction, their ids in order; ``first``: audit
+    rows the request writes before its notices in the same transaction (its screening's
+    own row: one commit for both instead of two in a row)."""
+
+    asks: tuple[_Ask, ...]
+    first: tuple[audit.Event, ...] = ()
+
+
+_BATCHERS: weakref.WeakKeyDictionary[Engine, GroupWrite[Request, list[int]]] = (
+    weakref.WeakKeyDictionary()
+)
+_BATCHERS_LOCK = threading.Lock()
+
+
+def _batcher(store: Store) -> GroupWrite[Request, list[int]]:
+    """This process's group writer of notices for the store's database (one per engine,
+    shared by the store's purpose-bound copies)."""
+    with _BATCHERS_LOCK:
+        found = _BATCHERS.get(store.engine)
+        if found is None:
+            found = _BATCHERS[store.engine] = GroupWrite()
+        return found
 
 
 def notify_ids(
@@ -179,21 +221,30 @@ def notify_ids_for(
     searcher: Viewer,
     groups: Iterable[tuple[Iterable[str], str | None]],
     channel: str,
+    audited: tuple[str, str, dict[str, Any]] | None = None,
 ) -> list[int]:
     """:func:`notify_ids` for groups of records told with different purposes (a screening's
     plain hits and those whose values it withheld), in one transaction: a request's notices
-    are one commit and wake the relay once, whatever interface the request came through."""
+    are one commit and wake the relay once, whatever interface the request came through.
+    Concurrent requests of this process share that transaction (:func:`_submit`).
+
+    ``audited``: the request's own audit row (action, target, detail) not written yet; it
+    is written in the same transaction just before the notices' rows, or on its own
+    (``Store.audit_event``) when nothing foreign was hit. Either way it is committed when
+    this returns."""
+    _check_channel(channel)
     own = f"{searcher.agency.lower()}."
     wanted = [(ids, purpose) for found, purpose in groups if (ids := _foreign(found, own))]
     if not wanted:  # the common case (own records, or nothing found) costs no transaction
+        if audited is not None:
+            store.audit_event(searcher, *audited)
         return []
-    with store.transaction() as conn:
-        out: list[int] = []
-        for ids, purpose in wanted:
-            refs = refs_for_ids(conn, ids)
-            out += notify_in(conn, searcher.agency, searcher.username, refs, channel, purpose)
-        _wake_on_relay(store, conn)
-        return out
+    asks = tuple(
+        _Ask(searcher.agency, searcher.username, channel, check_purpose(purpose), ids=tuple(ids))
+        for ids, purpose in wanted
+    )
+    first = () if audited is None else ((searcher.agency, searcher.username, *audited),)
+    return _submit(store, Request(asks, first))
 
 
 def _foreign(record_ids: Iterable[str], own_prefix: str) -> list[str]:
@@ -208,14 +259,43 @@ def notify(
     purpose: str | None = None,
     now: datetime | None = None,
 ) -> list[int]:
-    """Notify in a transaction of its own; returns the notice ids (new or counted up)."""
-    refs = [h for h in hits if h.owner != searcher.agency]
+    """Notify in a transaction of its own (shared with concurrent requests); returns the
+    notice ids (new or counted up)."""
+    _check_channel(channel)
+    refs = tuple(h for h in hits if h.owner != searcher.agency)
     if not refs:
         return []
+    ask = _Ask(searcher.agency, searcher.username, channel, check_purpose(purpose), refs, (), now)
+    return _submit(store, Request((ask,)))
+
+
+def _submit(store: Store, request: Request) -> list[int]:
+    """Write a request's notices in the next group commit of this process and return once
+    it is committed (ADR 0052, amendment): the requests waiting at that moment are written
+    in one transaction, under one lock of the audit head, with one wake of the relay.
+    A failed batch raises its error in every request it held."""
+    return _batcher(store).submit(request, lambda batch: _write_batch(store, batch))
+
+
+def _write_batch(store: Store, batch: list[Request]) -> list[list[int]]:
+    """The notices of several requests in one transaction, each request's ids in order,
+    its audit rows after its ``first`` rows, all under one lock of the audit head. The
+    transaction writes no statement, so it does not take the statement-order lock."""
+    asks = [ask for request in batch for ask in request.asks]
     with store.transaction() as conn:
-        found = notify_in(conn, searcher.agency, searcher.username, refs, channel, purpose, now)
+        audit.declare_statement_free(conn)
+        per_ask, told = _write_asks(conn, asks)
+        events: list[audit.Event] = []
+        out: list[list[int]] = []
+        at = 0
+        for request in batch:
+            mine = range(at, at + len(request.asks))
+            events += [*request.first, *(e for n in mine for e in told[n])]
+            out.append([i for n in mine for i in per_ask[n]])
+            at += len(request.asks)
+        audit.append_events(conn, events)  # declared free of statements: no order lock
         _wake_on_relay(store, conn)
-        return found
+    return out
 
 
 def _wake_on_relay(store: Store, conn: Connection) -> None:
@@ -238,53 +318,112 @@ def notify_in(
     each with its audit row: ``hit.notice`` for a new one, ``hit.repeat`` for the same
     (searcher agency, record, day) again. Hits on the searcher agency's records are
     dropped. The whole request's notices take one multi-row insert and one count-up per
-    owner, not two statements per hit (a person screening can hit dozens of records)."""
+    owner, not two statements per hit (a person screening can hit dozens of records).
+    The caller's transaction may write statements, so the audit append takes the
+    statement-order lock as any other (ADR 0040)."""
     _check_channel(channel)
-    purpose = check_purpose(purpose)
-    now = now or datetime.now(UTC)
-    day = now.date().isoformat()
-    hits = _first_per_record(hits, searcher_agency)
-    if not hits:
-        return []
-    hours = _deadlines(conn, {h.owner for h in hits})
-    rows = [
-        {
-            "owner_agency": hit.owner,
-            "record_id": hit.record_id,
-            "searcher_agency": searcher_agency,
-            "channel": channel,
-            "purpose": purpose,
-            "day": day,
-            "hits": 1,
-            "created_at": now,
-            "last_hit_at": now,
-            "due_at": now + timedelta(hours=hours[hit.owner]),
-            "status": OPEN,
-            "reminders": 0,
-        }
-        for hit in hits
-    ]
-    new = _insert_new(conn, rows)
-    # the same (searcher agency, record, day) again: count it up
-    counted = _count_up(conn, searcher_agency, day, now, [h for h in hits if h not in new])
-    origins = _origins(conn, hits)
-    ids: list[int] = []
-    events: list[audit.Event] = []
-    for hit in hits:
-        notice_id = new.get(hit, counted.get(hit))
-        if notice_id is None:
-            raise RuntimeError("hit notice: neither inserted nor counted up")
-        ids.append(notice_id)
-        detail = {"notice": notice_id, "owner": hit.owner, "channel": channel, "purpose": purpose}
-        action = "hit.notice" if hit in new else "hit.repeat"
-        events.append((searcher_agency, searcher_user, action, hit.record_id, detail))
-        if (origin := origins.get((hit.record_id, hit.owner))) is not None:
-            _relay(conn, notice_id, origin)
-    audit.append_events(conn, events)  # one audit row per notice, under one lock of the head
-    return ids
+    ask = _Ask(
+        searcher_agency, searcher_user, channel, check_purpose(purpose), tuple(hits), (), now
+    )
+    ids, told = _write_asks(conn, [ask])
+    audit.append_events(conn, told[0])  # one audit row per notice, under one lock of the head
+    return ids[0]
 
 
 CHUNK = 500  # rows per multi-row INSERT (12 values each: within SQLite's variable limit)
+Key = tuple[str, str, str]  # (searcher agency, record id, UTC day): one notice a day
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """One hit of one ask, as the serial rule sees it: the n-th hit on its key."""
+
+    ask: int
+    ref: HitRef
+    now: datetime
+    key: Key
+
+
+def _write_asks(
+    conn: Connection, asks: list[_Ask]
+) -> tuple[list[list[int]], list[list[audit.Event]]]:
+    """Write the asks' notices as if each were written alone, one after the other: the
+    first hit on a (searcher agency, record, day) opens the notice, every later one counts
+    it up, each hit has its ``hit.notice``/``hit.repeat`` audit row and, on a received
+    record, its relayed message with the count it made. Done together: one multi-row
+    insert (a key hit n times in the batch is inserted with n hits), one count-up per
+    (owner, searcher, day), one origins query. Returns each ask's notice ids, in its hits'
+    order, and each ask's audit rows, for the caller to append (one lock of the head)."""
+    batch_now = datetime.now(UTC)
+    codes, deadlines = _directory(conn)
+    hits: list[_Hit] = []
+    for n, ask in enumerate(asks):
+        refs: Iterable[HitRef] = ask.refs
+        if ask.ids:
+            refs = [*ask.refs, *_refs(ask.ids, codes)]
+        now = ask.now or batch_now
+        day = now.date().isoformat()
+        for ref in _first_per_record(refs, ask.searcher_agency):
+            hits.append(_Hit(n, ref, now, (ask.searcher_agency, ref.record_id, day)))
+    if not hits:
+        return [[] for _ in asks], [[] for _ in asks]
+    by_key: dict[Key, list[_Hit]] = {}
+    for hit in hits:
+        by_key.setdefault(hit.key, []).append(hit)
+    hours = {h.ref.owner: deadlines.get(h.ref.owner, DEFAULT_DEADLINE_HOURS) for h in hits}
+    rows = [_row(asks[same[0].ask], same, hours) for same in by_key.values()]
+    new = _insert_new(conn, rows)
+    counted = _count_up(conn, {k: same for k, same in by_key.items() if k not in new})
+    origins = _origins(conn, [hit.ref for hit in hits])
+    ids: list[list[int]] = [[] for _ in asks]
+    events: list[list[audit.Event]] = [[] for _ in asks]
+    relayed: list[tuple[_Hit, int, int]] = []  # (hit, notice id, its place among its key's)
+    seen: dict[Key, int] = {}
+    for hit in hits:
+        notice_id = new.get(hit.key, counted.get(hit.key))
+        if notice_id is None:
+            raise RuntimeError("hit notice: neither inserted nor counted up")
+        ask = asks[hit.ask]
+        ids[hit.ask].append(notice_id)
+        place = seen[hit.key] = seen.get(hit.key, 0) + 1
+        detail = {
+            "notice": notice_id,
+            "owner": hit.ref.owner,
+            "channel": ask.channel,
+            "purpose": ask.purpose,
+        }
+        action = "hit.notice" if place == 1 and hit.key in new else "hit.repeat"
+        said = (ask.searcher_agency, ask.searcher_user, action, hit.ref.record_id, detail)
+        events[hit.ask].append(said)
+        if (hit.ref.record_id, hit.ref.owner) in origins:
+            relayed.append((hit, notice_id, place))
+    _relay_all(conn, relayed, origins, {k: len(v) for k, v in by_key.items()})
+    return ids, events
+
+
+def _refs(record_ids: Iterable[str], codes: list[str]) -> list[HitRef]:
+    """Hit references for record ids, in id order, owners from the directory's codes."""
+    ids = sorted(set(record_ids))
+    return [HitRef(i, owner) for i in ids if (owner := owner_of(i, codes)) is not None]
+
+
+def _row(ask: _Ask, same: list[_Hit], hours: dict[str, int]) -> dict[str, Any]:
+    """The notice the key's first hit opens, with the later hits of the batch counted."""
+    first, last = same[0], same[-1]
+    return {
+        "owner_agency": first.ref.owner,
+        "record_id": first.ref.record_id,
+        "searcher_agency": ask.searcher_agency,
+        "channel": ask.channel,
+        "purpose": ask.purpose,
+        "day": first.key[2],
+        "hits": len(same),
+        "created_at": first.now,
+        "last_hit_at": last.now,
+        "due_at": first.now + timedelta(hours=hours[first.ref.owner]),
+        "status": OPEN,
+        "reminders": 0,
+    }
 
 
 def _first_per_record(hits: Iterable[HitRef], searcher_agency: str) -> list[HitRef]:
@@ -298,76 +437,99 @@ def _first_per_record(hits: Iterable[HitRef], searcher_agency: str) -> list[HitR
     return out
 
 
-def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> dict[HitRef, int]:
+def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> dict[Key, int]:
     """Insert the day's notices not there yet: one ``INSERT ... ON CONFLICT DO NOTHING
     RETURNING`` per 500, in record order (two concurrent requests then take the unique
-    index's locks in the same order, and cannot deadlock on them). {hit: new notice id}."""
+    index's locks in the same order, and cannot deadlock on them). {key: new notice id}."""
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    ordered = sorted(rows, key=lambda row: str(row["record_id"]))
-    found: dict[HitRef, int] = {}
+    ordered = sorted(rows, key=lambda row: (row["record_id"], row["searcher_agency"], row["day"]))
+    found: dict[Key, int] = {}
+    t = hit_notice
+    # One statement for every batch size, rows as parameters: SQLAlchemy compiles it once
+    # and sends each chunk as one multi-row INSERT in the rows' order (insertmanyvalues);
+    # rows baked into ``.values([...])`` were compiled again on every request.
+    returning = (
+        dialect.insert(t)
+        .on_conflict_do_nothing()
+        .returning(t.c.id, t.c.searcher_agency, t.c.record_id, t.c.day)
+    )
     for start in range(0, len(ordered), CHUNK):
-        insert = dialect.insert(hit_notice).values(ordered[start : start + CHUNK])
-        returning = insert.on_conflict_do_nothing().returning(
-            hit_notice.c.id, hit_notice.c.record_id, hit_notice.c.owner_agency
-        )
-        found.update(
-            (HitRef(r.record_id, r.owner_agency), int(r.id)) for r in conn.execute(returning)
-        )
+        inserted = conn.execute(returning, ordered[start : start + CHUNK])
+        found.update(((r.searcher_agency, r.record_id, r.day), int(r.id)) for r in inserted)
     return found
 
 
-def _count_up(
-    conn: Connection, searcher: str, day: str, now: datetime, hits: list[HitRef]
-) -> dict[HitRef, int]:
-    """Count up the day's notices already there: one UPDATE per owner (and 500 records).
-    A row of the same (searcher, record, day) under another owner is not counted (the
-    caller refuses that hit, as before).
+def _count_up(conn: Connection, keys: dict[Key, list[_Hit]]) -> dict[Key, int]:
+    """Count up the day's notices already there, each by its number of hits in the batch:
+    one UPDATE per (owner, searcher, day) and 500 records. A row of the same (searcher,
+    record, day) under another owner is not counted (the caller refuses that hit).
 
     The rows are locked in record order (``SELECT ... ORDER BY record_id FOR UPDATE``
-    inside the UPDATE) before they are changed. A bare ``UPDATE ... WHERE record_id IN``
-    locks them in the order its plan meets them (heap order on a sequential or bitmap
-    scan, which every update shuffles), so two screenings counting up overlapping records
-    at the same moment could each hold a row the other waits for: PostgreSQL then aborts
-    one of them with a deadlock, and that screening answered 500 (seen under
-    ``bench/api.py``'s concurrent person screenings). SQLite serialises writers and
-    ignores ``FOR UPDATE``."""
-    by_owner: dict[str, list[str]] = {}
-    for hit in hits:
-        by_owner.setdefault(hit.owner, []).append(hit.record_id)
-    found: dict[HitRef, int] = {}
-    for owner, records in sorted(by_owner.items()):
-        records.sort()
+    inside the UPDATE) before they are changed, and the groups in (owner, searcher, day)
+    order. A bare ``UPDATE ... WHERE record_id IN`` locks them in the order its plan meets
+    them (heap order on a sequential or bitmap scan, which every update shuffles), so two
+    screenings counting up overlapping records at the same moment could each hold a row
+    the other waits for: PostgreSQL then aborts one of them with a deadlock, and that
+    screening answered 500 (seen under ``bench/api.py``'s concurrent person screenings).
+    SQLite serialises writers and ignores ``FOR UPDATE``."""
+    groups: dict[tuple[str, str, str], dict[str, list[_Hit]]] = {}
+    for (searcher, record_id, day), same in keys.items():
+        owner = same[0].ref.owner
+        groups.setdefault((owner, searcher, day), {})[record_id] = same
+    found: dict[Key, int] = {}
+    t = hit_notice
+    for (owner, searcher, day), by_record in sorted(groups.items()):
+        records = sorted(by_record)
         for start in range(0, len(records), CHUNK):
+            chunk = records[start : start + CHUNK]
             in_order = (
-                sa.select(hit_notice.c.id)
+                sa.select(t.c.id)
                 .where(
-                    (hit_notice.c.searcher_agency == searcher)
-                    & (hit_notice.c.day == day)
-                    & (hit_notice.c.owner_agency == owner)
-                    & hit_notice.c.record_id.in_(records[start : start + CHUNK])
+                    (t.c.searcher_agency == searcher)
+                    & (t.c.day == day)
+                    & (t.c.owner_agency == owner)
+                    & t.c.record_id.in_(chunk)
                 )
-                .order_by(hit_notice.c.record_id)
+                .order_by(t.c.record_id)
                 .with_for_update()
             )
+            hits, last = _increments({r: by_record[r] for r in chunk})
             bump = (
-                hit_notice.update()
-                .where(hit_notice.c.id.in_(in_order))
-                .values(hits=hit_notice.c.hits + 1, last_hit_at=now)
-                .returning(hit_notice.c.id, hit_notice.c.record_id)
+                t.update()
+                .where(t.c.id.in_(in_order))
+                .values(hits=t.c.hits + hits, last_hit_at=last)
+                .returning(t.c.id, t.c.record_id)
             )
-            found.update((HitRef(r.record_id, owner), int(r.id)) for r in conn.execute(bump))
+            found.update(((searcher, r.record_id, day), int(r.id)) for r in conn.execute(bump))
     return found
 
 
-def _deadlines(conn: Connection, owners: set[str]) -> dict[str, int]:
-    """Each owner's follow-up deadline in hours, in one query (the default if unset)."""
-    rows = conn.execute(
-        sa.select(hit_notice_setting.c.agency, hit_notice_setting.c.deadline_hours).where(
-            hit_notice_setting.c.agency.in_(sorted(owners))
-        )
-    )
-    found = {str(r.agency): int(r.deadline_hours) for r in rows}
-    return {owner: found.get(owner, DEFAULT_DEADLINE_HOURS) for owner in owners}
+def _increments(
+    by_record: dict[str, list[_Hit]],
+) -> tuple[sa.ColumnElement[int] | int, sa.ColumnElement[datetime] | datetime]:
+    """What a count-up adds to each record's ``hits`` and sets its ``last_hit_at`` to: plain
+    values when every record was hit once at one time (a request alone, nearly every batch),
+    else a CASE on the record id (a record hit by several requests of the batch)."""
+    counts = {r: len(same) for r, same in by_record.items()}
+    lasts = {r: same[-1].now for r, same in by_record.items()}
+    if len(set(counts.values())) == 1 and len(set(lasts.values())) == 1:
+        return next(iter(counts.values())), next(iter(lasts.values()))
+    record = hit_notice.c.record_id
+    return sa.case(counts, value=record, else_=0), sa.case(lasts, value=record)
+
+
+def _directory(conn: Connection) -> tuple[list[str], dict[str, int]]:
+    """The directory's agency codes (owners of record ids) and the follow-up deadlines
+    agencies set, in one round trip (both tables hold a row per agency at most)."""
+    codes = sa.select(agency.c.code.label("agency"), sa.cast(sa.null(), sa.Integer).label("h"))
+    hours = sa.select(hit_notice_setting.c.agency, hit_notice_setting.c.deadline_hours)
+    found, deadlines = [], {}
+    for code, set_hours in conn.execute(sa.union_all(codes, hours)):
+        if set_hours is None:
+            found.append(str(code))
+        else:
+            deadlines[str(code)] = int(set_hours)
+    return found, deadlines
 
 
 def _upsert(
@@ -406,30 +568,49 @@ def _origins(conn: Connection, hits: list[HitRef]) -> dict[tuple[str, str], str]
     return {(r[0], r[1]): str(r[2]) for r in rows}
 
 
-def _relay(conn: Connection, notice_id: int, origin: str) -> None:
-    """A hit on a record received from another node (``origin``): its owner is on that
-    node, so the notice (as it now stands: its hit count) is queued for it
-    (``hit_notice_relay`` delivers it, signed, to the node's ``/exchange/v1/hit-notices``)."""
-    row = conn.execute(sa.select(hit_notice).where(hit_notice.c.id == notice_id)).one()
-    notice = {
-        "record_id": row.record_id,
-        "owner": row.owner_agency,
-        "searcher_agency": row.searcher_agency,
-        "channel": row.channel,
-        "purpose": row.purpose,
-        "day": row.day,
-        "hits": int(row.hits),
-        "at": _utc(row.last_hit_at).isoformat(),
-    }
-    conn.info[RELAY_KEY] = True
-    conn.execute(
-        hit_notice_outbox.insert().values(
-            node_id=str(origin),
-            notice=json.dumps(notice, sort_keys=True),
-            created_at=datetime.now(UTC),
-            sent_at=None,
+def _relay_all(
+    conn: Connection,
+    relayed: list[tuple[_Hit, int, int]],
+    origins: dict[tuple[str, str], str],
+    per_key: dict[Key, int],
+) -> None:
+    """Hits on records received from another node (their ``origins``): the owner is on that
+    node, so each hit's notice (as that hit left it: its count so far) is queued for it
+    (``hit_notice_relay`` delivers it, signed, to the node's ``/exchange/v1/hit-notices``).
+    ``relayed``: (hit, notice id, the hit's place among its key's hits in the batch); the
+    notices are read in one query."""
+    if not relayed:
+        return
+    wanted = sorted({notice_id for _, notice_id, _ in relayed})
+    rows: dict[int, Any] = {}
+    for start in range(0, len(wanted), CHUNK):
+        found = conn.execute(
+            sa.select(hit_notice).where(hit_notice.c.id.in_(wanted[start : start + CHUNK]))
         )
-    )
+        rows.update((int(r.id), r) for r in found)
+    for hit, notice_id, place in relayed:
+        row, of = rows[notice_id], per_key[hit.key]
+        at = row.last_hit_at if place == of else hit.now  # the last hit's is the row's
+        notice = {
+            "record_id": row.record_id,
+            "owner": row.owner_agency,
+            "searcher_agency": row.searcher_agency,
+            "channel": row.channel,
+            "purpose": row.purpose,
+            "day": row.day,
+            "hits": int(row.hits) - of + place,
+            "at": _utc(at).isoformat(),
+        }
+        origin = origins[(hit.ref.record_id, hit.ref.owner)]
+        conn.info[RELAY_KEY] = True
+        conn.execute(
+            hit_notice_outbox.insert().values(
+                node_id=str(origin),
+                notice=json.dumps(notice, sort_keys=True),
+                created_at=datetime.now(UTC),
+                sent_at=None,
+            )
+        )
 
 
 def receive_remote(

@@ -14,6 +14,7 @@ one transaction (one commit, one wake of the relay), however many records it hit
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from palermo.access.viewer import Viewer
 from palermo.coordination import hit_notices
@@ -29,9 +30,13 @@ def notify(
     index: ScreeningIndex,
     ids: Iterable[str],
     declared: str | None,
+    audited: tuple[str, str, dict[str, Any]] | None = None,
 ) -> list[int]:
     """Notify the owners of every record hit: with ``declared`` as the purpose, and with
-    the purpose marked withheld for records whose values the answer withheld."""
+    the purpose marked withheld for records whose values the answer withheld.
+    ``audited``: the screening's own audit row (action, target, detail), written in the
+    notices' transaction just before their rows (one commit, not two in a row), or alone
+    when no other agency's record was hit; committed either way when this returns."""
     ids = list(dict.fromkeys(ids))
     purpose = index.purpose
     gone = set(withheld_ids(index, ids, purpose)) if purpose is not None else set()
@@ -39,7 +44,7 @@ def notify(
     if gone and purpose is not None:
         said = notice_purpose(declared, purpose, hit_notices.MAX_PURPOSE)
         groups.append((sorted(gone), said))
-    return hit_notices.notify_ids_for(store, searcher, groups, "screening")
+    return hit_notices.notify_ids_for(store, searcher, groups, "screening", audited)
 
 
 def manifest_hits(result: ManifestResult) -> list[str]:

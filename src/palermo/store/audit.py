@@ -101,9 +101,10 @@ def append_events(
         return []
     # Statement-order lock before the head: this transaction may write statements after
     # its audit row, and a write takes them in this order (ADR 0040). A read-only
-    # transaction (an audited read) and group commits never write statements, so they lock
-    # the head alone and do not wait while an import inserts.
-    if not read_only:
+    # transaction (an audited read), group commits and transactions declared free of
+    # statements (`declare_statement_free`: batches of hit notices) never write statements,
+    # so they lock the head alone and do not wait while an import inserts.
+    if not read_only and not statement_free(conn):
         hold_statement_order(conn)
     written = take_written(conn)
     if written is not None:
@@ -171,10 +172,33 @@ def pending_write(conn: Connection) -> PendingWrite:
     found = conn.info.get(WRITE_KEY)
     if isinstance(found, PendingWrite) and found.transaction is conn.get_transaction():
         return found
+    if statement_free(conn):
+        raise RuntimeError(
+            "a statement write in a transaction declared free of statements: it may hold "
+            "the audit head without the statement-order lock (ADR 0040)"
+        )
     hold_statement_order(conn)  # before the write inserts its first statement (ADR 0040)
     fresh = PendingWrite(conn.get_transaction())
     conn.info[WRITE_KEY] = fresh
     return fresh
+
+
+STATEMENT_FREE_KEY = "palermo_statement_free"
+
+
+def declare_statement_free(conn: Connection) -> None:
+    """This transaction writes no statement, before or after its audit rows: its appends
+    skip the statement-order lock (``append_events``), so it is not held up while an import
+    inserts. Any statement write attempted in it afterwards raises (``pending_write``)
+    instead of taking that lock after the head, the order that could deadlock. Forgotten
+    with the transaction (``conn.info`` outlives it, hence the transaction's identity)."""
+    conn.info[STATEMENT_FREE_KEY] = conn.get_transaction()
+
+
+def statement_free(conn: Connection) -> bool:
+    """Whether this connection's current transaction was declared free of statements."""
+    declared = conn.info.get(STATEMENT_FREE_KEY)
+    return declared is not None and declared is conn.get_transaction()
 
 
 STATEMENT_ORDER_LOCK = 0x70616C65726D6F  # "palermo": the advisory lock of statement writes
@@ -209,12 +233,7 @@ def take_written(conn: Connection) -> PendingWrite | None:
 
 def append_many(conn: Connection, events: list[Event]) -> list[AuditEntry]:
     """Append entries in order under one lock of the head (group commit)."""
-    _claim_head(conn)
-    head = conn.execute(
-        sa.select(audit_head.c.seq, audit_head.c.hash)
-        .where(audit_head.c.id == HEAD_ID)
-        .with_for_update()
-    ).first()
+    head = _locked_head(conn)
     seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
     out = []
     for agency, username, action, target, detail in events:
@@ -321,6 +340,26 @@ class _Pending:
     done: threading.Event = field(default_factory=threading.Event)
     error: Exception | None = None
     on_done: Callable[[Exception | None], object] | None = None
+
+
+def _locked_head(conn: Connection) -> Any:
+    """The head row (seq, hash), locked until the transaction ends; None before the first
+    entry ever.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` locks the row, which exists after the first
+    entry; only when it does not is it claimed first (one round trip less on every audited
+    transaction than claiming each time). SQLite: the claim comes first, see `_claim_head`."""
+    locked = (
+        sa.select(audit_head.c.seq, audit_head.c.hash)
+        .where(audit_head.c.id == HEAD_ID)
+        .with_for_update()
+    )
+    if conn.dialect.name == "postgresql":
+        head = conn.execute(locked).first()
+        if head is not None:
+            return head
+    _claim_head(conn)
+    return conn.execute(locked).first()
 
 
 def _claim_head(conn: Connection) -> None:
