@@ -18,6 +18,21 @@ from typing import Any, Protocol
 import numpy as np
 
 PairFunction = Callable[[str | None, str | None], float]
+# A batch's two columns (pyarrow arrays of strings) to one score per row.
+BatchFunction = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A pair function with a form for a whole batch of pairs that gives every pair the
+    same comparison level (`match.xref_batch`, ADR 0057). DuckDB, which hands its
+    functions a batch at a time, calls `batch`; Spark calls `pair` row by row."""
+
+    pair: PairFunction
+    batch: BatchFunction
+
+    def __call__(self, left: str | None, right: str | None) -> float:
+        return self.pair(left, right)
 
 
 class Engine(Protocol):
@@ -79,7 +94,8 @@ class Spark:
         from splink.backends import spark
 
         for name, fn in functions.items():
-            self.session.udf.register(name, fn, DoubleType())
+            pair = fn.pair if isinstance(fn, Batched) else fn
+            self.session.udf.register(name, pair, DoubleType())
         api: Any = spark.SparkAPI  # untyped in Splink
         return api(spark_session=self.session, break_lineage_method="parquet")
 
@@ -120,6 +136,14 @@ def _arrow(fn: PairFunction) -> Callable[[Any, Any], Any]:
     cached pair would keep its own copy of both records' values. Interned, every cached
     pair shares the one copy of each distinct value (ADR 0054)."""
     import pyarrow as pa
+
+    if isinstance(fn, Batched):
+        batch = fn.batch
+
+        def run_batch(left: Any, right: Any) -> Any:
+            return pa.array(batch(left, right), pa.float64())
+
+        return run_batch
 
     def run(left: Any, right: Any) -> Any:
         return pa.array(

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein
 
-from palermo.match.engines import DuckDB, Engine, PairFunction
+from palermo.match.engines import Batched, DuckDB, Engine, PairFunction
 from palermo.match.mrz import normalise_document_number
 from palermo.match.names import (
     best_part_similarity,
@@ -47,6 +47,7 @@ from palermo.match.names import (
     parts_similarity,
     skeleton,
 )
+from palermo.match.xref_batch import NameFunctions
 from palermo.match.xref_model import DEFAULT, XrefModel, deployment_model
 from palermo.match.xref_screen import name_bound, provably_below
 from palermo.match.xref_threshold import XREF_THRESHOLD
@@ -751,9 +752,12 @@ def screened_name_similarity(left: str | None, right: str | None) -> float:
     return bound if provably_below(bound) else best_name_similarity(left, right)
 
 
+# DuckDB calls the name functions a batch of pairs at a time (`match.xref_batch`): u's
+# random pairs are screened side against side in C, every pair in the same level.
+_NAME_BATCHES = NameFunctions(screened_name_similarity, best_single_part)
 UDFS: dict[str, PairFunction] = {
-    "palermo_name_sim": screened_name_similarity,
-    "palermo_name_part": best_single_part,
+    "palermo_name_sim": Batched(screened_name_similarity, _NAME_BATCHES.name_sim),
+    "palermo_name_part": Batched(best_single_part, _NAME_BATCHES.name_part),
     "palermo_address_sim": address_similarity,
     "palermo_document_sim": document_similarity,
     "palermo_shared": shared_value,

@@ -1,0 +1,357 @@
+"""The name comparison's two functions for a whole batch of pairs (issue 22, ADR 0057).
+
+Why: u is counted over 300,000 random pairs (`xref.U_PAIRS`), and nearly every one of them
+is two people whose names share nothing. Per pair, `xref.screened_name_similarity` still
+scored every part of one record against every part of the other in Python
+(`names.token_similarity`; the bound of `match.xref_screen` needs the best of them) and
+glued every pair of their names: most of palermo's training time (ADR 0054).
+
+DuckDB hands the functions 2,048 pairs at a time, and in u's sample a batch holds a few
+hundred distinct records on one side and a handful on the other (every record of the
+sample against the next few). So a batch's distinct parts can be compared side against
+side in C (`rapidfuzz.process.cdist`, tens of nanoseconds a part pair; its pairwise form,
+`cpdist`, converts both strings of every pair and costs as much as Python did):
+
+- every part pair of the batch gets an upper bound of `token_similarity` (`part_bounds`):
+  the Jaro-Winkler scores it starts from (both folds, and the spelling as written), lifted
+  to the 0.9 that its typo, vowel and skeleton rules can give wherever their key (sorted
+  letters, doubled letters undone, consonant classes, skeleton) is the same on both sides;
+- only part pairs whose bound reaches `EXACT_FROM` get the exact Python score, so a
+  record pair's best part is exact wherever it reaches `EXACT_FROM` and bounded under it
+  elsewhere;
+- a record pair whose best part stays under `PART_BAR` and whose glued names (compared
+  by `cdist` as `xref_screen.glued_bound` compares them) stay under the name comparison's
+  lowest level gets the bound: the same level the exact score gives. Every other pair
+  gets `xref.screened_name_similarity`, as before.
+
+`palermo_name_part` needs its exact value only where it can reach "one part the same"
+(0.97), and gets the best part above. A batch whose two sides are both large (blocked
+candidate pairs, EM) would cost more compared side against side than pair by pair; it
+goes pair by pair, as before. `tests/match/test_xref_batch.py` checks that every pair gets
+the level the exact scores give (the world's, the rich world's and FEBRL's random and
+similar pairs) and that the part bound is never under `token_similarity`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.process import cdist
+
+from palermo.match.names import (
+    DOUBLED,
+    GLUED_DISCOUNT,
+    SHORT_PART,
+    compare_folds,
+    skeleton,
+    token_similarity,
+)
+from palermo.match.names_vowels import latin_shape
+from palermo.match.xref_screen import ROUNDING_MARGIN, SCREEN_BAR, prepared
+
+Array = np.ndarray[Any, Any]
+PairScore = Callable[[str | None, str | None], float]
+
+# The most `token_similarity`'s typo, vowel and skeleton rules lift a part pair to.
+RULE_LIFT = 0.9
+# `xref_screen.paired_bound(best)` = best - (1 - best) / 2 is under the screen
+# (SCREEN_BAR - ROUNDING_MARGIN) exactly when the best part is under this.
+PART_BAR = (SCREEN_BAR - ROUNDING_MARGIN + 0.5) / 1.5
+# Part pairs whose bound reaches this get the exact score: under PART_BAR, so that no
+# bound decides whether a pair is screened.
+EXACT_FROM = PART_BAR - 0.01
+# A batch is compared side against side when that is at most this many part pairs per
+# part pair its rows hold (u's batches: ~2; blocked candidates: hundreds).
+SIDE_BY_SIDE_MAX = 8
+# ... and only when one side holds at most this many distinct records (u's: about 6 of
+# 2,048 rows; a batch of blocked pairs holds hundreds on each side).
+FEW_VALUES = 64
+# Distinct record values numbered before the numbering starts again (and the results kept
+# by number are dropped): a million records' names.
+NUMBERS_MAX = 2_000_000
+
+
+@lru_cache(maxsize=2_000_000)
+def part_texts(part: str) -> tuple[str, str, str]:
+    """What `token_similarity(part, other)` scores by Jaro-Winkler: both folds, and the
+    spelling as written (its typo rule for long parts)."""
+    affricate, glide = compare_folds(part)
+    return affricate, glide, part
+
+
+@lru_cache(maxsize=2_000_000)
+def rule_keys(part: str) -> tuple[Hashable, Hashable, Hashable, Hashable]:
+    """The keys of `token_similarity`'s rules that lift a pair to 0.9 (None where a rule
+    cannot apply to this part): the same consonants (abjad skeleton), a short part's
+    letters swapped, a letter doubled (the other part may be long), and the vowel rule's
+    consonant classes of a long part."""
+    short = len(part) <= SHORT_PART
+    shape = latin_shape(part) if not short else None
+    return (
+        skeleton(part) or None,
+        "".join(sorted(part)) if short else None,
+        DOUBLED.sub(r"\1", part),
+        shape[0] if shape is not None else None,
+    )
+
+
+def part_bounds(left: Sequence[str], right: Sequence[str]) -> Array:
+    """A matrix of upper bounds of `names.token_similarity`, `left` by `right`."""
+    bound = np.zeros((len(left), len(right)))
+    if not left or not right:
+        return bound
+    texts_l = [part_texts(p) for p in left]
+    texts_r = [part_texts(p) for p in right]
+    for column in range(3):
+        scores = cdist(
+            [t[column] for t in texts_l],
+            [t[column] for t in texts_r],
+            scorer=JaroWinkler.similarity,
+            dtype=np.float64,
+            workers=1,
+        )
+        np.maximum(bound, scores, out=bound)
+    keys_l = [rule_keys(p) for p in left]
+    keys_r = [rule_keys(p) for p in right]
+    for column in range(4):
+        numbers: dict[Hashable, int] = {}
+        a = np.array([_number(k[column], numbers) for k in keys_l])
+        b = np.array([_number(k[column], numbers) for k in keys_r])
+        same = (a[:, None] == b[None, :]) & (a[:, None] >= 0)
+        bound[same] = np.maximum(bound[same], RULE_LIFT)
+    return bound
+
+
+def _number(key: Hashable, numbers: dict[Hashable, int]) -> int:
+    return -1 if key is None else numbers.setdefault(key, len(numbers))
+
+
+def glued_bounds(
+    left: Sequence[tuple[str, str, str]], right: Sequence[tuple[str, str, str]]
+) -> Array:
+    """`xref_screen.glued_bound` of every name of `left` with every name of `right`
+    (`xref_screen.prepared`'s glued forms)."""
+
+    def osa(a: int, b: int) -> Array:
+        return np.asarray(
+            cdist(
+                [x[a] for x in left],
+                [y[b] for y in right],
+                scorer=OSA.normalized_similarity,
+                dtype=np.float64,
+                workers=1,
+            )
+        )
+
+    if not left or not right:
+        return np.zeros((len(left), len(right)))
+    best = np.maximum(np.maximum(osa(0, 0), osa(0, 1)), osa(1, 0))
+    return np.maximum(best, osa(2, 2) * GLUED_DISCOUNT)
+
+
+@lru_cache(maxsize=2_000_000)
+def _record(value: str) -> tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]]:
+    """A record's distinct name parts and its glued names."""
+    from palermo.match.xref import _parts
+
+    return _parts(value)[0], prepared(value)
+
+
+class _Side:
+    """One side of a batch: its distinct values (`values`), each row's value (`rows`),
+    and per kind (0: parts, 1: glued names) the distinct items of those values with each
+    value's positions among them."""
+
+    def __init__(self, values: Sequence[str], rows: Array) -> None:
+        self.values, self.rows = values, rows
+        self._items: dict[int, tuple[list[Any], list[Array]]] = {}
+
+    def items(self, which: int) -> tuple[list[Any], list[Array]]:
+        if which not in self._items:
+            index: dict[Any, int] = {}
+            positions = [
+                np.fromiter(
+                    (index.setdefault(x, len(index)) for x in _record(v)[which]), dtype=np.int64
+                )
+                for v in self.values
+            ]
+            self._items[which] = (list(index), positions)
+        return self._items[which]
+
+    def sizes(self, which: int) -> Array:
+        return np.array([len(p) for p in self.items(which)[1]], dtype=np.int64)
+
+
+def _row_best(matrix: Array, left: _Side, right: _Side, which: int) -> Array:
+    """Per row: the best entry of `matrix` (left items by right items) over the row's
+    items."""
+    sizes_l = left.sizes(which)[left.rows]
+    sizes_r = right.sizes(which)[right.rows]
+    counts = sizes_l * sizes_r
+    out = np.zeros(len(left.rows))
+    total = int(counts.sum())
+    if total == 0:
+        return out
+    row = np.repeat(np.arange(len(counts)), counts)
+    starts = np.cumsum(counts) - counts
+    offset = np.arange(total) - starts[row]
+    i, j = offset // sizes_r[row], offset % sizes_r[row]
+    flat_l, first_l = _flat(left.items(which)[1])
+    flat_r, first_r = _flat(right.items(which)[1])
+    a = flat_l[first_l[left.rows[row]] + i]
+    b = flat_r[first_r[right.rows[row]] + j]
+    some = np.flatnonzero(counts)
+    out[some] = np.maximum.reduceat(matrix[a, b], starts[some])
+    return out
+
+
+def _flat(lists: list[Array]) -> tuple[Array, Array]:
+    sizes = np.array([len(x) for x in lists], dtype=np.int64)
+    flat = np.concatenate(lists) if lists else np.empty(0, dtype=np.int64)
+    return flat.astype(np.int64), np.cumsum(sizes) - sizes
+
+
+def side_by_side(left: _Side, right: _Side) -> bool:
+    """Is comparing every part of one side with every part of the other cheap, for the
+    part pairs the rows hold? (u's batches: yes; blocked candidate pairs: no.)"""
+    if min(len(left.values), len(right.values)) > FEW_VALUES:
+        return False  # decided without reading the values' parts
+    held = int((left.sizes(0)[left.rows] * right.sizes(0)[right.rows]).sum())
+    every = len(left.items(0)[0]) * len(right.items(0)[0])
+    return every <= SIDE_BY_SIDE_MAX * max(held, 1)
+
+
+def best_parts(left: _Side, right: _Side) -> Array:
+    """Per row (both values non-empty): `xref.best_single_part` where it reaches
+    `EXACT_FROM`, a bound under `EXACT_FROM` elsewhere."""
+    parts_l, parts_r = left.items(0)[0], right.items(0)[0]
+    matrix = part_bounds(parts_l, parts_r)
+    for a, b in zip(*np.nonzero(matrix >= EXACT_FROM), strict=True):
+        matrix[a, b] = token_similarity(parts_l[a], parts_r[b])
+    return _row_best(matrix, left, right, 0)
+
+
+def screened_names(left: _Side, right: _Side, best: Array, exact: PairScore) -> Array:
+    """Per row (both values non-empty), with `best` its `best_parts`: a bound under the
+    name comparison's lowest level where one is proven, else `exact`."""
+    glued = _row_best(glued_bounds(left.items(1)[0], right.items(1)[0]), left, right, 1)
+    bound = np.maximum(np.maximum(0.0, best - 0.5 * (1.0 - best)), glued)
+    below = (best < PART_BAR) & (bound < SCREEN_BAR - ROUNDING_MARGIN)
+    out = bound.copy()
+    for k in np.flatnonzero(~below):
+        out[k] = exact(left.values[left.rows[k]], right.values[right.rows[k]])
+    return out
+
+
+def _encoded(column: Any) -> tuple[list[str | None], Array]:
+    """A batch's column (pyarrow) as its distinct values and each row's position among
+    them (-1: null), without a Python object per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = pc.dictionary_encode(column)
+    rows = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    return encoded.dictionary.to_pylist(), rows.astype(np.int64)
+
+
+class NameFunctions:
+    """`palermo_name_sim` and `palermo_name_part` for batches of pairs (pyarrow string
+    columns, as DuckDB hands them over). DuckDB asks for the name score once per level
+    a batch's pairs reach, and for the best part after: the last `RECENT` batches'
+    results are kept by pair and looked up, not computed again."""
+
+    RECENT = 16
+
+    def __init__(self, name: PairScore, part: PairScore) -> None:
+        self.name, self.part = name, part
+        self.numbers: dict[str, int] = {}
+        self.recent: dict[str, list[tuple[Array, Array]]] = {"name": [], "part": []}
+        # DuckDB may call from several threads: the numbering and the kept results change
+        # together, so one batch at a time.
+        self.lock = threading.Lock()
+
+    def name_sim(self, left: Any, right: Any) -> Array:
+        return self._run(left, right, "name")
+
+    def name_part(self, left: Any, right: Any) -> Array:
+        return self._run(left, right, "part")
+
+    def _run(self, left: Any, right: Any, kind: str) -> Array:
+        with self.lock:
+            return self._batch(left, right, kind)
+
+    def _batch(self, left: Any, right: Any, kind: str) -> Array:
+        values_l, rows_l = _encoded(left)
+        values_r, rows_r = _encoded(right)
+        ids_l, ids_r = self._ids(values_l), self._ids(values_r)
+        out = np.zeros(len(rows_l))
+        valid = (rows_l >= 0) & (rows_r >= 0)
+        valid[valid] = (ids_l[rows_l[valid]] >= 0) & (ids_r[rows_r[valid]] >= 0)
+        keys = np.where(valid, ids_l[rows_l] * (1 << 32) + ids_r[rows_r], -1)
+        todo = valid & ~self._look_up(kind, keys, out)
+        if todo.any():
+            where = np.flatnonzero(todo)
+            left_side = _side(values_l, rows_l[where])
+            right_side = _side(values_r, rows_r[where])
+            out[where] = self._compute(kind, left_side, right_side, keys[where])
+        return out
+
+    def _ids(self, values: Sequence[str | None]) -> Array:
+        """Each distinct value's number across batches (-1: no name)."""
+        if len(self.numbers) + len(values) > NUMBERS_MAX:
+            self.numbers.clear()
+            for kept in self.recent.values():
+                kept.clear()
+        numbers = [self.numbers.setdefault(v, len(self.numbers)) if v else -1 for v in values]
+        return np.array(numbers, dtype=np.int64)
+
+    def _compute(self, kind: str, left: _Side, right: _Side, keys: Array) -> Array:
+        if not side_by_side(left, right):
+            pair = self.name if kind == "name" else self.part
+            return np.array(
+                [
+                    pair(left.values[a], right.values[b])
+                    for a, b in zip(left.rows, right.rows, strict=True)
+                ]
+            )
+        best = best_parts(left, right)
+        self._keep("part", keys, best)
+        if kind == "part":
+            return best
+        names = screened_names(left, right, best, self.name)
+        self._keep("name", keys, names)
+        return names
+
+    def _keep(self, kind: str, keys: Array, values: Array) -> None:
+        order = np.argsort(keys)
+        kept = self.recent[kind]
+        kept.append((keys[order], values[order]))
+        del kept[: -self.RECENT]
+
+    def _look_up(self, kind: str, keys: Array, out: Array) -> Array:
+        found = np.zeros(len(keys), dtype=bool)
+        for kept_keys, kept_values in reversed(self.recent[kind]):
+            missing = np.flatnonzero(~found & (keys >= 0))
+            if not len(missing):
+                break
+            at = np.searchsorted(kept_keys, keys[missing])
+            at[at == len(kept_keys)] = 0
+            hit = kept_keys[at] == keys[missing] if len(kept_keys) else np.zeros(0, dtype=bool)
+            out[missing[hit]] = kept_values[at[hit]]
+            found[missing[hit]] = True
+        return found
+
+
+def _side(values: list[str | None], rows: Array) -> _Side:
+    """The side of a batch's rows `rows` (positions in `values`), its values compacted."""
+    used, compact = np.unique(rows, return_inverse=True)
+    # interned: the pair functions' caches then share one copy of each value (ADR 0054)
+    return _Side([sys.intern(values[k] or "") for k in used], compact.astype(np.int64))
