@@ -4,7 +4,8 @@ The zone's check digits, dates, state codes and expiry are checked first (a zone
 cannot be read or has an unsupported layout is a 422 naming ``mrz``); its document number
 then goes through the same stolen/lost/revoked lookup as ``/screening/document``. Audited
 like every screening, under the caller, with the outcome and the reports returned; the
-owner of every other agency's report hit gets a hit notice, as from the document check.
+owner of every other agency's report hit gets a hit notice, as from the document check,
+and the audit row is committed in the notices' transaction (one commit, ADR 0052).
 Its ``purpose`` is the document check's: told to the owners of reports hit, and the H0
 purpose of the answer when it is a coded purpose (else ``screening``), so a report status
 stated for other purposes reads ``withheld`` (ADR 0041, ADR 0051 amendment). Like every
@@ -94,11 +95,13 @@ async def check_mrz(
     h0, told = screening_declared(declared, body.purpose, request)
     index = for_purpose(await cached_index(request, viewer), h0)
     check = screen_mrz(index, zone)
-    await store_of(request).audit_event_async(
-        viewer, "screen.mrz", check.document.number, check.audit_detail()
-    )
-    if check.document.hits:  # the owner of every report hit is told (screening_notices)
+    audited = ("screen.mrz", check.document.number, check.audit_detail())
+    # the owner of every report hit is told (screening_notices); the audit row goes in
+    # with the hit notices: one commit (ADR 0052)
+    if check.document.hits:
         hit_ids = [h.entity_id for h in check.document.hits]
-        args = (store_of(request), viewer, index, hit_ids, told)
+        args = (store_of(request), viewer, index, hit_ids, told, audited)
         await run_in_threadpool(screening_notices.notify, *args)
+    else:
+        await store_of(request).audit_event_async(viewer, *audited)
     return MRZOut.model_validate(check.as_dict())

@@ -199,18 +199,28 @@ def document_dict(check: DocumentCheck) -> dict[str, Any]:
 
 
 @router.post("/person", response_model=list[CandidateOut])
-def screen_person(request: Request, viewer: CurrentViewer, body: PersonIn) -> OrjsonResponse:
-    """Ranked candidates (any script, typos, date errors) with a per-feature explanation."""
-    found = person_candidates(request, viewer, body)
+def screen_person(
+    request: Request, viewer: CurrentViewer, body: PersonIn, declared: HeaderPurpose = ""
+) -> OrjsonResponse:
+    """Ranked candidates (any script, typos, date errors) with a per-feature explanation.
+    The H0 purpose is the ``Palermo-Purpose`` header's when sent (it wins over the body's
+    ``purpose``, as on every read), else the body's when coded, else ``screening``; the
+    owners of records hit are told the body's ``purpose``, else the header's
+    (`read_purpose.screening_declared`, as the document check)."""
+    h0, told = screening_declared(declared, body.purpose, request)
+    found = person_candidates(request, viewer, body.model_copy(update={"purpose": told}), h0)
     return OrjsonResponse([candidate_dict(c) for c in found])
 
 
-def person_candidates(request: Request, viewer: Viewer, body: PersonIn) -> list[Candidate]:
-    """A person screening as the API and the page answer it: screened for its purpose,
-    audited with the candidates returned, and every hit told to its owner."""
+def person_candidates(
+    request: Request, viewer: Viewer, body: PersonIn, h0: str | None
+) -> list[Candidate]:
+    """A person screening as the API and the page answer it: screened for its H0 purpose
+    ``h0`` (`for_purpose`), audited with the candidates returned, and every hit told to its
+    owner with the body's ``purpose``."""
     row = body.model_dump()
     query = manifests.passenger(row, 0)
-    index = for_purpose(index_for(request, viewer), body.purpose)
+    index = for_purpose(index_for(request, viewer), h0)
     found = index.screen(query, limit=20, threshold=SCREENING_THRESHOLD)
     ids = [c.person.id for c in found]
     audited = ("screen.person", body.name, {"hits": len(found), "candidates": ids})
@@ -220,10 +230,17 @@ def person_candidates(request: Request, viewer: Viewer, body: PersonIn) -> list[
 
 
 @router.post("/manifest", response_model=ManifestOut)
-def screen_manifest(request: Request, viewer: CurrentViewer, body: ManifestIn) -> ManifestOut:
-    """Screen a passenger list; passengers come back sorted by risk, bad rows as errors."""
+def screen_manifest(
+    request: Request, viewer: CurrentViewer, body: ManifestIn, declared: HeaderPurpose = ""
+) -> ManifestOut:
+    """Screen a passenger list; passengers come back sorted by risk, bad rows as errors.
+    The H0 purpose is the ``Palermo-Purpose`` header's when sent (it wins over the body's
+    ``purpose``, as on every read), else the body's when coded, else ``screening``; the
+    owners of records hit are told the body's ``purpose``, else the header's
+    (`read_purpose.screening_declared`, as the document check)."""
     rows = [(n, p) for n, p in enumerate(body.passengers, start=1)]
-    return _manifest(request, viewer, rows, body.purpose)
+    h0, told = screening_declared(declared, body.purpose, request)
+    return _manifest(request, viewer, rows, h0, told)
 
 
 @router.post("/manifest.csv", response_model=ManifestOut)
@@ -231,8 +248,11 @@ async def screen_manifest_csv(
     request: Request,
     viewer: CurrentViewer,
     purpose: Annotated[str | None, Query(max_length=hit_notices.MAX_PURPOSE)] = None,
+    declared: HeaderPurpose = "",
 ) -> ManifestOut | Response:
-    """The same for a CSV body (columns name, birth_date, nationality, sex, document_number)."""
+    """The same for a CSV body (columns name, birth_date, nationality, sex, document_number),
+    its ``purpose`` a query parameter: the ``Palermo-Purpose`` header's purpose, when sent,
+    wins over the query's ``purpose`` for H0, by the same rule as the JSON manifest."""
     try:
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -240,7 +260,8 @@ async def screen_manifest_csv(
     rows = manifests.read_csv(text)
     if len(rows) > MAX_MANIFEST_ROWS:
         return problem(422, "Invalid request", too_many(len(rows)), field="passengers")
-    return _manifest(request, viewer, rows, purpose)
+    h0, told = screening_declared(declared, purpose, request)
+    return _manifest(request, viewer, rows, h0, told)
 
 
 def too_many(count: int) -> str:
@@ -248,17 +269,21 @@ def too_many(count: int) -> str:
 
 
 def _manifest(
-    request: Request, viewer: Viewer, rows: list[tuple[int, Any]], purpose: str | None = None
+    request: Request,
+    viewer: Viewer,
+    rows: list[tuple[int, Any]],
+    h0: str | None,
+    told: str | None,
 ) -> ManifestOut:
+    """A manifest screened for the H0 purpose ``h0``, audited, and every hit told to its
+    owner with ``told``: the audit row goes in with the notices, one commit (ADR 0052)."""
     if len(rows) > MAX_MANIFEST_ROWS:
         raise ValueError(too_many(len(rows)))
-    index = for_purpose(index_for(request, viewer), purpose)
+    index = for_purpose(index_for(request, viewer), h0)
     result = manifests.screen_manifest(index, rows)
-    store_of(request).audit_event(
-        viewer, "screen.manifest", f"{len(rows)} passengers", manifest_audit(result)
-    )
+    audited = ("screen.manifest", f"{len(rows)} passengers", manifest_audit(result))
     hits = screening_notices.manifest_hits(result)
-    screening_notices.notify(store_of(request), viewer, index, hits, purpose)
+    screening_notices.notify(store_of(request), viewer, index, hits, told, audited)
     return ManifestOut(
         passengers=[
             PassengerOut(

@@ -1,9 +1,10 @@
 """``palermo screen``: documents, persons, manifests and cross-referencing from the shell.
 
 Every screening command tells the owner of each other agency's record it hit, with the
-notice the API sends for the same screening (`coordination.screening_notices`). There is
-no opt-out: an owner must learn of every hit on its records whatever the interface. Only
-``xref`` has ``--no-notify``, which stops its messages to the agencies (not the notices).
+notice the API sends for the same screening (`coordination.screening_notices`), in the
+transaction of the screening's own audit row (one commit, ADR 0052). There is no opt-out:
+an owner must learn of every hit on its records whatever the interface. Only ``xref`` has
+``--no-notify``, which stops its messages to the agencies (not the notices).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from palermo.access.viewer import Viewer
 from palermo.cli.common import CliError, acting_viewer, console, emit, errors, open_store
@@ -28,8 +30,10 @@ from palermo.match.mrz_check import read_mrz, screen_mrz, summary_lines
 from palermo.match.screening import SCREENING_THRESHOLD, ScreeningIndex, build_index
 from palermo.match.screening_purpose import screening_purpose
 from palermo.match.service import visible_entities
+from palermo.store.group_write import BatchInterrupted
 from palermo.store.store import Store
 
+Audited = tuple[str, str, dict[str, Any]]  # a screening's audit row: action, target, detail
 app = typer.Typer(help="Screen documents, persons and passenger manifests; cross-reference.")
 AsUser = Annotated[str | None, typer.Option("--as", help="acting user (or PALERMO_USER)")]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
@@ -55,11 +59,26 @@ def purpose_index(
 
 
 def tell_owners(
-    store: Store, viewer: Viewer, index: ScreeningIndex, ids: list[str], declared: str | None
+    store: Store,
+    viewer: Viewer,
+    index: ScreeningIndex,
+    ids: list[str],
+    declared: str | None,
+    audited: Audited,
 ) -> None:
     """The owner of every other agency's record hit gets a hit notice, the one the API
-    sends for the same screening (`screening_notices`; marked where H0 withheld values)."""
-    screening_notices.notify(store, viewer, index, ids, declared)
+    sends for the same screening (`screening_notices`; marked where H0 withheld values),
+    and the screening's audit row ``audited`` is committed in the same transaction (ADR
+    0052), or alone when no other agency's record was hit. If that write fails nothing was
+    recorded: the command prints no answer and exits non-zero with one line saying so."""
+    try:
+        screening_notices.notify(store, viewer, index, ids, declared, audited)
+    except (SQLAlchemyError, BatchInterrupted) as exc:
+        cause = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CliError(
+            f"{audited[0]}: not recorded (the audit row and hit notices were not written), "
+            f"so no answer is given: {cause}"
+        ) from None
 
 
 def index_for(store: Store, viewer: Viewer, quiet: bool) -> ScreeningIndex:
@@ -98,8 +117,8 @@ def document(
     viewer = acting_viewer(store, user)
     index = purpose_index(store, viewer, as_json, purpose)
     check = index.check_document(number)
-    store.audit_event(viewer, "screen.document", check.number, {"status": check.status})
-    tell_owners(store, viewer, index, [h.entity_id for h in check.hits], purpose)
+    audited: Audited = ("screen.document", check.number, {"status": check.status})
+    tell_owners(store, viewer, index, [h.entity_id for h in check.hits], purpose, audited)
     result = {
         "number": check.number,
         "status": check.status,
@@ -147,8 +166,8 @@ def mrz(
     viewer = acting_viewer(store, user)
     index = purpose_index(store, viewer, as_json, None)  # H0, as the API's MRZ check
     check = screen_mrz(index, zone)
-    store.audit_event(viewer, "screen.mrz", check.document.number, check.audit_detail())
-    tell_owners(store, viewer, index, [h.entity_id for h in check.document.hits], None)
+    audited: Audited = ("screen.mrz", check.document.number, check.audit_detail())
+    tell_owners(store, viewer, index, [h.entity_id for h in check.document.hits], None, audited)
     if as_json:
         emit(check.as_dict(), True)
     else:
@@ -176,8 +195,8 @@ def person(
     )
     index = purpose_index(store, viewer, as_json, purpose)
     found = index.screen(query, limit=20, threshold=SCREENING_THRESHOLD)
-    store.audit_event(viewer, "screen.person", name, {"hits": len(found)})
-    tell_owners(store, viewer, index, [c.person.id for c in found], purpose)
+    audited: Audited = ("screen.person", name, {"hits": len(found)})
+    tell_owners(store, viewer, index, [c.person.id for c in found], purpose, audited)
     if as_json:
         emit(
             [
@@ -221,8 +240,8 @@ def manifest(
     index = purpose_index(store, viewer, as_json, purpose)
     result = manifests.screen_manifest(index, manifests.read_csv(path.read_text("utf-8-sig")))
     flagged = sum(1 for p in result.passengers if p.risk > 0)
-    store.audit_event(viewer, "screen.manifest", path.name, {"flagged": flagged})
-    tell_owners(store, viewer, index, screening_notices.manifest_hits(result), purpose)
+    audited: Audited = ("screen.manifest", path.name, {"flagged": flagged})
+    tell_owners(store, viewer, index, screening_notices.manifest_hits(result), purpose, audited)
     if as_json:
         emit(
             {

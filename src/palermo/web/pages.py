@@ -22,6 +22,7 @@ from palermo.exchange import messages, notices
 from palermo.match import manifest as manifests
 from palermo.web.csrf import csrf_protect
 from palermo.web.render import page
+from palermo.web.screening_unrecorded import UNRECORDED, unrecorded
 
 # Every POST here is a form of the UI: it must carry the session's CSRF token.
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -103,9 +104,12 @@ def screen_person(
             purpose=told,
         )
         try:
-            found = [screening.candidate_out(c) for c in screening.person_candidates(r, v, query)]
+            candidates = screening.person_candidates(r, v, query, told)
         except ValueError as exc:
             return _bad(r, str(exc))
+        except UNRECORDED as exc:  # audited with its notices, one commit (ADR 0052)
+            return unrecorded(r, exc)
+        found = [screening.candidate_out(c) for c in candidates]
         shown = dict(person=query, candidates=found, screened_for=screened_for(told))
         return page(r, "screening.html", **shown)
 
@@ -120,9 +124,12 @@ def screen_document(request: Request, number: Annotated[str, Form()]) -> Respons
         told = session_purpose(r) or None  # the session's purpose (H0, ADR 0041/0051)
         index = screening.for_purpose(screening.index_for(r, v), told)
         check = index.check_document(number)
-        store_of(r).audit_event(v, "screen.document", check.number, screening.document_audit(check))
+        audited = ("screen.document", check.number, screening.document_audit(check))
         hits = [h.entity_id for h in check.hits]
-        screening_notices.notify(store_of(r), v, index, hits, told)  # every hit, as the API
+        try:  # every hit told, as the API; the audit row in the same commit (ADR 0052)
+            screening_notices.notify(store_of(r), v, index, hits, told, audited)
+        except UNRECORDED as exc:
+            return unrecorded(r, exc)
         shown = dict(document=screening.document_out(check), screened_for=screened_for(told))
         return page(r, "screening.html", **shown)
 
@@ -147,9 +154,11 @@ async def screen_manifest(request: Request, manifest: Annotated[UploadFile, File
             return _bad(r, "manifest: the file is not UTF-8 text (CSV expected)")
         told = session_purpose(r) or None  # the session's purpose (H0, ADR 0041/0051)
         try:
-            result = screening._manifest(r, v, manifests.read_csv(text), told)
+            result = screening._manifest(r, v, manifests.read_csv(text), told, told)
         except ValueError as exc:  # more rows than a manifest may have
             return _bad(r, str(exc))
+        except UNRECORDED as exc:  # audited with its notices, one commit (ADR 0052)
+            return unrecorded(r, exc)
         shown = dict(manifest=result, filename=manifest.filename, screened_for=screened_for(told))
         return page(r, "screening.html", **shown)
 
