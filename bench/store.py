@@ -5,6 +5,7 @@ Runs the same workload on SQLite and PostgreSQL and prints one table:
     .venv/bin/python bench/store.py                    # 1,000,000 statements
     .venv/bin/python bench/store.py --statements 100000
     .venv/bin/python bench/store.py --statements 100000 --paths bulk,reference
+    .venv/bin/python bench/store.py --statements 100000 --paths bulk,bulk-nocount --rounds 2
 
 The import runs through ``Store.write`` (the bulk path, ``store.bulk``, ADR 0019); with
 ``--paths bulk,reference`` the same workload also runs through the reference path
@@ -12,7 +13,16 @@ The import runs through ``Store.write`` (the bulk path, ``store.bulk``, ADR 0019
 before) in the same run, and the table gives the ratio; ``bulk-inline`` is the bulk path
 with its search terms computed inline instead of beside the inserts on a helper thread
 (``store.bulk.THREAD_FROM``, ADR 0027; PostgreSQL only: SQLite computes them inline in both
-paths, ADR 0039).
+paths, ADR 0039); ``bulk-nocount`` is the bulk path in a database whose
+``search_term_count`` triggers (migration 0024, ADR 0032 third amendment) were dropped
+before the load (nothing is recounted: the counts are simply not kept), the cost of the
+triggers; on SQLite the bulk writer's own grouped count (migration 0025) is left out too.
+
+With ``--rounds N`` every (backend, path) runs N times, each in its own fresh database, the
+paths' order reversed every other round so that they share the machine's load; the table
+gives each path's median and each ratio's median over the rounds (and its range), the
+ratio taken within a round. On PostgreSQL the CPU of the server backends of the bench
+database (``/proc``, the server runs on this host) is measured too: the triggers run there.
 
 Statements are spread over 5 agencies with owner-only, partner, group and all-member
 scopes; reads are made by an agency that sees only part of each entity, so every read
@@ -29,8 +39,10 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import sqlalchemy as sa
 from rich.console import Console
@@ -43,6 +55,14 @@ from palermo.store import audit, bulk, search_index
 from palermo.store.directory import Agency
 from palermo.store.store import Store
 from palermo.store.writer import append_statements
+
+PATHS = ("bulk", "bulk-inline", "bulk-nocount", "reference")
+# Migration 0024's triggers (``search_term_count``), dropped for ``bulk-nocount``.
+COUNT_TRIGGERS = (
+    "search_term_counted_insert",
+    "search_term_counted_delete",
+    "search_term_counted_update",
+)
 
 AGENCIES = ["DE-BKA", "NL-KMAR", "TH-RTP", "MY-IMM", "NG-NAPTIP"]
 SCOPES = [
@@ -119,7 +139,7 @@ def load(
         step = CHUNK // PER_ENTITY
         for start in range(0, per_agency, step):
             chunk = range(start, min(start + step, per_agency))
-            if path in ("bulk", "bulk-inline"):
+            if path.startswith("bulk"):
                 store.write(viewers[agency], statements(agency, chunk, rng))
             else:
                 reference_write(store, viewers[agency], statements(agency, chunk, rng))
@@ -144,15 +164,80 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] * 1000
 
 
+def drop_count_triggers(store: Store) -> None:
+    """Drop migration 0024's triggers: ``search_term_count`` is no longer kept (and not
+    recounted); only for ``bulk-nocount``, in its own database."""
+    with store.engine.begin() as conn:
+        on = " ON search_term" if conn.dialect.name == "postgresql" else ""
+        for name in COUNT_TRIGGERS:
+            conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {name}{on}"))
+
+
+def uncounted_sqlite(cursor: Any, rows: Sequence[tuple[str, int, str, str]]) -> None:
+    """``search_index._insert_counted_sqlite`` without its count: the term rows alone."""
+    cursor.executemany(
+        "INSERT INTO search_term (term, seq, kind, entity_id) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        rows,
+    )
+
+
+def count_triggers(store: Store) -> int:
+    """How many of migration 0024's triggers the database holds (3, or 0 once dropped)."""
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            query = "SELECT count(*) FROM pg_trigger WHERE tgname = ANY(:names)"
+            found = conn.execute(sa.text(query), {"names": list(COUNT_TRIGGERS)})
+        else:
+            query = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN :names"
+            found = conn.execute(
+                sa.text(query).bindparams(sa.bindparam("names", expanding=True)),
+                {"names": list(COUNT_TRIGGERS)},
+            )
+        return int(found.scalar_one())
+
+
+def server_cpu(store: Store) -> dict[int, float]:
+    """pid -> CPU seconds (user + system) of the PostgreSQL backends connected to the
+    store's database, read from ``/proc`` (the server runs on this host); empty on SQLite
+    or when ``/proc`` is not readable. A backend that exits during the load is missed."""
+    if store.engine.dialect.name != "postgresql":
+        return {}
+    with store.engine.connect() as conn:
+        pids = conn.execute(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        found = {}
+        tick = os.sysconf("SC_CLK_TCK")
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[int(pid)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
 def run(url: str, total: int, reads: int, path: str = "bulk") -> dict[str, float]:
     store = Store.open(url)
     viewers = setup(store)
+    if path == "bulk-nocount":
+        drop_count_triggers(store)
+    assert count_triggers(store) == (0 if path == "bulk-nocount" else len(COUNT_TRIGGERS))
     threshold = bulk.THREAD_FROM
     bulk.THREAD_FROM = total + 1 if path == "bulk-inline" else threshold
+    before = server_cpu(store)
+    uncounted = mock.patch.object(search_index, "_insert_counted_sqlite", uncounted_sqlite)
     try:
+        if path == "bulk-nocount":
+            uncounted.start()
         seconds, cpu = load(store, viewers, total, path)
     finally:
         bulk.THREAD_FROM = threshold
+        if path == "bulk-nocount":
+            uncounted.stop()
+    after = server_cpu(store)
+    server = sum(t - before.get(pid, 0.0) for pid, t in after.items())
     count = store.count_statements()
     report = store.audit_verify()
     assert report.ok, report.reason  # the bulk path's writes check out like any other
@@ -164,6 +249,7 @@ def run(url: str, total: int, reads: int, path: str = "bulk") -> dict[str, float
         "seconds": seconds,
         "rate": count / seconds,
         "cpu": count / cpu,
+        "server": server,
         "p50": pct(latencies, 50),
         "p99": pct(latencies, 99),
     }
@@ -178,29 +264,75 @@ def fresh_pg(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
+def drop_pg(admin_url: str, name: str) -> None:
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def median_of(rounds: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+
+
+def ratio_cell(a: list[float], b: list[float]) -> str:
+    """The median of the per-round ratios b/a, with their range when there are several."""
+    ratios = [y / x for x, y in zip(a, b, strict=True)]
+    cell = f"{statistics.median(ratios):.2f}x"
+    if len(ratios) > 1:
+        cell += f" ({min(ratios):.2f}-{max(ratios):.2f})"
+    return cell
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statements", type=int, default=1_000_000)
     parser.add_argument("--reads", type=int, default=1000)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--paths", default="bulk", help="bulk, bulk-inline and/or reference")
+    parser.add_argument("--database", default="palermo_bench", help="PostgreSQL bench database")
+    parser.add_argument("--paths", default="bulk", help=", ".join(PATHS))
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="runs per path, order reversed every other round"
+    )
     args = parser.parse_args()
-    results: dict[tuple[str, str], dict[str, float]] = {}
+    paths = args.paths.split(",")
+    for path in paths:
+        if path not in PATHS:
+            parser.error(f"--paths: unknown path {path!r} (one of {', '.join(PATHS)})")
+    if args.rounds < 1:
+        parser.error("--rounds: must be at least 1")
+    rounds: dict[tuple[str, str], list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for backend in args.backends.split(","):
-            for path in args.paths.split(","):
-                url = (
-                    f"sqlite:///{Path(tmp) / f'bench-{path}.db'}"
-                    if backend == "sqlite"
-                    else fresh_pg(args.pg, "palermo_bench")
-                )
-                results[backend, path] = run(url, args.statements, args.reads, path)
+        for n in range(args.rounds):
+            for backend in args.backends.split(","):
+                for path in paths if n % 2 == 0 else paths[::-1]:
+                    if backend == "sqlite":
+                        url = f"sqlite:///{Path(tmp) / f'bench-{path}-{n}.db'}"
+                    else:
+                        url = fresh_pg(args.pg, args.database)
+                    try:
+                        found = run(url, args.statements, args.reads, path)
+                    finally:
+                        if backend == "sqlite":
+                            Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+                        else:
+                            drop_pg(args.pg, args.database)
+                    rounds.setdefault((backend, path), []).append(found)
+                    print(
+                        f"round {n + 1} {backend} {path}: {found['rate']:,.0f} statements/s, "
+                        f"{found['cpu']:,.0f} per client CPU s, server CPU "
+                        f"{found['server']:.1f} s, load "
+                        + ", ".join(f"{x:.1f}" for x in os.getloadavg()),
+                        flush=True,
+                    )
+    results = {key: median_of(found) for key, found in rounds.items()}
     load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     table = Table(
         title=f"palermo store: {args.statements:,} statements, {args.reads} reads "
         f"of a {PER_ENTITY}-statement entity through the sharing filter "
-        f"(load average {load_avg}, {os.cpu_count()} cores)"
+        f"(load average {load_avg}, {os.cpu_count()} cores"
+        + (f", median of {args.rounds} alternated rounds)" if args.rounds > 1 else ")")
     )
     for col in (
         "backend",
@@ -209,6 +341,7 @@ def main() -> None:
         "insert s",
         "statements/s",
         "per client CPU s",
+        "server CPU s",
         "read p50 ms",
         "read p99 ms",
     ):
@@ -221,19 +354,24 @@ def main() -> None:
             f"{r['seconds']:.1f}",
             f"{r['rate']:,.0f}",
             f"{r['cpu']:,.0f}",
+            f"{r['server']:.1f}" if backend == "postgresql" else "",
             f"{r['p50']:.2f}",
             f"{r['p99']:.2f}",
         )
-    for backend, base in itertools.product(args.backends.split(","), ("reference", "bulk-inline")):
-        if (backend, "bulk") in results and (backend, base) in results:
-            a, b = results[backend, base], results[backend, "bulk"]
+    bases = ("reference", "bulk-inline", "bulk-nocount")
+    for backend, base in itertools.product(args.backends.split(","), bases):
+        if (backend, "bulk") in rounds and (backend, base) in rounds:
+            a, b = rounds[backend, base], rounds[backend, "bulk"]
             table.add_row(
                 backend,
                 f"bulk / {base}",
                 "",
                 "",
-                f"{b['rate'] / a['rate']:.2f}x",
-                f"{b['cpu'] / a['cpu']:.2f}x",
+                ratio_cell([r["rate"] for r in a], [r["rate"] for r in b]),
+                ratio_cell([r["cpu"] for r in a], [r["cpu"] for r in b]),
+                ratio_cell([r["server"] for r in a], [r["server"] for r in b])
+                if backend == "postgresql" and all(r["server"] for r in a)
+                else "",
             )
     for path in args.paths.split(","):
         if ("sqlite", path) in results and ("postgresql", path) in results:
@@ -245,10 +383,11 @@ def main() -> None:
                 "",
                 f"{b['rate'] / a['rate']:.2f}x",
                 f"{b['cpu'] / a['cpu']:.2f}x",
+                "",
                 f"{b['p50'] / a['p50']:.2f}x",
                 f"{b['p99'] / a['p99']:.2f}x",
             )
-    Console(width=140).print(table)
+    Console(width=170).print(table)
 
 
 if __name__ == "__main__":

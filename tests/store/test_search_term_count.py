@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from unittest import mock
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from palermo.model.statement import Statement
 from palermo.store import search_index
 from palermo.store.purge import purge_statements
 from palermo.store.search_index import Group, parse, search_term, search_term_count
+from palermo.store.search_index import search_term_count_deferred as deferred
 from palermo.store.store import Store
 from palermo.store.tables import statement
 from tests.store.factories import person, setup_agencies
@@ -140,3 +142,39 @@ def test_counts_follow_the_index_and_order_words_as_before(
     for cap in (search_index.MAX_HITS, 1):
         with mock.patch.object(search_index, "MAX_HITS", cap):
             assert rarities(store, words, True) == rarities(store, words, False), text
+
+
+def deferred_rows(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(deferred)).scalar_one())
+
+
+def test_the_bulk_writer_counts_its_batch_exactly_and_leaves_no_marker(store: Store) -> None:
+    """Migration 0025: on SQLite ``insert_new_terms`` counts a batch itself (the insert
+    trigger skipped while its marker row is there). A batch with a row already in the index
+    (skipped by the insert) is recounted, a failed batch leaves neither marker nor count,
+    and a path that is not the bulk writer is still counted by the trigger."""
+    viewers = setup_agencies(store, {"A1": ()})
+    store.write(viewers["A1"], person("A1", "p1", EU, name="Alder Birch"))
+    store.write(viewers["A1"], person("A1", "p2", EU, name="Alder Birch Cedar"))
+    assert counted(store)["alder"] == 2 and counted(store) == grouped(store)
+    assert deferred_rows(store) == 0
+    once = min(term for term, n in counted(store).items() if n == 1)  # a form of a name
+    with store.engine.begin() as conn:
+        seq, entity = conn.execute(
+            sa.select(search_term.c.seq, search_term.c.entity_id).where(search_term.c.term == once)
+        ).one()
+        rows = [(once, seq, "n", entity), ("alder", seq + 1000, "n", entity)]
+        assert search_index.insert_new_terms(conn, rows) == 2  # one of them already there
+    assert counted(store)[once] == 1 and counted(store)["alder"] == 3
+    assert counted(store) == grouped(store) and deferred_rows(store) == 0
+    driver_error = store.engine.dialect.loaded_dbapi.IntegrityError  # raw cursor: not wrapped
+    with pytest.raises(driver_error), store.engine.begin() as conn:
+        bad = [("alder", seq + 2000, "n", entity), (None, seq + 2001, "n", entity)]
+        search_index.insert_new_terms(conn, bad)  # type: ignore[arg-type]
+    assert counted(store) == grouped(store) and deferred_rows(store) == 0
+    with store.engine.begin() as conn:  # not the bulk writer: the trigger counts it
+        conn.execute(
+            search_term.insert().values(term="alder", seq=seq + 3000, kind="n", entity_id=entity)
+        )
+    assert counted(store)["alder"] == 4 and counted(store) == grouped(store)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +84,15 @@ search_term_count = sa.Table(
     metadata,
     sa.Column("term", TermText, primary_key=True),
     sa.Column("n", sa.BigInteger(), nullable=False),
+)
+# Migration 0025 (ADR 0032, third amendment, note): a row here, only ever inside the bulk
+# writer's own transaction (``insert_new_terms``), tells SQLite's insert trigger to skip the
+# term rows being inserted: the writer counts them itself, one grouped upsert per batch
+# instead of one upsert per row. Empty at every commit; unused on PostgreSQL.
+search_term_count_deferred = sa.Table(
+    "search_term_count_deferred",
+    metadata,
+    sa.Column("pending", sa.Integer(), primary_key=True, autoincrement=False),
 )
 
 # Name-like properties FtM types as plain strings; their values are indexed as names.
@@ -302,17 +312,16 @@ def insert_new_terms(conn: Connection, rows: Sequence[tuple[str, int, str, str]]
     Their seqs are new, and ``terms`` gives each (term, kind) once per value, so no row
     can already be there: PostgreSQL takes them with one ``COPY`` straight into the table
     (no staging table, no join to ``statement``); SQLite and small batches use one
-    prepared INSERT. Returns the rows inserted."""
+    prepared INSERT. Returns the rows inserted.
+
+    On SQLite the counts (``search_term_count``) are kept here, not by the row trigger: one
+    grouped upsert per batch (``_insert_counted_sqlite``, migration 0025)."""
     if not rows:
         return 0
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         if conn.dialect.name == "sqlite":
-            cursor.executemany(
-                "INSERT INTO search_term (term, seq, kind, entity_id) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
-                rows,
-            )
+            _insert_counted_sqlite(cursor, rows)
         elif len(rows) < COPY_FROM:
             cursor.executemany(
                 "INSERT INTO search_term (term, seq, kind, entity_id) VALUES (%s, %s, %s, %s) "
@@ -326,6 +335,45 @@ def insert_new_terms(conn: Connection, rows: Sequence[tuple[str, int, str, str]]
     finally:
         cursor.close()
     return len(rows)
+
+
+def _insert_counted_sqlite(cursor: Any, rows: Sequence[tuple[str, int, str, str]]) -> None:
+    """Insert the term rows with SQLite's count trigger skipped (a row in
+    ``search_term_count_deferred`` for the insert's duration, in this transaction only, so
+    no other connection ever sees it) and add each term's rows to its count in one grouped
+    upsert, in term order. The rows are counted as distinct (term, seq) pairs, the key;
+    if the insert skipped any (a row already there, which ``bulk`` never writes), the
+    batch's terms are recounted from the index instead, so the counts stay exact."""
+    cursor.execute("INSERT INTO search_term_count_deferred (pending) VALUES (1)")
+    try:
+        cursor.executemany(
+            "INSERT INTO search_term (term, seq, kind, entity_id) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            rows,
+        )
+        inserted = cursor.rowcount
+        keys = {(row[0], row[1]) for row in rows}
+        if inserted == len(keys):
+            counts = sorted(Counter(term for term, _ in keys).items())
+            cursor.executemany(
+                "INSERT INTO search_term_count (term, n) VALUES (?, ?) "
+                "ON CONFLICT (term) DO UPDATE SET n = n + excluded.n",
+                counts,
+            )
+        else:
+            _recount_sqlite(cursor, sorted({term for term, _ in keys}))
+    finally:
+        cursor.execute("DELETE FROM search_term_count_deferred")
+
+
+def _recount_sqlite(cursor: Any, terms: Sequence[str]) -> None:
+    """Set these terms' counts from the index itself (the exact fallback)."""
+    cursor.executemany(
+        "INSERT INTO search_term_count (term, n) "
+        "VALUES (?1, (SELECT count(*) FROM search_term WHERE term = ?1)) "
+        "ON CONFLICT (term) DO UPDATE SET n = excluded.n",
+        [(term,) for term in terms],
+    )
 
 
 def high_water(conn: Connection) -> int:
