@@ -11,6 +11,7 @@ carries the session's CSRF token (router dependency); each change is one audited
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -22,6 +23,7 @@ from palermo.api.auth import optional_viewer, store_of
 from palermo.api.read_purpose import session_store
 from palermo.coordination import court, court_changes
 from palermo.model.vocab import EXPLOITATION_FORMS
+from palermo.store.store import Store
 from palermo.web.coord_form_kit import Refusal, form_data, refused_page, text
 from palermo.web.csrf import csrf_protect
 from palermo.web.render import id_path, page
@@ -78,30 +80,32 @@ def change_form(request: Request, outcome_id: str) -> Response:
 def correct(
     request: Request, outcome_id: str, form: Annotated[FormData, Depends(form_data)]
 ) -> Response:
-    viewer = optional_viewer(request)
-    if viewer is None:
-        return RedirectResponse("/login", status_code=303)
-    store = store_of(request)
-    reason = text(form, "reason")
-    try:
-        _, own = court_changes.own_outcome(store, viewer, outcome_id)
-        values = typed(form, court_changes.current_input(own).defendant)
+    def apply(store: Store, viewer: Viewer, own: court.CourtOutcomeInput, reason: str) -> str:
+        values = typed(form, own.defendant)
         court_changes.correct_court_outcome(store, viewer, outcome_id, values, reason)
-    except (AccessDenied, NotVisible) as exc:
-        return refused_page(request, exc)
-    except ValueError as exc:
-        values = typed(form, "")
-        errors = Refusal.of(exc, FIELDS).errors()
-        response = change_page(request, viewer, outcome_id, "correct", values, reason, errors)
-        response.status_code = 422
-        return response
-    return RedirectResponse(f"/entities/{id_path(outcome_id)}", status_code=303)
+        return f"/entities/{id_path(outcome_id)}"
+
+    return _change(request, outcome_id, form, "correct", apply)
 
 
 @router.post(f"{OUTCOME}/retract", response_class=HTMLResponse)
 def retract(
     request: Request, outcome_id: str, form: Annotated[FormData, Depends(form_data)]
 ) -> Response:
+    def apply(store: Store, viewer: Viewer, own: court.CourtOutcomeInput, reason: str) -> str:
+        court_changes.retract_court_outcome(store, viewer, outcome_id, reason)
+        return f"/entities/{id_path(own.defendant)}"
+
+    return _change(request, outcome_id, form, "retract", apply)
+
+
+Apply = Callable[[Store, Viewer, court.CourtOutcomeInput, str], str]
+
+
+def _change(request: Request, outcome_id: str, form: FormData, kind: str, apply: Apply) -> Response:
+    """One change of an outcome (correct or retract) as both forms run it: only its recorder
+    (403/404 pages otherwise), a refusal shown at its field with the form's values kept
+    (422), else on to the page ``apply`` names."""
     viewer = optional_viewer(request)
     if viewer is None:
         return RedirectResponse("/login", status_code=303)
@@ -110,12 +114,13 @@ def retract(
     try:
         _, own = court_changes.own_outcome(store, viewer, outcome_id)
         values = court_changes.current_input(own)
-        court_changes.retract_court_outcome(store, viewer, outcome_id, reason)
+        to = apply(store, viewer, values, reason)
     except (AccessDenied, NotVisible) as exc:
         return refused_page(request, exc)
     except ValueError as exc:
+        shown = typed(form, "") if kind == "correct" else values
         errors = Refusal.of(exc, FIELDS).errors()
-        response = change_page(request, viewer, outcome_id, "retract", values, reason, errors)
+        response = change_page(request, viewer, outcome_id, kind, shown, reason, errors)
         response.status_code = 422
         return response
-    return RedirectResponse(f"/entities/{id_path(values.defendant)}", status_code=303)
+    return RedirectResponse(to, status_code=303)
