@@ -39,7 +39,8 @@ from palermo.access.viewer import Viewer
 from palermo.analysis.review_purpose import FEATURE_PROPS
 from palermo.api.app import create_app
 from palermo.api.read_purpose import COOKIE, sealed
-from palermo.exchange import alerts
+from palermo.exchange import alert_purpose, alerts
+from palermo.exchange.alerts import Alert
 from palermo.model.handling_merge import Marking
 from palermo.model.statement import BASE
 from palermo.store.purpose_view import UNDECLARED
@@ -152,7 +153,9 @@ def test_export_review_alerts_and_mrz_show_no_value_the_purpose_may_not_use(
             alerts.subscribe(store, viewers[agency], "entity", person.entity_id)
     for record in world:
         store.write(viewers[record.owner], record.stmts)
-    alerts.scan(store)
+    pushed: list[Alert] = []  # what the NATS push would send: read with no purpose
+    alerts.scan(store, alert_purpose.undeclared_push(store, pushed.extend))
+    _check_push(store, pushed, world, viewers)
     client = TestClient(create_app(store, rate_limit=0))
     for agency in AGENCIES:
         viewer = viewers[agency]
@@ -198,6 +201,20 @@ def _check_export(
             assert name.value in answer.text, f"{path}: a usable name is missing"
         else:
             assert answer.json()[0]["withheld"]["name"] == [person.owner]
+
+
+def _check_push(
+    store: Store, pushed: list[Alert], world: list[Record], viewers: dict[str, Viewer]
+) -> None:
+    """Every alert is pushed (the push cuts values, never alerts), and none quotes a value
+    its subscriber may not use with no purpose declared."""
+    by_user = {v.username: v for v in viewers.values()}
+    raised = {a.id for v in viewers.values() for a in alerts.alerts_for(store, v, limit=10_000)}
+    assert raised and {a.id for a in pushed} == raised
+    for a in pushed:
+        viewer = by_user[a.username]
+        gone = forbidden(world, viewer, UNDECLARED)
+        assert not leaked(a.summary, gone), f"pushed to {viewer.agency}: {a.summary}"
 
 
 def _check_pages(client: TestClient, world: list[Record], viewer: Viewer, purpose: str) -> None:

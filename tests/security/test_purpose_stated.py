@@ -178,6 +178,7 @@ def _none_calls(tree: ast.AST) -> list[ast.Call]:
 PAIRED = {
     "alerts_for": "alert_purpose",
     "_alert": "alert_purpose",
+    "nats_publisher": "alert_purpose",
     "ReviewCache": "review_purpose",
 }
 

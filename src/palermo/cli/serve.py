@@ -69,7 +69,12 @@ def serve_command(
     arrivals.start(store)
     with store.engine.connect() as conn:
         is_node = registry.identity(conn) is not None
-    publish = alerts.nats_publisher(nats_url) if nats_url else None
+    # a NATS listener declares no purpose: the push is read as such (H0, ADR 0051)
+    from palermo.exchange import alert_purpose
+
+    publish = (
+        alert_purpose.undeclared_push(store, alerts.nats_publisher(nats_url)) if nats_url else None
+    )
     tasks: list[Callable[[], object]] = [lambda: alerts.scan(store, publish)]
     from palermo.coordination import hit_notices  # reminders of overdue hit follow-ups
 

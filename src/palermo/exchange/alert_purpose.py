@@ -20,14 +20,14 @@ erasure, not H0, decides what it still says.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 
-from palermo.access.viewer import Viewer
+from palermo.access.viewer import AccessDenied, Viewer
 from palermo.exchange.alerts import Alert
-from palermo.store.purpose_view import copy_usable, statement_copy, withheld_note
+from palermo.store.purpose_view import UNDECLARED, copy_usable, statement_copy, withheld_note
 from palermo.store.store import Store
 from palermo.store.tables import policy, statement
 
@@ -69,6 +69,37 @@ def for_purpose(
         out.append(cut)
         held.append(HeldAlert(cut, {prop: [agency]}))
     return out, held
+
+
+def undeclared_push(
+    store: Store, publish: Callable[[list[Alert]], None]
+) -> Callable[[list[Alert]], None]:
+    """``publish`` (the NATS push) behind H0: each alert as its subscriber may read it with
+    no purpose declared.
+
+    A pushed alert is read by whatever client listens on the subscriber's subject, which
+    cannot declare a purpose; so, as for every read that declares none (ADR 0051), another
+    agency's value stated for a purpose leaves the summary and the marker says whom to
+    ask. A subscriber who is no longer a user gets nothing pushed.
+    """
+
+    def push(created: list[Alert]) -> None:
+        by_user: dict[str, list[Alert]] = {}
+        for a in created:
+            by_user.setdefault(a.username, []).append(a)
+        shown: dict[int, Alert] = {}
+        for username, theirs in by_user.items():
+            try:
+                viewer = store.viewer(username)
+            except AccessDenied:
+                continue
+            cut, _ = for_purpose(store, viewer, theirs, UNDECLARED)
+            shown.update((a.id, a) for a in cut)
+        out = [shown[a.id] for a in created if a.id in shown]
+        if out:
+            publish(out)
+
+    return push
 
 
 def _cut(summary: str, value: str, agency: str) -> str:
