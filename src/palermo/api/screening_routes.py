@@ -234,10 +234,7 @@ def screen_manifest(
     request: Request, viewer: CurrentViewer, body: ManifestIn, declared: HeaderPurpose = ""
 ) -> ManifestOut:
     """Screen a passenger list; passengers come back sorted by risk, bad rows as errors.
-    The H0 purpose is the ``Palermo-Purpose`` header's when sent (it wins over the body's
-    ``purpose``, as on every read), else the body's when coded, else ``screening``; the
-    owners of records hit are told the body's ``purpose``, else the header's
-    (`read_purpose.screening_declared`, as the document check)."""
+    Its H0 purpose and what owners of records hit are told come as `screen_person`'s."""
     rows = [(n, p) for n, p in enumerate(body.passengers, start=1)]
     h0, told = screening_declared(declared, body.purpose, request)
     return _manifest(request, viewer, rows, h0, told)
