@@ -116,7 +116,8 @@ def test_readings_do_not_hold_a_short_part_or_other_syllables(latin: str, han: s
 
 def test_a_transcribed_foreign_name_has_no_readings_clk() -> None:
     """Separated or longer runs of characters transcribe a foreign name (唐纳德·特朗普):
-    no per-character readings, only the filler."""
+    no per-character readings (a run without separators does get its glued sound classes
+    in the readings CLK, `transcription_tokens`)."""
     assert pprl.reading_tokens("唐纳德·特朗普") == frozenset()
     assert pprl.reading_tokens("卡玛鲁汀查华") == frozenset()
     assert {"l_t", "lta", "lan", "ln_"} <= pprl.reading_tokens("陳修信")  # tan, Hokkien 陳
@@ -210,3 +211,58 @@ def test_a_lone_thai_name_publishes_the_same_shape_as_any_other(word: str) -> No
     assert len(found.letters) == len(found.sounds) == pprl.SLOTS
     assert found.reading.bit_count() == pprl.READING_BITS
     assert all(clk.bit_count() > 0 for clk in found.sounds)
+
+
+# Transcriptions written as one run of characters (ADR 0017, amendment 2026-11-30). Made-up
+# Malay-style names and their transcriptions, not rows of any data set.
+
+
+def test_a_glued_transcription_allows_a_word_boundary_at_every_class() -> None:
+    """卡马尔拉希德 (ka-ma-er-la-xi-de, Kamal Rashid written without a separator): the glued
+    classes' bigrams, and a boundary before and after every class, as sound tokens."""
+    tokens = pprl.transcription_tokens("卡马尔拉希德")
+    assert {"skn", "snl", "s_k", "sn_", "s_l"} <= tokens  # KNL..: ka-ma | la
+    assert all(t.startswith("s") for t in tokens)
+    # the words are shown (a separator), or the name is not in characters: nothing
+    assert pprl.transcription_tokens("卡马尔·拉希德") == frozenset()
+    assert pprl.transcription_tokens("Kamal Rashid") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("latin", "han"),
+    [
+        ("Kamal Rashid", "卡马尔拉希德"),  # the whole name, no separator
+        ("Kamal Rashid Osman", "拉希德"),  # one part of it (la-xi-de)
+        ("Donald Trump", "特朗普"),  # the family name alone (te-lang-pu)
+    ],
+)
+def test_characters_that_transcribe_all_or_part_of_a_name_are_a_hit(latin: str, han: str) -> None:
+    assert pprl.similarity(enc(latin), enc(han)) >= pprl.THRESHOLD, (latin, han)
+    assert pprl.similarity(enc(han), enc(latin)) == pprl.similarity(enc(latin), enc(han))
+
+
+def test_part_of_a_name_never_fires_between_two_latin_names() -> None:
+    """The part rule counts a sound CLK only as far as its own readings CLK holds it, which
+    for a Latin name is a keyed filler: one Latin name inside another is judged as before
+    (letters, 0.85 x the overlap), not as a transcription."""
+    one, other = enc("Nazri Aziz"), enc("Mohamed Nazri Abdul Aziz")
+    many = pprl.Stack.of([other])
+    part = pprl._part_of(one, many, pprl._common(one.sound_bits[0], many.sounds))[0]
+    assert part < 0.5  # chance overlap with a filler of 320 of 1,024 bits
+
+
+@pytest.mark.parametrize(
+    ("latin", "han"),
+    [
+        ("Ismail Hamzah", "卡马尔拉希德"),  # another transcription
+        ("Tan Ah Kow", "卡马尔拉希德"),
+        ("Kamal Rashid", "王小明"),  # a native Chinese name
+    ],
+)
+def test_a_glued_transcription_does_not_hold_other_names(latin: str, han: str) -> None:
+    assert pprl.similarity(enc(latin), enc(han)) < pprl.THRESHOLD, (latin, han)
+
+
+@pytest.mark.parametrize("name", ["卡马尔拉希德", "莫哈末阿兹兰沙卡里亚", "拉希德"])
+def test_a_glued_transcription_keeps_the_readings_clk_at_its_fixed_count(name: str) -> None:
+    assert enc(name).reading.bit_count() == pprl.READING_BITS

@@ -164,7 +164,7 @@ def test_a_qgram_attack_on_readings_clks_reads_only_with_the_key(
         for guess in GUESSED_KEYS:
             read = [e for e in encoded if _reads(guess, e, token)]
             # padding sets READING_BITS of 1,024: a random 10-position token is in a filter
-            # by chance with probability (320/1024)^10 < 1e-5
+            # by chance with probability (416/1024)^10 < 1.3e-4
             assert len(read) <= 1, (token, guess.federation, len(read))
 
 

@@ -20,7 +20,13 @@ CLK: every reading of every character in every system, as letter bigrams, padded
 number of set bits, so that a Latin name spelling each character in a different system
 (Lim Hng Kiang ~ 林勛強: Hokkien and Cantonese, which no whole-name system form spells)
 is found *inside* it, as plaintext screening pairs readings character by character
-(ADR 0048). Birth years (with the neighbouring years, for tolerance) go into the same
+(ADR 0048). A name written as one run of characters without separators (a native name,
+or a foreign name glued: 卡玛鲁汀查华, Kamaruddin Jaafar) also puts into that CLK the sound
+bigrams of its glued transcription's consonant classes, with a word boundary allowed at every
+class (`transcription_tokens`), so a Latin name's sound CLK is found inside it, and a sound
+CLK the readings CLK of its own person holds marks a transcription that may spell *part* of
+the other person's name (纳兹里 nazili ~ Mohamed Nazri Abdul Aziz; ADR 0017, amendment
+2026-11-30). Birth years (with the neighbouring years, for tolerance) go into the same
 filters, not a separate field a frequency count could read.
 
 Bit positions come from HMAC-SHA256 under a key derived from the federation's secret and
@@ -35,7 +41,9 @@ random bigrams, so the number of forms does not tell the script of the name.
 overlap coefficient of the letter CLKs (one name with a part more, Kamil Al-Awadi / Kamil
 Mahmoud Al-Awadi); CLKs with few bits (one short name part) are judged more strictly, as
 plaintext screening judges a lone given name; or the share of one person's letter CLK held
-by the other's readings CLK (`READING` x the overlap coefficient). `THRESHOLD` is
+by the other's readings CLK (`READING` x the overlap coefficient), the same for a sound CLK
+of two or more parts, or the share of a transcription's sound CLK held by a sound CLK of the
+other (`_part_of`, `READING` x it). `THRESHOLD` is
 calibrated so that the encoded hit/no-hit keeps plaintext screening's precision on the
 real names of names-dev (bench/pprl.py). See docs/trust.md, "Privacy-preserving
 hit/no-hit", ADR 0017, ADR 0048 and ADR 0049.
@@ -49,6 +57,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -74,7 +83,7 @@ from palermo.match.names_han import (
 )
 from palermo.match.names_thai import linking_variants, thai_fold
 
-VERSION = "palermo-pprl-v3"
+VERSION = "palermo-pprl-v4"
 BITS = 1024  # per CLK
 BYTES = BITS // 8
 HASHES = 10  # positions per token
@@ -87,9 +96,11 @@ SHORT_STRICTNESS = 2.0  # ... and a bigram off counts double (Wanat / Anat)
 YEAR_TOLERANCE = 1  # birth years this far apart still share tokens
 MIN_SECRET = 32  # bytes of federation secret
 DUMMY_TOKENS = 18  # random bigrams in a filler CLK: about a two-part name
-READING_BITS = 320  # every readings CLK is padded to this many set bits (ADR 0048)
+READING_BITS = 416  # every readings CLK is padded to this many set bits (ADR 0048, 0017)
 READING = 0.9  # containment of a letter CLK in a readings CLK, discounted
 HELD_MIN_BITS = 50  # ... of a letter CLK of more than one part of up to 4 letters (5 bigrams)
+SOUND_HELD_MIN_BITS = 70  # ... of a sound CLK in one: about 7 bigrams, two parts of 2-3 classes
+PART_MIN_BITS = 40  # a transcription's key in a sound CLK: 4 bigrams, 3 consonant classes
 WIRE_BYTES = (2 * SLOTS + 1) * BYTES
 Words = np.ndarray[Any, np.dtype[np.uint64]]  # CLKs as 64-bit words, one row per slot
 Counts = np.ndarray[Any, np.dtype[np.int64]]
@@ -214,6 +225,28 @@ def sound_forms(name: str) -> tuple[tuple[str, ...], ...]:
             coda = [sound_keys(CODA.sub("", p), False)[0] for p in form if p]
             out.append(tuple(k.lower() for k in coda if k))
     return tuple(dict.fromkeys(form for form in out if form))
+
+
+@lru_cache(maxsize=100_000)
+def transcription_tokens(name: str) -> frozenset[str]:
+    """A name written as one run of characters (no separator) as the consonant classes of
+    its transcription (`names_han.sound_keys`, one key per reading variant), as sound
+    bigrams, *with a word boundary allowed before and after every class*: Chinese often
+    writes a foreign name's words without separators (卡玛鲁汀查华, Kamaruddin Jaafar), so
+    where the Latin parts begin and end is unknown. A Latin name's sound CLK is then
+    contained in this set when its parts' classes follow one another in the transcription.
+    A name whose words are separated (·) gets none: its boundaries are written, and allowing
+    them everywhere in a long transcription holds short unrelated names. Goes into the
+    readings CLK, never into a sound CLK: glued keys compared with each other made Latin
+    names collide (ADR 0048; ADR 0017, amendment 2026-11-30)."""
+    if len([w for w in SEPARATORS.split(name) if has_han(w)]) != 1:
+        return frozenset()
+    out: set[str] = set()
+    for form in _variants([sound_keys(w, True) for w in transcription_words(name)]):
+        glued = "".join(form)
+        out.update(f"s{a}{b}" for a, b in pairwise(glued))
+        out.update(t for c in glued for t in (f"s_{c}", f"s{c}_"))
+    return frozenset(out)
 
 
 @lru_cache(maxsize=100_000)
@@ -342,7 +375,7 @@ def encode(key: FederationKey, names: Iterable[str], birth_dates: Iterable[str] 
     sounds: list[set[str]] = []
     readings: set[str] = set()
     for name in dict.fromkeys(n.strip() for n in names if n.strip()):
-        readings |= reading_tokens(name)
+        readings |= reading_tokens(name) | transcription_tokens(name)
         for form in letter_forms(name):
             letters.append({g for part in form for g in bigrams(part, "l")} | years)
         for form in sound_forms(name):
@@ -400,13 +433,23 @@ class Stack:
 def scores(one: Encoding, many: Stack) -> Grid:
     """`similarity` of one encoding with each of many (vectorised; rounded to 4 places)."""
     letters = _letter_scores(*one.letter_bits, many.letters, many.letter_counts)
-    sounds = _dice_grids(*one.sound_bits, many.sounds, many.sound_counts)
+    sound_common = _common(one.sound_bits[0], many.sounds)
+    sounds = _dice(sound_common, one.sound_bits[1], many.sound_counts)
     sounds = _strict(sounds, one.sound_bits[1], many.sound_counts, SHORT_SOUND_BITS)
     # one's readings holding each of many's letter CLKs, and each of many's readings one's
     held = _held(*one.reading_bits, many.letters, many.letter_counts[:, None, :])
     holds = _held(*one.letter_bits, many.readings, one.letter_bits[1][None, :, None])
+    # the same for sound CLKs and a written transcription's glued classes (ADR 0017, 2026-11-30)
+    sheld = _held(
+        *one.reading_bits, many.sounds, many.sound_counts[:, None, :], SOUND_HELD_MIN_BITS
+    )
+    sholds = _held(
+        *one.sound_bits, many.readings, one.sound_bits[1][None, :, None], SOUND_HELD_MIN_BITS
+    )
     best = np.maximum(letters.max(axis=(1, 2), initial=0.0), sounds.max(axis=(1, 2), initial=0.0))
     best = np.maximum(best, np.maximum(held.max(axis=(1, 2)), holds.max(axis=(1, 2))))
+    best = np.maximum(best, np.maximum(sheld.max(axis=(1, 2)), sholds.max(axis=(1, 2))))
+    best = np.maximum(best, _part_of(one, many, sound_common))
     rounded: Grid = np.round(best, 4)
     return rounded
 
@@ -431,9 +474,13 @@ def _common(x: Words, y: Words) -> Counts:
 
 
 def _dice_grids(x: Words, nx: Counts, y: Words, ny: Counts) -> Grid:
+    return _dice(_common(x, y), nx, ny)
+
+
+def _dice(common: Counts, nx: Counts, ny: Counts) -> Grid:
     a, b = _pairs(nx, ny)
     total = a + b
-    grid: Grid = np.divide(2 * _common(x, y), total, out=np.zeros(total.shape), where=total > 0)
+    grid: Grid = np.divide(2 * common, total, out=np.zeros(total.shape), where=total > 0)
     return grid
 
 
@@ -443,14 +490,38 @@ def _strict(grid: Grid, nx: Counts, ny: Counts, short: int) -> Grid:
     return np.where(np.minimum(a, b) < short, strict, grid)
 
 
-def _held(x: Words, _nx: Counts, y: Words, letters: Counts) -> Grid:
-    """`READING` x the share of a letter CLK's bits that a readings CLK also has (the
-    overlap coefficient, as the readings CLK is the larger); a letter CLK of one short name
-    part is never judged this way (Li is in the readings of many Chinese names)."""
+def _held(x: Words, _nx: Counts, y: Words, letters: Counts, min_bits: int = HELD_MIN_BITS) -> Grid:
+    """`READING` x the share of a letter (or sound) CLK's bits that a readings CLK also has
+    (the overlap coefficient, as the readings CLK is the larger); a CLK under `min_bits` (a
+    letter CLK of one short name part, a sound CLK of one part) is never judged this way
+    (Li is in the readings of many Chinese names)."""
     common = _common(x, y)
     held = np.divide(READING * common, letters, out=np.zeros(common.shape), where=letters > 0)
-    grid: Grid = np.where(letters >= HELD_MIN_BITS, held, 0.0)
+    grid: Grid = np.where(letters >= min_bits, held, 0.0)
     return grid
+
+
+def _part_of(one: Encoding, many: Stack, common: Counts) -> Grid:
+    """Per person of many, the best share of one person's sound CLK held by a sound CLK of
+    the other (`common`: their bits in common, per pair of slots), counted only as far as
+    the CLK's *own* readings CLK holds it too, x `READING`; both directions. A CLK that its
+    own readings CLK holds is a glued transcription's key (`transcription_tokens`), so this
+    finds characters that transcribe *part* of a Latin name (纳兹里 nazili in Mohamed
+    Nazri Abdul Aziz), and never fires between two Latin names, whose readings CLKs are
+    keyed fillers. CLKs under `PART_MIN_BITS` (two consonant classes) are not judged."""
+    x, nx = one.sound_bits
+    ny = many.sound_counts
+    own_x = _common(x, one.reading_bits[0][None])[0, :, 0]
+    own_y: Counts = np.bitwise_count(many.sounds & many.readings).sum(axis=2, dtype=np.int64)
+    share_x = np.divide(own_x, nx, out=np.zeros(nx.shape), where=nx >= PART_MIN_BITS)
+    share_y = np.divide(own_y, ny, out=np.zeros(ny.shape), where=ny >= PART_MIN_BITS)
+    a, b = _pairs(nx, ny)
+    x_in_y = np.divide(common, a, out=np.zeros(common.shape), where=a > 0)
+    y_in_x = np.divide(common, b, out=np.zeros(common.shape), where=b > 0)
+    x_part = np.minimum(x_in_y, share_x[None, :, None])
+    y_part = np.minimum(y_in_x, share_y[:, None, :])
+    best: Grid = READING * np.maximum(x_part, y_part).max(axis=(1, 2), initial=0.0)
+    return best
 
 
 def _letter_scores(x: Words, nx: Counts, y: Words, ny: Counts) -> Grid:
