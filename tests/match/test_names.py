@@ -79,6 +79,21 @@ def test_the_arabic_article_is_a_particle_in_any_script() -> None:
     assert name_similarity("محمد الحسن", "Mohamed El-Hassan") == plain
 
 
+def test_patronymic_particles_are_particles_in_arabic_script_too() -> None:
+    """bin, ibn, bint and Hassaniya ould ("son/daughter of"): dropped in Latin
+    (`PARTICLES`) and, written apart, in Arabic script, so neither side keeps a word the
+    other has dropped."""
+    assert tokens("محمد بن سلمان") == ["mhmd", "slman"]
+    assert tokens("فاطمة بنت محمد") == tokens("فاطمة محمد")
+    assert tokens("عبد الله ابن عمر") == tokens("عبد الله عمر")
+    assert tokens("محمد ولد عبد العزيز") == tokens("محمد عبد العزيز")
+    assert tokens("Mohamed Ould Abdel Aziz") == tokens("Mohamed Abdel Aziz")
+    with_particle = name_similarity("Mohammed bin Salman", "محمد بن سلمان")
+    assert with_particle == name_similarity("Mohammed Salman", "محمد سلمان") >= 0.9
+    # only a word apart: بن inside a word is letters of the name (بنان Banan)
+    assert tokens("بنان حسن") == ["bnan", "hsn"]
+
+
 def test_thai_script_comes_out_as_thai_people_spell_it() -> None:
     """The world's Thai names are hand-paired with the spellings agencies use; the
     transliteration must land on one of them (after folding) for most names."""

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from palermo.match.names import (
     INITIAL_MISMATCH,
+    _han_native,
     _whole_name_similarity,
     combine,
+    name_match,
     name_similarity,
     parts_similarity,
 )
+from palermo.match.names_han_glued import fitting_parts, spells_run
 from palermo.match.screening import SCREENING_THRESHOLD
 
 
@@ -42,5 +45,56 @@ def test_the_check_never_raises_a_score() -> None:
         (("chan", "tai", "man"), ("chen", "da", "wen")),
         (("wong", "ka", "sing"), ("wong", "ka", "ding")),
         (("lee", "lam", "thye"), ("li", "yi", "xian")),
+    ):
+        assert _whole_name_similarity(parts, form) <= parts_similarity(parts, form)
+
+
+# Glued given names (ADR 0053 amendment, `names_han_glued`): one Latin part for several
+# characters is cut into syllables, each of which must start as its character can.
+
+
+def test_a_glued_part_is_cut_into_syllables_with_corresponding_initials() -> None:
+    assert spells_run("yingjeou", (("ying",), ("jiu",)))  # ying|jeou: Wade-Giles j is pinyin j
+    assert spells_run("kating", (("ka",), ("ding",)))  # t ~ d: Cantonese ting, pinyin ding
+    assert not spells_run("kaneng", (("ka",), ("ding",)))  # ka|neng: n is not d
+    # kan|eng would give 定 no initial at all: a syllable starting with a vowel after
+    # another syllable only stands for a character without an initial
+    assert not spells_run("kaneng", (("wong",), ("ka",)))
+    assert spells_run("xian", (("xi",), ("an",)))  # 西安: the vowel-initial syllable is an
+
+
+def test_a_glued_given_name_that_cannot_spell_its_characters_is_no_match() -> None:
+    for latin in ("Wong Kaneng", "Kaneng Wong", "Wong Ka-neng"):
+        assert name_similarity(latin, "黄家定") < SCREENING_THRESHOLD, latin
+    assert parts_similarity(("wong", "kaneng"), ("wong", "ka", "ding")) > SCREENING_THRESHOLD
+    capped = _whole_name_similarity(("wong", "kaneng"), ("wong", "ka", "ding"))
+    assert capped < SCREENING_THRESHOLD
+    # the same characters glued the way they are read still match
+    for latin in ("Wong Kating", "Kating Wong", "Huang Jiading", "Ong Kating"):
+        assert name_similarity(latin, "黄家定") >= 0.95, latin
+    assert name_similarity("Ma Yingjeou", "馬英九") >= 0.95
+
+
+def test_the_per_character_readings_cap_a_glued_part_that_fits_nowhere() -> None:
+    match = name_match("Wong Kaneng", "黄家定")
+    assert match.score < SCREENING_THRESHOLD, match.explain()
+    readings = _han_native(("wong", "kaneng"), "黄家定")
+    assert dict((p, s) for p, _, s in readings.pairs)["kaneng"] <= INITIAL_MISMATCH
+
+
+def test_latin_that_writes_more_than_the_characters_is_not_capped() -> None:
+    """Chinese press may write only part of a Malay name: when the parts that fit spell
+    every character, an extra Latin part is a missing part, scored as before."""
+    form = (("fa",), ("zi",), ("man",))
+    assert fitting_parts(("faziman", "ali"), form) == (True, True)
+    assert fitting_parts(("wong", "kaneng"), (("wong",), ("ka",), ("ding",))) == (True, False)
+
+
+def test_the_glued_check_never_raises_a_score() -> None:
+    for parts, form in (
+        (("wong", "kaneng"), ("wong", "ka", "ding")),
+        (("lee", "yingyuan"), ("li", "zhi", "sheng")),
+        (("kenneth", "wong"), ("wong", "ka", "ding")),
+        (("ma", "yingjeou"), ("ma", "ying", "jiu")),
     ):
         assert _whole_name_similarity(parts, form) <= parts_similarity(parts, form)

@@ -162,6 +162,22 @@ def test_given_names_that_contradict_pull_down_missing_ones_do_not() -> None:
     )
 
 
+def test_given_names_in_another_writing_are_read_before_they_contradict() -> None:
+    """陳大文 is Chan Tai Man in Hong Kong and 唐曉晴 Tong Io Cheng in Macao: their given
+    names' pinyin (da wen, xiao qing) shares no part with the Latin, but they are one
+    name in another reading, not a contradiction. Another given name still is."""
+    for latin, given, han, han_given in (
+        ("Chan Tai Man", "Tai Man", "陳大文", "大文"),
+        ("Tong Io Cheng", "Io Cheng", "唐曉晴", "曉晴"),
+    ):
+        read = score_person(rec(latin, given_names=(given,)), rec(han, given_names=(han_given,)))
+        assert not any(f.name == "given_name" for f in read.features), read.explain()
+    other = score_person(
+        rec("Chan Tai Man", given_names=("Tai Man",)), rec("陳小明", given_names=("小明",))
+    )
+    assert any(f.name == "given_name" for f in other.features), other.explain()
+
+
 def test_shared_nationality_cannot_lift_a_weak_name_over_the_threshold() -> None:
     weak = ("Meghana Suhani Soni", "Nasiruddin Haqqani")
     alone = score_person(rec(weak[0]), rec(weak[1]))

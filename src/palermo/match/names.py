@@ -39,6 +39,7 @@ from palermo.match.names_han import (
     transcription_pieces,
     transcription_words,
 )
+from palermo.match.names_han_glued import fitting_parts
 from palermo.match.names_han_initials import initials_correspond
 from palermo.match.names_hangul import hangul_forms, hangul_readings, has_hangul
 from palermo.match.names_kana import has_kana, japanese_forms
@@ -68,6 +69,7 @@ PARTICLES = {
     "la",
     "mc",
     "ben",
+    "ould",  # Hassaniya "son of" (Mohamed Ould Abdel Aziz), as bin and ben
 }
 FOLDS = (
     ("tsch", "ch"),
@@ -105,6 +107,11 @@ BASE_FOLDS = tuple(
 VOWELS = set("aeiou")
 # The article written into an Arabic word (الحسن, al-Hasan): Latin spellings drop or split it.
 ARABIC_ARTICLE = re.compile(r"(?<!\S)\u0627\u0644(?=\S{2,})")
+# bin, ibn, bint and Hassaniya ould ("son/daughter of") written apart in Arabic script
+# (محمد بن سلمان): particles there as their Latin spellings are in `PARTICLES`.
+ARABIC_PARTICLES = re.compile(
+    r"(?<!\S)(?:\u0628\u0646|[\u0627\u0625]\u0628\u0646|\u0628\u0646\u062a|\u0648\u0644\u062f)\s+"
+)
 PART_MISSING_MAX = 0.89  # below the "very similar" level of the resolver (0.9)
 NOT_BOUNDARIES = re.compile(r"[\u02b9\u02ba\u02be\u02bf]")
 NOT_LETTERS = re.compile(r"[^A-Za-z]+")
@@ -322,13 +329,19 @@ def tokens(name: str) -> list[str]:
 @lru_cache(maxsize=2_000_000)  # screening: every indexed name stays split (a million persons)
 def name_parts(name: str) -> tuple[str, ...]:
     """`tokens` as a tuple, cached."""
-    return _parts(latinize(ARABIC_ARTICLE.sub("", name)))
+    return _parts(latinize(_without_arabic_particles(name)))
+
+
+def _without_arabic_particles(name: str) -> str:
+    """The article written into an Arabic word and the patronymic particles written apart
+    taken out before transliteration, where they would become words (mhmd bn slman)."""
+    return ARABIC_PARTICLES.sub("", ARABIC_ARTICLE.sub("", name))
 
 
 @lru_cache(maxsize=200_000)
 def name_forms(name: str) -> tuple[tuple[str, ...], ...]:
     """`name_parts` of every Latin form of a name (`latin_forms`), `name_parts` first."""
-    others = latin_forms(ARABIC_ARTICLE.sub("", name))[1:]
+    others = latin_forms(_without_arabic_particles(name))[1:]
     return (name_parts(name), *(_parts(form) for form in others))
 
 
@@ -567,7 +580,7 @@ def _thai_words(name: str) -> tuple[ThaiWord, ...]:
     """Each word of a name with its Latin spellings: every likely one for a Thai word
     (`thai_spellings`, with its RTGS spelling apart), its own Latin parts for any other."""
     out: list[ThaiWord] = []
-    for word in ARABIC_ARTICLE.sub("", name).split():
+    for word in _without_arabic_particles(name).split():
         if has_thai(word):
             if any(thai_spellings(word)):
                 out.append((thai_spellings(word), rtgs_spelling(word)))
@@ -643,9 +656,11 @@ def has_arabic(text: str) -> bool:
 def _abjad_match(latin: str, arabic: str) -> NameMatch:
     """A Latin name against an Arabic-script one by sound classes as well as letters:
     the transliteration writes و and ي as w and y where Latin has vowels (جونز jwnz,
-    Jones), and Arabic has no p, v or hard g (بيتر Peter)."""
+    Jones), and Arabic has no p, v or hard g (بيتر Peter). Thai script takes the same
+    path (foreign names written in Thai: โดนัลด์ ทรัมป์) and is named as Thai."""
     ta, tb = name_parts(latin), name_parts(arabic)
-    return _paired_match(ta, tb, _abjad_similarity, str, "Arabic script (sound classes)")
+    script = "Thai" if has_thai(arabic) else "Arabic"
+    return _paired_match(ta, tb, _abjad_similarity, str, f"{script} script (sound classes)")
 
 
 Word = TypeVar("Word")
@@ -757,11 +772,12 @@ def _whole_name_similarity(parts: tuple[str, ...], form: tuple[str, ...]) -> flo
     is compared by its letters as before. A pairing that crosses initials also gets no
     glued-letters rescue (`parts_similarity`'s moved boundary): the parts sit where the
     syllables do, so no boundary moved; only a letter of one syllable differs. Never
-    above the letters' score."""
+    above the letters' score. Fewer Latin parts than characters (a glued given name,
+    Kaneng) are checked by `_glued_similarity`."""
     plain = parts_similarity(parts, form)
     similarity = _han_pair_similarity(parts, form)
     if similarity is token_similarity:
-        return plain
+        return _glued_similarity(parts, form, plain) if len(parts) < len(form) else plain
     picked = paired_grid([[similarity(p, s) for s in form] for p in parts])
     if all(initials_correspond(parts[i], form[j]) for _, i, j in picked):
         checked = parts_similarity(parts, form, similarity)
@@ -770,6 +786,22 @@ def _whole_name_similarity(parts: tuple[str, ...], form: tuple[str, ...]) -> flo
     # A check only takes away: capped cells can steer the greedy pairing (`paired_grid`)
     # to a better total than the letters' own pairing found.
     return min(plain, checked)
+
+
+def _glued_similarity(parts: tuple[str, ...], form: tuple[str, ...], plain: float) -> float:
+    """`_whole_name_similarity` for fewer Latin parts than characters (Wong Kaneng ~
+    黄家定 wong-ka-ding): a part that cannot be cut into syllables each starting as its
+    character can (`names_han_glued`: ka|neng, n is not d) counts at most
+    `INITIAL_MISMATCH` in the parts' pairing, and the glued-letters rescue, which
+    compares wongkaneng with wongkading letter by letter, is not taken. Names whose
+    every part fits keep the letters' score (ADR 0053 amendment)."""
+    fits = fitting_parts(parts, tuple((syllable,) for syllable in form))
+    if all(fits):
+        return plain
+    picked = paired_grid([[token_similarity(p, s) for s in form] for p in parts])
+    cells = [score if fits[i] else min(score, INITIAL_MISMATCH) for score, i, _ in picked]
+    checked = max(combine(cells, len(parts), len(form))[0], 0.0)
+    return min(plain, round(checked, 4))
 
 
 def _japanese_match(parts: tuple[str, ...], name: str) -> NameMatch:
@@ -784,7 +816,14 @@ def _japanese_match(parts: tuple[str, ...], name: str) -> NameMatch:
 
 
 def _han_native(parts: tuple[str, ...], han: str) -> NameMatch:
-    return _readings_match(parts, native_readings(han), "Chinese", _best_han_reading)
+    """Per-character readings; with fewer Latin parts than characters, a part that cannot
+    be cut into syllables starting as their characters' readings can (`names_han_glued`)
+    pairs at most `INITIAL_MISMATCH` (Wong Kaneng is not 黄家定; ADR 0053 amendment)."""
+    readings = native_readings(han)
+    fits = None
+    if len(parts) < len(readings):
+        fits = fitting_parts(parts, tuple(tuple(s for s, _ in opts) for opts in readings))
+    return _readings_match(parts, readings, "Chinese", _best_han_reading, fits)
 
 
 def _readings_match(
@@ -792,14 +831,19 @@ def _readings_match(
     readings: Sequence[Sequence[tuple[str, str]]],
     label: str,
     best_reading: Callable[[str, Sequence[tuple[str, str]]], tuple[float, str, str]] | None = None,
+    fits: Sequence[bool] | None = None,
 ) -> NameMatch:
     """Latin parts against a name written one syllable per character (Chinese, Korean),
     each character with its spellings: each part takes the best spelling of its own
-    character, and the systems used are named."""
+    character, and the systems used are named. A part whose `fits` is False scores at
+    most `INITIAL_MISMATCH` against every character."""
     if not readings:
         return NameMatch(0.0, f"no {label} characters")
     best_reading = best_reading or _best_reading
     grid = [[best_reading(p, options) for options in readings] for p in parts]
+    for i, fit in enumerate(fits or ()):
+        if not fit:
+            grid[i] = [(min(s, INITIAL_MISMATCH), spelling, sys_) for s, spelling, sys_ in grid[i]]
     if len(parts) > len(readings):  # rows must be the shorter side
         columns = [[row[j] for row in grid] for j in range(len(readings))]
         picked = [(s, j, i) for s, i, j in paired_grid([[c[0] for c in col] for col in columns])]

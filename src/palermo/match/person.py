@@ -229,12 +229,25 @@ def _name(query: PersonRecord, cand: PersonRecord) -> Feature:
 def _given_name(query: PersonRecord, cand: PersonRecord) -> Feature | None:
     """Given names stated on both sides that share no part: a relative or a namesake
     (Kim Jong Un / Kim Jong Nam), not the same person written differently. Missing on one
-    side says nothing; an initial agrees with any name it starts."""
+    side says nothing; an initial agrees with any name it starts. Given names in different
+    writings (大文 / Tai Man, 曉晴 / Io Cheng) are also compared whole, as names are, in
+    every reading (`name_similarity`): their parts' one transliteration (da wen, xiao qing)
+    is not how the other side spells them, and would make them contradict."""
     qa = [p for g in query.given_names for p in name_parts(g)]
     ca = [p for g in cand.given_names for p in name_parts(g)]
     if not qa or not ca:
         return None
     best = max(_given_part_similarity(a, b) for a in qa for b in ca)
+    if best < GIVEN_NAME_AGREES:
+        best = max(
+            [best]
+            + [
+                name_similarity(a, b)
+                for a in query.given_names
+                for b in cand.given_names
+                if writing(a) != writing(b)
+            ]
+        )
     if best >= GIVEN_NAME_AGREES:
         return None
     pair = f"{' '.join(query.given_names)!r} vs {' '.join(cand.given_names)!r}"
@@ -315,4 +328,3 @@ def score_person(query: PersonRecord, cand: PersonRecord) -> Score:
     if any(f.name == "document" and f.score == 1.0 for f in others):
         value = max(value, DOCUMENT_FLOOR)  # the same travel document is strong by itself
     return Score(round(min(max(value, 0.0), 1.0), 4), (name, *others))
-
