@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from palermo.match.xref import XrefRecord, from_ftm, reported_documents, resolve
+from palermo.match.xref import Resolution, XrefRecord, from_ftm, reported_documents, resolve
 from palermo.store.visibility import MASK
 
 ACCOUNT_PROPS = ("iban", "accountNumber")
@@ -59,12 +59,34 @@ def resolve_identities(
     judgements: Mapping[tuple[str, str], str] | None = None,
 ) -> dict[str, str]:
     """record id -> identity id for every Person record with a name."""
+    return resolution_of(entities, threshold, judgements).identity_of()
+
+
+def resolution_of(
+    entities: Iterable[Mapping[str, Any]],
+    threshold: float = 0.9,
+    judgements: Mapping[tuple[str, str], str] | None = None,
+) -> Resolution:
+    """`resolve_identities` with the links that made them (what a purpose's identities
+    weigh again without its withheld values, `analysis.purpose_identities`). A single
+    record is its own identity, named by its id."""
     items = list(entities)
     accounts = owned_accounts(items)
     records = [
         r for e in items if e.get("schema") == "Person" and (r := xref_record(e, accounts)).names
     ]
     if len(records) < 2:
-        return {r.id: r.id for r in records}
+        return _singles(records)
     reported = reported_documents(items, hidden=(MASK,))
-    return resolve(records, judgements, threshold, reported=reported).identity_of()
+    return resolve(records, judgements, threshold, reported=reported)
+
+
+class _Singles(Resolution):
+    """Records left alone, each named by its own id."""
+
+    def identity_of(self) -> dict[str, str]:
+        return {m: m for members in self.clusters for m in members}
+
+
+def _singles(records: Iterable[XrefRecord]) -> Resolution:
+    return _Singles([], [[r.id] for r in records])

@@ -17,8 +17,14 @@ So before a page of the queue is shown, each side is read again for the read's p
   value they are replaced by the marker (a flagged pair stays flagged);
 - each side read so is handed back for the pages' withheld note.
 
-The pair itself, its probability and its rank stay: the resolver scored it over every value,
-and an analyst deciding it must know it is there and whom to ask.
+The pair stays, with its rank, when usable values still score it into the queue; its
+probability is then the one they give. A pair whose score reaches the queue only through
+withheld values is not shown (ADR 0051's amendment "identities per purpose"): its match
+weight is recomputed with every comparison that read a withheld value of either side at its
+null level (`purpose_identities.purpose_probability`; ``contact``, which also reads accounts
+of other records, whenever a side has anything withheld), and a flagged strong link stands
+only if its shared identifier and names are usable (`purpose_identities.strong_stands`);
+below `review.REJECT_THRESHOLD` the pair leaves the page.
 """
 
 from __future__ import annotations
@@ -28,7 +34,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from palermo.access.viewer import Viewer
-from palermo.analysis.review import ReviewItem
+from palermo.analysis.identities import xref_record
+from palermo.analysis.purpose_identities import (
+    CONTACT,
+    model_prior,
+    purpose_probability,
+    strong_stands,
+    withheld_comparisons,
+)
+from palermo.analysis.review import REJECT_THRESHOLD, ReviewItem
+from palermo.match.xref import Link, XrefRecord
 from palermo.model.statement import BASE
 from palermo.store.purpose_view import (
     H0_KEY,
@@ -93,8 +108,40 @@ def for_purpose(
         if out:
             gone[entity.id] = out
             held[entity.id] = entity_for_purpose(entity, viewer, purpose)
+    if gone:
+        usable = {e.id: xref_record(held.get(e.id, e).to_ftm()) for e in read}
+        items = _scored(items, gone, usable)
     shown = [_item(i, gone.get(i.left, {}), gone.get(i.right, {}), held) for i in items]
     return shown, list(held.values())
+
+
+def _link(item: ReviewItem) -> Link:
+    return Link(item.left, item.right, item.probability, dict(item.features), None, item.evidence)
+
+
+def _scored(
+    items: list[ReviewItem],
+    gone: Mapping[str, Mapping[str, set[str]]],
+    usable: Mapping[str, XrefRecord],
+) -> list[ReviewItem]:
+    """The items whose usable values still score them into the queue, each with the
+    probability those give (see the module docstring)."""
+    prior = model_prior(_link(i) for i in items)
+    out: list[ReviewItem] = []
+    for item in items:
+        sides = [gone.get(r, {}) for r in (item.left, item.right)]
+        if not any(sides):
+            out.append(item)
+            continue
+        cut = withheld_comparisons(p for side in sides for p in side) | {CONTACT}
+        link = _link(item)
+        if link.strong and strong_stands(link, usable.get(item.left), usable.get(item.right)):
+            out.append(item)
+            continue
+        probability = purpose_probability(link, cut, prior)
+        if probability >= REJECT_THRESHOLD:
+            out.append(replace(item, probability=probability))
+    return out
 
 
 def _item(

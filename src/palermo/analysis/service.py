@@ -7,7 +7,7 @@ every page read is audited; nothing in `analysis` reads tables directly.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,16 +20,22 @@ from palermo.analysis import indicators as indicators_mod
 from palermo.analysis import linkgraph
 from palermo.analysis import routes as routes_mod
 from palermo.analysis.graph import subgraph
-from palermo.analysis.identities import resolve_identities
+from palermo.analysis.identities import resolution_of
 from palermo.analysis.ledger_identities import ledger_identities
 from palermo.analysis.linkgraph import LinkGraph
+from palermo.analysis.purpose_identities import Evidence, EvidenceOf, identities_for_purpose
 from palermo.analysis.report import ReportData, build_report
 from palermo.analysis.roles import BROKER_EXCLUDES, check_roles
+from palermo.match import ledger, ledger_pairs
+from palermo.match.incremental import load_model
 from palermo.match.resolution import judgements
+from palermo.match.xref_threshold import XREF_THRESHOLD
 from palermo.store.entity_marking import entity_marking
 from palermo.store.purpose_view import H0_KEY, for_purpose, value_copies, withheld_owners
 from palermo.store.store import Store
 from palermo.store.viewer_cache import ViewerCache
+
+BATCH_THRESHOLD = 0.9  # `identities.resolve_identities`'s, for a view never resolved
 
 ANALYSED = (
     "Person",
@@ -92,6 +98,9 @@ class Workspace:
     purpose: str | None = None
     withheld: dict[str, int] = field(default_factory=dict)
     _views: dict[str, Workspace] = field(default_factory=dict, repr=False)
+    # what joined the identities, read when a purpose's view first needs it: a purpose's
+    # identities are cut where a link needed a value withheld from it (`purpose_identities`)
+    evidence: EvidenceOf | None = field(default=None, repr=False)
 
     @classmethod
     def load(
@@ -105,22 +114,27 @@ class Workspace:
         entities = visible(store, viewer, progress=progress)
         if not resolve:
             return cls(entities, {})
-        return cls(entities, identities(store, viewer, entities))
+        identity_of, evidence = identities_with_evidence(store, viewer, entities)
+        return cls(entities, identity_of, evidence=evidence)
 
     def resolved(self) -> Workspace:
         """The same entities with person records cross-referenced into identities."""
-        return Workspace(self.entities, resolve_identities(self.entities))
+        identity_of, evidence = _batch(self.entities, {})
+        return Workspace(self.entities, identity_of, evidence=evidence)
 
     def identified(self, store: Store, viewer: Viewer) -> Workspace:
         """The same entities on the viewer's identities (`identities`)."""
-        return Workspace(self.entities, identities(store, viewer, self.entities))
+        identity_of, evidence = identities_with_evidence(store, viewer, self.entities)
+        return Workspace(self.entities, identity_of, evidence=evidence)
 
     def for_purpose(self, purpose: str) -> Workspace:
         """What a read declaring ``purpose`` (`purpose_view.read_purpose`) may analyse:
         every record through `purpose_view.for_purpose` -- its withheld values left out,
         a record whose id or every value is withheld dropped -- so the link chart, risk,
-        routes, hotspots and trends are built only from usable values (ADR 0051). The
-        identities stay those of the whole workspace. Kept per purpose for this workspace
+        routes, hotspots and trends are built only from usable values (ADR 0051). An
+        identity is cut where a link that joined it needed a value withheld from the
+        purpose (`purpose_identities`, ADR 0051's amendment of 2026-11-30), so a node never
+        joins two records that only withheld values linked. Kept per purpose for this workspace
         (which the cache drops on every write); the workspace itself (with the purpose
         named) when no record holds a restricted value."""
         found = self._views.get(purpose)
@@ -134,7 +148,10 @@ class Workspace:
             view = Workspace(self.entities, self.identity_of, self._graph, purpose)
         else:
             kept = [d for e in self.entities if (d := for_purpose(e, purpose)) is not None]
-            view = Workspace(kept, self.identity_of, None, purpose, dict(sorted(owners.items())))
+            identity_of = identities_for_purpose(
+                self.entities, kept, self.identity_of, self.evidence, purpose
+            )
+            view = Workspace(kept, identity_of, None, purpose, dict(sorted(owners.items())))
         self._views[purpose] = view
         return view
 
@@ -322,11 +339,37 @@ def identities(store: Store, viewer: Viewer, entities: list[dict[str, Any]]) -> 
     """record id -> identity for analysis: the view's ledger when it has one (what arrivals,
     runs and undos made it, ADR 0036), else the workspace's records resolved in batch.
     Analysts' confirm/reject decide over the model either way (graph, brokers, risk)."""
+    return identities_with_evidence(store, viewer, entities)[0]
+
+
+def identities_with_evidence(
+    store: Store, viewer: Viewer, entities: list[dict[str, Any]]
+) -> tuple[dict[str, str], EvidenceOf]:
+    """`identities` and what joined them (`purpose_identities.Evidence`): the view's
+    ledger pairs that joined, read only when a purpose's view needs them and only for the
+    records whose identities it cuts, or the batch resolution's joining links."""
     decided = judgements(store, viewer)
     from_ledger = ledger_identities(store, viewer, entities, decided)
-    if from_ledger is not None:
-        return from_ledger
-    return resolve_identities(entities, judgements=decided)
+    if from_ledger is None:
+        return _batch(entities, decided)
+    scope = ledger.scope_of(viewer)
+
+    def read(records: Collection[str]) -> Evidence:
+        model = load_model(store, scope)
+        threshold = model[1] if model is not None else XREF_THRESHOLD
+        return Evidence(ledger_pairs.joining_links(store, scope, records), threshold, decided)
+
+    return from_ledger, read
+
+
+def _batch(
+    entities: list[dict[str, Any]], decided: Mapping[tuple[str, str], str]
+) -> tuple[dict[str, str], EvidenceOf]:
+    """The workspace's records resolved in batch, with the links that joined them."""
+    result = resolution_of(entities, BATCH_THRESHOLD, judgements=decided)
+    joined = [lk for lk in result.links if lk.probability >= BATCH_THRESHOLD or lk.strong]
+    evidence = Evidence(joined, BATCH_THRESHOLD, decided)
+    return result.identity_of(), lambda records: evidence
 
 
 def _role_filter(have: Iterable[str], keep: Collection[str], drop: Collection[str]) -> bool:

@@ -144,6 +144,24 @@ def joining(conn: Connection, scope: str) -> list[Key]:
     return [(str(a), str(b)) for a, b in conn.execute(query)]
 
 
+def joining_links(store: Store, scope: str, records: Collection[str]) -> list[Link]:
+    """The view's pairs that joined identities touching any of ``records``, each with its
+    probability, weights and evidence: what a purpose's identities weigh again without the
+    values withheld from it (`analysis.purpose_identities`)."""
+    table = xref_pair
+    found: dict[Key, Link] = {}
+    with store.engine.connect() as conn:
+        for chunk in _chunks(sorted(records)):
+            query = sa.select(table).where(
+                table.c.scope == scope,
+                table.c.joins.is_(True),
+                sa.or_(table.c.left_id.in_(chunk), table.c.right_id.in_(chunk)),
+            )
+            for row in conn.execute(query):
+                found[(str(row.left_id), str(row.right_id))] = link_of(dict(row._mapping))
+    return list(found.values())
+
+
 def readable_persons(viewer: Viewer) -> sa.Subquery:
     """The ids of the Person records the viewer may read now (column `entity_id`): the
     store's visibility rule (ADR 0002), for use inside a ledger query."""

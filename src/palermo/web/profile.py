@@ -204,10 +204,14 @@ def same_identity(
     whether resolution was available.
 
     Uses the viewer's analysis workspace (the resolver of `analysis.identities` over what
-    the viewer reads); see `Soon` for when it is not built yet."""
+    the viewer reads), for ``purpose`` when one is given: its identities are cut where a
+    link needed a value withheld from it (`Workspace.for_purpose`, ADR 0051); see `Soon`
+    for when it is not built yet."""
     ws = soon.workspace()
     if ws is None:
         return entity.id, [entity], False
+    if purpose is not None:
+        ws = ws.for_purpose(purpose)
     identity = ws.identity_of.get(entity.id, entity.id)
     others = sorted(r for r, i in ws.identity_of.items() if i == identity and r != entity.id)
     store = store_of(request)
