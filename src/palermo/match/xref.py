@@ -47,6 +47,7 @@ from palermo.match.names import (
     parts_similarity,
     skeleton,
 )
+from palermo.match.xref_address import address_batch
 from palermo.match.xref_batch import NameFunctions
 from palermo.match.xref_model import DEFAULT, XrefModel, deployment_model
 from palermo.match.xref_screen import name_bound, provably_below
@@ -758,7 +759,7 @@ _NAME_BATCHES = NameFunctions(screened_name_similarity, best_single_part)
 UDFS: dict[str, PairFunction] = {
     "palermo_name_sim": Batched(screened_name_similarity, _NAME_BATCHES.name_sim),
     "palermo_name_part": Batched(best_single_part, _NAME_BATCHES.name_part),
-    "palermo_address_sim": address_similarity,
+    "palermo_address_sim": Batched(address_similarity, address_batch(address_similarity)),
     "palermo_document_sim": document_similarity,
     "palermo_shared": shared_value,
 }

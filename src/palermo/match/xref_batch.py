@@ -26,8 +26,9 @@ side in C (`rapidfuzz.process.cdist`, tens of nanoseconds a part pair; its pairw
 
 `palermo_name_part` needs its exact value only where it can reach "one part the same"
 (0.97), and gets the best part above. A batch whose two sides are both large (blocked
-candidate pairs, EM) would cost more compared side against side than pair by pair; it
-goes pair by pair, as before. `tests/match/test_xref_batch.py` checks that every pair gets
+candidate pairs, EM) would cost more compared side against side; `xref_blocked` scores it
+per pair of names instead (its best parts exact, names bounded in bulk, exact scores only
+where a name pair can reach a level). `tests/match/test_xref_batch.py` checks that every pair gets
 the level the exact scores give (the world's, the rich world's and FEBRL's random and
 similar pairs) and that the part bound is never under `token_similarity`.
 """
@@ -53,6 +54,7 @@ from palermo.match.names import (
     token_similarity,
 )
 from palermo.match.names_vowels import latin_shape
+from palermo.match.xref_blocked import blocked_scores
 from palermo.match.xref_screen import ROUNDING_MARGIN, SCREEN_BAR, prepared
 
 Array = np.ndarray[Any, Any]
@@ -315,13 +317,23 @@ class NameFunctions:
 
     def _compute(self, kind: str, left: _Side, right: _Side, keys: Array) -> Array:
         if not side_by_side(left, right):
-            pair = self.name if kind == "name" else self.part
-            return np.array(
-                [
-                    pair(left.values[a], right.values[b])
-                    for a, b in zip(left.rows, right.rows, strict=True)
-                ]
+            blocked = blocked_scores(
+                left.values, left.rows, right.values, right.rows, kind == "name"
             )
+            if blocked is None:  # too many part pairs for one batch: pair by pair
+                pair = self.name if kind == "name" else self.part
+                return np.array(
+                    [
+                        pair(left.values[a], right.values[b])
+                        for a, b in zip(left.rows, right.rows, strict=True)
+                    ]
+                )
+            best, names = blocked
+            self._keep("part", keys, best)
+            if names is None:
+                return best
+            self._keep("name", keys, names)
+            return names
         best = best_parts(left, right)
         self._keep("part", keys, best)
         if kind == "part":

@@ -30,6 +30,9 @@ from palermo.match.names import GLUED_DISCOUNT, fold
 # The lowest threshold of palermo_name_sim among the name comparison's levels
 # (`xref._name_comparison`); a test keeps the two in step.
 SCREEN_BAR = 0.65
+# Every threshold of palermo_name_sim in the name comparison, lowest first (a test keeps
+# them in step): `xref_blocked` stops scoring a pair's names once none can reach the next.
+NAME_LEVELS = (SCREEN_BAR, 0.8, 0.9, 0.97)
 # Scores are rounded to four places: a bound this far under the bar cannot round up to it.
 ROUNDING_MARGIN = 1e-3
 Joined = tuple[str, str, str]  # folded: the parts glued, glued in reverse, glued sorted

@@ -1,0 +1,297 @@
+"""The name functions on a batch of blocked candidate pairs (issue 22, ADR 0057 amendment).
+
+Why: a batch of blocked pairs (the candidates' comparison vectors, EM) holds hundreds of
+distinct records on each side, so `xref_batch` cannot compare its sides part against part,
+and it went pair by pair. The record-level screen (`xref_screen`) lets few of them through:
+blocking joins records on a shared name key, so their best single part is high and
+`paired_bound` of it reaches the lowest name level, yet in the rich world 85% of those pairs
+score under it (a shared surname, another given name). Each paid the exact score, every name
+of one record against every name of the other (~35 µs a pair, most of the candidates'
+time).
+
+Here the bound is taken per pair of names instead of per pair of records, for the whole
+batch at once in numpy:
+- every part pair the rows hold gets `token_similarity` (exact, cached; one Python call per
+  distinct part pair of the batch);
+- the best part of a row is the best of them: `xref.best_single_part` exactly;
+- per pair of names, each part of the shorter name takes its best partner in the longer one
+  (at least what `names.paired` gives it) and `names.combine`'s formula, without its cap,
+  bounds what the parts can give;
+- a row whose names all stay under the lowest level that way, and whose glued names stay
+  under it too (`xref_screen.glued_bound`), gets the bound: the level the exact score gives.
+  Every other row gets the exact score, as before.
+`tests/match/test_xref_batch.py` checks the levels and the best parts against the exact
+scores on blocked batches of the world's, the rich world's and FEBRL's pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import cpdist
+
+from palermo.match.names import GLUED_DISCOUNT, parts_similarity, token_similarity
+from palermo.match.xref_screen import NAME_LEVELS, ROUNDING_MARGIN, SCREEN_BAR, prepared
+
+Array = np.ndarray[Any, Any]
+
+# Part pairs of one batch compared here at most (a batch of 2,048 rows whose records hold
+# a few names each: ~50,000); above it the batch goes pair by pair.
+CELLS_MAX = 4_000_000
+BAR = SCREEN_BAR - ROUNDING_MARGIN
+
+
+@lru_cache(maxsize=2_000_000)
+def _split(value: str) -> tuple[tuple[str, ...], ...]:
+    """`xref._split`: a record's names as part tuples."""
+    return tuple(tuple(name.split()) for name in value.split("|"))
+
+
+@lru_cache(maxsize=2_000_000)
+def slots(value: str) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
+    """A record's names (`features()["name_parts"]`) as one row of parts: each part, the
+    number of its name and that name's number of parts. `xref._split`'s names, in order
+    (a part twice in a name stays twice: `names.paired` pairs it twice)."""
+    parts: list[str] = []
+    names: list[int] = []
+    lengths: list[int] = []
+    for number, name in enumerate(value.split("|")):
+        words = name.split()
+        parts += words
+        names += [number] * len(words)
+        lengths += [len(words)] * len(words)
+    return tuple(parts), tuple(names), tuple(lengths)
+
+
+class _Slots:
+    """One side of a batch, every distinct record's parts in one row of slots."""
+
+    def __init__(self, values: Sequence[str]) -> None:
+        numbers: dict[str, int] = {}
+        part: list[int] = []
+        name: list[int] = []
+        length: list[int] = []
+        sizes: list[int] = []
+        for value in values:
+            words, names, lengths = slots(value)
+            part += [numbers.setdefault(w, len(numbers)) for w in words]
+            name += names
+            length += lengths
+            sizes.append(len(words))
+        self.parts = list(numbers)
+        self.part = np.array(part, dtype=np.int64)
+        self.name = np.array(name, dtype=np.int64)
+        self.length = np.array(length, dtype=np.int64)
+        self.sizes = np.array(sizes, dtype=np.int64)
+        self.first = np.cumsum(self.sizes) - self.sizes
+
+
+def blocked_scores(
+    values_l: Sequence[str],
+    rows_l: Array,
+    values_r: Sequence[str],
+    rows_r: Array,
+    names: bool,
+) -> tuple[Array, Array | None] | None:
+    """Per row (both values non-empty): `xref.best_single_part`, and with `names` the
+    name score: per pair of names `names.parts_similarity` where its bound can reach the
+    lowest level, the bound elsewhere, best over the pairs (so `xref.best_name_similarity`
+    wherever that reaches the lowest level, a bound under it elsewhere). None when the
+    batch holds too many part pairs for this."""
+    left, right = _Slots(values_l), _Slots(values_r)
+    size_l, size_r = left.sizes[rows_l], right.sizes[rows_r]
+    counts = size_l * size_r
+    total = int(counts.sum())
+    if total > CELLS_MAX:
+        return None
+    n = len(rows_l)
+    best = np.zeros(n)
+    if total == 0:
+        return best, (np.zeros(n) if names else None)
+    row = np.repeat(np.arange(n), counts)
+    starts = np.cumsum(counts) - counts
+    offset = np.arange(total) - starts[row]
+    i, j = offset // size_r[row], offset % size_r[row]
+    slot_l = left.first[rows_l[row]] + i
+    slot_r = right.first[rows_r[row]] + j
+    score = _token_scores(left, right, left.part[slot_l], right.part[slot_r])
+    some = np.flatnonzero(counts)
+    best[some] = np.maximum.reduceat(score, starts[some])
+    if not names:
+        return best, None
+    of_row, name_l, name_r, parts = _names_bound(left, right, row, i, j, slot_l, slot_r, score)
+    glued = _glued_bounds(values_l, rows_l[of_row], name_l, values_r, rows_r[of_row], name_r)
+    # where the letters cannot rule the glued forms out, their OSA similarity (in C)
+    check = np.flatnonzero((parts < BAR) & (glued >= BAR))
+    glued[check] = _glued_similarities(
+        [prepared(values_l[rows_l[of_row[k]]])[name_l[k]] for k in check],
+        [prepared(values_r[rows_r[of_row[k]]])[name_r[k]] for k in check],
+    )
+    bound = np.maximum(parts, glued)
+    scores = np.zeros(n)
+    np.maximum.at(scores, of_row, bound)
+    # Rows whose names may reach the lowest level: exact scores, best bound first, until
+    # no name left can reach the next level above the best exact score so far.
+    order = np.lexsort((-bound, of_row))
+    order = order[bound[order] >= BAR]
+    ends = np.flatnonzero(np.diff(of_row[order], append=-1)) + 1
+    for group in np.split(order, ends[:-1]) if len(order) else ():
+        k0 = int(of_row[group[0]])
+        value_l, value_r = values_l[rows_l[k0]], values_r[rows_r[k0]]
+        found = 0.0
+        for k in group.tolist():
+            if bound[k] < _next_level(found) - ROUNDING_MARGIN:
+                break
+            a, b = _split(value_l)[name_l[k]], _split(value_r)[name_r[k]]
+            found = max(found, parts_similarity(a, b))
+        scores[k0] = found if found >= BAR else min(scores[k0], BAR - ROUNDING_MARGIN)
+    return best, scores
+
+
+def _next_level(score: float) -> float:
+    """The lowest threshold of the name comparison above `score` (2 above the last)."""
+    return next((t for t in NAME_LEVELS if t > score), 2.0)
+
+
+def _token_scores(left: _Slots, right: _Slots, part_l: Array, part_r: Array) -> Array:
+    """`token_similarity` of every cell's two parts, once per distinct part pair."""
+    code = part_l * max(len(right.parts), 1) + part_r
+    distinct, inverse = np.unique(code, return_inverse=True)
+    width = max(len(right.parts), 1)
+    scores = np.fromiter(
+        (
+            token_similarity(left.parts[c // width], right.parts[c % width])
+            for c in distinct.tolist()
+        ),
+        dtype=np.float64,
+        count=len(distinct),
+    )
+    return np.asarray(scores[inverse.reshape(-1)])
+
+
+def _names_bound(
+    left: _Slots,
+    right: _Slots,
+    row: Array,
+    i: Array,
+    j: Array,
+    slot_l: Array,
+    slot_r: Array,
+    score: Array,
+) -> tuple[Array, Array, Array, Array]:
+    """Every pair of names the rows hold (row, left name's number, right name's number)
+    and an upper bound of its `names.parts_similarity` without the glued comparisons:
+    each part of the shorter name with its best partner in the longer one, combined as
+    `names.combine` combines them (without its cap)."""
+    name_l, name_r = left.name[slot_l], right.name[slot_r]
+    len_l, len_r = left.length[slot_l], right.length[slot_r]
+    names_max = int(max(left.name.max(initial=0), right.name.max(initial=0))) + 1
+    slots_max = int(max(i.max(initial=0), j.max(initial=0))) + 1
+    pair = (row * names_max + name_l) * names_max + name_r
+    short_left = len_l <= len_r
+    # each part of the shorter name (left: slot i; right: slot j), best over the other name
+    group = np.where(
+        short_left,
+        ((row * slots_max + i) * names_max + name_r) * 2,
+        ((row * slots_max + j) * names_max + name_l) * 2 + 1,
+    )
+    groups, first, inverse = np.unique(group, return_index=True, return_inverse=True)
+    best = np.full(len(groups), -np.inf)
+    np.maximum.at(best, inverse.reshape(-1), score)
+    pairs, at_group, of_pair = np.unique(pair[first], return_index=True, return_inverse=True)
+    of_pair = of_pair.reshape(-1)
+    total = np.bincount(of_pair, weights=best, minlength=len(pairs))
+    count = np.bincount(of_pair, minlength=len(pairs))
+    low = np.full(len(pairs), np.inf)
+    np.minimum.at(low, of_pair, best)
+    at = first[at_group]
+    short = np.minimum(len_l[at], len_r[at])
+    long_ = np.maximum(len_l[at], len_r[at])
+    matched = total / count - 0.5 * (1.0 - low)
+    parts = np.maximum(matched * (0.85 + 0.15 * short / long_), 0.0)
+    return row[at], name_l[at], name_r[at], parts
+
+
+LETTERS = 27  # a-z, and one bin for anything else (a coarser count is still a bound)
+
+
+@lru_cache(maxsize=2_000_000)
+def letter_counts(value: str) -> tuple[Array, Array]:
+    """Per name of a record, per glued form of `xref_screen.prepared` (joined, reversed,
+    sorted): how often each letter occurs, and the form's length."""
+    forms = prepared(value)
+    counts = np.zeros((len(forms), 3, LETTERS), dtype=np.int32)
+    lengths = np.zeros((len(forms), 3), dtype=np.int32)
+    for n, name in enumerate(forms):
+        for f, form in enumerate(name):
+            for letter in form:
+                code = ord(letter) - 97
+                counts[n, f, code if 0 <= code < LETTERS - 1 else LETTERS - 1] += 1
+            lengths[n, f] = len(form)
+    return counts, lengths
+
+
+def _glued_bounds(
+    values_l: Sequence[str],
+    rows_l: Array,
+    name_l: Array,
+    values_r: Sequence[str],
+    rows_r: Array,
+    name_r: Array,
+) -> Array:
+    """Per pair of names: an upper bound of `xref_screen.glued_bound`'s four comparisons
+    (OSA similarities of the glued forms) from the forms' letters alone. An edit changes
+    the letter counts by at most two (a substitution), so OSA distance >= half their
+    difference, and >= the difference of the lengths."""
+    table_l, first_l = _letters(values_l)
+    table_r, first_r = _letters(values_r)
+    at_l = first_l[rows_l] + name_l
+    at_r = first_r[rows_r] + name_r
+    counts_l, lengths_l = table_l
+    counts_r, lengths_r = table_r
+
+    def bound(f: int, g: int) -> Array:
+        diff = np.abs(counts_l[at_l, f] - counts_r[at_r, g]).sum(axis=1)
+        a, b = lengths_l[at_l, f], lengths_r[at_r, g]
+        distance = np.maximum((diff + 1) // 2, np.abs(a - b))
+        longest = np.maximum(a, b)
+        return np.where(longest > 0, 1.0 - distance / np.maximum(longest, 1), 1.0)
+
+    best = np.maximum(np.maximum(bound(0, 0), bound(0, 1)), bound(1, 0))
+    return np.asarray(np.maximum(best, bound(2, 2) * GLUED_DISCOUNT))
+
+
+def _glued_similarities(
+    left: Sequence[tuple[str, str, str]], right: Sequence[tuple[str, str, str]]
+) -> Array:
+    """`xref_screen.glued_bound` of each pair of names (`prepared`'s glued forms), row by
+    row in C."""
+    if not left:
+        return np.zeros(0)
+
+    def osa(f: int, g: int) -> Array:
+        return np.asarray(
+            cpdist(
+                [x[f] for x in left],
+                [y[g] for y in right],
+                scorer=OSA.normalized_similarity,
+                dtype=np.float64,
+                workers=1,
+            )
+        )
+
+    best = np.maximum(np.maximum(osa(0, 0), osa(0, 1)), osa(1, 0))
+    return np.asarray(np.maximum(best, osa(2, 2) * GLUED_DISCOUNT))
+
+
+def _letters(values: Sequence[str]) -> tuple[tuple[Array, Array], Array]:
+    """`letter_counts` of every name of `values`, stacked, with each value's first row."""
+    tables = [letter_counts(v) for v in values]
+    sizes = np.array([len(t[0]) for t in tables], dtype=np.int64)
+    counts = np.concatenate([t[0] for t in tables]) if tables else np.zeros((0, 3, LETTERS))
+    lengths = np.concatenate([t[1] for t in tables]) if tables else np.zeros((0, 3))
+    return (counts, lengths), np.cumsum(sizes) - sizes
