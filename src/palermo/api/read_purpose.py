@@ -86,24 +86,28 @@ def declared(header: str | None, query: str | None, request: Request) -> str:
     return session_purpose(request)
 
 
-def purpose_dependency(
+async def purpose_dependency(
     request: Request,
     purpose: Annotated[str | None, Query(max_length=40, description=DESCRIBED)] = None,
     palermo_purpose: Annotated[
         str | None, Header(alias=HEADER, max_length=40, description=DESCRIBED)
     ] = None,
 ) -> str:
-    """A route's declared purpose, from the header or the ``purpose`` query parameter."""
+    """A route's declared purpose, from the header or the ``purpose`` query parameter.
+    Async although it awaits nothing: it does no I/O, and FastAPI runs a plain ``def``
+    dependency in the thread pool, one thread hand-off per request on every route that
+    takes a purpose (ADR 0031, amendment of 2026-11-30)."""
     return declared(palermo_purpose, purpose, request)
 
 
-def header_purpose_dependency(
+async def header_purpose_dependency(
     request: Request,
     palermo_purpose: Annotated[
         str | None, Header(alias=HEADER, max_length=40, description=DESCRIBED)
     ] = None,
 ) -> str:
-    """A declared purpose from the header only (the route's ``purpose`` means another thing)."""
+    """A declared purpose from the header only (the route's ``purpose`` means another thing).
+    Async for the same reason as :func:`purpose_dependency`: no thread per request."""
     return declared(palermo_purpose, None, request)
 
 

@@ -172,8 +172,10 @@ async def check_document(
     audited = ("screen.document", check.number, document_audit(check))
     if check.hits:  # the audit row goes in with the hit notices: one commit (ADR 0052)
         hit_ids = [h.entity_id for h in check.hits]
-        args = (store_of(request), viewer, index, hit_ids, told, audited)
-        await run_in_threadpool(screening_notices.notify, *args)
+        # waited for on the loop: a thread writes only when this request leads the batch
+        await screening_notices.notify_async(
+            store_of(request), viewer, index, hit_ids, told, audited
+        )
     else:
         await store_of(request).audit_event_async(viewer, *audited)
     return OrjsonResponse(document_dict(check))
@@ -234,7 +236,10 @@ def screen_manifest(
     request: Request, viewer: CurrentViewer, body: ManifestIn, declared: HeaderPurpose = ""
 ) -> ManifestOut:
     """Screen a passenger list; passengers come back sorted by risk, bad rows as errors.
-    Its H0 purpose and what owners of records hit are told come as `screen_person`'s."""
+    The H0 purpose is the ``Palermo-Purpose`` header's when sent (it wins over the body's
+    ``purpose``, as on every read), else the body's when coded, else ``screening``; the
+    owners of records hit are told the body's ``purpose``, else the header's
+    (`read_purpose.screening_declared`, as the document check)."""
     rows = [(n, p) for n, p in enumerate(body.passengers, start=1)]
     h0, told = screening_declared(declared, body.purpose, request)
     return _manifest(request, viewer, rows, h0, told)
@@ -254,11 +259,14 @@ async def screen_manifest_csv(
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError:
         return problem(422, "Invalid request", "body: not UTF-8 text", field="body")
-    rows = manifests.read_csv(text)
+    # parsing up to MAX_MANIFEST_ROWS rows, screening them and writing the audit row and
+    # notices are blocking work: in a thread, as the JSON manifest route (a plain ``def``)
+    # runs, so the event loop keeps answering other requests meanwhile
+    rows = await run_in_threadpool(manifests.read_csv, text)
     if len(rows) > MAX_MANIFEST_ROWS:
         return problem(422, "Invalid request", too_many(len(rows)), field="passengers")
     h0, told = screening_declared(declared, purpose, request)
-    return _manifest(request, viewer, rows, h0, told)
+    return await run_in_threadpool(_manifest, request, viewer, rows, h0, told)
 
 
 def too_many(count: int) -> str:

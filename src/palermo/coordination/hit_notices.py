@@ -232,19 +232,51 @@ def notify_ids_for(
     is written in the same transaction just before the notices' rows, or on its own
     (``Store.audit_event``) when nothing foreign was hit. Either way it is committed when
     this returns."""
-    _check_channel(channel)
-    own = f"{searcher.agency.lower()}."
-    wanted = [(ids, purpose) for found, purpose in groups if (ids := _foreign(found, own))]
-    if not wanted:  # the common case (own records, or nothing found) costs no transaction
+    request = _request_for(searcher, groups, channel, audited)
+    if request is None:  # the common case (own records, or nothing found): no transaction
         if audited is not None:
             store.audit_event(searcher, *audited)
         return []
+    return _submit(store, request)
+
+
+async def notify_ids_for_async(
+    store: Store,
+    searcher: Viewer,
+    groups: Iterable[tuple[Iterable[str], str | None]],
+    channel: str,
+    audited: tuple[str, str, dict[str, Any]] | None = None,
+) -> list[int]:
+    """:func:`notify_ids_for` for an async route: the same rows in the same group commit,
+    waited for on the event loop instead of in a thread of the pool (a thread writes
+    only when this request leads a batch, `GroupWrite.submit_async`)."""
+    request = _request_for(searcher, groups, channel, audited)
+    if request is None:
+        if audited is not None:
+            await store.audit_event_async(searcher, *audited)
+        return []
+    return await _batcher(store).submit_async(request, lambda batch: _write_batch(store, batch))
+
+
+def _request_for(
+    searcher: Viewer,
+    groups: Iterable[tuple[Iterable[str], str | None]],
+    channel: str,
+    audited: tuple[str, str, dict[str, Any]] | None,
+) -> Request | None:
+    """The request :func:`notify_ids_for` writes, its input checked in the caller's thread
+    (a bad purpose fails this request, never its batch); None when nothing foreign was hit."""
+    _check_channel(channel)
+    own = f"{searcher.agency.lower()}."
+    wanted = [(ids, purpose) for found, purpose in groups if (ids := _foreign(found, own))]
+    if not wanted:
+        return None
     asks = tuple(
         _Ask(searcher.agency, searcher.username, channel, check_purpose(purpose), ids=tuple(ids))
         for ids, purpose in wanted
     )
     first = () if audited is None else ((searcher.agency, searcher.username, *audited),)
-    return _submit(store, Request(asks, first))
+    return Request(asks, first)
 
 
 def _foreign(record_ids: Iterable[str], own_prefix: str) -> list[str]:

@@ -37,6 +37,29 @@ def notify(
     ``audited``: the screening's own audit row (action, target, detail), written in the
     notices' transaction just before their rows (one commit, not two in a row), or alone
     when no other agency's record was hit; committed either way when this returns."""
+    groups = _groups(index, ids, declared)
+    return hit_notices.notify_ids_for(store, searcher, groups, "screening", audited)
+
+
+async def notify_async(
+    store: Store,
+    searcher: Viewer,
+    index: ScreeningIndex,
+    ids: Iterable[str],
+    declared: str | None,
+    audited: tuple[str, str, dict[str, Any]] | None = None,
+) -> list[int]:
+    """:func:`notify` for an async route (the document check): the same rows and commit,
+    waited for on the event loop rather than in a thread of the pool."""
+    groups = _groups(index, ids, declared)
+    return await hit_notices.notify_ids_for_async(store, searcher, groups, "screening", audited)
+
+
+def _groups(
+    index: ScreeningIndex, ids: Iterable[str], declared: str | None
+) -> list[tuple[Iterable[str], str | None]]:
+    """The records hit, grouped by the purpose their owners are told: ``declared``, or
+    marked withheld for those whose values the answer withheld."""
     ids = list(dict.fromkeys(ids))
     purpose = index.purpose
     gone = set(withheld_ids(index, ids, purpose)) if purpose is not None else set()
@@ -44,7 +67,7 @@ def notify(
     if gone and purpose is not None:
         said = notice_purpose(declared, purpose, hit_notices.MAX_PURPOSE)
         groups.append((sorted(gone), said))
-    return hit_notices.notify_ids_for(store, searcher, groups, "screening", audited)
+    return groups
 
 
 def manifest_hits(result: ManifestResult) -> list[str]:

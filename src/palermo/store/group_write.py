@@ -13,10 +13,16 @@ arrived during one commit.
 
 A thread returns only once the batch that holds its item is committed, or raises the
 batch's error: nothing is answered before it is written, nothing fails silently.
+
+An async route joins the same batches with :meth:`GroupWrite.submit_async` without taking
+a thread of its own: it waits on its event loop, and only when it has to lead does a
+thread of the loop's executor write the batch (ADR 0031, amendment of 2026-11-30: a
+document check that hit a report paid one thread hand-off per request before).
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +44,14 @@ class _Slot(Generic[T, R]):
     lead: bool = False  # woken to write the next batch, not with a result
     result: R | None = None
     error: BaseException | None = None
+    notify: Callable[[], None] | None = None  # an async caller's wake-up, else ``wake``
+
+    def signal(self) -> None:
+        """Wake the caller: with its result, or (``lead`` set) to write the next batch."""
+        if self.notify is not None:
+            self.notify()
+        else:
+            self.wake.set()
 
     def outcome(self) -> R:
         if self.error is not None:
@@ -76,6 +90,50 @@ class GroupWrite(Generic[T, R]):
         self._lead(slot, write)
         return slot.outcome()
 
+    async def submit_async(self, item: T, write: Callable[[list[T]], list[R]]) -> R:
+        """:meth:`submit` for an event loop: the caller waits on the loop, holding no
+        thread; when it is to lead, the batch is written in a thread of the loop's default
+        executor. The leading is started from the loop's callback, not from this coroutine,
+        so a cancelled caller still writes the batch it was handed (its partners wait on
+        it); the caller's own item is written either way."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        slot: _Slot[T, R] = _Slot(item)
+
+        def finish() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        def lead() -> None:
+            try:
+                self._lead(slot, write)
+            finally:
+                loop.call_soon_threadsafe(finish)
+
+        def on_loop() -> None:
+            if slot.lead:
+                loop.run_in_executor(None, lead)
+            else:
+                finish()
+
+        def notify() -> None:  # from the leader's thread
+            try:
+                loop.call_soon_threadsafe(on_loop)
+            except RuntimeError:  # the loop is closed (shutdown): nobody awaits this slot,
+                if slot.lead:  # but the callers behind it must still be written
+                    threading.Thread(target=self._lead, args=(slot, write), daemon=True).start()
+
+        slot.notify = notify
+        with self._lock:
+            self._waiting.append(slot)
+            first = not self._leading
+            self._leading = True
+        if first:
+            slot.lead = True
+            on_loop()
+        await asyncio.shield(done)
+        return slot.outcome()
+
     def depth(self) -> int:
         """Items waiting for a batch (approximate, for metrics)."""
         return len(self._waiting)
@@ -101,7 +159,7 @@ class GroupWrite(Generic[T, R]):
             self.batches += 1
             self._hand_on()
             for slot in batch[1:]:
-                slot.wake.set()
+                slot.signal()
 
     def _hand_on(self) -> None:
         """The oldest waiting caller leads the next batch; with none, the next to come."""
@@ -109,6 +167,6 @@ class GroupWrite(Generic[T, R]):
             if self._waiting:
                 nxt = self._waiting[0]
                 nxt.lead = True
-                nxt.wake.set()
+                nxt.signal()
             else:
                 self._leading = False
