@@ -12,72 +12,93 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
 from palermo.access.viewer import AccessDenied, NotVisible
-from palermo.cli.admin import agency_app, token_app, user_app
-from palermo.cli.analysis import app as analysis_app
-from palermo.cli.audit import audit_app
-from palermo.cli.backup import backup_command, restore_command
-from palermo.cli.casework import mla_app, operation_app, victim_app
 from palermo.cli.common import CliError, console, errors, open_store
-from palermo.cli.coordination import (
-    case_app,
-    judgement_command,
-    message_app,
-    notice_app,
-    subscription_app,
-)
-from palermo.cli.corrections import app as corrections_app
-from palermo.cli.data import export_command, import_command, search_command, show_command
-from palermo.cli.hit_notices import hits_app, precheck_app
-from palermo.cli.node import app as node_app
-from palermo.cli.node import sync_command
-from palermo.cli.screen import app as screen_app
-from palermo.cli.serve import serve_command
 from palermo.store.engine import database_url, display_url
 
-app = typer.Typer(
-    help="palermo: federated intelligence against human trafficking.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-app.add_typer(agency_app, name="agency")
-app.add_typer(user_app, name="user")
-app.add_typer(token_app, name="token")
-app.add_typer(audit_app, name="audit")
-app.command("import")(import_command)
-app.command("export")(export_command)
-app.command("search")(search_command)
-app.command("show")(show_command)
-app.command("serve")(serve_command)
-app.command("sync")(sync_command)
-app.add_typer(node_app, name="node")
-app.add_typer(analysis_app, name="analyze")
-app.add_typer(screen_app, name="screen")
-app.add_typer(corrections_app, name="correct")
-app.add_typer(case_app, name="case")
-app.add_typer(notice_app, name="notice")
-app.add_typer(message_app, name="message")
-app.add_typer(subscription_app, name="subscription")
-app.add_typer(operation_app, name="operation")
-app.add_typer(mla_app, name="mla")
-app.add_typer(victim_app, name="victim")
-app.add_typer(hits_app, name="hits")
-app.add_typer(precheck_app, name="precheck")
-app.add_typer(importlib.import_module("palermo.cli.retention").app, name="retention")
-app.add_typer(importlib.import_module("palermo.cli.pprl").app, name="pprl")
-app.add_typer(importlib.import_module("palermo.cli.identity").app, name="identity")
-app.add_typer(importlib.import_module("palermo.cli.handling").app, name="handling")
-app.command("judgement")(judgement_command)
-app.command("backup")(backup_command)
-app.command("restore")(restore_command)
-
+# Every command and sub-app, in the order `palermo --help` lists them: name -> (module,
+# attribute, whether it is a sub-app). A command line imports only the module of the command
+# it names (`_app`): importing all of them took a third of every command's start-up, and the
+# documentation walk-throughs and process tests start the CLI hundreds of times.
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "agency": ("palermo.cli.admin", "agency_app", True),
+    "user": ("palermo.cli.admin", "user_app", True),
+    "token": ("palermo.cli.admin", "token_app", True),
+    "audit": ("palermo.cli.audit", "audit_app", True),
+    "import": ("palermo.cli.data", "import_command", False),
+    "export": ("palermo.cli.data", "export_command", False),
+    "search": ("palermo.cli.data", "search_command", False),
+    "show": ("palermo.cli.data", "show_command", False),
+    "serve": ("palermo.cli.serve", "serve_command", False),
+    "sync": ("palermo.cli.node", "sync_command", False),
+    "node": ("palermo.cli.node", "app", True),
+    "analyze": ("palermo.cli.analysis", "app", True),
+    "screen": ("palermo.cli.screen", "app", True),
+    "correct": ("palermo.cli.corrections", "app", True),
+    "case": ("palermo.cli.coordination", "case_app", True),
+    "notice": ("palermo.cli.coordination", "notice_app", True),
+    "message": ("palermo.cli.coordination", "message_app", True),
+    "subscription": ("palermo.cli.coordination", "subscription_app", True),
+    "operation": ("palermo.cli.casework", "operation_app", True),
+    "mla": ("palermo.cli.casework", "mla_app", True),
+    "victim": ("palermo.cli.casework", "victim_app", True),
+    "hits": ("palermo.cli.hit_notices", "hits_app", True),
+    "precheck": ("palermo.cli.hit_notices", "precheck_app", True),
+    "retention": ("palermo.cli.retention", "app", True),
+    "pprl": ("palermo.cli.pprl", "app", True),
+    "identity": ("palermo.cli.identity", "app", True),
+    "handling": ("palermo.cli.handling", "app", True),
+    "judgement": ("palermo.cli.coordination", "judgement_command", False),
+    "backup": ("palermo.cli.backup", "backup_command", False),
+    "restore": ("palermo.cli.backup", "restore_command", False),
+}
 # Sub-apps of the higher packages, mounted when present.
 OPTIONAL_APPS = {"world": "palermo.cli.world", "demo": "palermo.cli.demo"}
-for _name, _module in OPTIONAL_APPS.items():
-    with contextlib.suppress(ModuleNotFoundError):
-        app.add_typer(importlib.import_module(_module).app, name=_name)
 
 
-@app.callback()
+def _app(only: str | None = None) -> typer.Typer:
+    """The CLI with every command, or with only the command ONLY (and `init`, defined here):
+    the same command, its options and its help, without importing the others."""
+    app = typer.Typer(
+        help="palermo: federated intelligence against human trafficking.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    for name, (module, attribute, sub_app) in COMMANDS.items():
+        if only is None or name == only:
+            target = getattr(importlib.import_module(module), attribute)
+            if sub_app:
+                app.add_typer(target, name=name)
+            else:
+                app.command(name)(target)
+    for name, module in OPTIONAL_APPS.items():
+        if only is None or name == only:
+            with contextlib.suppress(ModuleNotFoundError):
+                app.add_typer(importlib.import_module(module).app, name=name)
+    app.callback()(root)
+    app.command()(init)
+    return app
+
+
+def _named_command(args: list[str]) -> str | None:
+    """The command a command line names (its first word after `--db`), if that is one of
+    `COMMANDS` or `OPTIONAL_APPS`; None (so the whole CLI) for anything else, such as
+    `--help` before the command, which lists every command."""
+    i = 0
+    while i < len(args) and (args[i] == "--db" or args[i].startswith("--db=")):
+        i += 2 if args[i] == "--db" else 1
+    if i < len(args) and (args[i] in COMMANDS or args[i] in OPTIONAL_APPS):
+        return args[i]
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    """`app`, the whole CLI (for tests and Typer's runner), built on first use."""
+    if name == "app":
+        whole = globals()["app"] = _app()
+        return whole
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def root(
     ctx: typer.Context,
     db: Annotated[
@@ -88,7 +109,6 @@ def root(
     ctx.ensure_object(dict)["db"] = db
 
 
-@app.command()
 def init(ctx: typer.Context) -> None:
     """Create or upgrade this node's database."""
     open_store(ctx)
@@ -101,7 +121,7 @@ def main() -> None:
     Click runs in non-standalone mode so that its usage errors (a wrong option value, a
     missing argument) come here too and print as one line naming the option, not a box."""
     try:
-        code = app(standalone_mode=False)
+        code = _app(_named_command(sys.argv[1:]))(standalone_mode=False)
     except typer.TyperException as exc:  # click's usage errors (typer vendors click)
         code = int(getattr(exc, "exit_code", 2))
         if type(exc).__name__ != "NoArgsIsHelpError":  # the help was printed already
