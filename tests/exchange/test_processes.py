@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from tests.ports import free_port
+from tests.web.served import START_SECONDS
 
 AGENCIES = {"DE-BKA": ("DE", "EU"), "NL-KMAR": ("NL", "EU"), "TH-RTP": ("TH", None)}
 SCOPES = ["owner", "group:EU", "TH-RTP", "all"]
@@ -71,13 +72,17 @@ class NodeProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(100):
+        deadline = time.monotonic() + START_SECONDS  # a loaded CI machine starts slowly
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.agency} node exited with {self.proc.returncode}")
             try:
                 httpx.get(self.url + "/openapi.json", timeout=1)
                 return
             except httpx.HTTPError:
                 time.sleep(0.1)
-        raise RuntimeError(f"{self.agency} node did not start")
+        self.kill()
+        raise RuntimeError(f"{self.agency} node did not start in {START_SECONDS} s")
 
     def kill(self) -> None:
         if self.proc is not None:
@@ -141,11 +146,13 @@ def federation(tmp_path: Path) -> Iterator[dict[str, NodeProcess]]:
                     "--public-key",
                     keys[other.agency],
                 )
-    for node in nodes.values():
-        node.start()
-    yield nodes
-    for node in nodes.values():
-        node.kill()
+    try:  # a node that fails to start must not leave the others running
+        for node in nodes.values():
+            node.start()
+        yield nodes
+    finally:
+        for node in nodes.values():
+            node.kill()
 
 
 def import_data(node: NodeProcess, count: int) -> None:
