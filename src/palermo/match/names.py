@@ -112,6 +112,8 @@ ARABIC_ARTICLE = re.compile(r"(?<!\S)\u0627\u0644(?=\S{2,})")
 ARABIC_PARTICLES = re.compile(
     r"(?<!\S)(?:\u0628\u0646|[\u0627\u0625]\u0628\u0646|\u0628\u0646\u062a|\u0648\u0644\u062f)\s+"
 )
+# Parts other than particles a name must keep for its particles to be dropped (`_parts`).
+PARTICLE_KEEPERS = 2
 PART_MISSING_MAX = 0.89  # below the "very similar" level of the resolver (0.9)
 NOT_BOUNDARIES = re.compile(r"[\u02b9\u02ba\u02be\u02bf]")
 NOT_LETTERS = re.compile(r"[^A-Za-z]+")
@@ -322,33 +324,52 @@ def latin_forms(name: str) -> tuple[str, ...]:
 
 
 def tokens(name: str) -> list[str]:
-    """Name parts without particles; 'Al-Hassan' and 'Alhassan' both give 'hassan'."""
+    """Name parts, particles dropped where two other parts remain (`_parts`); 'Ali
+    Al-Hassan' and 'Ali Alhassan' both give 'ali', 'hassan'."""
     return list(name_parts(name))
 
 
 @lru_cache(maxsize=2_000_000)  # screening: every indexed name stays split (a million persons)
-def name_parts(name: str) -> tuple[str, ...]:
-    """`tokens` as a tuple, cached."""
-    return _parts(latinize(_without_arabic_particles(name)))
+def name_parts(name: str, lone_word: bool = False) -> tuple[str, ...]:
+    """`tokens` as a tuple, cached. ``lone_word``: ``name`` is one word of a name taken
+    on its own (the search index, word by word): its particles are always dropped, since
+    the other parts that decide whether to drop them (`_parts`) are not in view."""
+    return _parts(latinize(_without_arabic_particles(name)), lone_word)
 
 
 def _without_arabic_particles(name: str) -> str:
     """The article written into an Arabic word and the patronymic particles written apart
-    taken out before transliteration, where they would become words (mhmd bn slman)."""
-    return ARABIC_PARTICLES.sub("", ARABIC_ARTICLE.sub("", name))
+    taken out before transliteration, where they would become words (mhmd bn slman). The
+    particles go, as their Latin spellings do (`_parts`), only when `PARTICLE_KEEPERS`
+    other words remain: بن کاردین is Ben Cardin, whose Latin "ben" stays."""
+    name = ARABIC_ARTICLE.sub("", name)
+    rest = ARABIC_PARTICLES.sub("", name)
+    return rest if len(rest.split()) >= PARTICLE_KEEPERS else name
 
 
 @lru_cache(maxsize=200_000)
-def name_forms(name: str) -> tuple[tuple[str, ...], ...]:
-    """`name_parts` of every Latin form of a name (`latin_forms`), `name_parts` first."""
+def name_forms(name: str, lone_word: bool = False) -> tuple[tuple[str, ...], ...]:
+    """`name_parts` of every Latin form of a name (`latin_forms`), `name_parts` first
+    (``lone_word`` as there)."""
     others = latin_forms(_without_arabic_particles(name))[1:]
-    return (name_parts(name), *(_parts(form) for form in others))
+    return (name_parts(name, lone_word), *(_parts(form, lone_word) for form in others))
 
 
-def _parts(latin: str) -> tuple[str, ...]:
+def _parts(latin: str, lone_word: bool = False) -> tuple[str, ...]:
+    """Name parts of a Latin form: particles dropped, a glued Arabic article cut off.
+
+    A particle is dropped only when at least `PARTICLE_KEEPERS` other parts remain: the
+    particles are also Vietnamese and Chinese syllables (Lê, Văn, Đa, Bin), and dropping
+    them from "Le Van Thanh" or "Li Da" left one part ("thanh", "li") that matched every
+    name holding it (ADR 0053, amendment 2026-11-30, Particles). "Ludwig van Beethoven",
+    "Tran Van Thanh" and "Osama bin Laden" keep two parts without them and still drop them.
+    ``lone_word``: always dropped (`name_parts`).
+    """
+    split = latin.split()
+    drop = lone_word or sum(token not in PARTICLES for token in split) >= PARTICLE_KEEPERS
     out = []
-    for token in latin.split():
-        if token in PARTICLES:
+    for token in split:
+        if drop and token in PARTICLES:
             continue
         if len(token) > 5 and token[:2] in ("al", "el") and token[2] not in VOWELS:
             token = token[2:]
@@ -585,7 +606,7 @@ def _thai_words(name: str) -> tuple[ThaiWord, ...]:
             if any(thai_spellings(word)):
                 out.append((thai_spellings(word), rtgs_spelling(word)))
         else:
-            out.extend(((part,), "") for part in name_parts(word))
+            out.extend(((part,), "") for part in name_parts(word, lone_word=True))
     return tuple(out)
 
 

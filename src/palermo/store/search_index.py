@@ -182,7 +182,7 @@ def _name_terms(word: str) -> frozenset[str]:
     A Latin word is also kept whole: the name parts drop a glued article (Elmira is the
     part ``mira``, Elmasri ``masri``), which a whole word typed finds the same way, but a
     prefix typed (``elmi``) would never reach (migration 0023)."""
-    found = {fold(part) for form in name_forms(word) for part in form}
+    found = {fold(part) for form in name_forms(word, lone_word=True) for part in form}
     whole = fold(word).lower()
     if whole.isascii() and whole.isalpha():
         found.add(whole)
@@ -469,7 +469,7 @@ def _word_group(word: str, last: bool) -> Group | None:
     forms: set[str] = set()
     prefixes: set[str] = set()
     if not any(c.isdigit() or c == "@" for c in word):  # identifiers are not names
-        parts = name_parts(word)
+        parts = name_parts(word, lone_word=True)
         if not parts:  # a particle (van, al, de): dropped from indexed names too
             return None
         forms |= {fold(part) for part in parts}
