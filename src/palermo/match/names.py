@@ -355,7 +355,9 @@ def name_forms(name: str, lone_word: bool = False) -> tuple[tuple[str, ...], ...
     return (name_parts(name, lone_word), *(_parts(form, lone_word) for form in others))
 
 
-def _parts(latin: str, lone_word: bool = False) -> tuple[str, ...]:
+def _parts(
+    latin: str, lone_word: bool = False, keep: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
     """Name parts of a Latin form: particles dropped, a glued Arabic article cut off.
 
     A particle is dropped only when at least `PARTICLE_KEEPERS` other parts remain: the
@@ -363,18 +365,67 @@ def _parts(latin: str, lone_word: bool = False) -> tuple[str, ...]:
     them from "Le Van Thanh" or "Li Da" left one part ("thanh", "li") that matched every
     name holding it (ADR 0053, amendment 2026-11-30, Particles). "Ludwig van Beethoven",
     "Tran Van Thanh" and "Osama bin Laden" keep two parts without them and still drop them.
-    ``lone_word``: always dropped (`name_parts`).
+    ``lone_word``: always dropped (`name_parts`). Particles in ``keep`` are never dropped
+    (`_kept_particles_similarity`). A kunya glued to its name (Abubakr) is cut as it is
+    written apart (`_unglued_kunya`), so the particle rule treats both spellings alike;
+    not for a ``lone_word``, whose parts are the search index's stored terms.
     """
     split = latin.split()
+    if not lone_word:  # the search index's terms stay as stored (no migration)
+        split = [piece for token in split for piece in _unglued_kunya(token)]
     drop = lone_word or sum(token not in PARTICLES for token in split) >= PARTICLE_KEEPERS
     out = []
     for token in split:
-        if drop and token in PARTICLES:
+        if drop and token in PARTICLES and token not in keep:
             continue
         if len(token) > 5 and token[:2] in ("al", "el") and token[2] not in VOWELS:
             token = token[2:]
         out.append(token)
     return tuple(out)
+
+
+KUNYA = "abu"  # "father of": a particle (`PARTICLES`) that people also glue to the name
+KUNYA_NAME = 4  # letters the rest needs to be a name (Abubakr, Abuzaid; not Aburto)
+
+
+def _unglued_kunya(token: str) -> tuple[str, ...]:
+    """A kunya glued to the name it precedes cut off (abubakr -> abu, bakr), as it is
+    written apart: "Abu" is a particle (`PARTICLES`), so the glued and the spaced form
+    must come out as the same parts for the particle rule to treat them alike (ADR 0053,
+    amendment 2026-11-30). Only before a consonant and a name of `KUNYA_NAME` letters or
+    more: "Abul" is Abu al-, and Aburto is a Spanish surname. The theophoric "Abd"
+    compounds (Abdulrahman / Abdul Rahman) need no cut: neither half is a particle, so
+    both spellings keep every letter and the glued comparison in `parts_similarity`
+    finds them."""
+    rest = token[len(KUNYA) :]
+    if token.startswith(KUNYA) and len(rest) >= KUNYA_NAME and rest[0] not in VOWELS | {"l"}:
+        return (KUNYA, rest)
+    return (token,)
+
+
+def _particle_forms(name: str, keep: frozenset[str]) -> tuple[str, ...]:
+    """`name_parts` with the particles in ``keep`` kept however many parts remain."""
+    if not keep:
+        return name_parts(name)
+    return _parts(latinize(_without_arabic_particles(name)), keep=keep)
+
+
+def _kept_particles_similarity(a: str, b: str) -> float:
+    """`parts_similarity` with a particle one name had to keep (fewer than
+    `PARTICLE_KEEPERS` other parts: Abu Bakr) kept in the other name too (Abu Bakr
+    al-Baghdadi drops it): like compared with like, never one name's particle against
+    the other's name part. 0.0 when both keep the same particles (nothing to redo). Only
+    particles kept on one side come back on the other, so "Le Van Thanh" against "Tran
+    Van Thanh" compares le with tran and stays apart (ADR 0053, amendment 2026-11-30)."""
+    pa, pb = name_parts(a), name_parts(b)
+    kept_a, kept_b = PARTICLES.intersection(pa), PARTICLES.intersection(pb)
+    if kept_a == kept_b:
+        return 0.0
+    forms_a = _particle_forms(a, frozenset(kept_b - kept_a))
+    forms_b = _particle_forms(b, frozenset(kept_a - kept_b))
+    if (forms_a, forms_b) == (pa, pb):
+        return 0.0
+    return parts_similarity(forms_a, forms_b)
 
 
 @lru_cache(maxsize=200_000)
@@ -506,11 +557,16 @@ def _typo_similarity(a: str, b: str) -> float:
 def name_similarity(a: str, b: str) -> float:
     """Similarity in [0, 1] of two names, any scripts, any order of parts."""
     if a.isascii() and b.isascii():  # no script to read (a flag on the string, no scan)
-        return parts_similarity(name_parts(a), name_parts(b))
+        plain = parts_similarity(name_parts(a), name_parts(b))
+        if plain < PART_MISSING_MAX:  # a particle one name keeps and the other drops
+            plain = max(plain, _kept_particles_similarity(a, b))
+        return plain
     han_a, han_b = has_han(a), has_han(b)
     if han_a != han_b or _one_korean(a, b):
         return name_match(a, b).score
     plain = parts_similarity(name_parts(a), name_parts(b))
+    if plain < PART_MISSING_MAX:
+        plain = max(plain, _kept_particles_similarity(a, b))
     several = (
         has_cyrillic(a) != has_cyrillic(b)
         or has_thai(a) != has_thai(b)

@@ -37,6 +37,12 @@ DIGRAPHS = ("ch", "kh", "ph", "th", "ng")
 CONSONANT = "bcdfghjklmnpqrstvwxyz"
 # A word-final ติ ธิ ฒิ ทิ ฐิ ถิ (with an optional silent ร or tone marks between): silent.
 SILENT_FINAL_I = re.compile(r"[ตธฒทฐถ][\u0e48-\u0e4b]?\u0e34$")
+# A leading ห before a low sonorant after a written-first vowel (เหมา, แหวน, ใหม่): ห นำ,
+# a tone mark that is not pronounced. pythainlp's RTGS rules read it as a vowel and a
+# consonant (เหมา -> "ema", เหลียง -> "eling"); without it they read the syllable (mao).
+SILENT_HO = re.compile(
+    r"(?<=[\u0e40-\u0e44])\u0e2b(?=[\u0e07\u0e0d\u0e19\u0e21\u0e22\u0e23\u0e25\u0e27])"
+)
 # A linking syllable in Latin: a consonant written twice (kk, mm, tt; or t + ch, k + kh,
 # p + ph, t + th) followed by "a" and another consonant: ekKA-rat, wiTCHA-ya.
 LINKING = re.compile(
@@ -75,6 +81,9 @@ def rule_variants(word: str, rules: str) -> tuple[str, ...]:
     from pythainlp.transliterate import romanize
 
     out = [inherent_vowel(rules)]
+    if SILENT_HO.search(word):  # เหมา: the rules write "ema", the model "me"; it is mao
+        unled = re.sub(r"[^a-z]", "", str(romanize(SILENT_HO.sub("", word), engine="royin")))
+        out += [unled.lower()]
     shorter = without_silent_final(word)
     if shorter != word:
         cut = re.sub(r"[^a-z]", "", str(romanize(shorter, engine="royin")).lower())

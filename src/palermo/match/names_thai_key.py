@@ -85,6 +85,28 @@ def thai_word_keys(spellings: tuple[str, ...]) -> frozenset[str]:
     return frozenset(latin_key(s) for s in spellings if s)
 
 
+# Chinese names written in Thai script (สี จิ้นผิง, Xi Jinping) follow the Mandarin sounds,
+# not the pinyin letters: Thai writes the unaspirated b, d, g as ป ต ก (p, t, k), the
+# affricates j, zh, z as จ and q, ch, c as ช ฉ (all "ch"), x and sh as ส ซ (s), the
+# apical vowel of zi, ci, si, zhi, chi, shi, ri as อือ (ue), uo as -ัว (ua), ie as เ-ีย (ia).
+PINYIN_APICAL = re.compile(r"(zh|ch|sh|[zcsr])i(?![aeioun])")
+PINYIN_INITIALS = re.compile(r"zh|ch|sh|[zcjqx]|[bdg](?=[aeiou])")
+PINYIN_THAI = {"zh": "ch", "ch": "ch", "sh": "s", "z": "ch", "c": "ch", "j": "ch", "q": "ch",
+               "x": "s", "b": "p", "d": "t", "g": "k"}  # fmt: skip
+
+
+@lru_cache(maxsize=200_000)
+def pinyin_key(spelling: str) -> str:
+    """A Latin spelling read as pinyin and folded as Thai script writes those sounds
+    (xi -> si, zedong -> chetong, qiang -> chiang), then `latin_key`. Pinyin spells
+    sounds with letters Thai passports use otherwise (x, q, z, c; b, d, g for the
+    unaspirated stops), so `latin_key` alone misses a Chinese name written in Thai."""
+    key = re.sub(r"[^a-z]", "", spelling.lower())
+    key = PINYIN_APICAL.sub(r"\1ue", key).replace("uo", "ua").replace("ie", "ia")
+    return latin_key(PINYIN_INITIALS.sub(lambda m: PINYIN_THAI[m.group(0)], key))
+
+
 def keys_agree(latin: str, spellings: tuple[str, ...]) -> bool:
-    """Whether a Latin spelling sounds like one of a Thai word's spellings."""
-    return bool(set(latin_keys(latin)) & thai_word_keys(spellings))
+    """Whether a Latin spelling sounds like one of a Thai word's spellings, read as a
+    Thai name's spelling or as pinyin (a Chinese name written in Thai, ADR 0053)."""
+    return bool({*latin_keys(latin), pinyin_key(latin)} & thai_word_keys(spellings))
