@@ -268,3 +268,26 @@ def test_the_generic_value_correction_does_not_bypass_the_check(store: Store) ->
             corrections.correct(store, v["A1"], oid, "offenceCode", "02041", action, new)
     outcome = store.entity(v["A1"], oid, purpose=None)
     assert outcome is not None and outcome.values("offenceCode") == ["02041"]
+
+
+def test_changes_within_one_second_are_ordered_as_they_were_written() -> None:
+    """``changedAt`` keeps seconds only: a correction and a retraction in the same second
+    come in the order their statements were first seen, whatever their ids."""
+    from datetime import UTC, datetime, timedelta
+
+    from palermo.coordination.court_changes import _written
+    from palermo.store.views import Entity, Value
+
+    at = datetime(2026, 11, 30, 16, 0, 0, 100, tzinfo=UTC)
+
+    def change(entity_id: str, kind: str, seen: datetime) -> Entity:
+        def value(v: str) -> Value:
+            return Value(v, "DE-BKA", entity_id, seen, None, "p", "all", False, entity_id + v)
+
+        props = {"change": [value(kind)], "changedAt": [value("2026-11-30T16:00:00+00:00")]}
+        return Entity(entity_id, "CourtOutcomeChange", props)
+
+    first = change("de-bka.zzz", "corrected", at)
+    later = change("de-bka.aaa", "retracted", at + timedelta(microseconds=400))
+    ordered = sorted([later, first], key=_written)
+    assert [e.first("change") for e in ordered] == ["corrected", "retracted"]

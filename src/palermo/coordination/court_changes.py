@@ -30,7 +30,7 @@ from palermo.coordination import court
 from palermo.ingest.build import build, new_entity_id
 from palermo.model.statement import Statement, change_time
 from palermo.store.store import Store
-from palermo.store.views import Entity
+from palermo.store.views import Entity, as_utc
 
 CHANGE = "CourtOutcomeChange"
 CORRECTED, RETRACTED = "corrected", "retracted"
@@ -206,7 +206,18 @@ def history(store: Store, viewer: Viewer, outcome_id: str) -> list[Entity]:
     handed in decides the purpose of the read)."""
     found = store.referencing(viewer, outcome_id, schema=CHANGE)
     mine = [e for e in found if outcome_id in e.values("outcome")]
-    return sorted(mine, key=lambda e: (e.first("changedAt") or "", e.id))
+    return sorted(mine, key=_written)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _written(change: Entity) -> tuple[str, datetime, str]:
+    """When a change was written: ``changedAt`` is kept to the second (an FtM date), so two
+    changes within one second are ordered by when their statements were first seen."""
+    stated = change.properties.get("changedAt") or change.properties.get("change") or []
+    seen = [as_utc(v.first_seen) or EPOCH for v in stated]
+    return change.first("changedAt") or "", min(seen, default=EPOCH), change.id
 
 
 def withdrawn_values(change: Entity) -> dict[str, str]:
