@@ -272,7 +272,8 @@ def test_the_generic_value_correction_does_not_bypass_the_check(store: Store) ->
 
 def test_changes_within_one_second_are_ordered_as_they_were_written() -> None:
     """``changedAt`` keeps seconds only: a correction and a retraction in the same second
-    come in the order their statements were first seen, whatever their ids."""
+    come in the order their statements were first seen (written to the microsecond),
+    whatever their ids (random: a fresh-clone run once listed the retraction first)."""
     from datetime import UTC, datetime, timedelta
 
     from palermo.coordination.court_changes import _written

@@ -195,7 +195,12 @@ def _write(
         "changedBy": viewer.username,
         "changedAt": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    history = build(viewer.agency, change_id, CHANGE, record, template.sharing)
+    # first seen to the microsecond (``changedAt`` keeps seconds): the history's order
+    written = change_time()
+    history = [
+        replace(s, first_seen=written)
+        for s in build(viewer.agency, change_id, CHANGE, record, template.sharing)
+    ]
     action = "court.correct" if change == CORRECTED else "court.retract"
     store.write(viewer, [*writes, *history], action=action, target=outcome_id)
     return Change(outcome_id, change_id, change, tuple(lines))
