@@ -4,11 +4,13 @@ One Chinese name has many Latin spellings: Mandarin pinyin (mainland, 陈 Chen),
 (Taiwan passports, 徐 Hsu, 蔡 Tsai), Cantonese in the Hong Kong government style (陳 Chan,
 張 Cheung, 翠 Tsui), Macao's Portuguese-based style (唐曉晴 Tong Io Cheng) and the
 Hokkien/Teochew/Hakka surnames of Malaysian and Singaporean passports (陳 Tan, 林 Lim,
-黃 Ng/Wee/Ong). Readings come from maintained data: pypinyin (Mandarin, with heteronyms, and
-its Wade-Giles style) and ToJyutping (Cantonese Jyutping); the Hong Kong and Macao spellings
-are derived from Jyutping by the public rules of those systems, and the southern surname
-spellings are a small table of well-known surnames (Hokkien has no maintained reading data
-on PyPI). Comparison keeps the best reading per character and says which one it used.
+黃 Ng/Wee/Ong) and their Hokkien given names (林文興 Lim Boon Heng). Readings come from
+maintained data: pypinyin (Mandarin, with heteronyms, and its Wade-Giles style), ToJyutping
+(Cantonese Jyutping) and taibun (Hokkien, `names_hokkien`); the Hong Kong and Macao
+spellings are derived from Jyutping by the public rules of those systems, the Hokkien ones
+from Tai-lo by the passport habit, and the southern surname spellings are a small table of
+well-known surnames (Teochew and Hakka ones included, which taibun does not read).
+Comparison keeps the best reading per character and says which one it used.
 Taiwan's Tongyong Pinyin (新莊 Sinjhuang) is a whole-name form only (`tongyong_form`,
 from pinyin4j's published syllable table in `names_tongyong`; ADR 0043). A character that
 reads differently as a family name (单 Shan, not dan; 曾 Zeng, not ceng; 尉迟 Yuchi) reads
@@ -30,6 +32,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from palermo.match.names_han_surnames import SURNAME_READINGS as FAMILY_READINGS
+from palermo.match.names_hokkien import hokkien_spellings
 from palermo.match.names_tongyong import tongyong
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -201,6 +204,9 @@ def _readings(char: str, southern: bool, family: bool) -> tuple[tuple[str, str],
     out.extend(_system_readings(char))
     if southern:
         out.extend((s, "Hokkien/Teochew surname") for s in SURNAME_READINGS.get(char, ()))
+    # Hokkien as passports spell it (names_hokkien), last: a family name's well-known
+    # spelling names its system first (陳 Tan: Hokkien/Teochew surname).
+    out.extend((spelling, "Hokkien") for spelling in hokkien_spellings(char))
     return _unique(out)
 
 
