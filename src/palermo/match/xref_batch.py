@@ -42,19 +42,18 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cdist
 
 from palermo.match.names import (
     DOUBLED,
-    GLUED_DISCOUNT,
     SHORT_PART,
     compare_folds,
     skeleton,
     token_similarity,
 )
 from palermo.match.names_vowels import latin_shape
-from palermo.match.xref_blocked import blocked_scores
+from palermo.match.xref_blocked import blocked_scores, glued_osa
 from palermo.match.xref_screen import ROUNDING_MARGIN, SCREEN_BAR, prepared
 
 Array = np.ndarray[Any, Any]
@@ -139,22 +138,9 @@ def glued_bounds(
 ) -> Array:
     """`xref_screen.glued_bound` of every name of `left` with every name of `right`
     (`xref_screen.prepared`'s glued forms)."""
-
-    def osa(a: int, b: int) -> Array:
-        return np.asarray(
-            cdist(
-                [x[a] for x in left],
-                [y[b] for y in right],
-                scorer=OSA.normalized_similarity,
-                dtype=np.float64,
-                workers=1,
-            )
-        )
-
     if not left or not right:
         return np.zeros((len(left), len(right)))
-    best = np.maximum(np.maximum(osa(0, 0), osa(0, 1)), osa(1, 0))
-    return np.maximum(best, osa(2, 2) * GLUED_DISCOUNT)
+    return glued_osa(left, right, cdist)
 
 
 @lru_cache(maxsize=2_000_000)

@@ -26,7 +26,7 @@ scores on blocked batches of the world's, the rich world's and FEBRL's pairs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -272,10 +272,21 @@ def _glued_similarities(
     row in C."""
     if not left:
         return np.zeros(0)
+    return glued_osa(left, right, cpdist)
+
+
+def glued_osa(
+    left: Sequence[tuple[str, str, str]],
+    right: Sequence[tuple[str, str, str]],
+    compare: Callable[..., Any],
+) -> Array:
+    """`xref_screen.glued_bound` from `prepared`'s glued forms, in C: ``compare`` is
+    rapidfuzz's `cpdist` (pair by pair, here) or `cdist` (every name of one side with every
+    name of the other, `xref_batch.glued_bounds`)."""
 
     def osa(f: int, g: int) -> Array:
         return np.asarray(
-            cpdist(
+            compare(
                 [x[f] for x in left],
                 [y[g] for y in right],
                 scorer=OSA.normalized_similarity,
