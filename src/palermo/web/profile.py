@@ -123,6 +123,8 @@ class Relation:
     detail: str
     agencies: str
     via: str | None = None  # the link record (an Associate, UnknownLink, ...)
+    handling: str = ""  # the linked record's marking text (strictest of its values read)
+    link_handling: str = ""  # the link record's marking text: the chart's line
 
 
 @dataclass(frozen=True)
@@ -365,9 +367,15 @@ def link_relations(link: Entity, mine: set[str], ends: dict[str, Entity]) -> lis
         end = ends.get(target)
         if target in mine or end is None or end.schema in ("Trip",):
             continue
-        out.append(Relation(kind, end.id, end.caption, end.schema, detail, agencies, link.id))
+        marks = (entity_marking(end).text, entity_marking(link).text)
+        out.append(
+            Relation(kind, end.id, end.caption, end.schema, detail, agencies, link.id, *marks)
+        )
     if not out:
-        out.append(Relation(kind, link.id, link.caption, link.schema, detail, agencies))
+        mark = entity_marking(link).text  # the record is the related thing and the line
+        out.append(
+            Relation(kind, link.id, link.caption, link.schema, detail, agencies, None, mark, mark)
+        )
     return out
 
 
@@ -546,15 +554,20 @@ def label(entity: Entity) -> str:
 
 def chart(entity: Entity, relations: dict[str, list[Relation]]) -> dict[str, Any]:
     """The ego network as nodes and edges (the page draws it as a list, and the JSON in
-    a data attribute for the link chart script)."""
-    nodes = {entity.id: {"id": entity.id, "label": entity.caption, "schema": entity.schema}}
+    a data attribute for the link chart script). Each node and edge carries its marking
+    text, as the link chart's do (ADR 0034): a restricted one is drawn dashed and its
+    codes written out in the list, so the small chart says what the big one says."""
+    ego = {"id": entity.id, "label": entity.caption, "schema": entity.schema}
+    nodes = {entity.id: {**ego, "handling": entity_marking(entity).text}}
     edges = []
     for kind, items in relations.items():
         for r in items:
             if r.entity_id is None or r.entity_id in nodes:
                 continue
-            nodes[r.entity_id] = {"id": r.entity_id, "label": r.label, "schema": r.schema}
-            edges.append({"source": entity.id, "target": r.entity_id, "kind": kind})
+            node = {"id": r.entity_id, "label": r.label, "schema": r.schema}
+            nodes[r.entity_id] = {**node, "handling": r.handling}
+            edge = {"source": entity.id, "target": r.entity_id, "kind": kind}
+            edges.append({**edge, "handling": r.link_handling})
     return {"nodes": list(nodes.values()), "edges": edges}
 
 

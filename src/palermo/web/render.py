@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from palermo.api.auth import optional_viewer
 from palermo.api.read_purpose import session_purpose
+from palermo.model.handling_merge import Marking
 from palermo.model.handling_terms import PURPOSES
 from palermo.model.schemata import model
 from palermo.store.entity_marking import policy_marking
@@ -32,6 +33,16 @@ def id_path(entity_id: object) -> str:
 templates.env.filters["id_path"] = id_path
 templates.env.filters["marking"] = policy_marking  # _handling.html: codes, purposes, H3
 templates.env.filters["withheld_note"] = withheld_note  # _withheld.html (H0, ADR 0051)
+
+
+def restriction_words(marking_text: str) -> str:
+    """A derived marking's codes in words ("H0 (for analysis only), H1"), or "" when it
+    restricts nothing: the text alternative of a dashed node or line in a chart."""
+    marking = Marking.parse(marking_text) if marking_text else Marking()
+    return marking.words.rsplit("; grade", 1)[0] if marking.codes else ""
+
+
+templates.env.filters["restriction_words"] = restriction_words
 VENDOR = HERE / "static" / "vendor"
 
 
