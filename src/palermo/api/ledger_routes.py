@@ -4,7 +4,9 @@
 merges and splits); `GET /ledger` pages the view's entries, newest first; `GET
 /ledger/{seq}` reads one; `POST /ledger/{seq}/undo` undoes a merge or split. All four are
 `match.ledger_access`, the same functions the web page and the CLI call: another view's
-entry is a 404, a bad field a 400 naming it, every call audited. The routes are plain
+entry is a 404, a bad field a 400 naming it, every call audited. Each reads for the
+declared purpose (`Palermo-Purpose` or `purpose`, H0, ADR 0051): an entry that rests on
+values withheld from it is held (listed, not shown, not undoable). The routes are plain
 functions, so FastAPI runs them in its worker threads (a resolve takes seconds).
 """
 
@@ -48,8 +50,10 @@ def list_ledger(
     limit: Annotated[int, Query(ge=1, le=ledger_access.MAX_PAGE)] = 20,
     purpose: DeclaredPurpose = "",
 ) -> dict[str, Any]:
-    """The caller's view's merges, splits and undos, newest first (records' captions for
-    the declared purpose: a name stated (H0) for another shows as the id)."""
+    """The caller's view's merges, splits and undos, newest first, for the declared purpose:
+    a name stated (H0) for another shows as the id, evidence leaves out what read a
+    withheld value, and an entry whose records only withheld values joined is `held` (the
+    marker and `ask`, the agencies to ask) with no records, evidence or undo."""
     store = store_of(request).for_purpose(purpose)
     total, items = ledger_access.ledger_page(store, viewer, limit, offset)
     return {
@@ -88,8 +92,11 @@ def undo_entry(
     viewer: CurrentViewer,
     seq: Seq,
     body: Annotated[UndoIn | None, Body()] = None,
+    purpose: DeclaredPurpose = "",
 ) -> dict[str, Any]:
     """Undo a merge or split: the identities as they were before it, kept so by a judgement;
-    returns the undo entry."""
+    returns the undo entry. An entry that rests on values withheld from the declared purpose
+    (`held` in the list) is a 403: what may not be seen is not acted on."""
     reason = body.reason if body is not None else ""
-    return ledger_access.undo_entry(store_of(request), viewer, seq, reason).to_json()
+    store = store_of(request).for_purpose(purpose)
+    return ledger_access.undo_entry(store, viewer, seq, reason).to_json()

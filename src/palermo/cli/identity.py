@@ -2,7 +2,9 @@
 
 Thin over `match.ledger_access`, the functions the API and the web page call: the acting
 user sees and undoes only its own view's entries (another view's entry does not exist for
-it), and every command is audited there."""
+it), and every command is audited there. `ledger` and `undo` read for ``--purpose`` (H0,
+ADR 0051; none declared without it), as the API and the page do: an entry that rests on
+values withheld from it is listed held (whom to ask) and is not undone."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Annotated
 import typer
 
 from palermo.cli.common import acting_viewer, console, emit, open_store
+from palermo.cli.data import ReadPurpose, checked_read_purpose
 from palermo.match import ledger_access
 
 app = typer.Typer(help="Identities: resolve your view, read the merge ledger, undo an entry.")
@@ -51,9 +54,10 @@ def show_ledger(
     limit: Annotated[int, typer.Option(min=1, max=ledger_access.MAX_PAGE)] = 20,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     as_json: AsJson = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Your view's merges, splits and undos, newest first."""
-    store = open_store(ctx)
+    store = open_store(ctx).for_purpose(checked_read_purpose(purpose))
     total, rows = ledger_access.ledger_page(store, acting_viewer(store, user), limit, offset)
     if as_json:
         emit({"total": total, "offset": offset, "items": [r.to_json() for r in rows]}, True)
@@ -65,6 +69,9 @@ def show_ledger(
         status = f" undone by #{row.undone_by}" if row.undone_by else ""
         undoes = f" of #{row.undoes}" if row.undoes else ""
         _say(f"#{row.seq} {row.action}{undoes} by {row.actor} at {row.at[:19]}{status}")
+        if row.held:
+            _say(f"  {row.held}")
+            continue
         _say(f"  before: {_groups(row.before)}")
         _say(f"  after:  {_groups(row.after)}")
     _say(f"{offset + 1}-{offset + len(rows)} of {total}")
@@ -86,9 +93,10 @@ def undo(
     user: AsUser = None,
     reason: Annotated[str, typer.Option(help="why (kept with the judgement)")] = "",
     as_json: AsJson = False,
+    purpose: ReadPurpose = None,
 ) -> None:
     """Undo a merge or split: the identities as they were, kept so by your judgement."""
-    store = open_store(ctx)
+    store = open_store(ctx).for_purpose(checked_read_purpose(purpose))
     done = ledger_access.undo_entry(store, acting_viewer(store, user), entry, reason)
     if as_json:
         emit(done.to_json(), True)

@@ -11,16 +11,24 @@ longer see is counted, not named (nor are evidence links touching it). Every act
 audited: the list and an entry (`xref.ledger`, and the store's own read of the records),
 a resolve (`xref.batch`, by `incremental.run_batch`), an undo (`xref.undo`, by
 `ledger.undo`).
+
+H0 (ADR 0051, amendment "the ledger per purpose"): entries are shown for the purpose the
+store is bound to (`Store.for_purpose`; None, the node's own store, shows every value). An
+entry whose records were joined only through values withheld from that purpose is held
+(`ledger_purpose`): listed with its number, action, actor and time and a marker naming the
+agencies to ask, without records or evidence, and not undoable under that purpose; the
+others show their evidence without withheld values, and `identity_of` cuts the identity
+where a link needed one, as the analyses do (`analysis.purpose_identities`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from palermo.access.viewer import NotVisible, Viewer
-from palermo.match import ledger
+from palermo.access.viewer import AccessDenied, NotVisible, Viewer
+from palermo.match import ledger, ledger_purpose
 from palermo.match.identity_lookup import identity_around
 from palermo.match.xref_threshold import XREF_THRESHOLD
 from palermo.model.handling_merge import Marking
@@ -68,6 +76,10 @@ class EntryView:
     undoes: int | None
     undone_by: int | None
     undoable: bool
+    # set when the entry rests on values withheld from the read's purpose (H0): the
+    # marker, and the agencies to ask; its records and evidence are then left out
+    held: str = ""
+    ask: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,12 +134,18 @@ def ledger_entry(store: Store, viewer: Viewer, seq: int) -> EntryView:
 
 def undo_entry(store: Store, viewer: Viewer, seq: int, reason: str = "") -> EntryView:
     """Undo a merge or split of the viewer's view (`ledger.undo`: the identities as they
-    were, a judgement that keeps them so); returns the undo entry."""
+    were, a judgement that keeps them so); returns the undo entry. An entry held for the
+    store's bound purpose (its records only withheld values joined) is refused
+    (AccessDenied, naming whom to ask): what the reader may not see is not acted on."""
     viewer.require_data_role("undo identity changes")
     if len(reason) > MAX_REASON:
         raise ValueError(f"reason: longer than {MAX_REASON} characters")
-    if ledger.entry(store, ledger.scope_of(viewer), seq) is None:
+    found = ledger.entry(store, ledger.scope_of(viewer), seq)
+    if found is None:
         raise NotVisible(f"seq: no ledger entry {seq} in your view")
+    judged = ledger_purpose.for_purpose(store, viewer, [found], store.read_purpose)
+    if judged.marker(seq):  # its records are not shown for the purpose: not acted on either
+        raise AccessDenied(f"seq: entry {seq} {judged.marker(seq)}; it cannot be undone")
     done = ledger.undo(store, viewer, seq, reason.strip())
     (view,) = _views(store, viewer, [done])
     return view
@@ -139,7 +157,9 @@ def identity_of(store: Store, viewer: Viewer, record_id: str) -> IdentityView:
     record, judgements laid over, ADR 0046), with its records the viewer may see now and
     how many records of the stored identities it is made of the viewer may no longer see.
     A record the viewer may not see, or not resolved in its view, is NotVisible (a 404):
-    whether it exists elsewhere is not told."""
+    whether it exists elsewhere is not told. For the store's bound purpose the identity is
+    cut where a link needed a value withheld from it (`ledger_purpose.part_for_purpose`):
+    the part holding the record, as the analyses' identities for the purpose."""
     viewer.require_data_role("read identities")
     if len(record_id) > MAX_ID:
         raise ValueError(f"record_id: longer than {MAX_ID} characters")
@@ -148,15 +168,24 @@ def identity_of(store: Store, viewer: Viewer, record_id: str) -> IdentityView:
     found = identity_around(store, viewer, record_id)
     if found is None:
         raise NotVisible(f"record_id: {record_id!r} is not resolved in your view yet")
-    members = found.members
+    members, identity = found.members, found.identity
     visible = store.entities(viewer, ids=members, limit=len(members), purpose=None)
+    cut = ledger_purpose.part_for_purpose(
+        store, viewer, record_id, members, visible, store.read_purpose
+    )
+    if cut is not None:  # the part that stands without values withheld from the purpose
+        part, whole = cut
+        if record_id not in part:
+            raise NotVisible(f"record_id: {record_id!r} may not be used for this purpose")
+        members, identity = part, identity if whole else part[0]
+        visible = [e for e in visible if e.id in part]
     labels = _captions(store, viewer, visible)
     marking = identity_marking(members, record_markings(visible, entity_marking))
-    store.audit_event(viewer, "xref.identity", found.identity, {"record": record_id})
+    store.audit_event(viewer, "xref.identity", identity, {"record": record_id})
     return IdentityView(
-        found.identity,
+        identity,
         [Member(r, labels[r]) for r in members if r in labels],
-        found.hidden + sum(1 for r in members if r not in labels),
+        (found.hidden if cut is None else 0) + sum(1 for r in members if r not in labels),
         marking.text,
     )
 
@@ -184,11 +213,15 @@ def _views(store: Store, viewer: Viewer, found: list[ledger.Entry]) -> list[Entr
     )
     labels: dict[str, str] = {}
     markings: dict[str, Marking] = {}
+    visible: list[Entity] = []
     if ids:
         visible = store.entities(viewer, ids=ids, limit=len(ids), purpose=None)
         labels = _captions(store, viewer, visible)
         markings = record_markings(visible, entity_marking)
-    return [_view(e, labels, markings) for e in found]
+    judged = ledger_purpose.for_purpose(store, viewer, found, store.read_purpose, visible)
+    for record in judged.dropped:  # its id is withheld: counted, never named
+        labels.pop(record, None)
+    return [_view(e, labels, markings, judged) for e in found]
 
 
 def _captions(store: Store, viewer: Viewer, visible: list[Entity]) -> dict[str, str]:
@@ -201,7 +234,12 @@ def _captions(store: Store, viewer: Viewer, visible: list[Entity]) -> dict[str, 
     return {e.id: entity_for_purpose(e, viewer, purpose).caption for e in visible}
 
 
-def _view(entry: ledger.Entry, labels: dict[str, str], markings: dict[str, Marking]) -> EntryView:
+def _view(
+    entry: ledger.Entry,
+    labels: dict[str, str],
+    markings: dict[str, Marking],
+    judged: ledger_purpose.Judged,
+) -> EntryView:
     def identities(groups: ledger.Groups) -> list[IdentityView]:
         return [
             IdentityView(
@@ -213,10 +251,26 @@ def _view(entry: ledger.Entry, labels: dict[str, str], markings: dict[str, Marki
             for identity, records in sorted(groups.items())
         ]
 
-    evidence = [
-        dict(e) for e in entry.evidence if e.get("left") in labels and e.get("right") in labels
-    ]
     at = entry.at.isoformat() if isinstance(entry.at, datetime) else str(entry.at)
+    held = judged.marker(entry.seq)
+    if held:
+        return EntryView(
+            entry.seq,
+            at,
+            entry.actor,
+            entry.action,
+            [],
+            [],
+            [],
+            entry.model_version,
+            entry.undoes,
+            entry.undone_by,
+            False,
+            held,
+            list(judged.held[entry.seq]),
+        )
+    shown = judged.evidence.get(entry.seq, entry.evidence)
+    evidence = [dict(e) for e in shown if e.get("left") in labels and e.get("right") in labels]
     return EntryView(
         entry.seq,
         at,

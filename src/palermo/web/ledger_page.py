@@ -7,6 +7,9 @@ evidence and the model version. `POST /identities/undo` undoes one (a button per
 forms carry the CSRF token every web form carries, and all three call
 `match.ledger_access`, the API's functions, so the page shows and allows exactly what the
 API does: another view's entry is "not found", an error shows next to the entry's form.
+The page and the undo read for the session's purpose (H0, ADR 0051): an entry that rests on
+values withheld from it is listed without its records and evidence, with whom to ask, and
+has no Undo (`ledger_purpose`).
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ async def ledger_undo(
     viewer = optional_viewer(request)
     if viewer is None:
         return RedirectResponse("/login", status_code=303)
-    store = store_of(request)
+    store = session_store(request)  # an entry held for the session's purpose is not undone
     try:
         await run_in_threadpool(ledger_access.undo_entry, store, viewer, seq, reason)
     except (ValueError, AccessDenied, NotVisible) as exc:
