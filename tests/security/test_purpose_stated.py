@@ -66,6 +66,13 @@ GATHERERS = {
     "active_notices",
     "person_choices",
     "hits",  # deconfliction.hits: the dashboard's panel, /hits, the API's list
+    # match.ledger_access: the ledger page, an entry, its undo and `/of/` hold an entry only
+    # withheld values joined (ADR 0051, amendment "the ledger per purpose"); `resolve`
+    # resolves over every value and shows only counts
+    "ledger_page",
+    "ledger_entry",
+    "undo_entry",
+    "identity_of",
 }
 
 
