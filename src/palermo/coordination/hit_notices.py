@@ -41,7 +41,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from palermo.access.viewer import NotVisible, Viewer
-from palermo.coordination import node_messages
+from palermo.coordination import node_messages, notice_directory
+from palermo.coordination.notice_directory import Directory
 from palermo.store import audit
 from palermo.store.group_write import GroupWrite
 from palermo.store.store import Store
@@ -229,13 +230,12 @@ def notify_ids_for(
     Concurrent requests of this process share that transaction (:func:`_submit`).
 
     ``audited``: the request's own audit row (action, target, detail) not written yet; it
-    is written in the same transaction just before the notices' rows, or on its own
-    (``Store.audit_event``) when nothing foreign was hit. Either way it is committed when
-    this returns."""
+    is written in the same transaction just before the notices' rows, or alone when
+    nothing foreign was hit: in the next batch of this writer either way, so the audit rows
+    of screenings that hit and of those that did not share one transaction (one writer,
+    ADR 0031, amendment of 2026-11-30). Committed when this returns."""
     request = _request_for(searcher, groups, channel, audited)
-    if request is None:  # the common case (own records, or nothing found): no transaction
-        if audited is not None:
-            store.audit_event(searcher, *audited)
+    if request is None:  # own records, or nothing found: no notice, no transaction
         return []
     return _submit(store, request)
 
@@ -252,8 +252,6 @@ async def notify_ids_for_async(
     only when this request leads a batch, `GroupWrite.submit_async`)."""
     request = _request_for(searcher, groups, channel, audited)
     if request is None:
-        if audited is not None:
-            await store.audit_event_async(searcher, *audited)
         return []
     return await _batcher(store).submit_async(request, lambda batch: _write_batch(store, batch))
 
@@ -265,17 +263,18 @@ def _request_for(
     audited: tuple[str, str, dict[str, Any]] | None,
 ) -> Request | None:
     """The request :func:`notify_ids_for` writes, its input checked in the caller's thread
-    (a bad purpose fails this request, never its batch); None when nothing foreign was hit."""
+    (a bad purpose fails this request, never its batch): its notices and its own audit row;
+    with nothing foreign hit, the audit row alone (no ask); None with neither."""
     _check_channel(channel)
     own = f"{searcher.agency.lower()}."
     wanted = [(ids, purpose) for found, purpose in groups if (ids := _foreign(found, own))]
+    first = () if audited is None else ((searcher.agency, searcher.username, *audited),)
     if not wanted:
-        return None
+        return Request((), first) if first else None
     asks = tuple(
         _Ask(searcher.agency, searcher.username, channel, check_purpose(purpose), ids=tuple(ids))
         for ids, purpose in wanted
     )
-    first = () if audited is None else ((searcher.agency, searcher.username, *audited),)
     return Request(asks, first)
 
 
@@ -312,11 +311,16 @@ def _submit(store: Store, request: Request) -> list[int]:
 def _write_batch(store: Store, batch: list[Request]) -> list[list[int]]:
     """The notices of several requests in one transaction, each request's ids in order,
     its audit rows after its ``first`` rows, all under one lock of the audit head. The
-    transaction writes no statement, so it does not take the statement-order lock."""
+    transaction writes no statement, so it does not take the statement-order lock. A batch
+    of requests without notices (screenings that hit nothing foreign) writes their audit
+    rows alone."""
     asks = [ask for request in batch for ask in request.asks]
     with store.transaction() as conn:
         audit.declare_statement_free(conn)
-        per_ask, told = _write_asks(conn, asks)
+        per_ask: list[list[int]] = []
+        told: list[list[audit.Event]] = []
+        if asks:  # the directory as this process remembers it (`notice_directory`)
+            per_ask, told = _write_asks(conn, asks, notice_directory.directory(store, conn))
         events: list[audit.Event] = []
         out: list[list[int]] = []
         at = 0
@@ -349,8 +353,9 @@ def notify_in(
     """Write (or count up) one notice per foreign record hit, in the caller's transaction,
     each with its audit row: ``hit.notice`` for a new one, ``hit.repeat`` for the same
     (searcher agency, record, day) again. Hits on the searcher agency's records are
-    dropped. The whole request's notices take one multi-row insert and one count-up per
-    owner, not two statements per hit (a person screening can hit dozens of records).
+    dropped. The whole request's notices take one multi-row insert that counts up those
+    already there, not two statements per hit (a person screening can hit dozens of
+    records).
     The caller's transaction may write statements, so the audit append takes the
     statement-order lock as any other (ADR 0040)."""
     _check_channel(channel)
@@ -377,22 +382,25 @@ class _Hit:
 
 
 def _write_asks(
-    conn: Connection, asks: list[_Ask]
+    conn: Connection, asks: list[_Ask], found: Directory | None = None
 ) -> tuple[list[list[int]], list[list[audit.Event]]]:
     """Write the asks' notices as if each were written alone, one after the other: the
     first hit on a (searcher agency, record, day) opens the notice, every later one counts
     it up, each hit has its ``hit.notice``/``hit.repeat`` audit row and, on a received
     record, its relayed message with the count it made. Done together: one multi-row
-    insert (a key hit n times in the batch is inserted with n hits), one count-up per
-    (owner, searcher, day), one origins query. Returns each ask's notice ids, in its hits'
-    order, and each ask's audit rows, for the caller to append (one lock of the head)."""
+    insert that counts up the notices already there (a key hit n times in the batch is
+    inserted with n hits, or counted up by n), one origins query. Returns each ask's
+    notice ids, in its hits' order, and each ask's audit rows, for the caller to append
+    (one lock of the head).
+    ``found``: the agency codes and deadlines (`notice_directory`), read here if None."""
     batch_now = datetime.now(UTC)
-    codes, deadlines = _directory(conn)
+    found = notice_directory.read(conn) if found is None else found
+    deadlines = found.deadlines
     hits: list[_Hit] = []
     for n, ask in enumerate(asks):
         refs: Iterable[HitRef] = ask.refs
         if ask.ids:
-            refs = [*ask.refs, *_refs(ask.ids, codes)]
+            refs = [*ask.refs, *_owned(ask.ids, found.owners)]
         now = ask.now or batch_now
         day = now.date().isoformat()
         for ref in _first_per_record(refs, ask.searcher_agency):
@@ -404,8 +412,7 @@ def _write_asks(
         by_key.setdefault(hit.key, []).append(hit)
     hours = {h.ref.owner: deadlines.get(h.ref.owner, DEFAULT_DEADLINE_HOURS) for h in hits}
     rows = [_row(asks[same[0].ask], same, hours) for same in by_key.values()]
-    new = _insert_new(conn, rows)
-    counted = _count_up(conn, {k: same for k, same in by_key.items() if k not in new})
+    new, counted = _insert_new(conn, rows)
     origins = _origins(conn, [hit.ref for hit in hits])
     ids: list[list[int]] = [[] for _ in asks]
     events: list[list[audit.Event]] = [[] for _ in asks]
@@ -439,6 +446,17 @@ def _refs(record_ids: Iterable[str], codes: list[str]) -> list[HitRef]:
     return [HitRef(i, owner) for i in ids if (owner := owner_of(i, codes)) is not None]
 
 
+def _owned(record_ids: Iterable[str], owners: dict[str, str]) -> list[HitRef]:
+    """`_refs` with the directory's ``owners`` (lower-case code -> code): one look-up a
+    record instead of a walk over every code."""
+    found = []
+    for i in sorted(set(record_ids)):
+        owner = owners.get(i.split(".", 1)[0]) if "." in i else None
+        if owner is not None:
+            found.append(HitRef(i, owner))
+    return found
+
+
 def _row(ask: _Ask, same: list[_Hit], hours: dict[str, int]) -> dict[str, Any]:
     """The notice the key's first hit opens, with the later hits of the batch counted."""
     first, last = same[0], same[-1]
@@ -469,99 +487,44 @@ def _first_per_record(hits: Iterable[HitRef], searcher_agency: str) -> list[HitR
     return out
 
 
-def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> dict[Key, int]:
-    """Insert the day's notices not there yet: one ``INSERT ... ON CONFLICT DO NOTHING
-    RETURNING`` per 500, in record order (two concurrent requests then take the unique
-    index's locks in the same order, and cannot deadlock on them). {key: new notice id}."""
+def _insert_new(
+    conn: Connection, rows: list[dict[str, Any]]
+) -> tuple[dict[Key, int], dict[Key, int]]:
+    """Insert the day's notices not there yet and count up those that are, in one
+    ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` per 500 rows: (new, counted), each
+    {key: notice id}. A row's ``hits`` are its number of hits in the batch, added to the
+    stored count on a conflict, and its ``last_hit_at`` replaces the stored one; a row
+    comes back with exactly its own ``hits`` only when it was inserted (a stored notice
+    has at least one hit already). A notice of the same (searcher, record, day) under
+    another owner is neither changed nor returned (the caller refuses that hit).
+
+    The rows go in record order, and PostgreSQL takes each row's locks (the unique index
+    entry of a new one, the stored row of a counted one, through the unique index whatever
+    the plan) as it comes to that row, so two concurrent batches on overlapping records
+    lock them in the same order and cannot deadlock (an ``UPDATE ... WHERE record_id IN``
+    took them in the heap order of its scan, which did: ``test_hit_notices_lock_order``).
+    One statement where an insert and then a count-up of the rest were two round trips
+    (ADR 0031, amendment of 2026-11-30). SQLite serialises writers."""
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
     ordered = sorted(rows, key=lambda row: (row["record_id"], row["searcher_agency"], row["day"]))
-    found: dict[Key, int] = {}
+    added = {(r["searcher_agency"], r["record_id"], r["day"]): r["hits"] for r in ordered}
+    new: dict[Key, int] = {}
+    counted: dict[Key, int] = {}
     t = hit_notice
     # One statement for every batch size, rows as parameters: SQLAlchemy compiles it once
     # and sends each chunk as one multi-row INSERT in the rows' order (insertmanyvalues);
     # rows baked into ``.values([...])`` were compiled again on every request.
-    returning = (
-        dialect.insert(t)
-        .on_conflict_do_nothing()
-        .returning(t.c.id, t.c.searcher_agency, t.c.record_id, t.c.day)
-    )
+    insert = dialect.insert(t)
+    upsert = insert.on_conflict_do_update(
+        index_elements=[t.c.searcher_agency, t.c.record_id, t.c.day],
+        set_={"hits": t.c.hits + insert.excluded.hits, "last_hit_at": insert.excluded.last_hit_at},
+        where=t.c.owner_agency == insert.excluded.owner_agency,
+    ).returning(t.c.id, t.c.searcher_agency, t.c.record_id, t.c.day, t.c.hits)
     for start in range(0, len(ordered), CHUNK):
-        inserted = conn.execute(returning, ordered[start : start + CHUNK])
-        found.update(((r.searcher_agency, r.record_id, r.day), int(r.id)) for r in inserted)
-    return found
-
-
-def _count_up(conn: Connection, keys: dict[Key, list[_Hit]]) -> dict[Key, int]:
-    """Count up the day's notices already there, each by its number of hits in the batch:
-    one UPDATE per (owner, searcher, day) and 500 records. A row of the same (searcher,
-    record, day) under another owner is not counted (the caller refuses that hit).
-
-    The rows are locked in record order (``SELECT ... ORDER BY record_id FOR UPDATE``
-    inside the UPDATE) before they are changed, and the groups in (owner, searcher, day)
-    order. A bare ``UPDATE ... WHERE record_id IN`` locks them in the order its plan meets
-    them (heap order on a sequential or bitmap scan, which every update shuffles), so two
-    screenings counting up overlapping records at the same moment could each hold a row
-    the other waits for: PostgreSQL then aborts one of them with a deadlock, and that
-    screening answered 500 (seen under ``bench/api.py``'s concurrent person screenings).
-    SQLite serialises writers and ignores ``FOR UPDATE``."""
-    groups: dict[tuple[str, str, str], dict[str, list[_Hit]]] = {}
-    for (searcher, record_id, day), same in keys.items():
-        owner = same[0].ref.owner
-        groups.setdefault((owner, searcher, day), {})[record_id] = same
-    found: dict[Key, int] = {}
-    t = hit_notice
-    for (owner, searcher, day), by_record in sorted(groups.items()):
-        records = sorted(by_record)
-        for start in range(0, len(records), CHUNK):
-            chunk = records[start : start + CHUNK]
-            in_order = (
-                sa.select(t.c.id)
-                .where(
-                    (t.c.searcher_agency == searcher)
-                    & (t.c.day == day)
-                    & (t.c.owner_agency == owner)
-                    & t.c.record_id.in_(chunk)
-                )
-                .order_by(t.c.record_id)
-                .with_for_update()
-            )
-            hits, last = _increments({r: by_record[r] for r in chunk})
-            bump = (
-                t.update()
-                .where(t.c.id.in_(in_order))
-                .values(hits=t.c.hits + hits, last_hit_at=last)
-                .returning(t.c.id, t.c.record_id)
-            )
-            found.update(((searcher, r.record_id, day), int(r.id)) for r in conn.execute(bump))
-    return found
-
-
-def _increments(
-    by_record: dict[str, list[_Hit]],
-) -> tuple[sa.ColumnElement[int] | int, sa.ColumnElement[datetime] | datetime]:
-    """What a count-up adds to each record's ``hits`` and sets its ``last_hit_at`` to: plain
-    values when every record was hit once at one time (a request alone, nearly every batch),
-    else a CASE on the record id (a record hit by several requests of the batch)."""
-    counts = {r: len(same) for r, same in by_record.items()}
-    lasts = {r: same[-1].now for r, same in by_record.items()}
-    if len(set(counts.values())) == 1 and len(set(lasts.values())) == 1:
-        return next(iter(counts.values())), next(iter(lasts.values()))
-    record = hit_notice.c.record_id
-    return sa.case(counts, value=record, else_=0), sa.case(lasts, value=record)
-
-
-def _directory(conn: Connection) -> tuple[list[str], dict[str, int]]:
-    """The directory's agency codes (owners of record ids) and the follow-up deadlines
-    agencies set, in one round trip (both tables hold a row per agency at most)."""
-    codes = sa.select(agency.c.code.label("agency"), sa.cast(sa.null(), sa.Integer).label("h"))
-    hours = sa.select(hit_notice_setting.c.agency, hit_notice_setting.c.deadline_hours)
-    found, deadlines = [], {}
-    for code, set_hours in conn.execute(sa.union_all(codes, hours)):
-        if set_hours is None:
-            found.append(str(code))
-        else:
-            deadlines[str(code)] = int(set_hours)
-    return found, deadlines
+        for r in conn.execute(upsert, ordered[start : start + CHUNK]):
+            key = (r.searcher_agency, r.record_id, r.day)
+            (new if int(r.hits) == added[key] else counted)[key] = int(r.id)
+    return new, counted
 
 
 def _upsert(
@@ -722,6 +685,7 @@ def set_deadline(store: Store, actor: Viewer, agency_code: str, hours: int) -> N
         audit.append(
             conn, actor.agency, actor.username, "hit.deadline", agency_code, {"hours": hours}
         )
+        store.announce_directory(conn)  # every process's remembered deadlines are stale
 
 
 def sweep(store: Store, now: datetime | None = None) -> list[int]:

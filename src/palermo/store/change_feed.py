@@ -21,6 +21,9 @@ from sqlalchemy.engine import Connection, Engine
 CHANNEL = "palermo_changes"
 DATA = "data"
 TOKENS = "tokens"
+# agencies or their hit follow-up deadlines (coordination/notice_directory): not data, so
+# the screening indexes stay
+DIRECTORY = "directory"
 RETRY_SECONDS = 1.0
 log = logging.getLogger("palermo.change_feed")
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -40,7 +40,7 @@ class BatchInterrupted(RuntimeError):
 @dataclass
 class _Slot(Generic[T, R]):
     item: T
-    wake: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event | None = None  # a thread's wake-up (an async caller has ``notify``)
     lead: bool = False  # woken to write the next batch, not with a result
     result: R | None = None
     error: BaseException | None = None
@@ -50,7 +50,7 @@ class _Slot(Generic[T, R]):
         """Wake the caller: with its result, or (``lead`` set) to write the next batch."""
         if self.notify is not None:
             self.notify()
-        else:
+        elif self.wake is not None:
             self.wake.set()
 
     def outcome(self) -> R:
@@ -78,13 +78,14 @@ class GroupWrite(Generic[T, R]):
     def submit(self, item: T, write: Callable[[list[T]], list[R]]) -> R:
         """Write ``item`` (in a batch with whatever else is waiting) and return its result
         once the batch is committed; raise the batch's error if the write failed."""
-        slot: _Slot[T, R] = _Slot(item)
+        wake = threading.Event()
+        slot: _Slot[T, R] = _Slot(item, wake)
         with self._lock:
             self._waiting.append(slot)
             lead = not self._leading
             self._leading = True
         if not lead:
-            slot.wake.wait()
+            wake.wait()
             if not slot.lead:
                 return slot.outcome()
         self._lead(slot, write)

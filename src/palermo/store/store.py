@@ -27,7 +27,7 @@ from palermo.access.viewer import AccessDenied, NotVisible, Viewer
 from palermo.model.schemata import model
 from palermo.model.statement import Statement
 from palermo.store import audit, bulk, directory, migrate, search_index, visibility
-from palermo.store.change_feed import DATA, TOKENS, ChangeFeed
+from palermo.store.change_feed import DATA, DIRECTORY, TOKENS, ChangeFeed
 from palermo.store.engine import create_engine
 from palermo.store.purpose_view import entity_for_purpose
 from palermo.store.tables import metadata, statement
@@ -62,6 +62,7 @@ class _Bound:
 BOUND = _Bound()
 Purpose = str | None | _Bound
 
+DIRECTORY_KEY = "palermo_directory_changed"  # conn.info: `announce_directory` was called
 TOKEN_TTL = 5.0  # seconds a valid API token is remembered (see Store.viewer_for_token)
 SESSION_LABEL = "web session"  # the label of tokens made by a web login
 
@@ -76,6 +77,9 @@ class Store:
         self._known_policies: set[str] = set()
         # Called after each committed local write (e.g. to wake the exchange worker).
         self.write_listeners: list[Callable[[], None]] = []
+        # Called after a committed change of the agency directory or of a follow-up
+        # deadline, in every process (`announce_directory`); not a data write.
+        self.directory_listeners: list[Callable[[], None]] = []
         self._tokens: dict[str, tuple[float, Viewer]] = {}
         self._group = audit.GroupCommit(self.transaction)
         self._writer: AbstractContextManager[Any] = (
@@ -96,6 +100,10 @@ class Store:
     def _apply_change(self, kind: str) -> None:
         if kind == TOKENS:
             self._tokens.clear()
+            return
+        if kind == DIRECTORY:
+            for listener in self.directory_listeners:
+                listener()
             return
         for listener in self.write_listeners:
             listener()
@@ -131,8 +139,10 @@ class Store:
                     yield conn
                 except BaseException:
                     conn.info.pop("palermo_after_commit", None)  # nothing to announce
+                    conn.info.pop(DIRECTORY_KEY, None)
                     raise
                 pending = conn.info.pop("palermo_after_commit", None)
+                directory_changed = conn.info.pop(DIRECTORY_KEY, None)
                 # A write happened (even if this process has no listeners, e.g. the CLI):
                 if pending is not None and self.feed is not None:
                     self.feed.publish(DATA, conn)  # delivered to the other workers on commit
@@ -143,6 +153,17 @@ class Store:
             raise
         for listener in pending or ():
             listener()
+        for listener in self.directory_listeners if directory_changed else ():
+            listener()
+
+    def announce_directory(self, conn: Connection) -> None:
+        """This transaction (of `transaction`) changes the agency directory or a follow-up
+        deadline: once it commits, this process's ``directory_listeners`` run and the other
+        processes' run when the change feed delivers the notice, which PostgreSQL sends on
+        commit and never on rollback (the cache of `coordination.notice_directory`)."""
+        conn.info[DIRECTORY_KEY] = True
+        if self.feed is not None:
+            self.feed.publish(DIRECTORY, conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -154,6 +175,7 @@ class Store:
         with self.transaction() as conn:
             directory.add_agency(conn, new)
             self._audit(conn, actor, "agency.add", new.code, {"country": new.country})
+            self.announce_directory(conn)
 
     def join_group(self, actor: Viewer, group: str, agency_code: str) -> None:
         actor.require_admin("change groups", agency=None if actor.is_system else "*")
