@@ -70,3 +70,86 @@ def test_unmixing_lowers_u_at_most_tenfold_and_barely_at_scale() -> None:
     at_scale = levels((0.7, 0.001), (0.3, 0.999))
     _unmix_levels(at_scale, prior=1e-6)
     assert abs(at_scale[1]["u_probability"] - 0.001) < 0.001 * 0.001
+
+
+def blocked_pairs(rows: list[dict[str, Any]], model: Any = None) -> set[tuple[str, str]]:
+    """The candidate pairs the blocking rules give (of `model`, else of new settings)."""
+    import pyarrow as pa
+
+    from palermo.match.engines import DuckDB
+    from palermo.match.xref import _linker, settings
+
+    prepared = [dict(r) for r in rows]
+    broad_keys(prepared)
+    linker = _linker(pa.Table.from_pylist(prepared), model or settings(), DuckDB())
+    frame = linker.inference.compute_blocked_pairs_for_predict()
+    return {(str(row["join_key_l"]), str(row["join_key_r"])) for row in frame.as_record_list()}
+
+
+def one_key_and_year() -> list[dict[str, Any]]:
+    """Sixty records sharing the first name key (too many for the key alone to block), each
+    with its own family name and birth year, but r0 and r1 (and r2 and r3) born the same
+    year."""
+    consonants = "bdfgklmnprst"
+    families = [f"{a.upper()}a{b}ov" for a in consonants for b in consonants if a != b][:60]
+    years = [1930 + i for i in range(60)]
+    years[1] = years[0]
+    years[3] = years[2]  # another shared key: a batch without r1 still keeps keys of two
+    records = [
+        XrefRecord(f"r{i}", "A", (f"Anna {family}",), f"{year}-0{1 + i % 9}-1{i % 10}")
+        for i, (family, year) in enumerate(zip(families, years, strict=True))
+    ]
+    return [dict(features(r)) for r in records]
+
+
+def test_a_name_key_with_the_birth_year_alone_no_longer_blocks() -> None:
+    rows = one_key_and_year()
+    a, b = rows[0], rows[1]
+    assert a["name_key1"] == b["name_key1"] and a["dob_year"] == b["dob_year"]
+    for column in ("name_key2", "name_skel", "name_fold", "dob"):
+        assert a[column] != b[column]
+    assert ("r0", "r1") not in blocked_pairs(rows)
+    # the same two records with both name keys alike are still a candidate pair
+    rows[1] = dict(
+        features(XrefRecord("r1", "A", (f"Anna {rows[0]['name_key2']}x",), "1930-05-05"))
+    )
+    assert rows[1]["name_key2"] == a["name_key2"]
+    assert ("r0", "r1") in blocked_pairs(rows)
+
+
+def test_a_saved_model_blocking_on_a_retired_key_still_runs() -> None:
+    """A model saved before ADR 0058 names the retired columns in its rules: they are
+    still computed, and its rule still finds the pair."""
+    from palermo.match.xref import BROAD_RETIRED, settings
+
+    retired = [f"broad{i}" for i, cols in enumerate(BROAD) if cols in BROAD_RETIRED]
+    assert retired == ["broad0", "broad1"]
+    model = settings().get_settings("duckdb").as_dict()
+    model["blocking_rules_to_generate_predictions"].append(
+        {"blocking_rule": 'l."broad0" = r."broad0"', "sql_dialect": "duckdb"}
+    )
+    assert ("r0", "r1") in blocked_pairs(one_key_and_year(), model)
+
+
+def test_arrivals_look_up_only_the_broad_keys_the_rules_block_on() -> None:
+    """An arrival sharing only a retired key (a name key and the birth year) with a batch
+    record gets no candidate from it; under a saved model that blocks on it, it does."""
+    from palermo.match.incremental import Candidates, Resolver
+
+    rows = one_key_and_year()
+    batch, new = rows[:1] + rows[2:], rows[1]
+    broad_keys(batch)
+    linker = _linker_of(batch)
+    rules = Resolver.scorer_rules({}, linker)
+    assert "r0" not in Candidates(rules, batch).find(new)
+    old_rules = [*rules, 'l."broad0" = r."broad0"']
+    assert "r0" in Candidates(old_rules, batch).find(new)
+
+
+def _linker_of(rows: list[dict[str, Any]]) -> Any:
+    import pyarrow as pa
+
+    from palermo.match.engines import DuckDB
+    from palermo.match.xref import _linker, settings
+
+    return _linker(pa.Table.from_pylist(rows), settings(), DuckDB())

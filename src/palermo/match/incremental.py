@@ -154,8 +154,12 @@ class Candidates:
 
     def __init__(self, rules: Sequence[str], rows: Sequence[Mapping[str, Any]]):
         self.equalities: list[tuple[tuple[str, str], ...]] = []
+        # only the broad keys the model's rules block on: a retired one (ADR 0058) would
+        # take candidate slots for pairs no rule finds
         self.broad: dict[str, tuple[str, ...]] = {
-            f"broad{i}": tuple(cols) for i, cols in enumerate(xref.BROAD)
+            f"broad{i}": tuple(cols)
+            for i, cols in enumerate(xref.BROAD)
+            if any(re.search(rf"\bbroad{i}\b", rule) for rule in rules)
         }
         for rule in rules:
             pairs = tuple(sorted(set(_EQUALITY.findall(rule))))
