@@ -42,20 +42,21 @@ def copy_statements(store: Store, chunks: Iterable[tuple[str, list[Statement]]])
             ensure_policies(conn, {s.sharing for s in batch}, known)
             ensure_aliases(conn, {s.entity_id for s in batch if s.sharing.victim_sensitive})
             rows: list[tuple[Any, ...]] = []
-            terms: list[tuple[str, int, str, str]] = []
+            terms: list[tuple[str, int, str, str, str, str, str, str, str]] = []
             for stmt in batch:
                 seq += 1
                 canonical, pid = policies.of(stmt.sharing)
                 key, sid = content_hashes(stmt, canonical)
                 rows.append(_row(seq, stmt, key, sid, pid, now))
+                facts = (stmt.entity_id, stmt.schema, stmt.prop, stmt.agency, pid, key)
                 terms += [
-                    (t, seq, k, stmt.entity_id)
+                    (t, seq, k, *facts)
                     for t, k in search_index.terms(stmt.schema, stmt.prop, stmt.value)
                 ]
             with raw.copy(f"COPY statement ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            with raw.copy("COPY search_term (term, seq, kind, entity_id) FROM STDIN") as copy:
+            with raw.copy(f"COPY search_term ({search_index.INSERT_COLUMNS}) FROM STDIN") as copy:
                 for term in terms:
                     copy.write_row(term)
             count += len(rows)
@@ -147,9 +148,10 @@ def replicate(store: Store, copies: int) -> int:
         )
         conn.execute(
             sa.text(
-                "INSERT INTO search_term (term, seq, kind, entity_id) "
+                f"INSERT INTO search_term ({search_index.INSERT_COLUMNS}) "
                 f"SELECT CASE WHEN t.kind = 'n' THEN t.term ELSE {marked}t.term END, "
-                "t.seq + c.k * :top, t.kind, t.entity_id || '.c' || c.k "
+                "t.seq + c.k * :top, t.kind, t.entity_id || '.c' || c.k, "
+                "t.schema, t.prop, t.agency, t.policy_id, md5(t.key || ':' || c.k) "
                 "FROM search_term t CROSS JOIN generate_series(1, :copies) AS c(k) "
                 "WHERE t.seq <= :top"
             ),

@@ -15,6 +15,7 @@ compared (page ids, total, facets, truncation) and the differing ones counted.
     .venv/bin/python bench/search_intersect.py --backends sqlite --sqlite-file /tmp/s.db
     .venv/bin/python bench/search_intersect.py ... --explain 3   # plans of 3 full names
     .venv/bin/python bench/search_intersect.py ... --change counts   # ADR 0032, 3rd amendment
+    .venv/bin/python bench/search_intersect.py ... --change facts    # ADR 0032, 4th amendment
 
 ``--explain`` prints, for a few full names, each statement the search ran with its server
 time: ``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL, ``EXPLAIN QUERY PLAN`` on SQLite.
@@ -45,6 +46,9 @@ MODES = ("old", "new")
 CHANGES = {
     "intersect": ("INTERSECT_IN_INDEX",),
     "counts": ("RARITY_FROM_COUNTS", "WORD_ROWS_AS_RANGES"),
+    # ADR 0032, fourth amendment (migration 0026): a word read alone judged from the facts
+    # its index rows copy, no statement fetch per row.
+    "facts": ("ONE_WORD_FROM_INDEX",),
 }
 CHANGE = "intersect"
 

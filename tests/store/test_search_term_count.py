@@ -161,17 +161,21 @@ def test_the_bulk_writer_counts_its_batch_exactly_and_leaves_no_marker(store: St
     assert deferred_rows(store) == 0
     once = min(term for term, n in counted(store).items() if n == 1)  # a form of a name
     with store.engine.begin() as conn:
-        seq, entity = conn.execute(
-            sa.select(search_term.c.seq, search_term.c.entity_id).where(search_term.c.term == once)
+        seq, entity, *facts = conn.execute(
+            sa.select(
+                search_term.c.seq,
+                search_term.c.entity_id,
+                *(search_term.c[name] for name in search_index.FACTS),  # migration 0026
+            ).where(search_term.c.term == once)
         ).one()
-        rows = [(once, seq, "n", entity), ("alder", seq + 1000, "n", entity)]
+        rows = [(once, seq, "n", entity, *facts), ("alder", seq + 1000, "n", entity, *facts)]
         assert search_index.insert_new_terms(conn, rows) == 2  # one of them already there
     assert counted(store)[once] == 1 and counted(store)["alder"] == 3
     assert counted(store) == grouped(store) and deferred_rows(store) == 0
     driver_error = store.engine.dialect.loaded_dbapi.IntegrityError  # raw cursor: not wrapped
     with pytest.raises(driver_error), store.engine.begin() as conn:
-        bad = [("alder", seq + 2000, "n", entity), (None, seq + 2001, "n", entity)]
-        search_index.insert_new_terms(conn, bad)  # type: ignore[arg-type]
+        bad = [("alder", seq + 2000, "n", entity, *facts), (None, seq + 2001, "n", entity, *facts)]
+        search_index.insert_new_terms(conn, bad)
     assert counted(store) == grouped(store) and deferred_rows(store) == 0
     with store.engine.begin() as conn:  # not the bulk writer: the trigger counts it
         conn.execute(

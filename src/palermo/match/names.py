@@ -211,7 +211,14 @@ UNDECOMPOSED = str.maketrans(
 )  # fmt: skip
 
 
+NOT_LATIN_WORDS = re.compile(r"[^a-z ]+")
+
+
 def _latin_text(text: str) -> str:
+    if text.isascii():
+        # Nothing to transliterate, spell out or decompose: only the last step applies
+        # (the same string, ``tests/store/test_bulk_same_rows.py``; 10x faster on a new word)
+        return NOT_LATIN_WORDS.sub(" ", text.lower()).strip()
     # ICU writes Cyrillic ь/ъ as primes (Ваньо -> Van'o) and Arabic ع/ء as half rings
     # (اميرعباس -> amyrʿbas): letters or signs inside a word, not word boundaries
     text = NOT_BOUNDARIES.sub("", latinize_text(text) or "").lower()
@@ -219,7 +226,7 @@ def _latin_text(text: str) -> str:
     # ø under an acute): lower case first, so Ł, Ø, ẞ are found as ł, ø, ß
     text = unicodedata.normalize("NFKD", text.translate(UNDECOMPOSED))
     text = "".join(c for c in text if not unicodedata.combining(c)).translate(UNDECOMPOSED)
-    return re.sub(r"[^a-z ]+", " ", text).strip()
+    return NOT_LATIN_WORDS.sub(" ", text).strip()
 
 
 @lru_cache(maxsize=1)

@@ -6,15 +6,17 @@ hashes up to five times and re-reads what it wrote to index it. Profiled on
 ``bench/store.py --statements 100000`` (SQLite) that was ~70% of an import (ADR 0019).
 This path keeps the same rules and drops the overhead:
 
-- each statement's key and content id are hashed once, each sharing policy's canonical
-  form and id once per batch;
+- each statement's key and content id are hashed once, in one loop per batch (no call per
+  statement; one ISO form per distinct time), each sharing policy's canonical form and id
+  once per batch (ADR 0039, amendment of 2026-11-30);
 - the stored state of the batch's keys (what is current, which ids exist) is one query on
   the ``key`` index per batch, and the "already current" rule of ``writer`` is applied
   to it and to the batch in order (``writer._not_yet_current``'s rule, re-timing included);
 - PostgreSQL: the new rows are ``COPY``-ed (binary) into a session-local temporary table
   and moved with one ``INSERT ... SELECT ... ORDER BY ord RETURNING id, seq`` (the
   statement-order lock of ADR 0040 keeps other writers out, so every deduplicated row is
-  new); SQLite: one prepared ``executemany`` of plain tuples;
+  new); SQLite: one prepared ``executemany`` of plain tuples, whose seqs follow from the
+  rowid when every row went in;
 - the search terms of the new rows are computed from the rows in memory (PostgreSQL:
   on a helper thread while the rows go in, for large batches; ADR 0039) and added under
   the ``seq`` the insert returned: one ``COPY`` into ``search_term`` (no staging table,
@@ -28,11 +30,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -77,31 +80,52 @@ STAGE_TYPES = (
     *(_TYPE_OF.get(c, "bool" if c == "retracted" else "varchar") for c in COLUMNS),
 )
 
-Seen = Callable[[Statement, str], None]
+# Called with each batch of incoming statements and their content ids, before the dedupe.
+Seen = Callable[[Sequence[Statement], Sequence[str]], None]
 
 
-class Prepared:
-    """A statement with its content hashes computed once."""
+class Prepared(tuple[Statement, str, str, str, str]):
+    """A statement with its content hashes computed once: (statement, key, content id,
+    policy id, canonical sharing). A tuple: 20,000 are made per batch and unpacked in the
+    loops below, without an ``__init__`` or attribute lookups per statement."""
 
-    __slots__ = ("canonical", "id", "key", "policy_id", "stmt")
+    __slots__ = ()
 
-    def __init__(self, stmt: Statement, key: str, sid: str, policy_id: str, canonical: str):
-        self.stmt = stmt
-        self.key = key
-        self.id = sid
-        self.policy_id = policy_id
-        self.canonical = canonical
+    @property
+    def stmt(self) -> Statement:
+        return self[0]
+
+    @property
+    def key(self) -> str:
+        return self[1]
+
+    @property
+    def id(self) -> str:
+        return self[2]
+
+    @property
+    def policy_id(self) -> str:
+        return self[3]
+
+    @property
+    def canonical(self) -> str:
+        return self[4]
 
     @property
     def sameness(self) -> Sameness:
-        return (self.key, self.stmt.schema, self.stmt.source_record_id, self.policy_id)
+        return (self[1], self[0].schema, self[0].source_record_id, self[3])
 
 
 class _Policies:
-    """Canonical form and id of each sharing seen (computing them hashes and sorts)."""
+    """Canonical form and id of each sharing seen (computing them hashes and sorts).
+
+    Looked up by the sharing object first (an import's statements share a few ``Sharing``
+    objects; hashing a frozen dataclass by value costs more than the rest of the lookup),
+    then by value. The entry keeps the object, so its ``id`` cannot be reused meanwhile."""
 
     def __init__(self) -> None:
         self.found: dict[Sharing, tuple[str, str]] = {}
+        self.by_object: dict[int, tuple[Sharing, str, str]] = {}
 
     def of(self, sharing: Sharing) -> tuple[str, str]:
         known = self.found.get(sharing)
@@ -109,6 +133,7 @@ class _Policies:
             canonical = sharing.canonical
             known = (canonical, hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:20])
             self.found[sharing] = known
+        self.by_object[id(sharing)] = (sharing, *known)
         return known
 
 
@@ -142,8 +167,9 @@ def append_bulk(
     """``writer.append_statements`` plus ``search_index.index_written``, in bulk: the same
     rows, ids, policies, aliases and search terms; returns how many statements were new.
 
-    ``seen`` is called with every incoming statement and its content id, before the
-    dedupe (``Store._write`` digests them for its audit row without hashing again).
+    ``seen`` is called with every batch of incoming statements and their content ids, in
+    order, before the dedupe (``Store._write`` digests them for its audit row without
+    hashing again).
 
     The garbage collector's automatic passes are paused meanwhile (``gc_pause``): a
     batch's objects made it run full passes over the whole process again and again."""
@@ -161,18 +187,60 @@ def _append(
     now = datetime.now(UTC)
     write = audit.pending_write(conn)
     policies = _Policies()
-    batch: list[Prepared] = []
+    iso: dict[tuple[datetime, timedelta | None], str] = {}
     count = 0
-    for stmt in stmts:
-        canonical, pid = policies.of(stmt.sharing)
-        key, sid = content_hashes(stmt, canonical)
+    incoming = iter(stmts)
+    while chunk := list(itertools.islice(incoming, BATCH)):
+        batch = _prepare(chunk, policies, iso)
         if seen is not None:
-            seen(stmt, sid)
-        batch.append(Prepared(stmt, key, sid, pid, canonical))
-        if len(batch) >= BATCH:
-            count += _flush(conn, batch, known, now, received_from, write, policies)
-            batch = []
-    return count + _flush(conn, batch, known, now, received_from, write, policies)
+            seen(chunk, [p[2] for p in batch])
+        count += _flush(conn, batch, known, now, received_from, write, policies)
+    return count
+
+
+def _prepare(
+    chunk: list[Statement], policies: _Policies, iso: dict[tuple[datetime, timedelta | None], str]
+) -> list[Prepared]:
+    """``content_hashes`` of every statement of a batch, in one loop: the hash functions,
+    the policy lookup and the dates' ISO forms (one per distinct time, ``_iso``) taken
+    inline instead of through a call or two per statement each."""
+    sha1 = hashlib.sha1
+    join = "\x1f".join
+    by_object = policies.by_object
+    out: list[Prepared] = []
+    append = out.append
+    for stmt in chunk:
+        sharing = stmt.sharing
+        found = by_object.get(id(sharing))
+        if found is not None and found[0] is sharing:
+            canonical, pid = found[1], found[2]
+        else:
+            canonical, pid = policies.of(sharing)
+        key = sha1(
+            join((stmt.entity_id, stmt.prop, stmt.value, stmt.agency)).encode("utf-8")
+        ).hexdigest()
+        first, last = stmt.first_seen, stmt.last_seen
+        raw = join(
+            (
+                key,
+                stmt.schema,
+                stmt.source_record_id,
+                canonical,
+                iso.get((first, first.utcoffset())) or _iso(iso, first),
+                "" if last is None else iso.get((last, last.utcoffset())) or _iso(iso, last),
+                "r" if stmt.retracted else "a",
+            )
+        )
+        append(Prepared((stmt, key, sha1(raw.encode("utf-8")).hexdigest(), pid, canonical)))
+    return out
+
+
+def _iso(iso: dict[tuple[datetime, timedelta | None], str], when: datetime) -> str:
+    """``when.isoformat()``, remembered under the time and its UTC offset: two times equal
+    with the same offset have the same fields, so the same ISO form (equal times of other
+    offsets, ``12:00+00:00`` and ``13:00+01:00``, are different keys)."""
+    found = iso[(when, when.utcoffset())] = when.isoformat()
+    return found
 
 
 def _flush(
@@ -198,11 +266,15 @@ def _flush(
     else:
         inserted = _executemany_insert(conn, rows, write.id)
     write.ids.extend(inserted)
-    entity = {p.id: p.stmt.entity_id for p in fresh}  # the term rows carry it (0022)
+    # The term rows carry the entity (0022) and the statement's immutable facts (0026).
+    copied = {
+        p.id: (p.stmt.entity_id, p.stmt.schema, p.stmt.prop, p.stmt.agency, p.policy_id, p.key)
+        for p in fresh
+    }
     search_index.insert_new_terms(
         conn,
         [
-            (term, inserted[sid], kind, entity[sid])
+            (term, inserted[sid], kind, *copied[sid])
             for sid, term, kind in terms()
             if sid in inserted
         ],
@@ -217,9 +289,7 @@ def _terms_beside(fresh: list[Prepared], dialect: str) -> Callable[[], list[tupl
     the GIL, and the Python of name forms and phone parsing runs in that wait (measured
     1.19x on a loaded machine, ADR 0039). On SQLite the insert runs in this process and
     the thread measured no gain (0.97x), so the terms are computed inline there."""
-    values = [
-        (p.id, p.stmt.schema, p.stmt.prop, p.stmt.value) for p in fresh if not p.stmt.retracted
-    ]
+    values = [(sid, s.schema, s.prop, s.value) for s, _, sid, _, _ in fresh if not s.retracted]
     if len(values) < THREAD_FROM or dialect != "postgresql":
         found = search_index.terms_of(values)
         return lambda: found
@@ -240,24 +310,27 @@ def _pool_of(pid: int) -> ThreadPoolExecutor:
 
 def _not_yet_current(conn: Connection, batch: list[Prepared], local: bool) -> list[Prepared]:
     """``writer._not_yet_current`` on prepared statements (see there for the rule)."""
-    current, stored_ids = _stored(conn, sorted({p.key for p in batch}))
+    current, stored_ids = _stored(conn, sorted({p[1] for p in batch}))
     out: list[Prepared] = []
     for p in batch:
-        same = p.sameness
-        if p.id in stored_ids and local and not p.stmt.retracted and same not in current:
-            stmt = replace(p.stmt, first_seen=_later_than(p.stmt.first_seen))
-            sid = content_hashes(stmt, p.canonical)[1]
-            p = Prepared(stmt, p.key, sid, p.policy_id, p.canonical)
-        if p.id in stored_ids:
-            continue
-        if p.stmt.retracted:
+        stmt, key, sid, pid, canonical = p
+        same = (key, stmt.schema, stmt.source_record_id, pid)
+        if sid in stored_ids:
+            if not local or stmt.retracted or same in current:
+                continue
+            stmt = replace(stmt, first_seen=_later_than(stmt.first_seen))
+            sid = content_hashes(stmt, canonical)[1]
+            if sid in stored_ids:
+                continue
+            p = Prepared((stmt, key, sid, pid, canonical))
+        if stmt.retracted:
             current.discard(same)
         elif same in current:
             continue
         else:
             current.add(same)
         out.append(p)
-        stored_ids.add(p.id)
+        stored_ids.add(sid)
     return out
 
 
@@ -316,15 +389,15 @@ def _rows(
     true, false = (flag(True), flag(False)) if flag is not None else (True, False)
     return [
         (
-            p.id,
-            p.key,
+            sid,
+            key,
             s.entity_id,
             s.schema,
             s.prop,
             s.value,
             s.agency,
             s.source_record_id,
-            p.policy_id,
+            pid,
             at(s.first_seen),
             at(s.last_seen),
             true if s.retracted else false,
@@ -332,8 +405,7 @@ def _rows(
             received_from,
             write_id,
         )
-        for p in fresh
-        for s in (p.stmt,)
+        for s, key, sid, pid, _ in fresh
     ]
 
 
@@ -356,6 +428,14 @@ def _executemany_insert(
             cursor.executemany(
                 f"INSERT INTO statement ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
             )
+            inserted = cursor.rowcount
+            cursor.execute("SELECT last_insert_rowid()")
+            last = int(cursor.fetchone()[0])
+            if inserted == len(rows) and last - mark == len(rows):
+                # Every row went in, and the seqs (the rowid: each new one above every
+                # other) came out as the n numbers after the mark: in row order, no need
+                # to read them back (20,000 rows a batch).
+                return {str(row[0]): mark + n for n, row in enumerate(rows, 1)}
             cursor.execute(
                 "SELECT id, seq FROM statement WHERE seq > ? AND write_id = ? ORDER BY seq",
                 (mark, write_id),

@@ -49,6 +49,10 @@ MAX_TERM = 200  # longer terms are cut (a btree entry must stay small on Postgre
 MIN_PREFIX = 3  # a last query term shorter than this matches whole terms only
 BATCH = 5000
 
+# The statement columns each term row copies beside its entity (migration 0026), in the
+# order ``insert_new_terms`` takes them after (term, seq, kind, entity_id).
+FACTS = ("schema", "prop", "agency", "policy_id", "key")
+
 # Byte order ("C") on PostgreSQL, so a range ``term >= 'pet' AND term < 'peu'`` is a prefix
 # scan on the primary key whatever the database's locale; SQLite compares bytes anyway.
 TermText = sa.String(MAX_TERM).with_variant(sa.String(MAX_TERM, collation="C"), "postgresql")
@@ -64,11 +68,25 @@ search_term = sa.Table(
     # entities hold every word) before any statement is read. Null only for rows a
     # pre-0022 path left, which 0022 fills; such a row can only narrow candidates.
     sa.Column("entity_id", sa.String(255), nullable=True),
+    # Migration 0026 (ADR 0032, fourth amendment): the statement's immutable facts the
+    # access rule reads (``visibility.may_see``, ``is_masked``, ``is_current``'s retraction
+    # probe, the searchable-property filter) and a hit row carries, copied when the term
+    # is written, so a word's rows are judged from the index without a statement fetch
+    # each. Only facts of the statement row itself, which no writer ever changes (a new
+    # sharing is a new row); the sharing *decision* (a policy's audience, group members,
+    # handling) stays in ``policy``/``group_member`` and is read live. Null only for rows
+    # a pre-0026 path left, which 0026 fills; a null row is never readable.
+    sa.Column("schema", sa.String(64), nullable=True),
+    sa.Column("prop", sa.String(64), nullable=True),
+    sa.Column("agency", sa.String(64), nullable=True),
+    sa.Column("policy_id", sa.String(40), nullable=True),
+    sa.Column("key", sa.String(40), nullable=True),
     # Migration 0017 (ADR 0032): the columns keyed by term and by seq, so that both a
     # word's terms and one statement's terms are read from an index alone (no table fetch
     # per term row), the second for words read among candidate entities; 0022 adds the
-    # entity to the first and keys the terms by entity as well (an entity's terms).
-    sa.Index("ix_search_term_cover", "term", "seq", "kind", "entity_id"),
+    # entity to the first and keys the terms by entity as well (an entity's terms); 0026
+    # adds the copied facts to the first (a one-word search reads nothing else).
+    sa.Index("ix_search_term_cover", "term", "seq", "kind", "entity_id", *FACTS),
     sa.Index("ix_search_term_seq", "seq", "term", "kind"),
     sa.Index("ix_search_term_entity", "entity_id", "term", "seq", "kind"),
 )
@@ -182,6 +200,16 @@ def _name_terms(word: str) -> frozenset[str]:
     A Latin word is also kept whole: the name parts drop a glued article (Elmira is the
     part ``mira``, Elmasri ``masri``), which a whole word typed finds the same way, but a
     prefix typed (``elmi``) would never reach (migration 0023)."""
+    if word.isascii():
+        # An ASCII word has one Latin form, its name parts (``names.latin_forms``), and
+        # folds to an ASCII word of letters exactly when it is one (folding replaces
+        # letters by letters and keeps every other character): the same terms as below
+        # without the forms' caches or a fold of a word that is not kept (ADR 0039,
+        # amendment; ``tests/store/test_bulk_same_rows.py`` compares both ways).
+        found = {fold(part) for part in name_parts(word, lone_word=True)}
+        if word.isalpha():
+            found.add(fold(word).lower())
+        return frozenset(found)
     found = {fold(part) for form in name_forms(word, lone_word=True) for part in form}
     whole = fold(word).lower()
     if whole.isascii() and whole.isalpha():
@@ -189,12 +217,20 @@ def _name_terms(word: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def reindex_names(conn: Connection, holds: ColumnElement[bool], with_entity: bool = True) -> int:
+def reindex_names(
+    conn: Connection,
+    holds: ColumnElement[bool],
+    with_entity: bool = True,
+    with_facts: bool | None = None,
+) -> int:
     """Re-make the search terms of the current statements of name-like properties that
     ``holds`` selects, with the function every write uses (``terms``): a term no longer
     produced is deleted, a missing one inserted, nothing else touched; returns the rows
     deleted plus inserted (0 when run again). For migrations whose term rules changed
-    (0021, 0023); ``with_entity`` False before 0022 added ``search_term.entity_id``."""
+    (0021, 0023); ``with_entity`` False before 0022 added ``search_term.entity_id``;
+    ``with_facts`` as in ``index_statements``."""
+    if with_facts is None:
+        with_facts = has_facts(conn)
     changed = 0
     for rows in _current_statements(conn, sa.and_(statement.c.prop.in_(_name_props()), holds)):
         seqs = [row.seq for row in rows]
@@ -206,7 +242,7 @@ def reindex_names(conn: Connection, holds: ColumnElement[bool], with_entity: boo
                 )
             )
         }
-        entity = {row.seq: row.entity_id for row in rows}
+        copied = {row.seq: _copied(row._mapping, with_entity, with_facts) for row in rows}
         wanted = {
             (term, row.seq, kind)
             for row in rows
@@ -225,11 +261,7 @@ def reindex_names(conn: Connection, holds: ColumnElement[bool], with_entity: boo
         if missing:
             conn.execute(
                 sa.insert(search_term),
-                [
-                    {"term": t, "seq": q, "kind": k}
-                    | ({"entity_id": entity[q]} if with_entity else {})
-                    for t, q, k in missing
-                ],
+                [{"term": t, "seq": q, "kind": k} | copied[q] for t, q, k in missing],
             )
         changed += len(stale) + len(missing)
     return changed
@@ -247,38 +279,68 @@ def _name_props() -> list[str]:
     )
 
 
+NOT_DIGIT = re.compile(r"\D")
+
+
 def phone_terms(value: str) -> set[str]:
     """E.164 digits and the national significant number (``+66 81 234 5678`` is found by
     ``66812345678`` and by ``0812345678`` typed the national way)."""
-    digits = re.sub(r"\D", "", value)
+    digits = NOT_DIGIT.sub("", value)
     found = {digits}
-    try:
-        parsed = phonenumbers.parse(value if value.startswith("+") else "+" + digits)
-    except phonenumbers.NumberParseException:
-        return found
-    found.add(str(parsed.national_number))
+    national = _national_number(value if value.startswith("+") else "+" + digits)
+    if national is not None:
+        found.add(national)
     return found
 
 
+@functools.lru_cache(maxsize=100_000)
+def _national_number(text: str) -> str | None:
+    """The national significant number ``phonenumbers`` reads in ``text``, None if it
+    reads none. Cached: parsing takes tens of microseconds, and an import repeats the
+    numbers of the people it names."""
+    try:
+        return str(phonenumbers.parse(text).national_number)
+    except phonenumbers.NumberParseException:
+        return None
+
+
 def index_statements(
-    conn: Connection, rows: Iterable[Mapping[Any, Any]], with_entity: bool = True
+    conn: Connection,
+    rows: Iterable[Mapping[Any, Any]],
+    with_entity: bool = True,
+    with_facts: bool | None = None,
 ) -> int:
     """Insert the terms of statement rows (``seq``, ``entity_id``, ``schema``, ``prop``,
-    ``value``); terms already there are kept (idempotent). Returns the number of term rows
-    offered. ``with_entity`` False leaves the entity out, for migration 0008, which runs
-    before 0022 adds that column (0022 then fills it)."""
+    ``value``, ``agency``, ``policy_id``, ``key``); terms already there are kept
+    (idempotent). Returns the number of term rows offered. ``with_entity`` False leaves
+    the entity out, for migration 0008, which runs before 0022 adds that column (0022 then
+    fills it). The statement's ``FACTS`` are copied where the table has their columns
+    (``with_facts`` None: from migration 0026 on, which fills the rows written before)."""
+    if with_facts is None:
+        with_facts = has_facts(conn)
     batch: list[dict[str, Any]] = []
     total = 0
     for row in rows:
+        copied = _copied(row, with_entity, with_facts)
         for term, kind in terms(row["schema"], row["prop"], row["value"]):
-            found = {"term": term, "seq": row["seq"], "kind": kind}
-            if with_entity:
-                found["entity_id"] = row["entity_id"]
-            batch.append(found)
+            batch.append({"term": term, "seq": row["seq"], "kind": kind} | copied)
         if len(batch) >= BATCH:
             total += _insert(conn, batch)
             batch = []
     return total + _insert(conn, batch)
+
+
+def has_facts(conn: Connection) -> bool:
+    """Whether ``search_term`` has the columns of ``FACTS`` yet (migration 0026): the
+    migrations that write terms before it (0008, 0021, 0023) run this code too."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("search_term")}
+    return all(name in columns for name in FACTS)
+
+
+def _copied(row: Mapping[Any, Any], with_entity: bool, with_facts: bool) -> dict[str, Any]:
+    """The statement columns a term row of ``row`` copies (its entity, its ``FACTS``)."""
+    names = (("entity_id",) if with_entity else ()) + (FACTS if with_facts else ())
+    return {name: row[name] for name in names}
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> int:
@@ -297,17 +359,27 @@ def terms_of(rows: Iterable[tuple[str, str, str, str]]) -> list[tuple[str, str, 
     write side's whole computation, free of the database, so the bulk path can run it
     beside its inserts (``store.bulk``, ADR 0027)."""
     props = frozenset(searchable_props())
-    return [
-        (ref, term, kind)
-        for ref, schema, prop, value in rows
-        if prop in props
-        for term, kind in terms(schema, prop, value)
-    ]
+    known: dict[tuple[str, str, str], set[tuple[str, str]]] = {}
+    out: list[tuple[str, str, str]] = []
+    for ref, schema, prop, value in rows:
+        if prop not in props:
+            continue
+        # Once per distinct value of the batch: an import repeats names and numbers.
+        found = known.get((schema, prop, value))
+        if found is None:
+            found = known[(schema, prop, value)] = terms(schema, prop, value)
+        out.extend([(ref, term, kind) for term, kind in found])
+    return out
 
 
-def insert_new_terms(conn: Connection, rows: Sequence[tuple[str, int, str, str]]) -> int:
-    """Insert (term, seq, kind, entity_id) rows of statements this transaction has just
-    inserted (the entity is the statement's own, ``bulk._flush``).
+TermRow = tuple[str, int, str, str, str, str, str, str, str]
+INSERT_COLUMNS = ", ".join(("term", "seq", "kind", "entity_id", *FACTS))
+
+
+def insert_new_terms(conn: Connection, rows: Sequence[TermRow]) -> int:
+    """Insert (term, seq, kind, entity_id, schema, prop, agency, policy_id, key) rows of
+    statements this transaction has just inserted (the entity and the ``FACTS`` are the
+    statement's own, ``bulk._flush``).
 
     Their seqs are new, and ``terms`` gives each (term, kind) once per value, so no row
     can already be there: PostgreSQL takes them with one ``COPY`` straight into the table
@@ -324,12 +396,12 @@ def insert_new_terms(conn: Connection, rows: Sequence[tuple[str, int, str, str]]
             _insert_counted_sqlite(cursor, rows)
         elif len(rows) < COPY_FROM:
             cursor.executemany(
-                "INSERT INTO search_term (term, seq, kind, entity_id) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT DO NOTHING",
+                f"INSERT INTO search_term ({INSERT_COLUMNS}) VALUES "
+                f"({', '.join(['%s'] * len(rows[0]))}) ON CONFLICT DO NOTHING",
                 rows,
             )
         else:
-            with cursor.copy("COPY search_term (term, seq, kind, entity_id) FROM STDIN") as copy:
+            with cursor.copy(f"COPY search_term ({INSERT_COLUMNS}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
     finally:
@@ -337,7 +409,7 @@ def insert_new_terms(conn: Connection, rows: Sequence[tuple[str, int, str, str]]
     return len(rows)
 
 
-def _insert_counted_sqlite(cursor: Any, rows: Sequence[tuple[str, int, str, str]]) -> None:
+def _insert_counted_sqlite(cursor: Any, rows: Sequence[TermRow]) -> None:
     """Insert the term rows with SQLite's count trigger skipped (a row in
     ``search_term_count_deferred`` for the insert's duration, in this transaction only, so
     no other connection ever sees it) and add each term's rows to its count in one grouped
@@ -347,8 +419,8 @@ def _insert_counted_sqlite(cursor: Any, rows: Sequence[tuple[str, int, str, str]
     cursor.execute("INSERT INTO search_term_count_deferred (pending) VALUES (1)")
     try:
         cursor.executemany(
-            "INSERT INTO search_term (term, seq, kind, entity_id) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
+            f"INSERT INTO search_term ({INSERT_COLUMNS}) VALUES "
+            f"({', '.join(['?'] * len(rows[0]))}) ON CONFLICT DO NOTHING",
             rows,
         )
         inserted = cursor.rowcount
@@ -391,6 +463,9 @@ def index_written(conn: Connection, after: int, write_id: str) -> int:
             statement.c.schema,
             statement.c.prop,
             statement.c.value,
+            statement.c.agency,
+            statement.c.policy_id,
+            statement.c.key,
         )
         .where(statement.c.seq > after, statement.c.write_id == write_id)
         .where(statement.c.retracted.is_(False), statement.c.prop.in_(searchable_props()))
@@ -550,12 +625,12 @@ def chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-def backfill(conn: Connection, with_entity: bool = True) -> int:
+def backfill(conn: Connection, with_entity: bool = True, with_facts: bool | None = None) -> int:
     """Index every current assertion already stored (migration 0008), page by page;
-    ``with_entity`` as in ``index_statements``."""
+    ``with_entity`` and ``with_facts`` as in ``index_statements``."""
     total = 0
     for rows in _current_statements(conn, statement.c.prop.in_(searchable_props())):
-        total += index_statements(conn, [dict(r._mapping) for r in rows], with_entity)
+        total += index_statements(conn, [dict(r._mapping) for r in rows], with_entity, with_facts)
     return total
 
 
@@ -571,6 +646,9 @@ def _current_statements(conn: Connection, where: ColumnElement[bool]) -> Iterato
                 statement.c.schema,
                 statement.c.prop,
                 statement.c.value,
+                statement.c.agency,
+                statement.c.policy_id,
+                statement.c.key,
             )
             .where(statement.c.seq > last, statement.c.retracted.is_(False), where)
             .order_by(statement.c.seq)
@@ -878,6 +956,10 @@ def _hits(
     under its real id (rule 4 of ``visibility``); working the alias rule out again per
     matching row costs two correlated subqueries each."""
 
+    if real_ids is None and ONE_WORD_FROM_INDEX and WORD_ROWS_AS_RANGES:
+        # (With the ranges switched off, the statement-fetching read of the word's ``OR``
+        # answers, the comparison ``test_search_word_ranges`` makes.)
+        return _hits_from_index(conn, viewer, group, filters)
     visible = _unmasked(conn, viewer, searchable_props())
     if among and real_ids is not None:
         query = _terms_of_statements(conn, visible, group, real_ids)
@@ -897,25 +979,128 @@ def _hits(
     return list(conn.execute(query.limit(MAX_HITS)))
 
 
+# Whether a word read alone (a one-word search, the rarest word of ``_and``, the whole
+# text as an identifier) is judged from the facts its index rows copy (``_hits_from_index``,
+# migration 0026) or by fetching each row's statement (False: as before; benches, tests).
+ONE_WORD_FROM_INDEX = True
+
+
+def _hits_from_index(
+    conn: Connection, viewer: Any, group: Group, filters: Filters
+) -> list[sa.Row[Any]]:
+    """``_hits`` of a word read alone, without a statement fetch per index row: the
+    access rule of ``visible_statements`` narrowed to unmasked searchable values, applied
+    to the statement's facts each index row copies (migration 0026), with the same
+    functions: ``may_see`` (owner agency, or a policy whose audience, read live from
+    ``policy``/``policy_agency``/``policy_group``/``group_member``, holds the viewer),
+    ``is_masked`` (the policy's handling, read live), ``is_current`` (a later retraction
+    of the same key, probed live in ``ix_statement_retraction``) and the property filter.
+
+    Only immutable facts are copied: a statement row is never updated (a new sharing is a
+    new row with its own terms; a retraction is a row of its own), so the copies cannot go
+    stale. A term row is written for an assertion only (``bulk._flush``,
+    ``index_written``, ``backfill`` skip retractions), so its own ``retracted`` is false.
+    A row without facts (never left by a write from 0026 on) fails ``may_see``: denied.
+
+    The rows come from ``ix_search_term_cover`` alone (PostgreSQL: index-only range scans
+    once the visibility map is set; SQLite: a covering-index search); the statements are
+    fetched later for the page's entities only (``Store._read``).
+
+    The query is built once per viewer class and shape (``_index_hits``), the word's
+    forms, ranges and the filters bound as parameters: building the rule's expressions
+    cost more than running the query for a rare word (a document: ~3 ms per search)."""
+    from palermo.store import visibility
+
+    forms, ranges = group.spans()
+    shape = (bool(forms), len(ranges), filters.kinds is not None, filters.agency is not None)
+    # The viewer reduced as ``visible_statements`` caches it (agency, role class).
+    canonical = visibility._canonical(viewer)
+    query = _index_hits(canonical, conn.dialect.name, shape, MAX_HITS)
+    params: dict[str, Any] = {}
+    for i, (low, high) in enumerate(ranges):
+        params[f"low_{i}"], params[f"high_{i}"] = low, high
+    if forms:
+        params["forms"] = list(forms)
+    if filters.kinds is not None:
+        params["kinds"] = list(filters.kinds)
+    if filters.agency is not None:
+        params["agency"] = filters.agency
+    return list(conn.execute(query, params))
+
+
+@functools.lru_cache(maxsize=512)
+def _index_hits(
+    viewer: Any, dialect: str, shape: tuple[bool, int, bool, bool], limit: int
+) -> sa.Select[Any]:
+    """The query of ``_hits_from_index`` for a canonical viewer (``visibility._canonical``:
+    the rule depends on its agency and role class only) and a shape: whether the word has
+    whole forms, how many prefix ranges, whether a schema or agency filter is set; values
+    are bound by name (``forms``, ``low_<i>``/``high_<i>``, ``kinds``, ``agency``)."""
+    from palermo.store import visibility
+
+    has_forms, range_count, kinds, agency = shape
+    term = search_term.c.term
+    parts: list[ColumnElement[bool]] = [
+        sa.and_(term >= sa.bindparam(f"low_{i}"), term < sa.bindparam(f"high_{i}"))
+        for i in range(range_count)
+    ]
+    if has_forms:
+        parts.insert(0, term.in_(sa.bindparam("forms", expanding=True)))
+    rows = _rows_union(parts, facts=True)
+    props: ColumnElement[bool]
+    if dialect == "postgresql":
+        array = sa.bindparam("props", list(searchable_props()), type_=postgresql.ARRAY(sa.String()))
+        props = rows.c.prop == sa.any_(array)
+    else:
+        props = rows.c.prop.in_(searchable_props())
+    query = sa.select(*_hit_columns(rows, rows)).where(
+        visibility.may_see(viewer, rows),
+        visibility.is_current(rows),
+        props,
+        sa.not_(visibility.is_masked(viewer, rows)),
+    )
+    if kinds:
+        query = query.where(rows.c.schema.in_(sa.bindparam("kinds", expanding=True)))
+    if agency:
+        query = query.where(rows.c.agency == sa.bindparam("agency"))
+    return query.limit(limit)
+
+
 # Whether a word's index rows are read as disjoint index ranges, one scan each
 # (``_word_rows``), or with the word's condition, an OR of its forms and prefix ranges
 # (False: as before; benches and tests compare the two).
 WORD_ROWS_AS_RANGES = True
 
 
-def _word_rows(group: Group) -> sa.Subquery:
+def _word_rows(group: Group, facts: bool = False) -> sa.Subquery:
     """The group's index rows (term, seq, kind) as a ``UNION ALL`` of one scan per
     disjoint part (``Group.spans``): each branch is an index-only range scan of
     ``ix_search_term_cover``. With the condition's ``OR`` of a form list and prefix ranges
     PostgreSQL combined bitmaps and then read every row from the table (a surname at 1M:
     2,248 rows on 1,147 table pages, 11-49 ms, against ~1 ms for the same rows from the
-    index alone). The rows are the same, each once (the parts do not overlap)."""
+    index alone). The rows are the same, each once (the parts do not overlap).
+
+    With ``facts`` the rows carry the statement's entity and copied facts as well (all in
+    the cover index) and a ``retracted`` column that is false: term rows are written for
+    assertions only (``_hits_from_index``)."""
     forms, ranges = group.spans()
     term = search_term.c.term
     parts: list[ColumnElement[bool]] = [sa.and_(term >= a, term < b) for a, b in ranges]
     if forms:
         parts.insert(0, term.in_(forms))
-    columns = (search_term.c.term, search_term.c.seq, search_term.c.kind)
+    return _rows_union(parts, facts)
+
+
+def _rows_union(parts: Sequence[ColumnElement[bool]], facts: bool) -> sa.Subquery:
+    """The index rows each condition of ``parts`` selects, one ``UNION ALL`` branch each
+    (``_word_rows``)."""
+    columns: tuple[Any, ...] = (search_term.c.term, search_term.c.seq, search_term.c.kind)
+    if facts:
+        columns += (
+            search_term.c.entity_id,
+            *(search_term.c[name] for name in FACTS),
+            sa.false().label("retracted"),
+        )
     selects = [sa.select(*columns).where(part) for part in parts]
     if len(selects) == 1:
         return selects[0].subquery("word_rows")
@@ -1136,16 +1321,18 @@ def _count_facets(matches: Iterable[Match]) -> dict[str, list[tuple[str, int]]]:
 HIT_TERM = 5  # the term's position in a hit row
 
 
-def _hit_columns(terms: Any = search_term) -> tuple[Any, ...]:
+def _hit_columns(terms: Any = search_term, facts: Any = statement) -> tuple[Any, ...]:
     """The columns of one (statement, term) hit row, as ``_hits`` reads them, the term
-    and its kind from ``terms`` (``search_term`` or a subquery of its rows); every read
-    of hit rows selects them in this order (``_collect`` unpacks them by position)."""
+    and its kind from ``terms`` (``search_term`` or a subquery of its rows), the
+    statement's entity, schema, agency and policy from ``facts`` (``statement``, or the
+    term rows' copies of them, ``_hits_from_index``); every read of hit rows selects them
+    in this order (``_collect`` unpacks them by position)."""
     return (
-        statement.c.entity_id,
-        statement.c.entity_id.label("real_id"),
-        statement.c.schema,
-        statement.c.agency,
-        statement.c.policy_id,
+        facts.c.entity_id,
+        facts.c.entity_id.label("real_id"),
+        facts.c.schema,
+        facts.c.agency,
+        facts.c.policy_id,
         terms.c.term,
         terms.c.kind,
     )

@@ -361,9 +361,11 @@ class Store:
         digest = hashlib.sha256()
         entity_ids: set[str] = set()
 
-        def seen(stmt: Statement, sid: str) -> None:
-            digest.update(sid.encode())
-            entity_ids.add(stmt.entity_id)
+        def seen(batch: Sequence[Statement], sids: Sequence[str]) -> None:
+            # One update per batch: the digest of the ids joined is that of the ids one
+            # by one (a hash reads its input as one stream).
+            digest.update("".join(sids).encode())
+            entity_ids.update(stmt.entity_id for stmt in batch)
 
         try:
             # The bulk path (store.bulk, ADR 0019): writer's rules, search terms included.
