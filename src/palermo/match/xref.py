@@ -48,7 +48,8 @@ from palermo.match.names import (
     skeleton,
 )
 from palermo.match.xref_address import address_batch
-from palermo.match.xref_batch import NameFunctions
+from palermo.match.xref_batch import NameFunctions, Remembered
+from palermo.match.xref_document import document_batch
 from palermo.match.xref_model import DEFAULT, XrefModel, deployment_model
 from palermo.match.xref_screen import name_bound, provably_below
 from palermo.match.xref_threshold import XREF_THRESHOLD
@@ -357,7 +358,6 @@ BROAD = (
 )
 BROAD_BLOCK_MAX = 50
 BROAD_PAIRS_PER_RECORD = 5
-
 # Broad rules whose key stays a column (a saved model's rules name their columns by
 # number) but no longer blocks in a new model: a name key with the birth year. At 100,000
 # records they were the two largest rules (0.81 of 2.09 million candidate pairs, each
@@ -365,6 +365,7 @@ BROAD_PAIRS_PER_RECORD = 5
 # of which other rules find too (the same name key with the full birth date, a whole name
 # or skeleton with the year, both name keys): F1 0.8886 -> 0.8891, 10k unchanged (ADR 0058).
 BROAD_RETIRED = frozenset({("name_key1", "dob_year"), ("name_key2", "dob_year")})
+
 
 def broad_keys(
     rows: Sequence[dict[str, Any]],
@@ -768,8 +769,13 @@ _NAME_BATCHES = NameFunctions(screened_name_similarity, best_single_part)
 UDFS: dict[str, PairFunction] = {
     "palermo_name_sim": Batched(screened_name_similarity, _NAME_BATCHES.name_sim),
     "palermo_name_part": Batched(best_single_part, _NAME_BATCHES.name_part),
-    "palermo_address_sim": Batched(address_similarity, address_batch(address_similarity)),
-    "palermo_document_sim": document_similarity,
+    # each pair once across the calls DuckDB makes per level (ADR 0057, 2026-11-30)
+    "palermo_address_sim": Batched(
+        address_similarity, Remembered(address_batch(address_similarity))
+    ),
+    "palermo_document_sim": Batched(
+        document_similarity, Remembered(document_batch(document_similarity))
+    ),
     "palermo_shared": shared_value,
 }
 

@@ -21,8 +21,11 @@ side in C (`rapidfuzz.process.cdist`, tens of nanoseconds a part pair; its pairw
   elsewhere;
 - a record pair whose best part stays under `PART_BAR` and whose glued names (compared
   by `cdist` as `xref_screen.glued_bound` compares them) stay under the name comparison's
-  lowest level gets the bound: the same level the exact score gives. Every other pair
-  gets `xref.screened_name_similarity`, as before.
+  lowest level gets the bound: the same level the exact score gives. The other pairs
+  (random people sharing a common name part: 8% of the rich world's) are scored per pair
+  of names as blocked pairs are (`xref_blocked.blocked_scores`): the level of the exact
+  score, without scoring every name against every name in Python (ADR 0057, amendment of
+  2026-11-30).
 
 `palermo_name_part` needs its exact value only where it can reach "one part the same"
 (0.97), and gets the best part above. A batch whose two sides are both large (blocked
@@ -232,7 +235,16 @@ def screened_names(left: _Side, right: _Side, best: Array, exact: PairScore) -> 
     bound = np.maximum(np.maximum(0.0, best - 0.5 * (1.0 - best)), glued)
     below = (best < PART_BAR) & (bound < SCREEN_BAR - ROUNDING_MARGIN)
     out = bound.copy()
-    for k in np.flatnonzero(~below):
+    rest = np.flatnonzero(~below)
+    if not len(rest):
+        return out
+    # The rest (random pairs sharing a common part: rich world 8%) per pair of names, as
+    # blocked pairs are: 96% of them stay under the lowest level that way.
+    scored = blocked_scores(left.values, left.rows[rest], right.values, right.rows[rest], True)
+    if scored is not None and scored[1] is not None:
+        out[rest] = scored[1]
+        return out
+    for k in rest.tolist():
         out[k] = exact(left.values[left.rows[k]], right.values[right.rows[k]])
     return out
 
@@ -250,18 +262,107 @@ def _encoded(column: Any) -> tuple[list[str | None], Array]:
     return encoded.dictionary.to_pylist(), rows.astype(np.int64)
 
 
+class RecentPairs:
+    """The results of the last `recent` batches, kept by pair of values and looked up.
+
+    DuckDB evaluates a comparison's levels one `CASE WHEN` at a time and calls a function
+    again for every level a batch's pairs may reach, on the pairs that missed the levels
+    before: the name score four times, the address and document scores twice, and the best
+    part after the name score (ADR 0057). Each distinct value gets a number across batches,
+    and a pair's key is its two numbers; the kept keys are sorted arrays, looked up with
+    `searchsorted`."""
+
+    def __init__(self, kinds: Sequence[str], recent: int = 16) -> None:
+        self.size = recent
+        self.numbers: dict[str, int] = {}
+        self.recent: dict[str, list[tuple[Array, Array]]] = {kind: [] for kind in kinds}
+
+    def keys(
+        self,
+        values_l: Sequence[str | None],
+        rows_l: Array,
+        values_r: Sequence[str | None],
+        rows_r: Array,
+    ) -> Array:
+        """Each row's key (-1: a null or empty value on either side)."""
+        # a null row (-1) reads the -1 appended after the values' numbers
+        ids_l = np.append(self._ids(values_l), -1)[rows_l]
+        ids_r = np.append(self._ids(values_r), -1)[rows_r]
+        valid = (ids_l >= 0) & (ids_r >= 0)
+        return np.where(valid, ids_l * (1 << 32) + ids_r, -1)
+
+    def _ids(self, values: Sequence[str | None]) -> Array:
+        """Each distinct value's number across batches (-1: no value)."""
+        if len(self.numbers) + len(values) > NUMBERS_MAX:
+            self.numbers.clear()
+            for kept in self.recent.values():
+                kept.clear()
+        numbers = [self.numbers.setdefault(v, len(self.numbers)) if v else -1 for v in values]
+        return np.array(numbers, dtype=np.int64)
+
+    def keep(self, kind: str, keys: Array, values: Array) -> None:
+        order = np.argsort(keys)
+        kept = self.recent[kind]
+        kept.append((keys[order], values[order]))
+        del kept[: -self.size]
+
+    def look_up(self, kind: str, keys: Array, out: Array) -> Array:
+        """Fills `out` where a key was kept; returns where."""
+        found = np.zeros(len(keys), dtype=bool)
+        for kept_keys, kept_values in reversed(self.recent[kind]):
+            missing = np.flatnonzero(~found & (keys >= 0))
+            if not len(missing):
+                break
+            at = np.searchsorted(kept_keys, keys[missing])
+            at[at == len(kept_keys)] = 0
+            hit = kept_keys[at] == keys[missing] if len(kept_keys) else np.zeros(0, dtype=bool)
+            out[missing[hit]] = kept_values[at[hit]]
+            found[missing[hit]] = True
+        return found
+
+
+class Remembered:
+    """A batch function (`engines.Batched.batch`) that computes each pair once across the
+    calls DuckDB makes for one batch, one per level (`RecentPairs`): the address and the
+    document scores of u's random pairs were computed twice (ADR 0057, amendment of
+    2026-11-30). Rows whose pair was not kept, nulls among them, go to `batch`."""
+
+    def __init__(self, batch: Callable[[Any, Any], Array]) -> None:
+        self.batch = batch
+        # the calls for one batch's levels come one after the other: a miss searches
+        # every kept batch, so few are kept
+        self.pairs = RecentPairs(["score"], recent=4)
+        self.lock = threading.Lock()  # DuckDB may call from several threads
+
+    def __call__(self, left: Any, right: Any) -> Array:
+        import pyarrow as pa
+
+        with self.lock:
+            values_l, rows_l = _encoded(left)
+            values_r, rows_r = _encoded(right)
+            keys = self.pairs.keys(values_l, rows_l, values_r, rows_r)
+            out = np.zeros(len(keys))
+            todo = np.flatnonzero(~self.pairs.look_up("score", keys, out))
+            if len(todo) == len(keys):
+                out = np.asarray(self.batch(left, right), dtype=np.float64)
+            elif len(todo):
+                at = pa.array(todo)
+                out[todo] = np.asarray(self.batch(left.take(at), right.take(at)), dtype=np.float64)
+            some = todo[keys[todo] >= 0]
+            if len(some):
+                self.pairs.keep("score", keys[some], out[some])
+            return out
+
+
 class NameFunctions:
     """`palermo_name_sim` and `palermo_name_part` for batches of pairs (pyarrow string
     columns, as DuckDB hands them over). DuckDB asks for the name score once per level
-    a batch's pairs reach, and for the best part after: the last `RECENT` batches'
-    results are kept by pair and looked up, not computed again."""
-
-    RECENT = 16
+    a batch's pairs reach, and for the best part after: the last batches' results are
+    kept by pair and looked up, not computed again (`RecentPairs`)."""
 
     def __init__(self, name: PairScore, part: PairScore) -> None:
         self.name, self.part = name, part
-        self.numbers: dict[str, int] = {}
-        self.recent: dict[str, list[tuple[Array, Array]]] = {"name": [], "part": []}
+        self.pairs = RecentPairs(["name", "part"])
         # DuckDB may call from several threads: the numbering and the kept results change
         # together, so one batch at a time.
         self.lock = threading.Lock()
@@ -279,27 +380,15 @@ class NameFunctions:
     def _batch(self, left: Any, right: Any, kind: str) -> Array:
         values_l, rows_l = _encoded(left)
         values_r, rows_r = _encoded(right)
-        ids_l, ids_r = self._ids(values_l), self._ids(values_r)
+        keys = self.pairs.keys(values_l, rows_l, values_r, rows_r)
         out = np.zeros(len(rows_l))
-        valid = (rows_l >= 0) & (rows_r >= 0)
-        valid[valid] = (ids_l[rows_l[valid]] >= 0) & (ids_r[rows_r[valid]] >= 0)
-        keys = np.where(valid, ids_l[rows_l] * (1 << 32) + ids_r[rows_r], -1)
-        todo = valid & ~self._look_up(kind, keys, out)
+        todo = (keys >= 0) & ~self.pairs.look_up(kind, keys, out)
         if todo.any():
             where = np.flatnonzero(todo)
             left_side = _side(values_l, rows_l[where])
             right_side = _side(values_r, rows_r[where])
             out[where] = self._compute(kind, left_side, right_side, keys[where])
         return out
-
-    def _ids(self, values: Sequence[str | None]) -> Array:
-        """Each distinct value's number across batches (-1: no name)."""
-        if len(self.numbers) + len(values) > NUMBERS_MAX:
-            self.numbers.clear()
-            for kept in self.recent.values():
-                kept.clear()
-        numbers = [self.numbers.setdefault(v, len(self.numbers)) if v else -1 for v in values]
-        return np.array(numbers, dtype=np.int64)
 
     def _compute(self, kind: str, left: _Side, right: _Side, keys: Array) -> Array:
         if not side_by_side(left, right):
@@ -315,37 +404,18 @@ class NameFunctions:
                     ]
                 )
             best, names = blocked
-            self._keep("part", keys, best)
+            self.pairs.keep("part", keys, best)
             if names is None:
                 return best
-            self._keep("name", keys, names)
+            self.pairs.keep("name", keys, names)
             return names
         best = best_parts(left, right)
-        self._keep("part", keys, best)
+        self.pairs.keep("part", keys, best)
         if kind == "part":
             return best
         names = screened_names(left, right, best, self.name)
-        self._keep("name", keys, names)
+        self.pairs.keep("name", keys, names)
         return names
-
-    def _keep(self, kind: str, keys: Array, values: Array) -> None:
-        order = np.argsort(keys)
-        kept = self.recent[kind]
-        kept.append((keys[order], values[order]))
-        del kept[: -self.RECENT]
-
-    def _look_up(self, kind: str, keys: Array, out: Array) -> Array:
-        found = np.zeros(len(keys), dtype=bool)
-        for kept_keys, kept_values in reversed(self.recent[kind]):
-            missing = np.flatnonzero(~found & (keys >= 0))
-            if not len(missing):
-                break
-            at = np.searchsorted(kept_keys, keys[missing])
-            at[at == len(kept_keys)] = 0
-            hit = kept_keys[at] == keys[missing] if len(kept_keys) else np.zeros(0, dtype=bool)
-            out[missing[hit]] = kept_values[at[hit]]
-            found[missing[hit]] = True
-        return found
 
 
 def _side(values: list[str | None], rows: Array) -> _Side:
