@@ -64,3 +64,25 @@ def log_in(page: Any, base: str, user: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/")
+
+
+def require_chromium(path: str) -> None:
+    """Skip a browser test where Debian's Chromium is missing; fail in CI, which has it."""
+    if not Path(path).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required in CI (make browser installs Debian's package)")
+        pytest.skip("Debian's chromium is not installed (make browser)")
+
+
+@contextmanager
+def logged_in_page(browser: Any, base: str, user: str, password: str) -> Iterator[Any]:
+    """A page of a new browser context (CSP bypassed so axe-core can be injected), logged
+    in as ``user``; the context closes when the block ends."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)  # a loaded machine answers slowly
+        log_in(page, base, user, password)
+        yield page
+    finally:
+        context.close()

@@ -7,9 +7,7 @@ test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +17,7 @@ from palermo.model.statement import BASE, Statement
 from palermo.store.store import Store
 from palermo.web.render import id_path
 from tests.store.factories import SYSTEM, setup_agencies
-from tests.web.served import log_in, served
+from tests.web.served import logged_in_page, require_chromium, served
 from tests.web.test_accessibility import AXE, describe, violations
 from tests.web.test_browser import CHROMIUM, browser, shot  # noqa: F401 (fixture)
 
@@ -40,10 +38,7 @@ def _record(
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is required in CI (make browser installs Debian's package)")
-        pytest.skip("Debian's chromium is not installed (make browser)")
+    require_chromium(CHROMIUM)
     db = f"sqlite:///{tmp_path_factory.mktemp('profile-chart') / 'node.db'}"
     store = Store.open(db)
     viewers = setup_agencies(store, {"A1": ("EU",)})
@@ -65,26 +60,23 @@ def test_the_small_chart_dashes_what_a_handling_code_restricts(
     browser: Any,  # noqa: F811
     node: str,
 ) -> None:
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    log_in(page, node, USER, PASSWORD)
-    page.goto(f"{node}/entities/{id_path(EGO)}")
-    page.wait_for_selector("#chart li")
-    links = {
-        text.split(" — ")[-1].split()[0]: text
-        for text in page.locator("#chart li").all_inner_texts()
-    }
-    assert "link restricted: H1" in links["Zbigniew"]
-    assert "restricted: H3 (ask the desk first)" in links["Zbigniew"]
-    assert "restricted" not in links["Xaver"]  # a plain link and record stay plain
-    page.wait_for_selector("#link-chart[data-restricted]")
-    # drawn dashed: the H1 line and the H3 record (the ego and the plain pair are not)
-    assert page.locator("#link-chart").get_attribute("data-restricted") == "2"
-    assert (
-        "Dashed border or line" in page.locator("section", has=page.locator("#chart")).inner_text()
-    )
-    found = violations(page, AXE.read_text(encoding="utf-8"))
-    assert not found, describe(found)
-    shot(page, "64-profile-chart-handling")
-    context.close()
+    with logged_in_page(browser, node, USER, PASSWORD) as page:
+        page.goto(f"{node}/entities/{id_path(EGO)}")
+        page.wait_for_selector("#chart li")
+        links = {
+            text.split(" — ")[-1].split()[0]: text
+            for text in page.locator("#chart li").all_inner_texts()
+        }
+        assert "link restricted: H1" in links["Zbigniew"]
+        assert "restricted: H3 (ask the desk first)" in links["Zbigniew"]
+        assert "restricted" not in links["Xaver"]  # a plain link and record stay plain
+        page.wait_for_selector("#link-chart[data-restricted]")
+        # drawn dashed: the H1 line and the H3 record (the ego and the plain pair are not)
+        assert page.locator("#link-chart").get_attribute("data-restricted") == "2"
+        assert (
+            "Dashed border or line"
+            in page.locator("section", has=page.locator("#chart")).inner_text()
+        )
+        found = violations(page, AXE.read_text(encoding="utf-8"))
+        assert not found, describe(found)
+        shot(page, "64-profile-chart-handling")

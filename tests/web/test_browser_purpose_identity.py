@@ -8,10 +8,8 @@ test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +19,7 @@ from palermo.model.statement import BASE, Statement
 from palermo.store.store import Store
 from palermo.web.render import id_path
 from tests.store.factories import SYSTEM, setup_agencies
-from tests.web.served import log_in, served
+from tests.web.served import logged_in_page, require_chromium, served
 from tests.web.test_accessibility import AXE, describe, violations
 from tests.web.test_browser import CHROMIUM, browser, shot  # noqa: F401 (fixture)
 from tests.web.test_browser_session_purpose import declare
@@ -47,10 +45,7 @@ def _person(entity_id: str, agency: str, name_sharing: Sharing) -> list[Statemen
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is required in CI (make browser installs Debian's package)")
-        pytest.skip("Debian's chromium is not installed (make browser)")
+    require_chromium(CHROMIUM)
     db = f"sqlite:///{tmp_path_factory.mktemp('identity') / 'node.db'}"
     store = Store.open(db)
     viewers = setup_agencies(store, {"A1": ("EU",), "B2": ("EU",)})
@@ -77,24 +72,20 @@ def test_the_profile_joins_the_records_only_for_the_purpose_that_may_use_the_nam
     browser: Any,  # noqa: F811
     node: str,
 ) -> None:
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    log_in(page, node, USER, PASSWORD)
-    url = f"{node}/entities/{id_path(OURS)}"
-    page.goto(url)
-    axe = AXE.read_text(encoding="utf-8")
+    with logged_in_page(browser, node, USER, PASSWORD) as page:
+        url = f"{node}/entities/{id_path(OURS)}"
+        page.goto(url)
+        axe = AXE.read_text(encoding="utf-8")
 
-    declare(page, "court")
-    assert THEIRS in profile_records(page, url)
-    found = violations(page, axe)
-    assert not found, describe(found)
-    shot(page, "62-identity-court")
+        declare(page, "court")
+        assert THEIRS in profile_records(page, url)
+        found = violations(page, axe)
+        assert not found, describe(found)
+        shot(page, "62-identity-court")
 
-    declare(page, "investigation")
-    records = profile_records(page, url)
-    assert OURS in records and THEIRS not in records
-    found = violations(page, axe)
-    assert not found, describe(found)
-    shot(page, "63-identity-investigation")
-    context.close()
+        declare(page, "investigation")
+        records = profile_records(page, url)
+        assert OURS in records and THEIRS not in records
+        found = violations(page, axe)
+        assert not found, describe(found)
+        shot(page, "63-identity-investigation")

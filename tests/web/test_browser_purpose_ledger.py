@@ -9,9 +9,7 @@ test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ from palermo.model.sharing import Sharing
 from palermo.model.statement import BASE, Statement
 from palermo.store.store import Store
 from tests.store.factories import SYSTEM, setup_agencies
-from tests.web.served import log_in, served
+from tests.web.served import logged_in_page, require_chromium, served
 from tests.web.test_accessibility import AXE, describe, violations
 from tests.web.test_browser import CHROMIUM, browser, shot  # noqa: F401 (fixture)
 from tests.web.test_browser_session_purpose import declare
@@ -41,10 +39,7 @@ def _person(entity_id: str, props: list[tuple[str, str, Sharing]]) -> list[State
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is required in CI (make browser installs Debian's package)")
-        pytest.skip("Debian's chromium is not installed (make browser)")
+    require_chromium(CHROMIUM)
     from palermo.match import incremental, ledger
 
     db = f"sqlite:///{tmp_path_factory.mktemp('ledger-purpose') / 'node.db'}"
@@ -83,36 +78,32 @@ def test_the_ledger_shows_the_merge_only_to_the_purpose_that_may_use_its_evidenc
     browser: Any,  # noqa: F811
     node: str,
 ) -> None:
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    log_in(page, node, USER, PASSWORD)
-    page.goto(f"{node}/identities")
-    axe = AXE.read_text(encoding="utf-8")
+    with logged_in_page(browser, node, USER, PASSWORD) as page:
+        page.goto(f"{node}/identities")
+        axe = AXE.read_text(encoding="utf-8")
 
-    declare(page, "court")
-    page.goto(f"{node}/identities")
-    merge = page.locator("section.ledger-entry.merge")
-    assert merge.count() == 1 and "held" not in str(merge.get_attribute("class"))
-    assert merge.locator(f"a[href='/entities/{THREE}']").count() >= 1
-    assert PASSPORT in merge.locator("table.evidence").inner_text()
-    assert merge.get_by_role("button", name="Undo merge").count() == 1
-    found = violations(page, axe)
-    assert not found, describe(found)
-    shot(page, "71-ledger-court")
+        declare(page, "court")
+        page.goto(f"{node}/identities")
+        merge = page.locator("section.ledger-entry.merge")
+        assert merge.count() == 1 and "held" not in str(merge.get_attribute("class"))
+        assert merge.locator(f"a[href='/entities/{THREE}']").count() >= 1
+        assert PASSPORT in merge.locator("table.evidence").inner_text()
+        assert merge.get_by_role("button", name="Undo merge").count() == 1
+        found = violations(page, axe)
+        assert not found, describe(found)
+        shot(page, "71-ledger-court")
 
-    declare(page, "investigation")
-    page.goto(f"{node}/identities")
-    merge = page.locator("section.ledger-entry.merge")
-    assert merge.count() == 1 and "held" in str(merge.get_attribute("class"))
-    text = merge.inner_text()
-    assert "rests on values not usable for investigation" in text and "ask B2" in text
-    assert "By model" in text
-    for hidden in (THREE, ONE, PASSPORT, PHONE):
-        assert hidden not in page.content(), hidden
-    assert merge.locator("table.evidence").count() == 0
-    assert merge.get_by_role("button", name="Undo merge").count() == 0
-    found = violations(page, axe)
-    assert not found, describe(found)
-    shot(page, "72-ledger-investigation")
-    context.close()
+        declare(page, "investigation")
+        page.goto(f"{node}/identities")
+        merge = page.locator("section.ledger-entry.merge")
+        assert merge.count() == 1 and "held" in str(merge.get_attribute("class"))
+        text = merge.inner_text()
+        assert "rests on values not usable for investigation" in text and "ask B2" in text
+        assert "By model" in text
+        for hidden in (THREE, ONE, PASSPORT, PHONE):
+            assert hidden not in page.content(), hidden
+        assert merge.locator("table.evidence").count() == 0
+        assert merge.get_by_role("button", name="Undo merge").count() == 0
+        found = violations(page, axe)
+        assert not found, describe(found)
+        shot(page, "72-ledger-investigation")

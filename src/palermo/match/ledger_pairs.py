@@ -245,16 +245,16 @@ def split_hidden(
         if identity in touched:
             members.setdefault(identity, []).append(record)
     for identity, records in members.items():
-        for index, part in enumerate(_parts(records, inside.get(identity, []))):
+        for index, part in enumerate(connected_parts(records, inside.get(identity, []))):
             if index:
                 for record in part:
                     out[record] = part[0]
     return out
 
 
-def _parts(records: Sequence[str], edges: Iterable[Key]) -> list[list[str]]:
+def connected_parts(records: Sequence[str], edges: Iterable[Key]) -> list[list[str]]:
     """Connected parts of `records` over `edges`, largest first (ties: smallest id first),
-    each sorted."""
+    each sorted. An edge with an end outside `records` is left out."""
     parent = {r: r for r in records}
 
     def root(x: str) -> str:
@@ -264,6 +264,8 @@ def _parts(records: Sequence[str], edges: Iterable[Key]) -> list[list[str]]:
         return x
 
     for a, b in edges:
+        if a not in parent or b not in parent:
+            continue
         ra, rb = root(a), root(b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)

@@ -206,18 +206,7 @@ def _weigh(
 
 
 def _connected(records: Sequence[str], standing: Collection[Key]) -> bool:
-    parent = {r: r for r in records}
-
-    def root(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in standing:
-        if a in parent and b in parent:
-            parent[root(a)] = root(b)
-    return len({root(r) for r in records}) == 1
+    return len(ledger_pairs.connected_parts(records, standing)) == 1
 
 
 def _failing(groups: Iterable[Sequence[str]], weighing: _Weighing) -> set[str]:
