@@ -141,6 +141,11 @@ class Scorer:
         return {c: row.get(c) for c in self.columns}
 
 
+def _names_of(row: Mapping[str, Any], group: Sequence[str]) -> set[str]:
+    """The names a record holds in a group of the undated rules' columns (`xref.RARE`)."""
+    return {v for c in group if (v := row.get(xref.RARE[c]))}
+
+
 def _typed(table: Any, columns: Sequence[str]) -> Any:
     """Every column as text (as the batch's table): an all-empty column would be null-typed."""
     import pyarrow as pa
@@ -150,7 +155,8 @@ def _typed(table: Any, columns: Sequence[str]) -> Any:
 
 class Candidates:
     """Hash indexes over the existing records for the blocking rules' equality conditions,
-    and the broad rules' keys with the batch's cut-off."""
+    the broad rules' keys with the batch's cut-off, and the undated rules' names with
+    theirs (`xref.rare_keys`: a name at most `xref.UNDATED_BLOCK_MAX` records hold)."""
 
     def __init__(self, rules: Sequence[str], rows: Sequence[Mapping[str, Any]]):
         self.equalities: list[tuple[tuple[str, str], ...]] = []
@@ -161,6 +167,16 @@ class Candidates:
             for i, cols in enumerate(xref.BROAD)
             if any(re.search(rf"\bbroad{i}\b", rule) for rule in rules)
         }
+        # the undated rules' columns the model's rules name (none in a model saved before
+        # ADR 0059), and per group of them the holders of each name, as `xref.rare_keys`
+        # counts them (a whole name in either slot is one name)
+        self.rare = {
+            c: raw
+            for c, raw in xref.RARE.items()
+            if any(re.search(rf"\b{c}\b", rule) for rule in rules)
+        }
+        self.groups = [g for g in xref.RARE_GROUPS if any(c in self.rare for c in g)]
+        self.holders: list[dict[str, set[str]]] = [{} for _ in self.groups]
         for rule in rules:
             pairs = tuple(sorted(set(_EQUALITY.findall(rule))))
             if not pairs:
@@ -185,11 +201,15 @@ class Candidates:
 
     def add(self, row: Mapping[str, Any]) -> None:
         rid = str(row["unique_id"])
+        indexed = self._raw(row)
         for i, pairs in enumerate(self.equalities):
             for side in (0, 1):
-                key = self._key(row, pairs, side)
+                key = self._key(indexed, pairs, side)
                 if key is not None:
                     self.index.setdefault((i, side), {}).setdefault(key, set()).add(rid)
+        for group, names in zip(self.groups, self.holders, strict=True):
+            for value in _names_of(row, group):
+                names.setdefault(value, set()).add(rid)
         for column in self.broad:
             raw = self.raw_broad(row, column)
             if raw is not None:
@@ -197,15 +217,27 @@ class Candidates:
 
     def remove(self, row: Mapping[str, Any]) -> None:
         rid = str(row["unique_id"])
+        indexed = self._raw(row)
         for i, pairs in enumerate(self.equalities):
             for side in (0, 1):
-                key = self._key(row, pairs, side)
+                key = self._key(indexed, pairs, side)
                 if key is not None:
                     self.index.get((i, side), {}).get(key, set()).discard(rid)
+        for group, names in zip(self.groups, self.holders, strict=True):
+            for value in _names_of(row, group):
+                names.get(value, set()).discard(rid)
         for column in self.broad:
             raw = self.raw_broad(row, column)
             if raw is not None:
                 self.broad_index[column].get(raw, set()).discard(rid)
+
+    def _raw(self, row: Mapping[str, Any]) -> Mapping[str, Any]:
+        """An existing record as indexed: its undated rules' columns hold its names even
+        where the batch left them out (a name then held by too many), so an arrival that
+        may block on a name finds every holder of it, as a rerun of the batch would."""
+        if not self.rare:
+            return row
+        return {**row, **{c: row.get(raw) for c, raw in self.rare.items()}}
 
     @staticmethod
     def _key(
@@ -224,9 +256,44 @@ class Candidates:
             out[column] = raw if raw is not None and holders + 1 <= self.cutoff[column] else None
         return out
 
+    def rare_values(self, row: Mapping[str, Any]) -> dict[str, str | None]:
+        """The new record's undated rules' columns: a name is used while the records
+        holding it, the new one included, are at most `xref.UNDATED_BLOCK_MAX`, the count
+        `xref.rare_keys` would make over the batch's records and this one."""
+        rid = str(row["unique_id"])
+        out: dict[str, str | None] = {}
+        for group, names in zip(self.groups, self.holders, strict=True):
+            fits = {
+                value
+                for value in _names_of(row, group)
+                if len(names.get(value, set()) - {rid}) + 1 <= xref.UNDATED_BLOCK_MAX
+            }
+            for column in group:
+                value = row.get(xref.RARE[column])
+                out[column] = value if value in fits else None
+        return out
+
+    def aligned(self, other: Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+        """A candidate's row as a batch over both records would have it against `row`
+        (the arrival, its keys set): a broad key or a name the arrival may block on is
+        set on the candidate too where it holds the same (its batch row may lack it: the
+        key had no second holder yet, or the name more holders then)."""
+        out = dict(other)
+        for column in self.broad:
+            value = row.get(column)
+            if value is not None and self.raw_broad(other, column) == value:
+                out[column] = value
+        for group in self.groups:
+            used = {v for c in group if (v := row.get(c)) is not None}
+            for column in group:
+                if (value := other.get(xref.RARE[column])) in used:
+                    out[column] = value
+        return out
+
     def find(self, row: Mapping[str, Any], limit: int = CANDIDATE_MAX) -> list[str]:
         """Candidate record ids for `row` (a superset of the blocking rules' pairs), those
         meeting the most rules first, at most `limit`."""
+        row = {**row, **self.rare_values(row)}
         hits: Counter[str] = Counter()
         for i, pairs in enumerate(self.equalities):
             for side in (0, 1):
@@ -396,17 +463,9 @@ class Resolver:
     def _add(self, record: XrefRecord) -> Arrival:
         row = xref.features(record)
         row.update(self.candidates.broad_values(row))
+        row.update(self.candidates.rare_values(row))
         found = self.candidates.find(row)
-        shared = {c: v for c, v in self.candidates.broad_values(row).items() if v is not None}
-        candidate_rows = []
-        for rid in found:
-            other = dict(self.rows[rid])
-            for column, value in shared.items():
-                # a broad key the rule may use now, on both sides (the batch's row may
-                # lack it where the key had no second holder yet)
-                if self.candidates.raw_broad(other, column) == value:
-                    other[column] = value
-            candidate_rows.append(other)
+        candidate_rows = [self.candidates.aligned(self.rows[rid], row) for rid in found]
         floor = min(self.threshold, 0.5)  # as the batch asks Splink for
         links = [lk for lk in self.scorer.score(row, candidate_rows) if lk.probability >= floor]
         links = xref.merge_links(links, self._strong(record, row))

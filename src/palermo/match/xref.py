@@ -332,18 +332,30 @@ TIGHT = (
     ("name_fold", "dob_md"),
     ("name_skel", "dob_year"),
 )
+UNDATED = "(l.dob IS NULL OR r.dob IS NULL)"
+# The rules that pair a whole name (or its skeleton) when one side is undated join every
+# undated holder of a name with every holder: a name n records share gives up to n²/2
+# pairs, and names gain holders as the records grow (ADR 0058). They block on the name's
+# `rare_` column instead, the name itself where at most UNDATED_BLOCK_MAX records hold it
+# (`rare_keys`); a saved model's rules on the plain columns still run (ADR 0059).
+RARE = {"rare_each_0": "name_each_0", "rare_each_1": "name_each_1", "rare_skel": "name_skel"}
+# Columns whose values are counted together: a whole name is one key in either slot.
+RARE_GROUPS = (("rare_each_0", "rare_each_1"), ("rare_skel",))
 # One name of either record the same as one of the other's, with the birth year or
 # without a date on one side: every pairing of the two per-name columns.
 EACH_NAME_SQL = tuple(
-    f"l.name_each_{i} = r.name_each_{j} AND {when}"
+    when
     for i in range(EACH_NAMES)
     for j in range(EACH_NAMES)
-    for when in ("l.dob_year = r.dob_year", "(l.dob IS NULL OR r.dob IS NULL)")
+    for when in (
+        f"l.name_each_{i} = r.name_each_{j} AND l.dob_year = r.dob_year",
+        f"l.rare_each_{i} = r.rare_each_{j} AND {UNDATED}",
+    )
 )
 TIGHT_SQL = (
     "l.name_key1 = r.name_key1 AND l.dob = r.dob_swap",
     *EACH_NAME_SQL,
-    "l.name_skel = r.name_skel AND (l.dob IS NULL OR r.dob IS NULL)",
+    f"l.rare_skel = r.rare_skel AND {UNDATED}",
 )
 BROAD = (
     ("name_key1", "dob_year"),
@@ -358,6 +370,16 @@ BROAD = (
 )
 BROAD_BLOCK_MAX = 50
 BROAD_PAIRS_PER_RECORD = 5
+# The most records that may hold a whole name (or skeleton) for the undated rules to
+# block on it. An undated record then gets at most 19 partners from each such rule, so
+# their pairs grow with the records, not with the square of a name's holders. The name
+# alone cannot tell an undated record from its namesakes past a handful of holders; what
+# can (a document, a phone, an address, a date on both sides) has rules of its own, which
+# still pair such a name's holders. In bench/xref.py's world no key has more holders at
+# 10k (19 at most); at 100k 27 whole names of 44,500 and 166 skeletons do (2,500 of 1.29
+# million candidate pairs); at 1M the undated rules' pairs fall from 13.8 to 0.71 million
+# and the candidate pairs from 18.0 to 11.5 million (ADR 0059).
+UNDATED_BLOCK_MAX = 20
 # Broad rules whose key stays a column (a saved model's rules name their columns by
 # number) but no longer blocks in a new model: a name key with the birth year. At 100,000
 # records they were the two largest rules (0.81 of 2.09 million candidate pairs, each
@@ -393,6 +415,20 @@ def broad_keys(
             pairs += n * (n - 1) // 2
         for row, value in zip(rows, values, strict=True):
             row[column] = value if value in kept else None
+    rare_keys(rows)
+
+
+def rare_keys(rows: Sequence[dict[str, Any]], limit: int = UNDATED_BLOCK_MAX) -> None:
+    """Add the undated rules' columns (`RARE`) to each row: the whole name or skeleton
+    where at most `limit` records hold it, else None. Called by `broad_keys`, so every
+    table that blocks has them; the holders are counted over the rows given, as the broad
+    keys are (`incremental.Candidates.rare_values` counts an arrival the same way)."""
+    for group in RARE_GROUPS:
+        counts = Counter(v for row in rows for v in {row.get(RARE[c]) for c in group} if v)
+        for row in rows:
+            for column in group:
+                value = row.get(RARE[column])
+                row[column] = value if value and counts[value] <= limit else None
 
 
 def blocking_rules() -> list[Any]:
