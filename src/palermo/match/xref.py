@@ -886,6 +886,7 @@ def _train(
 
     sample = [dict(r) for r in _sample(rows, TRAIN_MAX)]
     broad_keys(sample)
+    em = em_rules(sample) if len(sample) >= TRAIN_MIN else []
     table = pa.Table.from_pylist(sample)
     engine = engine or DuckDB()
     chosen = model or deployment_model()
@@ -904,7 +905,7 @@ def _train(
             ),
             ("u", _estimate_u),
         ]
-        for rule in em_blockings(sample):
+        for rule in em:
             steps.append((f"em {_rule_name(rule)}", _em_step(rule)))
         for name, step in steps:
             linker = _guarded(name, step, linker, table, engine, fallbacks)
@@ -930,7 +931,21 @@ def _estimate_u(linker: Any) -> None:
     """u by Splink's random sampling of `U_PAIRS` pairs; `unmixed` then takes the true
     matches' share out of it (ADR 0007). ADR 0044's alternative, each sampled pair counted
     by its probability of not being a match, lost F1 and was removed (ADR 0054)."""
-    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=U_SEED)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=U_PAIRS, seed=U_SEED, num_chunks=U_CHUNKS
+    )
+
+
+# Splink 5 counts u one comparison at a time over `num_chunks` slices of the sample, after
+# a probe of a tenth of a slice, and stops a comparison once every level has been seen 100
+# times. Each slice is its own query (a join of the sample with a slice of it, the
+# comparison's SQL, a grouping): palermo's name, dob, document, address and contact
+# comparisons have a level rarer than 100 in 300,000, so they ran all 11 queries, and the
+# common-valued ones (nationality, sex, birth place, occupation) stopped after the probe's
+# 3,000 pairs. One slice runs each comparison once over every sampled pair: the same u where
+# all slices ran, u from 100 times the pairs where the probe stopped (ADR 0057 amendment of
+# 2026-12-01).
+U_CHUNKS = 1
 
 
 CALIBRATE_MIN = 100  # from here on the prior is calibrated even where EM cannot run
@@ -1198,20 +1213,66 @@ PRIOR_ITERATIONS = 200
 EM_MIN_PAIRS = 50
 
 
-def em_blockings(rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+def em_blockings(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
     """EM learns m from pairs blocked on one field: birth date (for the other fields),
     then the name (for the date). Blocking on the name only works where most same-name
     pairs are one person; where namesakes are common, EM would learn that matches are
     born on other days, so the second round blocks on the document number (nearly always
-    one person) if enough records share one, or else on name and birth year."""
-    from splink import block_on
-
+    one person) if enough records share one, or else on name and birth year. Each
+    blocking is the columns it joins on (`em_rules` makes the rules)."""
     if namesakes_rare(rows):
-        return [block_on("dob"), block_on("name_fold")]
+        return [("dob",), ("name_fold",)]
     documents = Counter(r["document"] for r in rows if r.get("document"))
     if sum(n * (n - 1) // 2 for n in documents.values()) >= EM_MIN_PAIRS:
-        return [block_on("dob"), block_on("document")]
-    return [block_on("dob"), block_on("name_fold", "dob_year")]
+        return [("dob",), ("document",)]
+    return [("dob",), ("name_fold", "dob_year")]
+
+
+# EM learns from the pairs one key joins (`em_blockings`), and their number grows with the
+# square of the records: the birth date joined 6,260 pairs at 10,000 records of
+# bench/xref.py's world and 387,997 at 100,000, each compared by the name functions and
+# weighed in every EM round (EM took 45 of 183 CPU s at 100,000, ADR 0058). Above
+# EM_PAIRS_MAX a blocking keeps only the keys whose hash falls in a share of EM_BUCKETS:
+# whole blocks stay, so EM sees the same mix of matches and non-matches as from every key,
+# only fewer pairs; 50,000 is eight times what the 10,000-record world gives (ADR 0060).
+EM_PAIRS_MAX = 50_000
+EM_BUCKETS = 4096
+
+
+def em_rules(rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """The rules EM trains on, `em_blockings`' joins with at most about `EM_PAIRS_MAX`
+    pairs each. A thinned blocking gets a column `em_keep_<n>` on every row (1 where its
+    key's bucket is kept) and its rule keeps the left record's 1: the right one shares the
+    key, so a block is kept or dropped whole. The buckets are hashed in Python, so DuckDB
+    and Spark keep the same keys."""
+    from splink import block_on
+
+    rules: list[Any] = []
+    for number, columns in enumerate(em_blockings(rows)):
+        keys = [_em_key(row, columns) for row in rows]
+        counts = Counter(key for key in keys if key is not None)
+        pairs = sum(n * (n - 1) // 2 for n in counts.values())
+        if pairs <= EM_PAIRS_MAX:
+            rules.append(block_on(*columns))
+            continue
+        kept = max(1, EM_BUCKETS * EM_PAIRS_MAX // pairs)
+        column = f"em_keep_{number}"
+        for row, key in zip(rows, keys, strict=True):
+            row[column] = int(key is not None and _em_bucket(key) < kept)
+        join = " AND ".join(f"l.{c} = r.{c}" for c in columns)
+        rules.append(f"{join} AND l.{column} = 1")
+    return rules
+
+
+def _em_key(row: Mapping[str, Any], columns: Sequence[str]) -> str | None:
+    if all(row.get(c) for c in columns):
+        return "\x1f".join(str(row[c]) for c in columns)
+    return None
+
+
+def _em_bucket(key: str) -> int:
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % EM_BUCKETS
 
 
 def namesakes_rare(rows: Sequence[Mapping[str, Any]], sample: int = 20) -> bool:
