@@ -68,9 +68,8 @@ def compare_scorers(resolver: Resolver, late: list[XrefRecord]) -> tuple[list[fl
     sql = Scorer(resolver.scorer_linker, list(resolver.rows.values()))
     python_ms, sql_ms = [], []
     for record in late:
-        row = xref.features(record)
-        row.update(resolver.candidates.broad_values(row))
-        candidates = [resolver.rows[c] for c in resolver.candidates.find(row)]
+        row = resolver.candidates.keyed(xref.features(record))  # as an arrival's
+        candidates = [resolver.rows[c] for c in resolver.candidates.find_keyed(row)]
         t0 = time.perf_counter()
         ours = resolver.scorer.score(row, candidates)
         t1 = time.perf_counter()

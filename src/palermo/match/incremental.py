@@ -194,10 +194,7 @@ class Candidates:
             self.cutoff[column] = max(kept, default=0)
 
     def raw_broad(self, row: Mapping[str, Any], column: str) -> str | None:
-        cols = self.broad[column]
-        if all(row.get(c) for c in cols):
-            return "\x1f".join(str(row[c]) for c in cols)
-        return None
+        return xref.joined_key(row, self.broad[column])
 
     def add(self, row: Mapping[str, Any]) -> None:
         rid = str(row["unique_id"])
@@ -290,18 +287,26 @@ class Candidates:
                     out[column] = value
         return out
 
+    def keyed(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The new record's row with the broad and undated rules' keys it may block on
+        (`broad_values`, `rare_values`): what `find_keyed` and the scorer read."""
+        return {**row, **self.broad_values(row), **self.rare_values(row)}
+
     def find(self, row: Mapping[str, Any], limit: int = CANDIDATE_MAX) -> list[str]:
         """Candidate record ids for `row` (a superset of the blocking rules' pairs), those
         meeting the most rules first, at most `limit`."""
-        row = {**row, **self.rare_values(row)}
+        return self.find_keyed(self.keyed(row), limit)
+
+    def find_keyed(self, row: Mapping[str, Any], limit: int = CANDIDATE_MAX) -> list[str]:
+        """`find` of a row `keyed` already (an arrival's keys are worked out once)."""
         hits: Counter[str] = Counter()
         for i, pairs in enumerate(self.equalities):
             for side in (0, 1):
                 key = self._key(row, pairs, 1 - side)
                 if key is not None:
                     hits.update(self.index.get((i, side), {}).get(key, ()))
-        for column, value in self.broad_values(row).items():
-            if value is not None:
+        for column in self.broad:
+            if (value := row.get(column)) is not None:
                 hits.update(self.broad_index[column].get(value, ()))
         hits.pop(str(row["unique_id"]), None)
         ranked = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -461,10 +466,8 @@ class Resolver:
             return self._add(record)
 
     def _add(self, record: XrefRecord) -> Arrival:
-        row = xref.features(record)
-        row.update(self.candidates.broad_values(row))
-        row.update(self.candidates.rare_values(row))
-        found = self.candidates.find(row)
+        row = self.candidates.keyed(xref.features(record))
+        found = self.candidates.find_keyed(row)
         candidate_rows = [self.candidates.aligned(self.rows[rid], row) for rid in found]
         floor = min(self.threshold, 0.5)  # as the batch asks Splink for
         links = [lk for lk in self.scorer.score(row, candidate_rows) if lk.probability >= floor]

@@ -389,6 +389,14 @@ UNDATED_BLOCK_MAX = 20
 BROAD_RETIRED = frozenset({("name_key1", "dob_year"), ("name_key2", "dob_year")})
 
 
+def joined_key(row: Mapping[str, Any], columns: Sequence[str]) -> str | None:
+    """A blocking key over several columns (broad rules, EM's blockings), or None where one
+    of them is empty: the same key for the batch, for arrivals and for training."""
+    if all(row.get(c) for c in columns):
+        return "\x1f".join(str(row[c]) for c in columns)
+    return None
+
+
 def broad_keys(
     rows: Sequence[dict[str, Any]],
     limit: int = BROAD_BLOCK_MAX,
@@ -400,10 +408,7 @@ def broad_keys(
     pairs it leaves out are those the tight rules are there for."""
     for i, cols in enumerate(BROAD):
         column = f"broad{i}"
-        values = [
-            "\x1f".join(str(r[c]) for c in cols) if all(r.get(c) for c in cols) else None
-            for r in rows
-        ]
+        values = [joined_key(r, cols) for r in rows]
         counts = Counter(v for v in values if v is not None)
         kept, pairs = set(), 0
         for key, n in sorted(counts.items(), key=lambda kv: kv[1]):
@@ -1249,7 +1254,7 @@ def em_rules(rows: Sequence[dict[str, Any]]) -> list[Any]:
 
     rules: list[Any] = []
     for number, columns in enumerate(em_blockings(rows)):
-        keys = [_em_key(row, columns) for row in rows]
+        keys = [joined_key(row, columns) for row in rows]
         counts = Counter(key for key in keys if key is not None)
         pairs = sum(n * (n - 1) // 2 for n in counts.values())
         if pairs <= EM_PAIRS_MAX:
@@ -1262,12 +1267,6 @@ def em_rules(rows: Sequence[dict[str, Any]]) -> list[Any]:
         join = " AND ".join(f"l.{c} = r.{c}" for c in columns)
         rules.append(f"{join} AND l.{column} = 1")
     return rules
-
-
-def _em_key(row: Mapping[str, Any], columns: Sequence[str]) -> str | None:
-    if all(row.get(c) for c in columns):
-        return "\x1f".join(str(row[c]) for c in columns)
-    return None
 
 
 def _em_bucket(key: str) -> int:
