@@ -16,6 +16,8 @@ compared (page ids, total, facets, truncation) and the differing ones counted.
     .venv/bin/python bench/search_intersect.py ... --explain 3   # plans of 3 full names
     .venv/bin/python bench/search_intersect.py ... --change counts   # ADR 0032, 3rd amendment
     .venv/bin/python bench/search_intersect.py ... --change facts    # ADR 0032, 4th amendment
+    .venv/bin/python bench/search_intersect.py ... --change holding  # ADR 0032, 6th amendment
+    .venv/bin/python bench/search_intersect.py --backends sqlite ... --change sqlite-pages
 
 ``--explain`` prints, for a few full names, each statement the search ran with its server
 time: ``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL, ``EXPLAIN QUERY PLAN`` on SQLite.
@@ -37,7 +39,16 @@ from palermo.access.viewer import Viewer
 from palermo.store import search_index
 from palermo.store.search_index import SearchResults
 from palermo.store.store import Store
-from search import KINDS, PG_NAME, VIEWER, known_viewers, load, pct, queries  # bench/search.py
+from search import (  # bench/search.py
+    KINDS,
+    PG_NAME,
+    VIEWER,
+    freeze_fixture,
+    known_viewers,
+    load,
+    pct,
+    queries,
+)
 
 MODES = ("old", "new")
 # What ``old`` switches off (``--change``): the intersection in the index (migration 0022),
@@ -49,7 +60,15 @@ CHANGES = {
     # ADR 0032, fourth amendment (migration 0026): a word read alone judged from the facts
     # its index rows copy, no statement fetch per row.
     "facts": ("ONE_WORD_FROM_INDEX",),
+    # ADR 0032, sixth amendment: the first word's entities read as index-only spans, each
+    # entity probed once for the other words.
+    "holding": ("HOLDING_FROM_SPANS",),
+    # SQLite only: ``new`` searches through a second engine on the same file whose
+    # connections map the file into memory and keep a larger page cache (``PAGES``).
+    "sqlite-pages": (),
 }
+# The pragmas ``--change sqlite-pages`` gives the ``new`` engine's connections.
+PAGES = ("PRAGMA mmap_size = 2147418112", "PRAGMA cache_size = -262144")
 CHANGE = "intersect"
 
 
@@ -65,7 +84,9 @@ def answer(found: SearchResults) -> tuple[Any, ...]:
     return ([e.id for e in found], found.total, found.facets, found.truncated)
 
 
-def compare(store: Store, viewer: Viewer, cases: list[tuple[str, str]]) -> dict[str, Any]:
+def compare(
+    stores: dict[str, Store], viewer: Viewer, cases: list[tuple[str, str]]
+) -> dict[str, Any]:
     times: dict[str, list[float]] = {m: [] for m in MODES}
     differ: list[str] = []
     for i, (text, _target) in enumerate(cases):
@@ -73,7 +94,7 @@ def compare(store: Store, viewer: Viewer, cases: list[tuple[str, str]]) -> dict[
         for name in MODES if i % 2 == 0 else MODES[::-1]:
             with mode(name):
                 started = time.perf_counter()
-                found = store.search(viewer, text, limit=20)
+                found = stores[name].search(viewer, text, limit=20)
                 times[name].append(time.perf_counter() - started)
             got[name] = answer(found)
         if got["old"] != got["new"]:
@@ -127,6 +148,21 @@ def opened(url: str) -> tuple[Store, float]:
     return store, time.perf_counter() - started
 
 
+def with_pages(url: str) -> Store:
+    """A second store on the same SQLite file whose connections run ``PAGES``."""
+    store = Store.open(url, upgrade=False)
+
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in PAGES:
+            cursor.execute(pragma)
+        cursor.close()
+
+    sa.event.listen(store.engine, "connect", pragmas)
+    store.engine.dispose()
+    return store
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statements", type=int, default=1_000_000, help="as loaded")
@@ -149,8 +185,14 @@ def main() -> None:
             url = f"{args.pg}/{args.database}"
         store, seconds = opened(url)
         print(f"{backend}: opened (migrations included) in {seconds:.1f} s")
+        stores = {"old": store, "new": store}
+        if CHANGE == "sqlite-pages":
+            if backend != "sqlite":
+                continue
+            stores["new"] = with_pages(url)
         viewer = known_viewers(store)[VIEWER]
         _, targets = load(store, {}, args.statements, write=False)
+        freeze_fixture()
         cases = queries(targets, args.queries)
         if args.explain:
             explain(store, viewer, [t for t, _ in cases[args.explain_kind][: args.explain]])
@@ -161,8 +203,8 @@ def main() -> None:
         for kind in args.kinds.split(","):
             for name in MODES:  # warm once per way
                 with mode(name):
-                    store.search(viewer, cases[kind][0][0], limit=20)
-            result = compare(store, viewer, cases[kind])
+                    stores[name].search(viewer, cases[kind][0][0], limit=20)
+            result = compare(stores, viewer, cases[kind])
             t = result["times"]
             ratio = statistics.median(t["new"]) / statistics.median(t["old"])
             print(
@@ -172,7 +214,8 @@ def main() -> None:
             )
             for text in result["differ"][:5]:
                 print(f"{'':>12} differs: {text}")
-        store.close()
+        for each in {id(s): s for s in stores.values()}.values():
+            each.close()
 
 
 if __name__ == "__main__":

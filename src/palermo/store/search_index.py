@@ -746,18 +746,25 @@ def run(
     if query.words:
         order = list(range(len(query.words)))
         counts: list[int] = []
+        sizes: list[int] = []
         if len(order) > 1:
             # The whole text is counted in the same round trip as the words: a full name
             # is almost never an identifier (``IVANPETRENKO``), and a zero count skips its
             # query (ADR 0032, amendment).
             whole = (query.whole,) if query.whole is not None else ()
-            counts = _rarities(conn, [*query.words, *whole])
+            sizes = _sizes(conn, [*query.words, *whole])
+            counts = [min(size, _rarity_cap()) for size in sizes]
             if whole:
                 whole_count = counts.pop()
-            order.sort(key=lambda i: counts[i])
+            # Words past the cap are "common" alike for ``_and``; among them the smaller
+            # goes first, so ``_entities_holding`` scans the two smallest (ADR 0032,
+            # sixth amendment: ``THI HOA TONG`` read 72,354 rows, in this order 40,660).
+            order.sort(key=lambda i: (counts[i], sizes[i]))
         found: dict[str, Match] | None = None
         if INTERSECT_IN_INDEX and len(order) > 1:
-            found = _intersected(conn, viewer, query.words, order, filters)
+            found = _intersected(
+                conn, viewer, query.words, order, filters, [sizes[i] for i in order]
+            )
         if found is None:
             found, truncated = _and(conn, viewer, query.words, order, filters, counts)
         matches.update(found)
@@ -787,13 +794,24 @@ RARITY_FROM_COUNTS = True
 
 def _rarities(conn: Connection, groups: Sequence[Group]) -> list[int]:
     """How many index rows each group matches (capped at ``MAX_HITS * 4``: past it every
-    word is "common" alike), in one round trip: a query's words are counted together.
+    word is "common" alike), in one round trip: a query's words are counted together."""
+    return [min(size, _rarity_cap()) for size in _sizes(conn, groups)]
+
+
+def _rarity_cap() -> int:
+    return MAX_HITS * 4
+
+
+def _sizes(conn: Connection, groups: Sequence[Group]) -> list[int]:
+    """How many index rows each group matches, in one round trip: uncapped when read from
+    the counts (``_entities_holding`` weighs a scan against probes with them), at most
+    ``MAX_HITS * 4`` when counted in the index rows.
 
     From ``search_term_count`` (migration 0024): the sum of the counts of the group's
     distinct terms (a word's forms and prefix ranges hold a few to a few hundred terms,
     against up to 8,000 index rows). Capped as the count of rows it replaces, so the
     words are ordered exactly as before and a zero still means no row holds it."""
-    cap = MAX_HITS * 4
+    cap = _rarity_cap()
     counts = []
     for group in groups:
         if RARITY_FROM_COUNTS:
@@ -806,7 +824,7 @@ def _rarities(conn: Connection, groups: Sequence[Group]) -> list[int]:
         capped = inner.limit(cap).subquery()
         counts.append(sa.select(sa.func.count()).select_from(capped).scalar_subquery())
     row = conn.execute(sa.select(*counts)).one()
-    return [min(int(count), cap) for count in row]
+    return [int(count) for count in row]
 
 
 # Whether a search of two or more words finds its entities in the index first
@@ -815,7 +833,12 @@ INTERSECT_IN_INDEX = True
 
 
 def _intersected(
-    conn: Connection, viewer: Any, words: Sequence[Group], order: list[int], filters: Filters
+    conn: Connection,
+    viewer: Any,
+    words: Sequence[Group],
+    order: list[int],
+    filters: Filters,
+    sizes: Sequence[int] = (),
 ) -> dict[str, Match] | None:
     """The matches of every word, the entities found in the index before any statement
     is read; None when the index finds ``MAX_HITS`` entities or more (then ``_and`` reads
@@ -835,7 +858,7 @@ def _intersected(
     statements hold every word, with the same rows, so the same matches; when ``_and`` is
     cut (a rarest word with ``MAX_HITS`` readable rows or more) this one is not, as long as
     fewer than ``MAX_HITS`` entities hold every word."""
-    entities = _entities_holding(conn, [words[i] for i in order])
+    entities = _entities_holding(conn, [words[i] for i in order], sizes)
     if len(entities) >= MAX_HITS:
         return None
     if not entities:
@@ -854,9 +877,58 @@ def _intersected(
     return found or {}
 
 
-def _entities_holding(conn: Connection, groups: Sequence[Group]) -> list[str]:
+# Whether ``_entities_holding`` reads the rarest words' entities as index-only range scans
+# (True), or the first word's ``OR`` condition with a probe per index row for every other
+# word (False: as before; ``bench/search_intersect.py --change holding``).
+HOLDING_FROM_SPANS = True
+# The second rarest word is scanned and intersected, not probed, while it holds at most
+# this many times the rarest word's index rows: at 10M statements on PostgreSQL a row of
+# an index-only range scan cost about 0.3 µs and a probe of one entity 13 µs.
+SCAN_RATIO = 10
+
+
+def _entities_holding(
+    conn: Connection, groups: Sequence[Group], sizes: Sequence[int] = ()
+) -> list[str]:
     """The entities (raw ids) with an index row of every group, from the index alone, at
-    most ``MAX_HITS``: the first group's rows, each entity probed for the others."""
+    most ``MAX_HITS``; ``groups`` rarest first, ``sizes`` their index rows if known.
+
+    The rarest word's entities are read as ``_word_rows`` reads a word (one index-only
+    range scan of ``ix_search_term_cover`` per disjoint span: its ``OR`` made PostgreSQL
+    combine bitmaps and fetch each row's heap page), each entity once. The second word is
+    read the same way and the two sets intersected when it is at most ``SCAN_RATIO`` times
+    as large; the other words are probed in ``ix_search_term_entity`` for each entity left.
+    At 10M statements a common given name has 4,000-8,000 rows: probing each of its
+    entities for the surname took 30-70 ms, reading both words' rows a few (ADR 0032,
+    sixth amendment)."""
+    if not HOLDING_FROM_SPANS:
+        return _entities_holding_by_rows(conn, groups)
+    scanned = 1
+    if len(groups) > 1 and len(sizes) == len(groups):
+        scanned = 2 if sizes[1] <= SCAN_RATIO * max(sizes[0], 1) else 1
+    reads = [_entities_of(group, f"word_rows_{i}") for i, group in enumerate(groups[:scanned])]
+    both = reads[0].distinct() if scanned == 1 else sa.intersect(*reads)
+    candidates = both.subquery("candidates")
+    query = sa.select(candidates.c.entity_id)
+    for position, group in enumerate(groups[scanned:], start=scanned):
+        other = search_term.alias(f"word_{position}")
+        query = query.where(
+            sa.select(other.c.seq)
+            .where(other.c.entity_id == candidates.c.entity_id, group.condition(other.c.term))
+            .exists()
+        )
+    return sorted(conn.execute(query.limit(MAX_HITS)).scalars())
+
+
+def _entities_of(group: Group, name: str) -> sa.Select[Any]:
+    """The entities of a group's index rows (with repeats), as index-only range scans."""
+    rows = _span_union(group, (search_term.c.entity_id,), name)
+    return sa.select(rows.c.entity_id).where(rows.c.entity_id.is_not(None))
+
+
+def _entities_holding_by_rows(conn: Connection, groups: Sequence[Group]) -> list[str]:
+    """``_entities_holding`` as before ``HOLDING_FROM_SPANS``: every index row of the first
+    group's condition probed for the others."""
     first = search_term.alias("first_word")
     query = sa.select(first.c.entity_id).where(
         groups[0].condition(first.c.term), first.c.entity_id.is_not(None)
@@ -1083,17 +1155,26 @@ def _word_rows(group: Group, facts: bool = False) -> sa.Subquery:
     With ``facts`` the rows carry the statement's entity and copied facts as well (all in
     the cover index) and a ``retracted`` column that is false: term rows are written for
     assertions only (``_hits_from_index``)."""
+    return _span_union(group, _row_columns(facts))
+
+
+def _span_union(group: Group, columns: Sequence[Any], name: str = "word_rows") -> sa.Subquery:
+    """``columns`` of the group's index rows, one ``UNION ALL`` branch per disjoint span."""
     forms, ranges = group.spans()
     term = search_term.c.term
     parts: list[ColumnElement[bool]] = [sa.and_(term >= a, term < b) for a, b in ranges]
     if forms:
         parts.insert(0, term.in_(forms))
-    return _rows_union(parts, facts)
+    return _union_of(parts, columns, name)
 
 
 def _rows_union(parts: Sequence[ColumnElement[bool]], facts: bool) -> sa.Subquery:
     """The index rows each condition of ``parts`` selects, one ``UNION ALL`` branch each
     (``_word_rows``)."""
+    return _union_of(parts, _row_columns(facts))
+
+
+def _row_columns(facts: bool) -> tuple[Any, ...]:
     columns: tuple[Any, ...] = (search_term.c.term, search_term.c.seq, search_term.c.kind)
     if facts:
         columns += (
@@ -1101,10 +1182,16 @@ def _rows_union(parts: Sequence[ColumnElement[bool]], facts: bool) -> sa.Subquer
             *(search_term.c[name] for name in FACTS),
             sa.false().label("retracted"),
         )
+    return columns
+
+
+def _union_of(
+    parts: Sequence[ColumnElement[bool]], columns: Sequence[Any], name: str = "word_rows"
+) -> sa.Subquery:
     selects = [sa.select(*columns).where(part) for part in parts]
     if len(selects) == 1:
-        return selects[0].subquery("word_rows")
-    return sa.union_all(*selects).subquery("word_rows")
+        return selects[0].subquery(name)
+    return sa.union_all(*selects).subquery(name)
 
 
 def _terms_of_statements(
