@@ -49,20 +49,8 @@ def copy_statements(store: Store, chunks: Iterable[tuple[str, list[Statement]]])
         seq = int(conn.execute(sa.text("SELECT coalesce(max(seq), 0) FROM statement")).scalar_one())
         names = ", ".join(f'"{c}"' for c in ("seq", *COLUMNS))
         for _agency, batch in chunks:
-            ensure_policies(conn, {s.sharing for s in batch}, known)
-            ensure_aliases(conn, {s.entity_id for s in batch if s.sharing.victim_sensitive})
-            rows: list[tuple[Any, ...]] = []
-            terms: list[tuple[str, int, str, str, str, str, str, str, str]] = []
-            for stmt in batch:
-                seq += 1
-                canonical, pid = policies.of(stmt.sharing)
-                key, sid = content_hashes(stmt, canonical)
-                rows.append(_row(seq, stmt, key, sid, pid, now))
-                facts = (stmt.entity_id, stmt.schema, stmt.prop, stmt.agency, pid, key)
-                terms += [
-                    (t, seq, k, *facts)
-                    for t, k in search_index.terms(stmt.schema, stmt.prop, stmt.value)
-                ]
+            rows, terms = _prepared(conn, batch, seq, policies, known, now)
+            seq += len(rows)
             with raw.copy(f"COPY statement ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -101,20 +89,8 @@ def copy_statements_sqlite(store: Store, chunks: Iterable[tuple[str, list[Statem
         raw = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         seq = int(conn.execute(sa.text("SELECT coalesce(max(seq), 0) FROM statement")).scalar_one())
         for _agency, batch in chunks:
-            ensure_policies(conn, {s.sharing for s in batch}, known)
-            ensure_aliases(conn, {s.entity_id for s in batch if s.sharing.victim_sensitive})
-            rows: list[tuple[Any, ...]] = []
-            terms: list[tuple[Any, ...]] = []
-            for stmt in batch:
-                seq += 1
-                canonical, pid = policies.of(stmt.sharing)
-                key, sid = content_hashes(stmt, canonical)
-                rows.append(_row(seq, stmt, key, sid, pid, now))
-                facts = (stmt.entity_id, stmt.schema, stmt.prop, stmt.agency, pid, key)
-                terms += [
-                    (t, seq, k, *facts)
-                    for t, k in search_index.terms(stmt.schema, stmt.prop, stmt.value)
-                ]
+            rows, terms = _prepared(conn, batch, seq, policies, known, now)
+            seq += len(rows)
             raw.executemany(put_statement, [_sqlite_row(convert, r) for r in rows])
             raw.executemany(put_term, terms)
             count += len(rows)
@@ -127,6 +103,32 @@ def copy_statements_sqlite(store: Store, chunks: Iterable[tuple[str, list[Statem
         raw.execute("DELETE FROM search_term_count_deferred")
         raw.close()
     return count
+
+
+def _prepared(
+    conn: sa.Connection,
+    batch: list[Statement],
+    seq: int,
+    policies: _Policies,
+    known: set[str],
+    now: datetime,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The statement rows of ``batch`` (seqs after ``seq``) and their term rows, its
+    policies and aliases stored first, as the write path stores them."""
+    ensure_policies(conn, {s.sharing for s in batch}, known)
+    ensure_aliases(conn, {s.entity_id for s in batch if s.sharing.victim_sensitive})
+    rows: list[tuple[Any, ...]] = []
+    terms: list[tuple[Any, ...]] = []
+    for stmt in batch:
+        seq += 1
+        canonical, pid = policies.of(stmt.sharing)
+        key, sid = content_hashes(stmt, canonical)
+        rows.append(_row(seq, stmt, key, sid, pid, now))
+        facts = (stmt.entity_id, stmt.schema, stmt.prop, stmt.agency, pid, key)
+        terms += [
+            (t, seq, k, *facts) for t, k in search_index.terms(stmt.schema, stmt.prop, stmt.value)
+        ]
+    return rows, terms
 
 
 def _sqlite_row(convert: list[Any], row: tuple[Any, ...]) -> tuple[Any, ...]:
