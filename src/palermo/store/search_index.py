@@ -808,9 +808,10 @@ def _sizes(conn: Connection, groups: Sequence[Group]) -> list[int]:
     ``MAX_HITS * 4`` when counted in the index rows.
 
     From ``search_term_count`` (migration 0024): the sum of the counts of the group's
-    distinct terms (a word's forms and prefix ranges hold a few to a few hundred terms,
-    against up to 8,000 index rows). Capped as the count of rows it replaces, so the
-    words are ordered exactly as before and a zero still means no row holds it."""
+    distinct terms (a word's forms and prefix ranges hold a few to thousands of terms: at
+    10M ``van…``, the shorter prefix of ``Wang``, holds 19,969). ``_rarities`` caps it as the
+    count of rows it replaces, so ``_and`` orders words as before; a zero still means no
+    row holds it."""
     cap = _rarity_cap()
     counts = []
     for group in groups:
