@@ -904,21 +904,27 @@ def _entities_holding(
     sixth amendment)."""
     if not HOLDING_FROM_SPANS:
         return _entities_holding_by_rows(conn, groups)
-    scanned = 1
-    if len(groups) > 1 and len(sizes) == len(groups):
-        scanned = 2 if sizes[1] <= SCAN_RATIO * max(sizes[0], 1) else 1
+    known = len(groups) > 1 and len(sizes) == len(groups)
+    scanned = 2 if known and sizes[1] <= SCAN_RATIO * max(sizes[0], 1) else 1
     reads = [_entities_of(group, f"word_rows_{i}") for i, group in enumerate(groups[:scanned])]
     both = reads[0].distinct() if scanned == 1 else sa.intersect(*reads)
     candidates = both.subquery("candidates")
-    query = sa.select(candidates.c.entity_id)
-    for position, group in enumerate(groups[scanned:], start=scanned):
-        other = search_term.alias(f"word_{position}")
-        query = query.where(
-            sa.select(other.c.seq)
-            .where(other.c.entity_id == candidates.c.entity_id, group.condition(other.c.term))
-            .exists()
-        )
+    entity = candidates.c.entity_id
+    query = sa.select(entity).where(*_probes(entity, groups, scanned))
     return sorted(conn.execute(query.limit(MAX_HITS)).scalars())
+
+
+def _probes(entity: Any, groups: Sequence[Group], start: int) -> list[sa.Exists]:
+    """For each group from ``start`` on: the entity has an index row of it
+    (``ix_search_term_entity``, one probe per entity)."""
+    probes = []
+    for position, group in enumerate(groups[start:], start=start):
+        other = search_term.alias(f"word_{position}")
+        held = sa.select(other.c.seq).where(
+            other.c.entity_id == entity, group.condition(other.c.term)
+        )
+        probes.append(held.exists())
+    return probes
 
 
 def _entities_of(group: Group, name: str) -> sa.Select[Any]:
@@ -932,15 +938,10 @@ def _entities_holding_by_rows(conn: Connection, groups: Sequence[Group]) -> list
     group's condition probed for the others."""
     first = search_term.alias("first_word")
     query = sa.select(first.c.entity_id).where(
-        groups[0].condition(first.c.term), first.c.entity_id.is_not(None)
+        groups[0].condition(first.c.term),
+        first.c.entity_id.is_not(None),
+        *_probes(first.c.entity_id, groups, 1),
     )
-    for position, group in enumerate(groups[1:], start=1):
-        other = search_term.alias(f"word_{position}")
-        query = query.where(
-            sa.select(other.c.seq)
-            .where(other.c.entity_id == first.c.entity_id, group.condition(other.c.term))
-            .exists()
-        )
     return sorted(conn.execute(query.distinct().limit(MAX_HITS)).scalars())
 
 
