@@ -145,9 +145,7 @@ def judgements(store: Store, viewer: Viewer) -> dict[tuple[str, str], str]:
     return {pair: verdict for pair, (_, verdict) in _newest_judgements(store, viewer).items()}
 
 
-def _newest_judgements(
-    store: Store, viewer: Viewer
-) -> dict[tuple[str, str], tuple[datetime, str]]:
+def _newest_judgements(store: Store, viewer: Viewer) -> dict[tuple[str, str], tuple[datetime, str]]:
     """Per pair (ids sorted): when its newest visible judgement was made, and its verdict."""
     return newest(store.entities(viewer, schema="MatchJudgement", limit=1_000_000))
 

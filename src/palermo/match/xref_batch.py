@@ -40,36 +40,21 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cdist
 
-from palermo.match.names import (
-    DOUBLED,
-    SHORT_PART,
-    compare_folds,
-    skeleton,
-    token_similarity,
-)
-from palermo.match.names_vowels import latin_shape
-from palermo.match.xref_blocked import blocked_scores, glued_osa
+from palermo.match.names import token_similarity
+from palermo.match.xref_blocked import PartScores, blocked_scores, glued_osa
+from palermo.match.xref_part_bounds import EXACT_FROM, PART_BAR, part_bounds
 from palermo.match.xref_screen import ROUNDING_MARGIN, SCREEN_BAR, prepared
 
 Array = np.ndarray[Any, Any]
 PairScore = Callable[[str | None, str | None], float]
 
-# The most `token_similarity`'s typo, vowel and skeleton rules lift a part pair to.
-RULE_LIFT = 0.9
-# `xref_screen.paired_bound(best)` = best - (1 - best) / 2 is under the screen
-# (SCREEN_BAR - ROUNDING_MARGIN) exactly when the best part is under this.
-PART_BAR = (SCREEN_BAR - ROUNDING_MARGIN + 0.5) / 1.5
-# Part pairs whose bound reaches this get the exact score: under PART_BAR, so that no
-# bound decides whether a pair is screened.
-EXACT_FROM = PART_BAR - 0.01
 # A batch is compared side against side when that is at most this many part pairs per
 # part pair its rows hold (u's batches: ~2; blocked candidates: hundreds).
 SIDE_BY_SIDE_MAX = 8
@@ -79,61 +64,6 @@ FEW_VALUES = 64
 # Distinct record values numbered before the numbering starts again (and the results kept
 # by number are dropped): a million records' names.
 NUMBERS_MAX = 2_000_000
-
-
-@lru_cache(maxsize=2_000_000)
-def part_texts(part: str) -> tuple[str, str, str]:
-    """What `token_similarity(part, other)` scores by Jaro-Winkler: both folds, and the
-    spelling as written (its typo rule for long parts)."""
-    affricate, glide = compare_folds(part)
-    return affricate, glide, part
-
-
-@lru_cache(maxsize=2_000_000)
-def rule_keys(part: str) -> tuple[Hashable, Hashable, Hashable, Hashable]:
-    """The keys of `token_similarity`'s rules that lift a pair to 0.9 (None where a rule
-    cannot apply to this part): the same consonants (abjad skeleton), a short part's
-    letters swapped, a letter doubled (the other part may be long), and the vowel rule's
-    consonant classes of a long part."""
-    short = len(part) <= SHORT_PART
-    shape = latin_shape(part) if not short else None
-    return (
-        skeleton(part) or None,
-        "".join(sorted(part)) if short else None,
-        DOUBLED.sub(r"\1", part),
-        shape[0] if shape is not None else None,
-    )
-
-
-def part_bounds(left: Sequence[str], right: Sequence[str]) -> Array:
-    """A matrix of upper bounds of `names.token_similarity`, `left` by `right`."""
-    bound = np.zeros((len(left), len(right)))
-    if not left or not right:
-        return bound
-    texts_l = [part_texts(p) for p in left]
-    texts_r = [part_texts(p) for p in right]
-    for column in range(3):
-        scores = cdist(
-            [t[column] for t in texts_l],
-            [t[column] for t in texts_r],
-            scorer=JaroWinkler.similarity,
-            dtype=np.float64,
-            workers=1,
-        )
-        np.maximum(bound, scores, out=bound)
-    keys_l = [rule_keys(p) for p in left]
-    keys_r = [rule_keys(p) for p in right]
-    for column in range(4):
-        numbers: dict[Hashable, int] = {}
-        a = np.array([_number(k[column], numbers) for k in keys_l])
-        b = np.array([_number(k[column], numbers) for k in keys_r])
-        same = (a[:, None] == b[None, :]) & (a[:, None] >= 0)
-        bound[same] = np.maximum(bound[same], RULE_LIFT)
-    return bound
-
-
-def _number(key: Hashable, numbers: dict[Hashable, int]) -> int:
-    return -1 if key is None else numbers.setdefault(key, len(numbers))
 
 
 def glued_bounds(
@@ -154,6 +84,16 @@ def _record(value: str) -> tuple[tuple[str, ...], tuple[tuple[str, str, str], ..
     return _parts(value)[0], prepared(value)
 
 
+class _Items(NamedTuple):
+    """The distinct items (0: parts, 1: glued names) of a side's values: `items`, and
+    every value's positions among them, flat (`flat[first[v]:first[v] + sizes[v]]`)."""
+
+    items: list[Any]
+    flat: Array
+    first: Array
+    sizes: Array
+
+
 class _Side:
     """One side of a batch: its distinct values (`values`), each row's value (`rows`),
     and per kind (0: parts, 1: glued names) the distinct items of those values with each
@@ -161,29 +101,33 @@ class _Side:
 
     def __init__(self, values: Sequence[str], rows: Array) -> None:
         self.values, self.rows = values, rows
-        self._items: dict[int, tuple[list[Any], list[Array]]] = {}
+        self._items: dict[int, _Items] = {}
 
-    def items(self, which: int) -> tuple[list[Any], list[Array]]:
+    def items(self, which: int) -> _Items:
         if which not in self._items:
             index: dict[Any, int] = {}
-            positions = [
-                np.fromiter(
-                    (index.setdefault(x, len(index)) for x in _record(v)[which]), dtype=np.int64
-                )
-                for v in self.values
-            ]
-            self._items[which] = (list(index), positions)
+            flat: list[int] = []
+            sizes: list[int] = []
+            for v in self.values:
+                held = _record(v)[which]
+                flat += [index.setdefault(x, len(index)) for x in held]
+                sizes.append(len(held))
+            size = np.array(sizes, dtype=np.int64)
+            self._items[which] = _Items(
+                list(index), np.array(flat, dtype=np.int64), np.cumsum(size) - size, size
+            )
         return self._items[which]
 
     def sizes(self, which: int) -> Array:
-        return np.array([len(p) for p in self.items(which)[1]], dtype=np.int64)
+        return self.items(which).sizes
 
 
 def _row_best(matrix: Array, left: _Side, right: _Side, which: int) -> Array:
     """Per row: the best entry of `matrix` (left items by right items) over the row's
     items."""
-    sizes_l = left.sizes(which)[left.rows]
-    sizes_r = right.sizes(which)[right.rows]
+    items_l, items_r = left.items(which), right.items(which)
+    sizes_l = items_l.sizes[left.rows]
+    sizes_r = items_r.sizes[right.rows]
     counts = sizes_l * sizes_r
     out = np.zeros(len(left.rows))
     total = int(counts.sum())
@@ -193,19 +137,11 @@ def _row_best(matrix: Array, left: _Side, right: _Side, which: int) -> Array:
     starts = np.cumsum(counts) - counts
     offset = np.arange(total) - starts[row]
     i, j = offset // sizes_r[row], offset % sizes_r[row]
-    flat_l, first_l = _flat(left.items(which)[1])
-    flat_r, first_r = _flat(right.items(which)[1])
-    a = flat_l[first_l[left.rows[row]] + i]
-    b = flat_r[first_r[right.rows[row]] + j]
+    a = items_l.flat[items_l.first[left.rows[row]] + i]
+    b = items_r.flat[items_r.first[right.rows[row]] + j]
     some = np.flatnonzero(counts)
     out[some] = np.maximum.reduceat(matrix[a, b], starts[some])
     return out
-
-
-def _flat(lists: list[Array]) -> tuple[Array, Array]:
-    sizes = np.array([len(x) for x in lists], dtype=np.int64)
-    flat = np.concatenate(lists) if lists else np.empty(0, dtype=np.int64)
-    return flat.astype(np.int64), np.cumsum(sizes) - sizes
 
 
 def side_by_side(left: _Side, right: _Side) -> bool:
@@ -214,24 +150,37 @@ def side_by_side(left: _Side, right: _Side) -> bool:
     if min(len(left.values), len(right.values)) > FEW_VALUES:
         return False  # decided without reading the values' parts
     held = int((left.sizes(0)[left.rows] * right.sizes(0)[right.rows]).sum())
-    every = len(left.items(0)[0]) * len(right.items(0)[0])
+    every = len(left.items(0).items) * len(right.items(0).items)
     return every <= SIDE_BY_SIDE_MAX * max(held, 1)
 
 
-def best_parts(left: _Side, right: _Side) -> Array:
-    """Per row (both values non-empty): `xref.best_single_part` where it reaches
-    `EXACT_FROM`, a bound under `EXACT_FROM` elsewhere."""
-    parts_l, parts_r = left.items(0)[0], right.items(0)[0]
+def part_scores(left: _Side, right: _Side) -> Array:
+    """Every part of `left` by every part of `right`: `names.token_similarity` where its
+    bound reaches `EXACT_FROM`, the bound elsewhere."""
+    parts_l, parts_r = left.items(0).items, right.items(0).items
     matrix = part_bounds(parts_l, parts_r)
     for a, b in zip(*np.nonzero(matrix >= EXACT_FROM), strict=True):
         matrix[a, b] = token_similarity(parts_l[a], parts_r[b])
+    return matrix
+
+
+def best_parts(left: _Side, right: _Side, matrix: Array | None = None) -> Array:
+    """Per row (both values non-empty): `xref.best_single_part` where it reaches
+    `EXACT_FROM`, a bound under `EXACT_FROM` elsewhere (`matrix`: the sides'
+    `part_scores`)."""
+    if matrix is None:
+        matrix = part_scores(left, right)
     return _row_best(matrix, left, right, 0)
 
 
-def screened_names(left: _Side, right: _Side, best: Array, exact: PairScore) -> Array:
+def screened_names(
+    left: _Side, right: _Side, best: Array, exact: PairScore, matrix: Array | None = None
+) -> Array:
     """Per row (both values non-empty), with `best` its `best_parts`: a bound under the
-    name comparison's lowest level where one is proven, else `exact`."""
-    glued = _row_best(glued_bounds(left.items(1)[0], right.items(1)[0]), left, right, 1)
+    name comparison's lowest level where one is proven, else `exact`. `matrix`, the
+    sides' `part_scores` where known, bounds the rows sharing a part per pair of names
+    without scoring their part pairs again."""
+    glued = _row_best(glued_bounds(left.items(1).items, right.items(1).items), left, right, 1)
     bound = np.maximum(np.maximum(0.0, best - 0.5 * (1.0 - best)), glued)
     below = (best < PART_BAR) & (bound < SCREEN_BAR - ROUNDING_MARGIN)
     out = bound.copy()
@@ -240,13 +189,29 @@ def screened_names(left: _Side, right: _Side, best: Array, exact: PairScore) -> 
         return out
     # The rest (random pairs sharing a common part: rich world 8%) per pair of names, as
     # blocked pairs are: 96% of them stay under the lowest level that way.
-    scored = blocked_scores(left.values, left.rows[rest], right.values, right.rows[rest], True)
+    known = None if matrix is None else _part_lookup(left, right, matrix)
+    scored = blocked_scores(
+        left.values, left.rows[rest], right.values, right.rows[rest], True, known
+    )
     if scored is not None and scored[1] is not None:
         out[rest] = scored[1]
         return out
     for k in rest.tolist():
         out[k] = exact(left.values[left.rows[k]], right.values[right.rows[k]])
     return out
+
+
+def _part_lookup(left: _Side, right: _Side, matrix: Array) -> PartScores:
+    """`matrix` (the sides' `part_scores`) read for any lists of the sides' parts."""
+    at_l = {p: k for k, p in enumerate(left.items(0).items)}
+    at_r = {p: k for k, p in enumerate(right.items(0).items)}
+
+    def look_up(parts_l: Sequence[str], parts_r: Sequence[str]) -> Array:
+        rows = np.fromiter((at_l[p] for p in parts_l), dtype=np.int64, count=len(parts_l))
+        cols = np.fromiter((at_r[p] for p in parts_r), dtype=np.int64, count=len(parts_r))
+        return np.asarray(matrix[np.ix_(rows, cols)])
+
+    return look_up
 
 
 def _encoded(column: Any) -> tuple[list[str | None], Array]:
@@ -409,11 +374,12 @@ class NameFunctions:
                 return best
             self.pairs.keep("name", keys, names)
             return names
-        best = best_parts(left, right)
+        matrix = part_scores(left, right)
+        best = best_parts(left, right, matrix)
         self.pairs.keep("part", keys, best)
         if kind == "part":
             return best
-        names = screened_names(left, right, best, self.name)
+        names = screened_names(left, right, best, self.name, matrix)
         self.pairs.keep("name", keys, names)
         return names
 

@@ -34,10 +34,13 @@ import numpy as np
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import cpdist
 
-from palermo.match.names import GLUED_DISCOUNT, parts_similarity, token_similarity
+from palermo.match.names import GLUED_DISCOUNT, parts_similarity
+from palermo.match.xref_part_bounds import exact_where_close, pair_bounds
 from palermo.match.xref_screen import NAME_LEVELS, ROUNDING_MARGIN, SCREEN_BAR, prepared
 
 Array = np.ndarray[Any, Any]
+# Scores (or upper bounds) of part pairs: every part of one list by every part of the other.
+PartScores = Callable[[Sequence[str], Sequence[str]], Array]
 
 # Part pairs of one batch compared here at most (a batch of 2,048 rows whose records hold
 # a few names each: ~50,000); above it the batch goes pair by pair.
@@ -96,12 +99,19 @@ def blocked_scores(
     values_r: Sequence[str],
     rows_r: Array,
     names: bool,
+    known: PartScores | None = None,
 ) -> tuple[Array, Array | None] | None:
     """Per row (both values non-empty): `xref.best_single_part`, and with `names` the
     name score: per pair of names `names.parts_similarity` where its bound can reach the
     lowest level, the bound elsewhere, best over the pairs (so `xref.best_name_similarity`
     wherever that reaches the lowest level, a bound under it elsewhere). None when the
-    batch holds too many part pairs for this."""
+    batch holds too many part pairs for this.
+
+    `known` gives the part pairs' scores where the caller already holds them (u's
+    batches: `xref_batch.part_scores`, exact where they can reach `EXACT_FROM`, upper
+    bounds under it): the name scores stay those of the exact part scores (a bound of a
+    part pair only loosens a name's bound, and the names it lets through are scored
+    exactly), the best part is then exact only where it reaches `EXACT_FROM`."""
     left, right = _Slots(values_l), _Slots(values_r)
     size_l, size_r = left.sizes[rows_l], right.sizes[rows_r]
     counts = size_l * size_r
@@ -118,7 +128,10 @@ def blocked_scores(
     i, j = offset // size_r[row], offset % size_r[row]
     slot_l = left.first[rows_l[row]] + i
     slot_r = right.first[rows_r[row]] + j
-    score = _token_scores(left, right, left.part[slot_l], right.part[slot_r])
+    if known is None:
+        score = _token_scores(left, right, left.part[slot_l], right.part[slot_r])
+    else:
+        score = known(left.parts, right.parts)[left.part[slot_l], right.part[slot_r]]
     some = np.flatnonzero(counts)
     best[some] = np.maximum.reduceat(score, starts[some])
     if not names:
@@ -158,18 +171,13 @@ def _next_level(score: float) -> float:
 
 
 def _token_scores(left: _Slots, right: _Slots, part_l: Array, part_r: Array) -> Array:
-    """`token_similarity` of every cell's two parts, once per distinct part pair."""
-    code = part_l * max(len(right.parts), 1) + part_r
-    distinct, inverse = np.unique(code, return_inverse=True)
+    """Every cell's two parts: `token_similarity` where it can reach `EXACT_FROM`, an
+    upper bound under it elsewhere (`xref_part_bounds`), once per distinct part pair."""
     width = max(len(right.parts), 1)
-    scores = np.fromiter(
-        (
-            token_similarity(left.parts[c // width], right.parts[c % width])
-            for c in distinct.tolist()
-        ),
-        dtype=np.float64,
-        count=len(distinct),
-    )
+    distinct, inverse = np.unique(part_l * width + part_r, return_inverse=True)
+    parts_l = [left.parts[c] for c in (distinct // width).tolist()]
+    parts_r = [right.parts[c] for c in (distinct % width).tolist()]
+    scores = exact_where_close(pair_bounds(parts_l, parts_r), parts_l, parts_r)
     return np.asarray(scores[inverse.reshape(-1)])
 
 
