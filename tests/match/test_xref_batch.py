@@ -20,7 +20,7 @@ import palermo.match.xref as xref
 import palermo.match.xref_batch as xref_batch
 from palermo.match.engines import Batched, distinct_pairs
 from palermo.match.names import token_similarity
-from palermo.match.xref_batch import NameFunctions, Remembered
+from palermo.match.xref_batch import LastCalls, NameFunctions, Remembered
 from palermo.match.xref_blocked import blocked_scores
 from palermo.match.xref_part_bounds import EXACT_FROM, pair_bounds, part_bounds
 from palermo.match.xref_screen import NAME_LEVELS
@@ -227,7 +227,7 @@ def test_part_bound_is_never_under_token_similarity(left: list[str], right: list
     """Side against side and pair by pair: the same bound, never under the exact score."""
     bound = part_bounds(left, right)
     for i, a in enumerate(left):
-        pairwise = pair_bounds([a] * len(right), right)
+        pairwise = pair_bounds([a], right, np.zeros(len(right), int), np.arange(len(right)))
         for j, b in enumerate(right):
             assert bound[i, j] >= token_similarity(a, b) - 1e-12, (a, b)
             assert pairwise[j] == bound[i, j], (a, b)
@@ -329,3 +329,42 @@ def test_remembered_computes_each_pair_once_per_batch() -> None:
     third = remembered(pa.array([None, "999", "5"]), pa.array(["x", "998", "5"]))
     assert third.tolist() == [0.0, 0.0, 1.0]
     assert computed == [6, 1, 2]  # the null row and the new pair; "999"/"998" was kept
+
+
+VALUE = st.one_of(st.none(), st.sampled_from(["ana", "ivan petrov", "li", "", "kim|lee"]))
+
+
+def _score(a: str | None, b: str | None) -> float:
+    return 0.0 if not a or not b else round(len(set(a) & set(b)) / len(set(a) | set(b)), 2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(VALUE, VALUE), min_size=1, max_size=30),
+    st.lists(st.booleans(), min_size=30, max_size=30),
+    st.floats(0.0, 1.1),
+)
+def test_last_calls_answer_only_what_they_were_asked(
+    pairs: list[tuple[str | None, str | None]], picked: list[bool], threshold: float
+) -> None:
+    """A call that narrows the last one to the rows under a threshold (as DuckDB's next
+    `CASE WHEN` does) is answered from it; any other call is answered only when its rows
+    are those same pairs, and then with their scores."""
+    last = LastCalls()
+    left = pa.array([a for a, _ in pairs], pa.string())
+    right = pa.array([b for _, b in pairs], pa.string())
+    scores = np.array([_score(a, b) for a, b in pairs])
+    last.keep(left, right, scores)
+    under = scores < threshold
+    got = last.answer(left.filter(under), right.filter(under))
+    assert got is not None and got.tolist() == scores[under].tolist()
+    mask = np.array(picked[: len(pairs)])
+    some = [p for p, keep in zip(pairs, mask, strict=True) if keep]
+    other = last.answer(left.filter(mask), right.filter(mask))
+    assert other is None or other.tolist() == [_score(a, b) for a, b in some]
+    shuffled = list(reversed(pairs))
+    back = last.answer(
+        pa.array([a for a, _ in shuffled], pa.string()),
+        pa.array([b for _, b in shuffled], pa.string()),
+    )
+    assert back is None or back.tolist() == [_score(a, b) for a, b in shuffled]

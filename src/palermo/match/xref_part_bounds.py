@@ -100,32 +100,36 @@ def rule_hashes(part: str) -> tuple[int, int, int, int]:
 HASH_MASK = (1 << 62) - 1
 
 
-def pair_bounds(left: Sequence[str], right: Sequence[str]) -> Array:
-    """`part_bounds` of `left[k]` with `right[k]` for every k: one bound per pair."""
-    bound = np.zeros(len(left))
-    if not len(left):
+def pair_bounds(parts_l: Sequence[str], parts_r: Sequence[str], at_l: Array, at_r: Array) -> Array:
+    """`part_bounds` of `parts_l[at_l[k]]` with `parts_r[at_r[k]]` for every k: one
+    bound per pair (each part's texts and keys are looked up once, not once per pair)."""
+    bound = np.zeros(len(at_l))
+    if not len(at_l):
         return bound
-    texts_l = [part_texts(p) for p in left]
-    texts_r = [part_texts(p) for p in right]
+    texts_l = np.array([part_texts(p) for p in parts_l], dtype=object).reshape(-1, 3)
+    texts_r = np.array([part_texts(p) for p in parts_r], dtype=object).reshape(-1, 3)
     for column in range(3):
         scores = cpdist(
-            [t[column] for t in texts_l],
-            [t[column] for t in texts_r],
+            texts_l[at_l, column].tolist(),
+            texts_r[at_r, column].tolist(),
             scorer=JaroWinkler.similarity,
             dtype=np.float64,
             workers=1,
         )
         np.maximum(bound, scores, out=bound)
-    keys_l = np.array([rule_hashes(p) for p in left], dtype=np.int64)
-    keys_r = np.array([rule_hashes(p) for p in right], dtype=np.int64)
-    same = ((keys_l == keys_r) & (keys_l >= 0)).any(axis=1)
+    keys_l = np.array([rule_hashes(p) for p in parts_l], dtype=np.int64).reshape(-1, 4)
+    keys_r = np.array([rule_hashes(p) for p in parts_r], dtype=np.int64).reshape(-1, 4)
+    a, b = keys_l[at_l], keys_r[at_r]
+    same = ((a == b) & (a >= 0)).any(axis=1)
     bound[same] = np.maximum(bound[same], RULE_LIFT)
     return bound
 
 
-def exact_where_close(scores: Array, left: Sequence[str], right: Sequence[str]) -> Array:
-    """`scores` (bounds of `left[k]` with `right[k]`) with `token_similarity` in place of
-    every bound that reaches `EXACT_FROM`."""
+def exact_where_close(
+    scores: Array, parts_l: Sequence[str], parts_r: Sequence[str], at_l: Array, at_r: Array
+) -> Array:
+    """`scores` (`pair_bounds`) with `token_similarity` in place of every bound that
+    reaches `EXACT_FROM`."""
     for k in np.flatnonzero(scores >= EXACT_FROM).tolist():
-        scores[k] = token_similarity(left[k], right[k])
+        scores[k] = token_similarity(parts_l[at_l[k]], parts_r[at_r[k]])
     return scores
