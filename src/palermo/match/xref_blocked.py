@@ -112,6 +112,8 @@ def blocked_scores(
     bounds under it): the name scores stay those of the exact part scores (a bound of a
     part pair only loosens a name's bound, and the names it lets through are scored
     exactly), the best part is then exact only where it reaches `EXACT_FROM`."""
+    values_l, rows_l = _used(values_l, rows_l)
+    values_r, rows_r = _used(values_r, rows_r)
     left, right = _Slots(values_l), _Slots(values_r)
     size_l, size_r = left.sizes[rows_l], right.sizes[rows_r]
     counts = size_l * size_r
@@ -137,12 +139,15 @@ def blocked_scores(
     if not names:
         return best, None
     of_row, name_l, name_r, parts = _names_bound(left, right, row, i, j, slot_l, slot_r, score)
-    glued = _glued_bounds(values_l, rows_l[of_row], name_l, values_r, rows_r[of_row], name_r)
-    # where the letters cannot rule the glued forms out, their OSA similarity (in C)
-    check = np.flatnonzero((parts < BAR) & (glued >= BAR))
-    glued[check] = _glued_similarities(
-        [prepared(values_l[rows_l[of_row[k]]])[name_l[k]] for k in check],
-        [prepared(values_r[rows_r[of_row[k]]])[name_r[k]] for k in check],
+    # The glued forms can only matter where the parts stay under the lowest level, or
+    # where a row holds several pairs of names (which to score exactly first, and when to
+    # stop): elsewhere the row's one pair of names is scored exactly anyway, and 1 bounds it.
+    held = np.bincount(of_row, minlength=n)[of_row]
+    need = np.flatnonzero((parts < BAR) | (held > 1))
+    glued = np.ones(len(parts))
+    glued[need] = _glued_similarities(
+        [prepared(values_l[rows_l[of_row[k]]])[name_l[k]] for k in need.tolist()],
+        [prepared(values_r[rows_r[of_row[k]]])[name_r[k]] for k in need.tolist()],
     )
     bound = np.maximum(parts, glued)
     scores = np.zeros(n)
@@ -171,6 +176,15 @@ def name_pair_similarity(left: tuple[str, ...], right: tuple[str, ...]) -> float
     keys, so the same two names meet again in other records' pairs (a third of the exact
     scores of 20,000 world records were repeats; more as names get more holders)."""
     return parts_similarity(left, right)
+
+
+def _used(values: Sequence[str], rows: Array) -> tuple[Sequence[str], Array]:
+    """Only the values the rows hold (u's rows that share a part hold a tenth of their
+    batch's values), each row's position among them."""
+    used, at = np.unique(rows, return_inverse=True)
+    if len(used) == len(values):
+        return values, rows
+    return [values[k] for k in used.tolist()], at.reshape(-1).astype(np.int64)
 
 
 def _next_level(score: float) -> float:
@@ -232,55 +246,6 @@ def _names_bound(
     return row[at], name_l[at], name_r[at], parts
 
 
-LETTERS = 27  # a-z, and one bin for anything else (a coarser count is still a bound)
-
-
-@lru_cache(maxsize=2_000_000)
-def letter_counts(value: str) -> tuple[Array, Array]:
-    """Per name of a record, per glued form of `xref_screen.prepared` (joined, reversed,
-    sorted): how often each letter occurs, and the form's length."""
-    forms = prepared(value)
-    counts = np.zeros((len(forms), 3, LETTERS), dtype=np.int32)
-    lengths = np.zeros((len(forms), 3), dtype=np.int32)
-    for n, name in enumerate(forms):
-        for f, form in enumerate(name):
-            for letter in form:
-                code = ord(letter) - 97
-                counts[n, f, code if 0 <= code < LETTERS - 1 else LETTERS - 1] += 1
-            lengths[n, f] = len(form)
-    return counts, lengths
-
-
-def _glued_bounds(
-    values_l: Sequence[str],
-    rows_l: Array,
-    name_l: Array,
-    values_r: Sequence[str],
-    rows_r: Array,
-    name_r: Array,
-) -> Array:
-    """Per pair of names: an upper bound of `xref_screen.glued_bound`'s four comparisons
-    (OSA similarities of the glued forms) from the forms' letters alone. An edit changes
-    the letter counts by at most two (a substitution), so OSA distance >= half their
-    difference, and >= the difference of the lengths."""
-    table_l, first_l = _letters(values_l)
-    table_r, first_r = _letters(values_r)
-    at_l = first_l[rows_l] + name_l
-    at_r = first_r[rows_r] + name_r
-    counts_l, lengths_l = table_l
-    counts_r, lengths_r = table_r
-
-    def bound(f: int, g: int) -> Array:
-        diff = np.abs(counts_l[at_l, f] - counts_r[at_r, g]).sum(axis=1)
-        a, b = lengths_l[at_l, f], lengths_r[at_r, g]
-        distance = np.maximum((diff + 1) // 2, np.abs(a - b))
-        longest = np.maximum(a, b)
-        return np.where(longest > 0, 1.0 - distance / np.maximum(longest, 1), 1.0)
-
-    best = np.maximum(np.maximum(bound(0, 0), bound(0, 1)), bound(1, 0))
-    return np.asarray(np.maximum(best, bound(2, 2) * GLUED_DISCOUNT))
-
-
 def _glued_similarities(
     left: Sequence[tuple[str, str, str]], right: Sequence[tuple[str, str, str]]
 ) -> Array:
@@ -313,12 +278,3 @@ def glued_osa(
 
     best = np.maximum(np.maximum(osa(0, 0), osa(0, 1)), osa(1, 0))
     return np.asarray(np.maximum(best, osa(2, 2) * GLUED_DISCOUNT))
-
-
-def _letters(values: Sequence[str]) -> tuple[tuple[Array, Array], Array]:
-    """`letter_counts` of every name of `values`, stacked, with each value's first row."""
-    tables = [letter_counts(v) for v in values]
-    sizes = np.array([len(t[0]) for t in tables], dtype=np.int64)
-    counts = np.concatenate([t[0] for t in tables]) if tables else np.zeros((0, 3, LETTERS))
-    lengths = np.concatenate([t[1] for t in tables]) if tables else np.zeros((0, 3))
-    return (counts, lengths), np.cumsum(sizes) - sizes
