@@ -168,15 +168,19 @@ def distinct_pairs(fn: PairFunction, left: Any, right: Any) -> np.ndarray[Any, A
     return np.asarray(scores[inverse.reshape(-1)])
 
 
-def encoded(column: Any) -> tuple[list[str | None], np.ndarray[Any, Any]]:
-    """A column's distinct values (interned), None last, and each row's position."""
+def encoded(column: Any, intern: bool = True) -> tuple[list[str | None], np.ndarray[Any, Any]]:
+    """A column's distinct values, None last, and each row's position. Interned for
+    functions that cache by value (`distinct_pairs`); values only compared in C need not
+    be."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     encoded = pc.dictionary_encode(column)
-    values: list[str | None] = [_interned(v) for v in encoded.dictionary.to_pylist()]
+    values: list[str | None] = encoded.dictionary.to_pylist()
+    if intern:
+        values = [_interned(v) for v in values]
     rows = pc.fill_null(encoded.indices, len(values)).to_numpy(zero_copy_only=False)
     return [*values, None], rows.astype(np.int64)
 

@@ -811,12 +811,8 @@ UDFS: dict[str, PairFunction] = {
     "palermo_name_sim": Batched(screened_name_similarity, _NAME_BATCHES.name_sim),
     "palermo_name_part": Batched(best_single_part, _NAME_BATCHES.name_part),
     # each pair once across the calls DuckDB makes per level (ADR 0057, 2026-11-30)
-    "palermo_address_sim": Batched(
-        address_similarity, Remembered(address_batch(address_similarity))
-    ),
-    "palermo_document_sim": Batched(
-        document_similarity, Remembered(document_batch(document_similarity))
-    ),
+    "palermo_address_sim": Batched(address_similarity, Remembered(address_batch())),
+    "palermo_document_sim": Batched(document_similarity, Remembered(document_batch())),
     "palermo_shared": shared_value,
 }
 

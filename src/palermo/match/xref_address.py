@@ -6,7 +6,8 @@ distinct records and the other hundreds (`xref_batch`), so the distinct addresse
 side are scored against the other's in C (`rapidfuzz.process.cdist`, the same scorers) and
 each pair takes the best of its addresses' pieces: the very score `xref.address_similarity`
 gives (`tests/match/test_xref_batch.py` compares them). Other batches (blocked candidates,
-hundreds of records on each side) go pair by pair, once per distinct pair.
+hundreds of records on each side) score each distinct pair's pieces pair by pair, also in C
+(`xref_pieces`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
-from rapidfuzz.process import cdist
+from rapidfuzz.process import cdist, cpdist
 
-from palermo.match.engines import distinct_pairs, encoded
+from palermo.match.engines import encoded
+from palermo.match.xref_pieces import best_of_pieces
 
 Array = np.ndarray[Any, Any]
 # As `xref_batch`: compared side against side when that is at most this many piece pairs
@@ -27,14 +29,12 @@ SIDE_BY_SIDE_MAX = 8
 SUBSET_WORDS = 3  # `xref._one_address`: the token-set score only from three words up
 
 
-def address_batch(
-    pair: Callable[[str | None, str | None], float],
-) -> Callable[[Any, Any], Array]:
-    """The batch form of `pair` (`xref.address_similarity`)."""
+def address_batch() -> Callable[[Any, Any], Array]:
+    """The batch form of `xref.address_similarity`."""
 
     def batch(left: Any, right: Any) -> Array:
-        values_l, rows_l = encoded(left)
-        values_r, rows_r = encoded(right)
+        values_l, rows_l = encoded(left, intern=False)
+        values_r, rows_r = encoded(right, intern=False)
         pieces_l = [_pieces(v) for v in values_l]
         pieces_r = [_pieces(v) for v in values_r]
         width = len(values_r)
@@ -44,8 +44,9 @@ def address_batch(
         used_l, used_r = np.unique(a), np.unique(b)
         every = sum(len(pieces_l[x]) for x in used_l) * sum(len(pieces_r[y]) for y in used_r)
         if every > SIDE_BY_SIDE_MAX * max(held, 1):
-            return distinct_pairs(pair, left, right)
-        scores = _side_by_side(pieces_l, pieces_r, used_l, used_r, a, b)
+            scores = best_of_pieces(pieces_l, pieces_r, a, b, _pair_scores)
+        else:
+            scores = _side_by_side(pieces_l, pieces_r, used_l, used_r, a, b)
         return np.asarray(scores[inverse.reshape(-1)])
 
     return batch
@@ -54,6 +55,18 @@ def address_batch(
 def _pieces(value: str | None) -> list[str]:
     """A value's addresses ("|"-separated), as `xref.address_similarity` compares them."""
     return value.split("|") if value else []
+
+
+def _pair_scores(texts_l: list[str], texts_r: list[str]) -> Array:
+    """`xref._one_address` of `texts_l[k]` with `texts_r[k]`, pair by pair in C."""
+    sort = cpdist(texts_l, texts_r, scorer=fuzz.token_sort_ratio, dtype=np.float64, workers=1)
+    subset = cpdist(texts_l, texts_r, scorer=fuzz.token_set_ratio, dtype=np.float64, workers=1)
+    words_l = np.array([t.count(" ") + 1 for t in texts_l])
+    words_r = np.array([t.count(" ") + 1 for t in texts_r])
+    wide = np.minimum(words_l, words_r) >= SUBSET_WORDS
+    scores = np.maximum(sort, np.where(wide, subset, 0.0)) / 100
+    empty = np.array([not x or not y for x, y in zip(texts_l, texts_r, strict=True)])
+    return np.where(empty, 0.0, scores)
 
 
 def _side_by_side(

@@ -9,7 +9,8 @@ in C (`rapidfuzz.process.cdist`, Damerau-Levenshtein distance) and each pair tak
 best of its numbers' pairs: 1 for a number both hold (distance 0), 0.5 for one misread or
 transposed character between numbers of `xref.STRONG_MIN_CHARS` or more, else 0. That is
 `xref.document_similarity` exactly (`tests/match/test_xref_batch.py` compares them). Other
-batches (blocked candidates) go pair by pair, once per distinct pair.
+batches (blocked candidates) compare each distinct pair's numbers pair by pair, also in C
+(`xref_pieces`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import DamerauLevenshtein
-from rapidfuzz.process import cdist
+from rapidfuzz.process import cdist, cpdist
 
-from palermo.match.engines import distinct_pairs, encoded
+from palermo.match.engines import encoded
+from palermo.match.xref_pieces import PieceScores, best_of_pieces
 
 Array = np.ndarray[Any, Any]
 # As `xref_batch` and `xref_address`: compared side against side when that is at most
@@ -29,15 +31,15 @@ Array = np.ndarray[Any, Any]
 SIDE_BY_SIDE_MAX = 8
 
 
-def document_batch(pair: Callable[[str | None, str | None], float]) -> Callable[[Any, Any], Array]:
-    """The batch form of `pair` (`xref.document_similarity`)."""
+def document_batch() -> Callable[[Any, Any], Array]:
+    """The batch form of `xref.document_similarity`."""
 
     def batch(left: Any, right: Any) -> Array:
         # the misread rule's shortest number, as `xref.document_similarity` reads it
         from palermo.match.xref import STRONG_MIN_CHARS as min_chars
 
-        values_l, rows_l = encoded(left)
-        values_r, rows_r = encoded(right)
+        values_l, rows_l = encoded(left, intern=False)
+        values_r, rows_r = encoded(right, intern=False)
         width = len(values_r)
         distinct, inverse = np.unique(rows_l * width + rows_r, return_inverse=True)
         a, b = distinct // width, distinct % width
@@ -51,8 +53,11 @@ def document_batch(pair: Callable[[str | None, str | None], float]) -> Callable[
         held = int((sizes_l[a] * sizes_r[b]).sum())
         every = int(sizes_l.sum()) * int(sizes_r.sum())
         if every > SIDE_BY_SIDE_MAX * max(held, 1):
-            return distinct_pairs(pair, left, right)
-        scores = _side_by_side(numbers_l, numbers_r, a, b, min_chars)
+            pieces_l = [numbers_l.get(x, []) for x in range(len(values_l))]
+            pieces_r = [numbers_r.get(y, []) for y in range(len(values_r))]
+            scores = best_of_pieces(pieces_l, pieces_r, a, b, _scorer(min_chars))
+        else:
+            scores = _side_by_side(numbers_l, numbers_r, a, b, min_chars)
         return np.asarray(scores[inverse.reshape(-1)])
 
     return batch
@@ -62,6 +67,20 @@ def _numbers(value: str | None) -> list[str]:
     """A value's distinct numbers ("|"-separated), as `xref.document_similarity` reads
     them; none for a null or empty value (which agrees with nothing)."""
     return list(dict.fromkeys(value.split("|"))) if value else []
+
+
+def _scorer(min_chars: int) -> PieceScores:
+    def scores(texts_l: list[str], texts_r: list[str]) -> Array:
+        """`xref.document_similarity` of one number with one, pair by pair in C."""
+        distance = cpdist(
+            texts_l, texts_r, scorer=DamerauLevenshtein.distance, dtype=np.int32, workers=1
+        )
+        lengths_l = np.array([len(t) for t in texts_l])
+        lengths_r = np.array([len(t) for t in texts_r])
+        long_enough = np.minimum(lengths_l, lengths_r) >= min_chars
+        return np.where(distance == 0, 1.0, np.where(long_enough & (distance <= 1), 0.5, 0.0))
+
+    return scores
 
 
 def _side_by_side(
