@@ -300,29 +300,33 @@ class LastCalls:
 
     def __init__(self, kept: int = 4) -> None:
         self.kept = kept
-        self.calls: list[tuple[Any, Any, Array]] = []
+        # columns, scores, their distinct values and how many scores are under each
+        self.calls: list[tuple[Any, Any, Array, Array, Array]] = []
 
     def answer(self, left: Any, right: Any) -> Array | None:
-        for kept_l, kept_r, scores in reversed(self.calls):
-            under = _under_some_threshold(scores, len(left))
-            if under is None:
+        for kept_l, kept_r, scores, cuts, under in reversed(self.calls):
+            if len(left) > len(scores):
                 continue
-            if left.equals(kept_l.filter(under)) and right.equals(kept_r.filter(under)):
-                return np.asarray(scores[under])
+            rows = _under_a_threshold(scores, cuts, under, len(left))
+            if rows is None:
+                continue
+            if left.equals(kept_l.filter(rows)) and right.equals(kept_r.filter(rows)):
+                return np.asarray(scores[rows])
         return None
 
     def keep(self, left: Any, right: Any, scores: Array) -> None:
-        self.calls.append((left, right, scores))
+        cuts = np.unique(scores)
+        under = np.searchsorted(np.sort(scores), cuts, side="left")
+        self.calls.append((left, right, scores, cuts, under))
         del self.calls[: -self.kept]
 
 
-def _under_some_threshold(scores: Array, count: int) -> Array | None:
-    """The rows whose score is under the one threshold (any value between two scores
-    gives the same rows) that leaves `count` of them, if there is one."""
+def _under_a_threshold(scores: Array, cuts: Array, under: Array, count: int) -> Array | None:
+    """The rows whose score is under the one threshold (any value between two of the
+    distinct scores `cuts` gives the same rows; `under`: how many scores are under each)
+    that leaves `count` of them, if there is one."""
     if count == len(scores):
         return np.ones(len(scores), dtype=bool)
-    cuts = np.unique(scores)
-    under = np.searchsorted(np.sort(scores), cuts, side="left")
     at = np.flatnonzero(under == count)
     return np.asarray(scores < cuts[at[0]]) if len(at) else None
 
@@ -384,7 +388,8 @@ class NameFunctions:
     def __init__(self, name: PairScore, part: PairScore) -> None:
         self.name, self.part = name, part
         self.pairs = RecentPairs(["name", "part"])
-        self.last = {"name": LastCalls(), "part": LastCalls()}
+        # the best part is asked once per batch, after the levels: nothing to narrow
+        self.last = LastCalls()
         # DuckDB may call from several threads: the numbering and the kept results change
         # together, so one batch at a time.
         self.lock = threading.Lock()
@@ -398,10 +403,12 @@ class NameFunctions:
     def _run(self, left: Any, right: Any, kind: str) -> Array:
         with self.lock:
             left, right = _combined(left), _combined(right)
-            out = self.last[kind].answer(left, right)
+            if kind == "part":
+                return self._batch(left, right, kind)
+            out = self.last.answer(left, right)
             if out is None:
                 out = self._batch(left, right, kind)
-            self.last[kind].keep(left, right, out)
+            self.last.keep(left, right, out)
             return out
 
     def _batch(self, left: Any, right: Any, kind: str) -> Array:
