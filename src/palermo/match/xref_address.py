@@ -40,9 +40,11 @@ def address_batch() -> Callable[[Any, Any], Array]:
         width = len(values_r)
         distinct, inverse = np.unique(rows_l * width + rows_r, return_inverse=True)
         a, b = distinct // width, distinct % width
-        held = sum(len(pieces_l[x]) * len(pieces_r[y]) for x, y in zip(a, b, strict=True))
+        sizes_l = np.array([len(p) for p in pieces_l], dtype=np.int64)
+        sizes_r = np.array([len(p) for p in pieces_r], dtype=np.int64)
+        held = int((sizes_l[a] * sizes_r[b]).sum())
         used_l, used_r = np.unique(a), np.unique(b)
-        every = sum(len(pieces_l[x]) for x in used_l) * sum(len(pieces_r[y]) for y in used_r)
+        every = int(sizes_l[used_l].sum()) * int(sizes_r[used_r].sum())
         if every > SIDE_BY_SIDE_MAX * max(held, 1):
             scores = best_of_pieces(pieces_l, pieces_r, a, b, _pair_scores)
         else:
