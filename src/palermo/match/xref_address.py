@@ -61,14 +61,26 @@ def _pieces(value: str | None) -> list[str]:
 
 def _pair_scores(texts_l: list[str], texts_r: list[str]) -> Array:
     """`xref._one_address` of `texts_l[k]` with `texts_r[k]`, pair by pair in C."""
-    sort = cpdist(texts_l, texts_r, scorer=fuzz.token_sort_ratio, dtype=np.float64, workers=1)
-    subset = cpdist(texts_l, texts_r, scorer=fuzz.token_set_ratio, dtype=np.float64, workers=1)
+    return _scores(texts_l, texts_r, pairwise=True)
+
+
+def _scores(texts_l: list[str], texts_r: list[str], pairwise: bool) -> Array:
+    """`xref._one_address` in C: of every text of `texts_l` with every one of `texts_r`
+    (`cdist`, a matrix), or of each with its partner (`cpdist`)."""
+    compare = cpdist if pairwise else cdist
+    sort = compare(texts_l, texts_r, scorer=fuzz.token_sort_ratio, dtype=np.float64, workers=1)
+    subset = compare(texts_l, texts_r, scorer=fuzz.token_set_ratio, dtype=np.float64, workers=1)
     words_l = np.array([t.count(" ") + 1 for t in texts_l])
     words_r = np.array([t.count(" ") + 1 for t in texts_r])
+    # an empty piece ("a|" or "|b") agrees with nothing
+    empty_l = np.array([not t for t in texts_l])
+    empty_r = np.array([not t for t in texts_r])
+    if not pairwise:
+        words_l, empty_l = words_l[:, None], empty_l[:, None]
+        words_r, empty_r = words_r[None, :], empty_r[None, :]
     wide = np.minimum(words_l, words_r) >= SUBSET_WORDS
     scores = np.maximum(sort, np.where(wide, subset, 0.0)) / 100
-    empty = np.array([not x or not y for x, y in zip(texts_l, texts_r, strict=True)])
-    return np.where(empty, 0.0, scores)
+    return np.asarray(np.where(empty_l | empty_r, 0.0, scores))
 
 
 def _side_by_side(
@@ -90,15 +102,7 @@ def _side_by_side(
     texts_l, texts_r = list(index_l), list(index_r)
     matrix = np.zeros((len(texts_l), len(texts_r)))
     if texts_l and texts_r:
-        sort = cdist(texts_l, texts_r, scorer=fuzz.token_sort_ratio, dtype=np.float64, workers=1)
-        subset = cdist(texts_l, texts_r, scorer=fuzz.token_set_ratio, dtype=np.float64, workers=1)
-        words_l = np.array([t.count(" ") + 1 for t in texts_l])
-        words_r = np.array([t.count(" ") + 1 for t in texts_r])
-        wide = np.minimum(words_l[:, None], words_r[None, :]) >= SUBSET_WORDS
-        matrix = np.maximum(sort, np.where(wide, subset, 0.0)) / 100
-        # an empty piece ("a|" or "|b") agrees with nothing (`xref._one_address`)
-        matrix[[i for i, t in enumerate(texts_l) if not t], :] = 0.0
-        matrix[:, [j for j, t in enumerate(texts_r) if not t]] = 0.0
+        matrix = _scores(texts_l, texts_r, pairwise=False)
     # one address on each side (the usual case) by indexing; several, best of each pair
     first_l = np.array([index_l.get(p[0], -1) if len(p) == 1 else -1 for p in pieces_l])
     first_r = np.array([index_r.get(p[0], -1) if len(p) == 1 else -1 for p in pieces_r])

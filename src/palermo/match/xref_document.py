@@ -71,16 +71,24 @@ def _numbers(value: str | None) -> list[str]:
 
 def _scorer(min_chars: int) -> PieceScores:
     def scores(texts_l: list[str], texts_r: list[str]) -> Array:
-        """`xref.document_similarity` of one number with one, pair by pair in C."""
-        distance = cpdist(
-            texts_l, texts_r, scorer=DamerauLevenshtein.distance, dtype=np.int32, workers=1
-        )
-        lengths_l = np.array([len(t) for t in texts_l])
-        lengths_r = np.array([len(t) for t in texts_r])
-        long_enough = np.minimum(lengths_l, lengths_r) >= min_chars
-        return np.where(distance == 0, 1.0, np.where(long_enough & (distance <= 1), 0.5, 0.0))
+        return _scores(texts_l, texts_r, min_chars, pairwise=True)
 
     return scores
+
+
+def _scores(texts_l: list[str], texts_r: list[str], min_chars: int, pairwise: bool) -> Array:
+    """`xref.document_similarity` of one number with one, in C: every number of `texts_l`
+    with every one of `texts_r` (`cdist`, a matrix), or each with its partner (`cpdist`)."""
+    compare = cpdist if pairwise else cdist
+    distance = compare(
+        texts_l, texts_r, scorer=DamerauLevenshtein.distance, dtype=np.int32, workers=1
+    )
+    lengths_l = np.array([len(t) for t in texts_l])
+    lengths_r = np.array([len(t) for t in texts_r])
+    if not pairwise:
+        lengths_l, lengths_r = lengths_l[:, None], lengths_r[None, :]
+    long_enough = np.minimum(lengths_l, lengths_r) >= min_chars
+    return np.where(distance == 0, 1.0, np.where(long_enough & (distance <= 1), 0.5, 0.0))
 
 
 def _side_by_side(
@@ -102,13 +110,7 @@ def _side_by_side(
     if not index_l or not index_r:
         return out
     texts_l, texts_r = list(index_l), list(index_r)
-    distance = cdist(
-        texts_l, texts_r, scorer=DamerauLevenshtein.distance, dtype=np.int32, workers=1
-    )
-    lengths_l = np.array([len(t) for t in texts_l])
-    lengths_r = np.array([len(t) for t in texts_r])
-    long_enough = np.minimum(lengths_l[:, None], lengths_r[None, :]) >= min_chars
-    matrix = np.where(distance == 0, 1.0, np.where(long_enough & (distance <= 1), 0.5, 0.0))
+    matrix = _scores(texts_l, texts_r, min_chars, pairwise=False)
     # one number on each side (the usual case) by indexing; several, best of each pair
     first_l = np.full(int(a.max()) + 1, -1)
     first_r = np.full(int(b.max()) + 1, -1)
