@@ -9,10 +9,10 @@ glued every pair of their names: most of palermo's training time (ADR 0054).
 DuckDB hands the functions 2,048 pairs at a time, and in u's sample a batch holds a few
 hundred distinct records on one side and a handful on the other (every record of the
 sample against the next few). So a batch's distinct parts can be compared side against
-side in C (`rapidfuzz.process.cdist`, tens of nanoseconds a part pair; its pairwise form,
-`cpdist`, converts both strings of every pair and costs as much as Python did):
+side in C (`rapidfuzz.process.cdist`, tens of nanoseconds a part pair):
 
-- every part pair of the batch gets an upper bound of `token_similarity` (`part_bounds`):
+- every part pair of the batch gets an upper bound of `token_similarity`
+  (`xref_part_bounds.part_bounds`):
   the Jaro-Winkler scores it starts from (both folds, and the spelling as written), lifted
   to the 0.9 that its typo, vowel and skeleton rules can give wherever their key (sorted
   letters, doubled letters undone, consonant classes, skeleton) is the same on both sides;
@@ -30,10 +30,17 @@ side in C (`rapidfuzz.process.cdist`, tens of nanoseconds a part pair; its pairw
 `palermo_name_part` needs its exact value only where it can reach "one part the same"
 (0.97), and gets the best part above. A batch whose two sides are both large (blocked
 candidate pairs, EM) would cost more compared side against side; `xref_blocked` scores it
-per pair of names instead (its best parts exact, names bounded in bulk, exact scores only
-where a name pair can reach a level). `tests/match/test_xref_batch.py` checks that every pair gets
-the level the exact scores give (the world's, the rich world's and FEBRL's random and
-similar pairs) and that the part bound is never under `token_similarity`.
+per pair of names instead (its part pairs bounded pair by pair in C, names bounded in bulk,
+exact scores only where a name pair can reach a level).
+
+DuckDB asks for the name score once per level of the comparison, each time with the rows
+that missed the level before: such a call is answered from the call before it without
+reading the batch into Python again (`LastCalls`), and any other from the results kept by
+pair (`RecentPairs`; ADR 0057, second amendment of 2026-12-01).
+
+`tests/match/test_xref_batch.py` checks that every pair gets the level the exact scores
+give (the world's, the rich world's and FEBRL's random and similar pairs) and that the part
+bound is never under `token_similarity`.
 """
 
 from __future__ import annotations

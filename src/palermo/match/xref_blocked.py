@@ -11,17 +11,22 @@ time).
 
 Here the bound is taken per pair of names instead of per pair of records, for the whole
 batch at once in numpy:
-- every part pair the rows hold gets `token_similarity` (exact, cached; one Python call per
-  distinct part pair of the batch);
-- the best part of a row is the best of them: `xref.best_single_part` exactly;
+- every distinct part pair the rows hold gets an upper bound of `token_similarity`,
+  computed in C, and the exact score where the bound reaches `EXACT_FROM`
+  (`xref_part_bounds`; ADR 0057, second amendment of 2026-12-01);
+- the best part of a row is the best of them: `xref.best_single_part` wherever that can
+  reach `EXACT_FROM`, a bound under it elsewhere (under "one part the same", 0.97, either
+  way);
 - per pair of names, each part of the shorter name takes its best partner in the longer one
   (at least what `names.paired` gives it) and `names.combine`'s formula, without its cap,
   bounds what the parts can give;
 - a row whose names all stay under the lowest level that way, and whose glued names stay
-  under it too (`xref_screen.glued_bound`), gets the bound: the level the exact score gives.
-  Every other row gets the exact score, as before.
+  under it too (`xref_screen.glued_bound`, OSA in C), gets the bound: the level the exact
+  score gives. Every other row gets the exact score, as before (kept across batches: the
+  same two names meet again in other records' pairs).
 `tests/match/test_xref_batch.py` checks the levels and the best parts against the exact
-scores on blocked batches of the world's, the rich world's and FEBRL's pairs.
+scores on blocked batches of the world's, the rich world's and FEBRL's pairs, and on any
+names (Hypothesis).
 """
 
 from __future__ import annotations
