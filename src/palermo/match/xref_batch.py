@@ -54,9 +54,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from rapidfuzz.process import cdist
 
-from palermo.match.names import token_similarity
 from palermo.match.xref_blocked import PartScores, blocked_scores, glued_osa
-from palermo.match.xref_part_bounds import EXACT_FROM, PART_BAR, part_bounds
+from palermo.match.xref_part_bounds import EXACT_FROM, PART_BAR, exact_where_close, part_bounds
 from palermo.match.xref_screen import ROUNDING_MARGIN, SCREEN_BAR, prepared
 
 Array = np.ndarray[Any, Any]
@@ -166,8 +165,8 @@ def part_scores(left: _Side, right: _Side) -> Array:
     bound reaches `EXACT_FROM`, the bound elsewhere."""
     parts_l, parts_r = left.items(0).items, right.items(0).items
     matrix = part_bounds(parts_l, parts_r)
-    for a, b in zip(*np.nonzero(matrix >= EXACT_FROM), strict=True):
-        matrix[a, b] = token_similarity(parts_l[a], parts_r[b])
+    rows, cols = np.nonzero(matrix >= EXACT_FROM)
+    matrix[rows, cols] = exact_where_close(matrix[rows, cols], parts_l, parts_r, rows, cols)
     return matrix
 
 
@@ -321,6 +320,14 @@ class LastCalls:
                 return np.asarray(scores[rows])
         return None
 
+    def scored(self, left: Any, right: Any, score: Callable[[Any, Any], Array]) -> Array:
+        """`score` of the two columns, or the answer from a kept call; kept either way."""
+        out = self.answer(left, right)
+        if out is None:
+            out = score(left, right)
+        self.keep(left, right, out)
+        return out
+
     def keep(self, left: Any, right: Any, scores: Array) -> None:
         cuts = np.unique(scores)
         under = np.searchsorted(np.sort(scores), cuts, side="left")
@@ -360,12 +367,7 @@ class Remembered:
 
     def __call__(self, left: Any, right: Any) -> Array:
         with self.lock:
-            left, right = _combined(left), _combined(right)
-            out = self.last.answer(left, right)
-            if out is None:
-                out = self._score(left, right)
-            self.last.keep(left, right, out)
-            return out
+            return self.last.scored(_combined(left), _combined(right), self._score)
 
     def _score(self, left: Any, right: Any) -> Array:
         import pyarrow as pa
@@ -412,11 +414,7 @@ class NameFunctions:
             left, right = _combined(left), _combined(right)
             if kind == "part":
                 return self._batch(left, right, kind)
-            out = self.last.answer(left, right)
-            if out is None:
-                out = self._batch(left, right, kind)
-            self.last.keep(left, right, out)
-            return out
+            return self.last.scored(left, right, lambda a, b: self._batch(a, b, kind))
 
     def _batch(self, left: Any, right: Any, kind: str) -> Array:
         values_l, rows_l = _encoded(left)

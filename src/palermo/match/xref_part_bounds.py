@@ -47,12 +47,11 @@ def part_texts(part: str) -> tuple[str, str, str]:
     return affricate, glide, part
 
 
-@lru_cache(maxsize=2_000_000)
 def rule_keys(part: str) -> tuple[Hashable, Hashable, Hashable, Hashable]:
     """The keys of `token_similarity`'s rules that lift a pair to 0.9 (None where a rule
     cannot apply to this part): the same consonants (abjad skeleton), a short part's
     letters swapped, a letter doubled (the other part may be long), and the vowel rule's
-    consonant classes of a long part."""
+    consonant classes of a long part. Not cached: `rule_hashes` keeps its result."""
     short = len(part) <= SHORT_PART
     shape = latin_shape(part) if not short else None
     return (
@@ -65,27 +64,9 @@ def rule_keys(part: str) -> tuple[Hashable, Hashable, Hashable, Hashable]:
 
 def part_bounds(left: Sequence[str], right: Sequence[str]) -> Array:
     """A matrix of upper bounds of `names.token_similarity`, `left` by `right`."""
-    bound = np.zeros((len(left), len(right)))
     if not left or not right:
-        return bound
-    texts_l = [part_texts(p) for p in left]
-    texts_r = [part_texts(p) for p in right]
-    for column in range(3):
-        scores = cdist(
-            [t[column] for t in texts_l],
-            [t[column] for t in texts_r],
-            scorer=JaroWinkler.similarity,
-            dtype=np.float64,
-            workers=1,
-        )
-        np.maximum(bound, scores, out=bound)
-    keys_l = np.array([rule_hashes(p) for p in left], dtype=np.int64)
-    keys_r = np.array([rule_hashes(p) for p in right], dtype=np.int64)
-    for column in range(4):
-        a, b = keys_l[:, column], keys_r[:, column]
-        same = (a[:, None] == b[None, :]) & (a[:, None] >= 0)
-        bound[same] = np.maximum(bound[same], RULE_LIFT)
-    return bound
+        return np.zeros((len(left), len(right)))
+    return _bounds(left, right, np.arange(len(left)), np.arange(len(right)), pairwise=False)
 
 
 @lru_cache(maxsize=2_000_000)
@@ -103,26 +84,37 @@ HASH_MASK = (1 << 62) - 1
 def pair_bounds(parts_l: Sequence[str], parts_r: Sequence[str], at_l: Array, at_r: Array) -> Array:
     """`part_bounds` of `parts_l[at_l[k]]` with `parts_r[at_r[k]]` for every k: one
     bound per pair (each part's texts and keys are looked up once, not once per pair)."""
-    bound = np.zeros(len(at_l))
     if not len(at_l):
-        return bound
+        return np.zeros(0)
+    return _bounds(parts_l, parts_r, at_l, at_r, pairwise=True)
+
+
+def _bounds(
+    parts_l: Sequence[str], parts_r: Sequence[str], at_l: Array, at_r: Array, pairwise: bool
+) -> Array:
+    """The bound of `parts_l[at_l]` with `parts_r[at_r]`: pair by pair (`cpdist`), or
+    every one with every one (`cdist`, a matrix)."""
+    compare = cpdist if pairwise else cdist
     texts_l = np.array([part_texts(p) for p in parts_l], dtype=object).reshape(-1, 3)
     texts_r = np.array([part_texts(p) for p in parts_r], dtype=object).reshape(-1, 3)
+    bound: Array | None = None
     for column in range(3):
-        scores = cpdist(
+        scores = compare(
             texts_l[at_l, column].tolist(),
             texts_r[at_r, column].tolist(),
             scorer=JaroWinkler.similarity,
             dtype=np.float64,
             workers=1,
         )
-        np.maximum(bound, scores, out=bound)
-    keys_l = np.array([rule_hashes(p) for p in parts_l], dtype=np.int64).reshape(-1, 4)
-    keys_r = np.array([rule_hashes(p) for p in parts_r], dtype=np.int64).reshape(-1, 4)
-    a, b = keys_l[at_l], keys_r[at_r]
-    same = ((a == b) & (a >= 0)).any(axis=1)
-    bound[same] = np.maximum(bound[same], RULE_LIFT)
-    return bound
+        bound = scores if bound is None else np.maximum(bound, scores)
+    assert bound is not None
+    keys_l = np.array([rule_hashes(p) for p in parts_l], dtype=np.int64).reshape(-1, 4)[at_l]
+    keys_r = np.array([rule_hashes(p) for p in parts_r], dtype=np.int64).reshape(-1, 4)[at_r]
+    if pairwise:
+        same = ((keys_l == keys_r) & (keys_l >= 0)).any(axis=1)
+    else:
+        same = ((keys_l[:, None, :] == keys_r[None, :, :]) & (keys_l[:, None, :] >= 0)).any(axis=2)
+    return np.asarray(np.where(same, np.maximum(bound, RULE_LIFT), bound))
 
 
 def exact_where_close(
