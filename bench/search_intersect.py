@@ -17,6 +17,7 @@ compared (page ids, total, facets, truncation) and the differing ones counted.
     .venv/bin/python bench/search_intersect.py ... --change counts   # ADR 0032, 3rd amendment
     .venv/bin/python bench/search_intersect.py ... --change facts    # ADR 0032, 4th amendment
     .venv/bin/python bench/search_intersect.py ... --change holding  # ADR 0032, 6th amendment
+    .venv/bin/python bench/search_intersect.py ... --change semi     # ADR 0032, 7th amendment
     .venv/bin/python bench/search_intersect.py --backends sqlite ... --change sqlite-pages
 
 ``--explain`` prints, for a few full names, each statement the search ran with its server
@@ -63,6 +64,9 @@ CHANGES = {
     # ADR 0032, sixth amendment: the first word's entities read as index-only spans, each
     # entity probed once for the other words.
     "holding": ("HOLDING_FROM_SPANS",),
+    # ADR 0032, seventh amendment: the second word kept where the rarest word's entities
+    # hold it as its rows stream (a semi-join, scanned up to SCAN_RATIO), not intersected.
+    "semi": ("HOLDING_SEMI_JOIN",),
     # SQLite only: ``new`` searches through a second engine on the same file whose
     # connections map the file into memory and keep a larger page cache (``PAGES``).
     "sqlite-pages": (),

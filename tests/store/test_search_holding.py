@@ -27,20 +27,29 @@ from tests.store.test_visibility_property import build_world, memberships
 
 
 def holding_both_ways(store: Store, text: str) -> tuple[list[str], list[str]]:
-    """The entities found with the two rarest words scanned and intersected, with the
-    rarest scanned and the others probed, and by probing every row (as before); the first
-    two must agree (asserted here), the caller compares them with the last."""
+    """The entities found with the two rarest words scanned (the second kept where the
+    first's entities hold it, or both intersected), with the rarest scanned and the others
+    probed, and by probing every row (as before); the first three must agree (asserted
+    here), the caller compares them with the last."""
     words = parse(text).words
     with store.engine.connect() as conn:
         sizes = search_index._sizes(conn, words)
         order = sorted(range(len(words)), key=lambda i: sizes[i])
         ordered = [words[i] for i in order]
-        with mock.patch.object(search_index, "SCAN_RATIO", 10**9):
-            scanned = search_index._entities_holding(conn, ordered, [sizes[i] for i in order])
+        scans = []
+        for semi in (True, False):
+            with (
+                mock.patch.object(search_index, "SCAN_RATIO", 10**9),
+                mock.patch.object(search_index, "INTERSECT_RATIO", 10**9),
+                mock.patch.object(search_index, "HOLDING_SEMI_JOIN", semi),
+            ):
+                scans.append(
+                    search_index._entities_holding(conn, ordered, [sizes[i] for i in order])
+                )
         probed = search_index._entities_holding(conn, ordered)
         old = search_index._entities_holding_by_rows(conn, ordered)
-    assert scanned == probed, text
-    return scanned, old
+    assert scans[0] == scans[1] == probed, text
+    return probed, old
 
 
 def test_an_entity_holding_a_word_in_several_statements_is_found_once(store: Store) -> None:
@@ -134,7 +143,9 @@ def test_postgresql_keeps_fine_statistics_of_the_index_terms(store: Store) -> No
 
 def test_the_second_word_is_scanned_only_when_not_much_larger(store: Store) -> None:
     """A word with more than ``SCAN_RATIO`` times the rarest word's rows is probed: the
-    SQL then reads ``search_term`` under one alias per probed word."""
+    SQL then reads ``search_term`` under one alias per probed word. Scanned, it is kept
+    where the rarest word's entities hold it (``IN``), or, switched back, both sets are
+    intersected while within ``INTERSECT_RATIO``."""
     viewers = setup_agencies(store, {"A1": ()})
     store.write(viewers["A1"], person("A1", "p0", EU, name="Cedar Alder"))
     for n in range(1, 12):
@@ -145,14 +156,25 @@ def test_the_second_word_is_scanned_only_when_not_much_larger(store: Store) -> N
         seen.append(sql)
 
     words = parse("cedar alder").words
-    for ratio, probed in [(100, False), (2, True)]:
+    for semi, ratio, probed in [
+        (True, 100, False),
+        (True, 2, True),
+        (False, 100, False),
+        (False, 2, True),
+    ]:
         seen.clear()
-        with store.engine.connect() as conn, mock.patch.object(search_index, "SCAN_RATIO", ratio):
+        flag = "SCAN_RATIO" if semi else "INTERSECT_RATIO"
+        with (
+            store.engine.connect() as conn,
+            mock.patch.object(search_index, flag, ratio),
+            mock.patch.object(search_index, "HOLDING_SEMI_JOIN", semi),
+        ):
             sizes = search_index._sizes(conn, words)
             assert sizes[0] < sizes[1]
             sa.event.listen(conn, "before_cursor_execute", capture)
             found = search_index._entities_holding(conn, words, sizes)
             sa.event.remove(conn, "before_cursor_execute", capture)
         assert found == ["a1.p0"]
-        assert ("INTERSECT" in seen[0]) is not probed
         assert ("word_1" in seen[0]) is probed
+        assert ("INTERSECT" in seen[0]) is (not probed and not semi)
+        assert (" IN (SELECT" in seen[0]) is (not probed and semi)

@@ -882,10 +882,20 @@ def _intersected(
 # (True), or the first word's ``OR`` condition with a probe per index row for every other
 # word (False: as before; ``bench/search_intersect.py --change holding``).
 HOLDING_FROM_SPANS = True
-# The second rarest word is scanned and intersected, not probed, while it holds at most
-# this many times the rarest word's index rows: at 10M statements on PostgreSQL a row of
-# an index-only range scan cost about 0.3 µs and a probe of one entity 13 µs.
-SCAN_RATIO = 10
+# The second rarest word is scanned, not probed, while it holds at most this many times
+# the rarest word's index rows: at 10M statements on PostgreSQL a row of an index-only
+# range scan costs 0.2-0.45 µs, a probe of one entity 6-23 µs. Kept as the rarest word's
+# entities stream by (``HOLDING_SEMI_JOIN``) the scan pays up to about 30 times the rarest
+# word's rows (ADR 0032, seventh amendment: ``Xiulan Wan``, 26 times, 13.6 ms scanned
+# against 25.5 ms probed; ``Min Zha``, 34 times, 49 against 44); intersected (both sides
+# hashed) only up to 10.
+SCAN_RATIO = 25
+INTERSECT_RATIO = 10
+# Whether the second word's rows are kept where the rarest word's entities (hashed: the
+# small side) hold them, as they stream from the index (a semi-join), or both words' sets
+# are built and intersected (``INTERSECT``: the large side hashed too; False, as before,
+# with ``INTERSECT_RATIO``; ``bench/search_intersect.py --change semi``).
+HOLDING_SEMI_JOIN = True
 
 
 def _entities_holding(
@@ -897,21 +907,39 @@ def _entities_holding(
     The rarest word's entities are read as ``_word_rows`` reads a word (one index-only
     range scan of ``ix_search_term_cover`` per disjoint span: its ``OR`` made PostgreSQL
     combine bitmaps and fetch each row's heap page), each entity once. The second word is
-    read the same way and the two sets intersected when it is at most ``SCAN_RATIO`` times
-    as large; the other words are probed in ``ix_search_term_entity`` for each entity left.
+    read the same way when it is at most ``SCAN_RATIO`` times as large, its rows kept where
+    the rarest word's entities hold them (a semi-join: only the small side is hashed); the
+    other words are probed in ``ix_search_term_entity`` for each entity left.
     At 10M statements a common given name has 4,000-8,000 rows: probing each of its
     entities for the surname took 30-70 ms, reading both words' rows a few (ADR 0032,
-    sixth amendment)."""
+    sixth amendment); kept by a semi-join rather than intersected, a surname prefix 26
+    times the given name's rows took 15 ms against 23-26 (seventh amendment)."""
     if not HOLDING_FROM_SPANS:
         return _entities_holding_by_rows(conn, groups)
     known = len(groups) > 1 and len(sizes) == len(groups)
-    scanned = 2 if known and sizes[1] <= SCAN_RATIO * max(sizes[0], 1) else 1
+    ratio = SCAN_RATIO if HOLDING_SEMI_JOIN else INTERSECT_RATIO
+    scanned = 2 if known and sizes[1] <= ratio * max(sizes[0], 1) else 1
     reads = [_entities_of(group, f"word_rows_{i}") for i, group in enumerate(groups[:scanned])]
-    both = reads[0].distinct() if scanned == 1 else sa.intersect(*reads)
-    candidates = both.subquery("candidates")
+    candidates = _both_read(reads).subquery("candidates")
     entity = candidates.c.entity_id
     query = sa.select(entity).where(*_probes(entity, groups, scanned))
     return sorted(conn.execute(query.limit(MAX_HITS)).scalars())
+
+
+def _both_read(reads: Sequence[sa.Select[Any]]) -> sa.Select[Any] | sa.CompoundSelect[Any]:
+    """The distinct entities of one scanned word, or of the second word's rows the rarest
+    word's entities hold (``HOLDING_SEMI_JOIN``), or of both sets intersected."""
+    if len(reads) == 1:
+        return reads[0].distinct()
+    if not HOLDING_SEMI_JOIN:
+        return sa.intersect(*reads)
+    # Each side behind a fence (``OFFSET 0``), so neither can be read per entity of the
+    # other: PostgreSQL guessed 200 entities for the rarest word's spans and probed the
+    # second word in ``ix_search_term_entity`` for each of its 5,114 (53 ms, where the
+    # hashed rarest side took 9).
+    rare, common = (read.offset(0).subquery(f"scanned_{i}") for i, read in enumerate(reads))
+    kept = common.c.entity_id.in_(sa.select(rare.c.entity_id))
+    return sa.select(common.c.entity_id).where(kept).distinct()
 
 
 def _probes(entity: Any, groups: Sequence[Group], start: int) -> list[sa.Exists]:
