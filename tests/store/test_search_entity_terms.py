@@ -78,9 +78,20 @@ def test_backfill_and_migration_fill_the_entity_of_old_rows(store: Store) -> Non
 def run_both(
     store: Store, viewer: Viewer, text: str, filters: Filters | None = None
 ) -> tuple[search_index.Outcome, search_index.Outcome]:
-    """The outcome with the words intersected in the index, and with ``_and`` alone."""
+    """The outcome with the words intersected in the index, and with ``_and`` alone.
+
+    Intersected, the candidates' rows are read either way, again from the words' index
+    rows (judged on their copied facts) or as their statements: asserted the same here."""
     with store.engine.connect() as conn:
         new = search_index.run(conn, viewer, parse(text), filters or Filters())
+        for rescan in (False, True):
+            with (
+                mock.patch.object(search_index, "ROWS_FROM_INDEX", rescan),
+                mock.patch.object(search_index, "RESCAN_PER_ENTITY", 10**9),
+                mock.patch.object(search_index, "RESCAN_DIALECTS", ("postgresql", "sqlite")),
+            ):
+                either = search_index.run(conn, viewer, parse(text), filters or Filters())
+            assert either == new, (text, rescan)
         with mock.patch.object(search_index, "INTERSECT_IN_INDEX", False):
             old = search_index.run(conn, viewer, parse(text), filters or Filters())
     return new, old
@@ -168,3 +179,26 @@ def test_intersected_words_match_only_what_the_viewer_may_read_and_as_before(
         want = expected(own, retracted, agency, groups, query)
         assert {m.entity_id for m in new.matches} == want, (agency, text)
         assert new == old, (agency, text)
+
+
+def test_the_candidates_rows_are_read_again_only_while_the_words_are_small(store: Store) -> None:
+    """Up to ``RESCAN_PER_ENTITY`` index rows of the words per candidate entity, the words'
+    rows are read again (``_hits_from_index`` among the entities); past it, the
+    candidates' statements are fetched (``_rows_of_entities``). Same answer either way."""
+    viewers = setup_agencies(store, {"A1": ()})
+    for n in range(3):
+        store.write(viewers["A1"], person("A1", f"p{n}", EU, name="Alder Birch"))
+    store.write(viewers["A1"], person("A1", "p9", EU, name="Alder Cedar"))
+    answers = []
+    for per_entity, fetched in [(10**9, False), (1, True)]:
+        spy = mock.Mock(wraps=search_index._rows_of_entities)
+        with (
+            store.engine.connect() as conn,
+            mock.patch.object(search_index, "RESCAN_PER_ENTITY", per_entity),
+            mock.patch.object(search_index, "RESCAN_DIALECTS", ("postgresql", "sqlite")),
+            mock.patch.object(search_index, "_rows_of_entities", spy),
+        ):
+            outcome = search_index.run(conn, viewers["A1"], parse("alder birch"), Filters())
+        assert spy.called is fetched
+        answers.append(sorted(m.entity_id for m in outcome.matches))
+    assert answers == [["a1.p0", "a1.p1", "a1.p2"]] * 2

@@ -25,6 +25,8 @@ from tests.store.test_search_entity_terms import EU
 from tests.store.test_search_scale_property import WORDS, worlds
 from tests.store.test_visibility_property import build_world, memberships
 
+BOTH = ("postgresql", "sqlite")  # each way tested on both backends, whichever one uses it
+
 
 def holding_both_ways(store: Store, text: str) -> tuple[list[str], list[str]]:
     """The entities found with the two rarest words scanned (the second kept where the
@@ -42,6 +44,7 @@ def holding_both_ways(store: Store, text: str) -> tuple[list[str], list[str]]:
                 mock.patch.object(search_index, "SCAN_RATIO", 10**9),
                 mock.patch.object(search_index, "INTERSECT_RATIO", 10**9),
                 mock.patch.object(search_index, "HOLDING_SEMI_JOIN", semi),
+                mock.patch.object(search_index, "SEMI_JOIN_DIALECTS", BOTH),
             ):
                 scans.append(
                     search_index._entities_holding(conn, ordered, [sizes[i] for i in order])
@@ -168,6 +171,7 @@ def test_the_second_word_is_scanned_only_when_not_much_larger(store: Store) -> N
             store.engine.connect() as conn,
             mock.patch.object(search_index, flag, ratio),
             mock.patch.object(search_index, "HOLDING_SEMI_JOIN", semi),
+            mock.patch.object(search_index, "SEMI_JOIN_DIALECTS", BOTH),
         ):
             sizes = search_index._sizes(conn, words)
             assert sizes[0] < sizes[1]

@@ -23,6 +23,7 @@ term of a statement the viewer may not read, a retracted one or a masked one nev
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -865,8 +866,13 @@ def _intersected(
     if not entities:
         return {}
     rows: list[sa.Row[Any]] = []
-    for part in _id_batches(conn, entities):
-        rows += _rows_of_entities(conn, viewer, words, filters, part)
+    rescan = ROWS_FROM_INDEX and conn.dialect.name in RESCAN_DIALECTS
+    if rescan and sizes and sum(sizes) <= RESCAN_PER_ENTITY * len(entities):
+        for index in order:
+            rows += _hits_from_index(conn, viewer, words[index], filters, entities)
+    else:
+        for part in _id_batches(conn, entities):
+            rows += _rows_of_entities(conn, viewer, words, filters, part)
     found: dict[str, Match] | None = None
     for index in order:
         group = words[index]
@@ -876,6 +882,20 @@ def _intersected(
         else:
             found = {k: _merge(m, extra[k]) for k, m in found.items() if k in extra}
     return found or {}
+
+
+# Whether the rows of many candidate entities are read again from the words' index rows,
+# judged on the facts they copy (``_hits_from_index`` among the entities), rather than each
+# entity's term rows and their statements fetched one by one (``_rows_of_entities``; False:
+# always so, as before; ``bench/search_intersect.py --change rescan``). A row of the words'
+# index-only scans costs 0.2-0.45 µs, a fetched statement 10-25 µs, two or so per entity:
+# the words are read again while their rows number at most ``RESCAN_PER_ENTITY`` per
+# candidate entity (ADR 0032, seventh amendment).
+ROWS_FROM_INDEX = True
+RESCAN_PER_ENTITY = 40
+# Measured better on PostgreSQL only: on SQLite at 1M statements the rescan's median was
+# 1.05-1.06 times the fetch's (full names, name prefixes; alternating, 100 queries each).
+RESCAN_DIALECTS: tuple[str, ...] = ("postgresql",)
 
 
 # Whether ``_entities_holding`` reads the rarest words' entities as index-only range scans
@@ -896,6 +916,9 @@ INTERSECT_RATIO = 10
 # are built and intersected (``INTERSECT``: the large side hashed too; False, as before,
 # with ``INTERSECT_RATIO``; ``bench/search_intersect.py --change semi``).
 HOLDING_SEMI_JOIN = True
+# Measured better on PostgreSQL only: on SQLite at 1M statements the semi-join's median was
+# 1.15-1.24 times the intersection's (alternating, 100 full names and name prefixes).
+SEMI_JOIN_DIALECTS: tuple[str, ...] = ("postgresql",)
 
 
 def _entities_holding(
@@ -917,21 +940,24 @@ def _entities_holding(
     if not HOLDING_FROM_SPANS:
         return _entities_holding_by_rows(conn, groups)
     known = len(groups) > 1 and len(sizes) == len(groups)
-    ratio = SCAN_RATIO if HOLDING_SEMI_JOIN else INTERSECT_RATIO
+    semi = HOLDING_SEMI_JOIN and conn.dialect.name in SEMI_JOIN_DIALECTS
+    ratio = SCAN_RATIO if semi else INTERSECT_RATIO
     scanned = 2 if known and sizes[1] <= ratio * max(sizes[0], 1) else 1
     reads = [_entities_of(group, f"word_rows_{i}") for i, group in enumerate(groups[:scanned])]
-    candidates = _both_read(reads).subquery("candidates")
+    candidates = _both_read(reads, semi).subquery("candidates")
     entity = candidates.c.entity_id
     query = sa.select(entity).where(*_probes(entity, groups, scanned))
     return sorted(conn.execute(query.limit(MAX_HITS)).scalars())
 
 
-def _both_read(reads: Sequence[sa.Select[Any]]) -> sa.Select[Any] | sa.CompoundSelect[Any]:
+def _both_read(
+    reads: Sequence[sa.Select[Any]], semi: bool
+) -> sa.Select[Any] | sa.CompoundSelect[Any]:
     """The distinct entities of one scanned word, or of the second word's rows the rarest
-    word's entities hold (``HOLDING_SEMI_JOIN``), or of both sets intersected."""
+    word's entities hold (``semi``), or of both sets intersected."""
     if len(reads) == 1:
         return reads[0].distinct()
-    if not HOLDING_SEMI_JOIN:
+    if not semi:
         return sa.intersect(*reads)
     # Each side behind a fence (``OFFSET 0``), so neither can be read per entity of the
     # other: PostgreSQL guessed 200 entities for the rarest word's spans and probed the
@@ -1088,7 +1114,11 @@ ONE_WORD_FROM_INDEX = True
 
 
 def _hits_from_index(
-    conn: Connection, viewer: Any, group: Group, filters: Filters
+    conn: Connection,
+    viewer: Any,
+    group: Group,
+    filters: Filters,
+    entities: Sequence[str] | None = None,
 ) -> list[sa.Row[Any]]:
     """``_hits`` of a word read alone, without a statement fetch per index row: the
     access rule of ``visible_statements`` narrowed to unmasked searchable values, applied
@@ -1110,15 +1140,22 @@ def _hits_from_index(
 
     The query is built once per viewer class and shape (``_index_hits``), the word's
     forms, ranges and the filters bound as parameters: building the rule's expressions
-    cost more than running the query for a rare word (a document: ~3 ms per search)."""
+    cost more than running the query for a rare word (a document: ~3 ms per search).
+
+    With ``entities``, every row of those entities (no ``MAX_HITS``): the word's rows are
+    scanned whole and kept where a bound entity holds them (``_among_entities``)."""
     from palermo.store import visibility
 
     forms, ranges = group.spans()
     shape = (bool(forms), len(ranges), filters.kinds is not None, filters.agency is not None)
     # The viewer reduced as ``visible_statements`` caches it (agency, role class).
     canonical = visibility._canonical(viewer)
-    query = _index_hits(canonical, conn.dialect.name, shape, MAX_HITS)
+    among = entities is not None
+    query = _index_hits(canonical, conn.dialect.name, shape, None if among else MAX_HITS, among)
     params: dict[str, Any] = {}
+    if entities is not None:
+        ids = list(entities)
+        params["ids"] = ids if conn.dialect.name == "postgresql" else json.dumps(ids)
     for i, (low, high) in enumerate(ranges):
         params[f"low_{i}"], params[f"high_{i}"] = low, high
     if forms:
@@ -1132,12 +1169,17 @@ def _hits_from_index(
 
 @functools.lru_cache(maxsize=512)
 def _index_hits(
-    viewer: Any, dialect: str, shape: tuple[bool, int, bool, bool], limit: int
+    viewer: Any,
+    dialect: str,
+    shape: tuple[bool, int, bool, bool],
+    limit: int | None,
+    among: bool = False,
 ) -> sa.Select[Any]:
     """The query of ``_hits_from_index`` for a canonical viewer (``visibility._canonical``:
     the rule depends on its agency and role class only) and a shape: whether the word has
-    whole forms, how many prefix ranges, whether a schema or agency filter is set; values
-    are bound by name (``forms``, ``low_<i>``/``high_<i>``, ``kinds``, ``agency``)."""
+    whole forms, how many prefix ranges, whether a schema or agency filter is set, whether
+    only rows of bound entities are kept; values are bound by name (``forms``,
+    ``low_<i>``/``high_<i>``, ``kinds``, ``agency``, ``ids``)."""
     from palermo.store import visibility
 
     has_forms, range_count, kinds, agency = shape
@@ -1149,6 +1191,8 @@ def _index_hits(
     if has_forms:
         parts.insert(0, term.in_(sa.bindparam("forms", expanding=True)))
     rows = _rows_union(parts, facts=True)
+    if among:
+        rows = _among_entities(rows, dialect)
     props: ColumnElement[bool]
     if dialect == "postgresql":
         array = sa.bindparam("props", list(searchable_props()), type_=postgresql.ARRAY(sa.String()))
@@ -1165,7 +1209,22 @@ def _index_hits(
         query = query.where(rows.c.schema.in_(sa.bindparam("kinds", expanding=True)))
     if agency:
         query = query.where(rows.c.agency == sa.bindparam("agency"))
-    return query.limit(limit)
+    return query if limit is None else query.limit(limit)
+
+
+def _among_entities(rows: sa.Subquery, dialect: str) -> sa.Subquery:
+    """``rows`` whose entity is one of the bound ``ids`` (PostgreSQL: an array, unnested;
+    SQLite: a JSON array, ``json_each``): one parameter whatever the number of entities.
+    The rows are kept behind a fence (``OFFSET 0``), so the access rule is judged on the
+    kept rows only, not on every row of the word before the ids are looked up (PostgreSQL
+    pushed it down: 16,164 rows judged where 1,914 were kept)."""
+    ids: sa.Select[Any]
+    if dialect == "postgresql":
+        bound = sa.bindparam("ids", type_=postgresql.ARRAY(sa.String()))
+        ids = sa.select(sa.func.unnest(bound))
+    else:
+        ids = sa.select(sa.column("value")).select_from(sa.func.json_each(sa.bindparam("ids")))
+    return sa.select(rows).where(rows.c.entity_id.in_(ids)).offset(0).subquery("among")
 
 
 # Whether a word's index rows are read as disjoint index ranges, one scan each
