@@ -19,6 +19,7 @@ compared (page ids, total, facets, truncation) and the differing ones counted.
     .venv/bin/python bench/search_intersect.py ... --change holding  # ADR 0032, 6th amendment
     .venv/bin/python bench/search_intersect.py ... --change semi     # ADR 0032, 7th amendment
     .venv/bin/python bench/search_intersect.py ... --change rescan   # ADR 0032, 7th amendment
+    .venv/bin/python bench/search_intersect.py ... --change seventh  # both of them
     .venv/bin/python bench/search_intersect.py --backends sqlite ... --change sqlite-pages
 
 ``--explain`` prints, for a few full names, each statement the search ran with its server
@@ -71,6 +72,8 @@ CHANGES = {
     # ADR 0032, seventh amendment: many candidates' rows read again from the words' index
     # rows (copied facts), not their statements fetched one by one.
     "rescan": ("ROWS_FROM_INDEX",),
+    # Both changes of the seventh amendment at once.
+    "seventh": ("HOLDING_SEMI_JOIN", "ROWS_FROM_INDEX"),
     # SQLite only: ``new`` searches through a second engine on the same file whose
     # connections map the file into memory and keep a larger page cache (``PAGES``).
     "sqlite-pages": (),
