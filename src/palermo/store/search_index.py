@@ -906,9 +906,9 @@ HOLDING_FROM_SPANS = True
 # the rarest word's index rows: at 10M statements on PostgreSQL a row of an index-only
 # range scan costs 0.2-0.45 µs, a probe of one entity 6-23 µs. Kept as the rarest word's
 # entities stream by (``HOLDING_SEMI_JOIN``) the scan pays up to about 30 times the rarest
-# word's rows (ADR 0032, seventh amendment: ``Xiulan Wan``, 26 times, 13.6 ms scanned
-# against 25.5 ms probed; ``Min Zha``, 34 times, 49 against 44); intersected (both sides
-# hashed) only up to 10.
+# word's rows (ADR 0032, seventh amendment: ``Xiulan Wan``, 26 times, 14.8 ms scanned
+# against 18.4 ms probed; ``Min Zha``, 34 times, 44.5 against 32.4); intersected (both
+# sides hashed) only up to 10.
 SCAN_RATIO = 25
 INTERSECT_RATIO = 10
 # Whether the second word's rows are kept where the rarest word's entities (hashed: the
@@ -936,7 +936,7 @@ def _entities_holding(
     At 10M statements a common given name has 4,000-8,000 rows: probing each of its
     entities for the surname took 30-70 ms, reading both words' rows a few (ADR 0032,
     sixth amendment); kept by a semi-join rather than intersected, a surname prefix 26
-    times the given name's rows took 15 ms against 23-26 (seventh amendment)."""
+    times the given name's rows took 15 ms against 18-23 (seventh amendment)."""
     if not HOLDING_FROM_SPANS:
         return _entities_holding_by_rows(conn, groups)
     known = len(groups) > 1 and len(sizes) == len(groups)
