@@ -80,21 +80,24 @@ def run_both(
 ) -> tuple[search_index.Outcome, search_index.Outcome]:
     """The outcome with the words intersected in the index, and with ``_and`` alone.
 
-    Intersected, the candidates' rows are read either way, again from the words' index
-    rows (judged on their copied facts) or as their statements: asserted the same here."""
+    Either way, the candidates' rows are read again from the words' index rows (judged on
+    their copied facts) or as their statements: asserted the same here."""
+    outcomes: dict[bool, list[search_index.Outcome]] = {True: [], False: []}
     with store.engine.connect() as conn:
-        new = search_index.run(conn, viewer, parse(text), filters or Filters())
-        for rescan in (False, True):
-            with (
-                mock.patch.object(search_index, "ROWS_FROM_INDEX", rescan),
-                mock.patch.object(search_index, "RESCAN_PER_ENTITY", 10**9),
-                mock.patch.object(search_index, "RESCAN_DIALECTS", ("postgresql", "sqlite")),
-            ):
-                either = search_index.run(conn, viewer, parse(text), filters or Filters())
-            assert either == new, (text, rescan)
-        with mock.patch.object(search_index, "INTERSECT_IN_INDEX", False):
-            old = search_index.run(conn, viewer, parse(text), filters or Filters())
-    return new, old
+        for intersect in (True, False):
+            for rescan in (False, True):
+                with (
+                    mock.patch.object(search_index, "INTERSECT_IN_INDEX", intersect),
+                    mock.patch.object(search_index, "ROWS_FROM_INDEX", rescan),
+                    mock.patch.object(search_index, "RESCAN_PER_ENTITY", 10**9),
+                    mock.patch.object(search_index, "RESCAN_DIALECTS", ("postgresql", "sqlite")),
+                ):
+                    found = search_index.run(conn, viewer, parse(text), filters or Filters())
+                outcomes[intersect].append(found)
+            assert outcomes[intersect][0] == outcomes[intersect][1], (text, intersect)
+        default = search_index.run(conn, viewer, parse(text), filters or Filters())
+    assert default == outcomes[True][0], text
+    return outcomes[True][0], outcomes[False][0]
 
 
 def test_a_word_only_an_unreadable_statement_holds_finds_nothing(store: Store) -> None:
@@ -200,5 +203,30 @@ def test_the_candidates_rows_are_read_again_only_while_the_words_are_small(store
         ):
             outcome = search_index.run(conn, viewers["A1"], parse("alder birch"), Filters())
         assert spy.called is fetched
+        answers.append(sorted(m.entity_id for m in outcome.matches))
+    assert answers == [["a1.p0", "a1.p1", "a1.p2"]] * 2
+
+
+def test_past_max_hits_the_other_words_are_read_again_only_while_small(store: Store) -> None:
+    """``_and`` (the intersection in the index off, or past ``MAX_HITS`` entities) reads each
+    other word again among the first word's entities up to ``RESCAN_PER_ENTITY`` of its
+    index rows per entity, and through ``_hits`` past it; same answer either way."""
+    viewers = setup_agencies(store, {"A1": ()})
+    for n in range(3):
+        store.write(viewers["A1"], person("A1", f"p{n}", EU, name="Alder Birch"))
+    store.write(viewers["A1"], person("A1", "p9", EU, name="Birch Cedar"))
+    answers = []
+    for per_entity, through_hits in [(10**9, False), (0, True)]:
+        spy = mock.Mock(wraps=search_index._hits)
+        with (
+            store.engine.connect() as conn,
+            mock.patch.object(search_index, "INTERSECT_IN_INDEX", False),
+            mock.patch.object(search_index, "RESCAN_PER_ENTITY", per_entity),
+            mock.patch.object(search_index, "RESCAN_DIALECTS", ("postgresql", "sqlite")),
+            mock.patch.object(search_index, "_hits", spy),
+        ):
+            outcome = search_index.run(conn, viewers["A1"], parse("alder birch"), Filters())
+        among = [c for c in spy.call_args_list if c.args[4] is not None]
+        assert bool(among) is through_hits
         answers.append(sorted(m.entity_id for m in outcome.matches))
     assert answers == [["a1.p0", "a1.p1", "a1.p2"]] * 2

@@ -767,7 +767,7 @@ def run(
                 conn, viewer, query.words, order, filters, [sizes[i] for i in order]
             )
         if found is None:
-            found, truncated = _and(conn, viewer, query.words, order, filters, counts)
+            found, truncated = _and(conn, viewer, query.words, order, filters, counts, sizes)
         matches.update(found)
     if query.whole is not None and whole_count != 0:
         rows = _hits(conn, viewer, query.whole, filters, None)
@@ -866,8 +866,7 @@ def _intersected(
     if not entities:
         return {}
     rows: list[sa.Row[Any]] = []
-    rescan = ROWS_FROM_INDEX and conn.dialect.name in RESCAN_DIALECTS
-    if rescan and sizes and sum(sizes) <= RESCAN_PER_ENTITY * len(entities):
+    if sizes and _read_again(conn, sum(sizes), len(entities)):
         for index in order:
             rows += _hits_from_index(conn, viewer, words[index], filters, entities)
     else:
@@ -896,6 +895,13 @@ RESCAN_PER_ENTITY = 40
 # Measured better on PostgreSQL only: on SQLite at 1M statements the rescan's median was
 # 1.05-1.06 times the fetch's (full names, name prefixes; alternating, 100 queries each).
 RESCAN_DIALECTS: tuple[str, ...] = ("postgresql",)
+
+
+def _read_again(conn: Connection, rows: int, entities: int) -> bool:
+    """Whether words of ``rows`` index rows are read again among ``entities`` candidates
+    (``ROWS_FROM_INDEX``) rather than the candidates' statements fetched."""
+    on = ROWS_FROM_INDEX and conn.dialect.name in RESCAN_DIALECTS
+    return on and rows <= RESCAN_PER_ENTITY * entities
 
 
 # Whether ``_entities_holding`` reads the rarest words' entities as index-only range scans
@@ -1036,7 +1042,12 @@ def _and(
     order: list[int],
     filters: Filters,
     counts: Sequence[int] = (),
+    sizes: Sequence[int] = (),
 ) -> tuple[dict[str, Match], bool]:
+    """The rarest word's first ``MAX_HITS`` readable rows, then each other word among their
+    entities: its rows read again among them (``_read_again``: from ``sizes``, the words'
+    uncapped index rows), or the entities' statements (``among``, a common word) or the
+    word's rows narrowed to the entities."""
     first = order[0]
     rows = _hits(conn, viewer, words[first], filters, None)
     truncated = len(rows) >= MAX_HITS
@@ -1047,8 +1058,11 @@ def _and(
         real = sorted({m.real_id for m in found.values()})
         common = bool(counts) and counts[index] > DRIVE_FROM_ENTITIES * len(real)
         more: list[sa.Row[Any]] = []
-        for part in _id_batches(conn, real):
-            more += _hits(conn, viewer, words[index], filters, part, among=common)
+        if sizes and _read_again(conn, sizes[index], len(real)):
+            more = _hits_from_index(conn, viewer, words[index], filters, real)
+        else:
+            for part in _id_batches(conn, real):
+                more += _hits(conn, viewer, words[index], filters, part, among=common)
         extra = _collect(more, words[index], index)
         found = {k: _merge(m, extra[k]) for k, m in found.items() if k in extra}
     return found, truncated
