@@ -75,6 +75,9 @@ def test_backfill_and_migration_fill_the_entity_of_old_rows(store: Store) -> Non
     assert all(a == b for a, b in entity_of_terms(store))
 
 
+BOTH = ("postgresql", "sqlite")  # each way tested on both backends, whichever one uses it
+
+
 def run_both(
     store: Store, viewer: Viewer, text: str, filters: Filters | None = None
 ) -> tuple[search_index.Outcome, search_index.Outcome]:
@@ -90,7 +93,7 @@ def run_both(
                     mock.patch.object(search_index, "INTERSECT_IN_INDEX", intersect),
                     mock.patch.object(search_index, "ROWS_FROM_INDEX", rescan),
                     mock.patch.object(search_index, "RESCAN_PER_ENTITY", 10**9),
-                    mock.patch.object(search_index, "RESCAN_DIALECTS", ("postgresql", "sqlite")),
+                    mock.patch.object(search_index, "RESCAN_DIALECTS", BOTH),
                 ):
                     found = search_index.run(conn, viewer, parse(text), filters or Filters())
                 outcomes[intersect].append(found)
@@ -184,6 +187,23 @@ def test_intersected_words_match_only_what_the_viewer_may_read_and_as_before(
         assert new == old, (agency, text)
 
 
+def searched_with_spy(
+    store: Store, viewer: Viewer, spied: str, per_entity: int, intersect: bool = True
+) -> tuple[list[str], mock.Mock]:
+    """The entities ``alder birch`` finds with ``RESCAN_PER_ENTITY`` at ``per_entity``, and
+    a spy on ``search_index.<spied>`` (the read taken past that limit)."""
+    spy = mock.Mock(wraps=getattr(search_index, spied))
+    with (
+        store.engine.connect() as conn,
+        mock.patch.object(search_index, "INTERSECT_IN_INDEX", intersect),
+        mock.patch.object(search_index, "RESCAN_PER_ENTITY", per_entity),
+        mock.patch.object(search_index, "RESCAN_DIALECTS", BOTH),
+        mock.patch.object(search_index, spied, spy),
+    ):
+        outcome = search_index.run(conn, viewer, parse("alder birch"), Filters())
+    return sorted(m.entity_id for m in outcome.matches), spy
+
+
 def test_the_candidates_rows_are_read_again_only_while_the_words_are_small(store: Store) -> None:
     """Up to ``RESCAN_PER_ENTITY`` index rows of the words per candidate entity, the words'
     rows are read again (``_hits_from_index`` among the entities); past it, the
@@ -194,16 +214,9 @@ def test_the_candidates_rows_are_read_again_only_while_the_words_are_small(store
     store.write(viewers["A1"], person("A1", "p9", EU, name="Alder Cedar"))
     answers = []
     for per_entity, fetched in [(10**9, False), (1, True)]:
-        spy = mock.Mock(wraps=search_index._rows_of_entities)
-        with (
-            store.engine.connect() as conn,
-            mock.patch.object(search_index, "RESCAN_PER_ENTITY", per_entity),
-            mock.patch.object(search_index, "RESCAN_DIALECTS", ("postgresql", "sqlite")),
-            mock.patch.object(search_index, "_rows_of_entities", spy),
-        ):
-            outcome = search_index.run(conn, viewers["A1"], parse("alder birch"), Filters())
+        found, spy = searched_with_spy(store, viewers["A1"], "_rows_of_entities", per_entity)
         assert spy.called is fetched
-        answers.append(sorted(m.entity_id for m in outcome.matches))
+        answers.append(found)
     assert answers == [["a1.p0", "a1.p1", "a1.p2"]] * 2
 
 
@@ -217,16 +230,8 @@ def test_past_max_hits_the_other_words_are_read_again_only_while_small(store: St
     store.write(viewers["A1"], person("A1", "p9", EU, name="Birch Cedar"))
     answers = []
     for per_entity, through_hits in [(10**9, False), (0, True)]:
-        spy = mock.Mock(wraps=search_index._hits)
-        with (
-            store.engine.connect() as conn,
-            mock.patch.object(search_index, "INTERSECT_IN_INDEX", False),
-            mock.patch.object(search_index, "RESCAN_PER_ENTITY", per_entity),
-            mock.patch.object(search_index, "RESCAN_DIALECTS", ("postgresql", "sqlite")),
-            mock.patch.object(search_index, "_hits", spy),
-        ):
-            outcome = search_index.run(conn, viewers["A1"], parse("alder birch"), Filters())
+        found, spy = searched_with_spy(store, viewers["A1"], "_hits", per_entity, False)
         among = [c for c in spy.call_args_list if c.args[4] is not None]
         assert bool(among) is through_hits
-        answers.append(sorted(m.entity_id for m in outcome.matches))
+        answers.append(found)
     assert answers == [["a1.p0", "a1.p1", "a1.p2"]] * 2

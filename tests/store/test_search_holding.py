@@ -21,11 +21,9 @@ from palermo.store import search_index
 from palermo.store.search_index import parse
 from palermo.store.store import Store
 from tests.store.factories import person, setup_agencies
-from tests.store.test_search_entity_terms import EU
+from tests.store.test_search_entity_terms import BOTH, EU
 from tests.store.test_search_scale_property import WORDS, worlds
 from tests.store.test_visibility_property import build_world, memberships
-
-BOTH = ("postgresql", "sqlite")  # each way tested on both backends, whichever one uses it
 
 
 def holding_both_ways(store: Store, text: str) -> tuple[list[str], list[str]]:
