@@ -179,6 +179,18 @@ NAME = st.lists(
             "kim",
             "kam",
             "anaivan",
+            # a shared family name with another given name whose best partner is that
+            # family name too (`xref_blocked._partners`)
+            "olena",
+            "bondarenko",
+            "stanislav",
+            # the same letters split elsewhere (the glued comparisons)
+            "myong",
+            "chin",
+            "myongchin",
+            "xiao",
+            "ming",
+            "xiaoming",
         ]
     ),
     min_size=0,
@@ -187,7 +199,7 @@ NAME = st.lists(
 RECORD = st.lists(NAME.map(" ".join), min_size=1, max_size=3).map("|".join)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(RECORD, RECORD), min_size=1, max_size=40))
 def test_blocked_scores_give_the_exact_levels(pairs: list[tuple[str, str]]) -> None:
     """Any names (parts repeated, names of one part against three, empty names): the
@@ -368,3 +380,52 @@ def test_last_calls_answer_only_what_they_were_asked(
         pa.array([b for _, b in shuffled], pa.string()),
     )
     assert back is None or back.tolist() == [_score(a, b) for a, b in shuffled]
+
+
+def test_partners_leave_the_best_cells_partner_to_its_own_part_only() -> None:
+    """`xref_blocked._partners` on one pair of names of two parts each (cells: short part,
+    long part): a unique exact best cell takes its long part from the other short part;
+    a tie, or a best cell that is only a bound, takes nothing (`names.paired` may then
+    pair otherwise)."""
+    from palermo.match.xref_blocked import _partners
+
+    pair = np.zeros(4, dtype=np.int64)
+    short = np.array([0, 0, 1, 1])
+    long_ = np.array([0, 1, 0, 1])
+    unique = _partners(pair, np.array([1.0, 0.3, 0.65, 0.37]), short, long_)
+    assert unique.tolist() == [True, True, False, True]
+    tie = _partners(pair, np.array([0.9, 0.3, 0.9, 0.37]), short, long_)
+    assert tie.all()
+    bounded = _partners(pair, np.array([EXACT_FROM - 0.01, 0.3, 0.6, 0.37]), short, long_)
+    assert bounded.all()
+    # two pairs of names side by side: each settled on its own
+    both = _partners(
+        np.repeat([0, 1], 4),
+        np.array([1.0, 0.3, 0.65, 0.37, 0.5, 0.99, 0.2, 0.9]),
+        np.tile(short, 2),
+        np.tile(long_, 2),
+    )
+    assert both.tolist() == [True, True, False, True, True, True, True, False]
+
+
+def test_a_shared_family_name_with_another_given_name_is_not_scored_exactly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ "Olena Bondarenko" / "Bondarenko Stanislav": Olena's best partner is the family
+    name (0.65) which Bondarenko takes, so the pair is bounded under the lowest level
+    without its exact name score (0.37)."""
+    import palermo.match.xref_blocked as blocked
+
+    scored: list[tuple[Any, Any]] = []
+    real = blocked.name_pair_similarity
+
+    def spy(a: Any, b: Any) -> float:
+        scored.append((a, b))
+        return float(real(a, b))
+
+    monkeypatch.setattr(blocked, "name_pair_similarity", spy)
+    values_l, values_r = ["olena bondarenko"], ["bondarenko stanislav"]
+    out = blocked_scores(values_l, np.array([0]), values_r, np.array([0]), True)
+    assert out is not None and out[1] is not None
+    assert out[1][0] < NAME_LEVELS[0] and not scored
+    assert xref.best_name_similarity(values_l[0], values_r[0]) < NAME_LEVELS[0]

@@ -932,9 +932,40 @@ def _estimate_u(linker: Any) -> None:
     """u by Splink's random sampling of `U_PAIRS` pairs; `unmixed` then takes the true
     matches' share out of it (ADR 0007). ADR 0044's alternative, each sampled pair counted
     by its probability of not being a match, lost F1 and was removed (ADR 0054)."""
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=U_PAIRS, seed=U_SEED, num_chunks=U_CHUNKS
-    )
+    primed = _NAME_BATCHES.prime(names) if (names := u_sample_names(linker)) else None
+    try:
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=U_PAIRS, seed=U_SEED, num_chunks=U_CHUNKS
+        )
+    finally:
+        _NAME_BATCHES.unprime(primed)
+
+
+def u_sample_names(linker: Any) -> list[str] | None:
+    """The `name_parts` of the records Splink's u sampling will pick: `estimate_u_values`
+    keeps a record where a hash of its id falls under the sample's share, so the same
+    filter on the same table gives the same records. The name functions compare them
+    with each other before the batches come (`xref_batch.PrimedSample`, ADR 0061). None
+    where palermo cannot read them so (not DuckDB, or not one table deduplicated): the
+    functions then compare each batch on its own, with the same results."""
+    settings_obj = linker._settings_obj
+    tables = list(linker._input_tables_dict.values())
+    if (
+        linker._sql_dialect_str != "duckdb"
+        or settings_obj._link_type != "dedupe_only"
+        or len(tables) != 1
+    ):
+        return None
+    con = linker._db_api._con
+    table = tables[0].physical_name
+    total = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    # Splink's `_rows_needed_for_n_pairs`: r records give r(r-1)/2 pairs
+    rows_needed = 0.5 * ((8 * U_PAIRS + 1) ** 0.5 + 1)
+    share = min(1.0, rows_needed / max(int(total), 1))
+    ids = settings_obj.column_info_settings.unique_id_input_columns
+    where = linker._proportion_sample_sql(share, ids, seed=U_SEED)
+    rows = con.execute(f"SELECT name_parts FROM {table} WHERE 1=1 {where}").fetchall()
+    return [str(r[0]) for r in rows if r[0]]
 
 
 # Splink 5 counts u one comparison at a time over `num_chunks` slices of the sample, after

@@ -70,6 +70,9 @@ FEW_VALUES = 64
 # Distinct record values numbered before the numbering starts again (and the results kept
 # by number are dropped): a million records' names.
 NUMBERS_MAX = 2_000_000
+# Distinct parts of u's sample compared in one matrix at most (float64: 72 MB); u's ~765
+# records hold ~925 in the rich world.
+PRIMED_PARTS_MAX = 3_000
 
 
 def glued_bounds(
@@ -79,7 +82,12 @@ def glued_bounds(
     (`xref_screen.prepared`'s glued forms)."""
     if not left or not right:
         return np.zeros((len(left), len(right)))
-    return glued_osa(left, right, cdist)
+    return np.asarray(glued_osa(_by_form(left), _by_form(right), cdist))
+
+
+def _by_form(names: Sequence[tuple[str, str, str]]) -> list[list[str]]:
+    """The names' glued forms as three columns (`glued_osa`'s shape)."""
+    return [[name[k] for name in names] for k in range(3)]
 
 
 @lru_cache(maxsize=2_000_000)
@@ -218,6 +226,101 @@ def _part_lookup(left: _Side, right: _Side, matrix: Array) -> PartScores:
         return np.asarray(matrix[np.ix_(rows, cols)])
 
     return look_up
+
+
+class PrimedSample:
+    """u's sample of records (`xref.u_sample_names`) scored pair by pair at once, before
+    Splink asks for them: the name score and the best part of every two of its values.
+
+    Why: Splink's u sampling joins a few hundred records with each other (300,000 pairs
+    among ~765 records) and DuckDB hands each 2,048-pair batch to the name functions on its
+    own, up to five times (once per level, and for the best part). Per batch the same parts
+    were bounded again, the batch's values read and numbered, its results kept and looked
+    up: 1.9 of u's 2.8 s on the rich world (ADR 0061). Here every part of the sample is
+    compared with every other once (`part_scores`), each value's best part against each
+    other's is read off that matrix, and the pairs sharing a part go to `blocked_scores`
+    in one call, as a batch's do: each entry is what the per-batch path gives the same
+    two values (its level, and its value where that path's value is exact). A batch whose
+    values are all the sample's is then answered by indexing (`answer`).
+
+    Only one orientation of a pair is scored (the first value's index lower) and copied
+    to the other: the name scores are symmetric (`tests/match/test_names_asia.py`)."""
+
+    def __init__(self, values: Sequence[str]) -> None:
+        distinct = list(dict.fromkeys(sys.intern(v) for v in values if v))
+        self.at = {v: k for k, v in enumerate(distinct)}
+        side = _Side(distinct, np.arange(len(distinct), dtype=np.int64))
+        matrix = part_scores(side, side)
+        self.part = _value_best(matrix, side.items(0))
+        glued = side.items(1).items
+        self.name = self._names(
+            side, matrix, self.part, _value_best(glued_bounds(glued, glued), side.items(1))
+        )
+
+    @staticmethod
+    def _names(side: _Side, matrix: Array, best: Array, glued: Array) -> Array:
+        """Every two values' `screened_names` (as `NameFunctions` gives it per batch), from
+        their parts' scores (`matrix`), best parts and glued names' bounds."""
+        bound = np.maximum(np.maximum(0.0, best - 0.5 * (1.0 - best)), glued)
+        names = bound.copy()
+        i, j = np.triu_indices(len(side.values), 1)
+        rest = np.flatnonzero(
+            (best[i, j] >= PART_BAR) | (bound[i, j] >= SCREEN_BAR - ROUNDING_MARGIN)
+        )
+        i, j = i[rest], j[rest]
+        scored = blocked_scores(
+            side.values, i, side.values, j, True, _part_lookup(side, side, matrix)
+        )
+        if scored is not None and scored[1] is not None:
+            names[i, j] = scored[1]
+        else:
+            from palermo.match.xref import screened_name_similarity
+
+            names[i, j] = [
+                screened_name_similarity(side.values[a], side.values[b])
+                for a, b in zip(i.tolist(), j.tolist(), strict=True)
+            ]
+        names[j, i] = names[i, j]
+        np.fill_diagonal(names, 1.0)
+        return names
+
+    @staticmethod
+    def fits(values: Sequence[str]) -> bool:
+        """Are the values' distinct parts few enough for one matrix (`PRIMED_PARTS_MAX`)?"""
+        parts = {p for v in dict.fromkeys(values) if v for p in _record(v)[0]}
+        return len(parts) <= PRIMED_PARTS_MAX
+
+    def answer(self, left: Any, right: Any, kind: str) -> Array | None:
+        """The scores of a batch (two pyarrow string columns) whose values are all the
+        sample's (0 where either is null or empty), else None."""
+        rows_l, rows_r = self._rows(left), self._rows(right)
+        if rows_l is None or rows_r is None:
+            return None
+        matrix = self.name if kind == "name" else self.part
+        valid = (rows_l >= 0) & (rows_r >= 0)
+        return np.where(valid, matrix[rows_l, rows_r], 0.0)
+
+    def _rows(self, column: Any) -> Array | None:
+        values, rows = _encoded(column)
+        at = [self.at.get(v, -1) if v else -2 for v in values]
+        if -1 in at:
+            return None
+        positions = np.array([max(a, -1) for a in at] + [-1], dtype=np.int64)
+        return positions[rows]  # a null row (-1) reads the -1 appended last
+
+
+def _value_best(matrix: Array, items: _Items) -> Array:
+    """Per two values (all the side's values by all of them): the best entry of `matrix`
+    (the side's items by its items) over their items; 0 where one holds none."""
+    size = len(items.sizes)
+    out = np.zeros((size, size))
+    some = np.flatnonzero(items.sizes)
+    if not len(some):
+        return out
+    starts = items.first[some]
+    by_row = np.maximum.reduceat(matrix[items.flat], starts, axis=0)
+    out[np.ix_(some, some)] = np.maximum.reduceat(by_row[:, items.flat], starts, axis=1)
+    return out
 
 
 def _encoded(column: Any) -> tuple[list[str | None], Array]:
@@ -397,11 +500,26 @@ class NameFunctions:
     def __init__(self, name: PairScore, part: PairScore) -> None:
         self.name, self.part = name, part
         self.pairs = RecentPairs(["name", "part"])
+        self.primed: PrimedSample | None = None
         # the best part is asked once per batch, after the levels: nothing to narrow
         self.last = LastCalls()
         # DuckDB may call from several threads: the numbering and the kept results change
         # together, so one batch at a time.
         self.lock = threading.Lock()
+
+    def prime(self, values: Sequence[str]) -> PrimedSample | None:
+        """Score u's sample (`PrimedSample`) before its batches come; None where its parts
+        are too many for one matrix. Answers stay the same either way."""
+        primed = PrimedSample(values) if PrimedSample.fits(values) else None
+        with self.lock:
+            self.primed = primed
+        return primed
+
+    def unprime(self, primed: PrimedSample | None) -> None:
+        """Drop `primed` (unless another run primed the functions since)."""
+        with self.lock:
+            if self.primed is primed:
+                self.primed = None
 
     def name_sim(self, left: Any, right: Any) -> Array:
         return self._run(left, right, "name")
@@ -412,6 +530,10 @@ class NameFunctions:
     def _run(self, left: Any, right: Any, kind: str) -> Array:
         with self.lock:
             left, right = _combined(left), _combined(right)
+            if self.primed is not None:
+                answered = self.primed.answer(left, right, kind)
+                if answered is not None:
+                    return answered
             if kind == "part":
                 return self._batch(left, right, kind)
             return self.last.scored(left, right, lambda a, b: self._batch(a, b, kind))
