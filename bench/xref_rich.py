@@ -506,13 +506,18 @@ def run_dataset(dataset: str, persons: int) -> tuple[str, int, int, Scored, Scor
 def warm_imports() -> None:
     """Import what both systems run on before either is timed: palermo runs first, and
     its time included importing Splink, DuckDB and pyarrow (~2 s), which the peer's
-    run then found loaded. palermo's name-reading tables (Han, kana, Thai) are loaded
-    too, as a server loads them when it starts (`match.warm_up`): the first rich world's
-    run paid ~1 s of CPU for them, which says nothing about cross-referencing."""
-    import duckdb  # noqa: F401
+    run then found loaded; so was pandas, which pyarrow imports the first time a table is
+    built from Python rows (both systems do; ~0.25 s). palermo's name-reading tables (Han,
+    kana, Thai) are loaded too, as a server loads them when it starts (`match.warm_up`):
+    the first rich world's run paid ~1 s of CPU for them, which says nothing about
+    cross-referencing."""
+    import duckdb
+    import pandas  # noqa: F401  # pyarrow's Table.from_pylist imports it on first use (~0.25 s)
     import pyarrow  # noqa: F401
     import splink
     import splink.comparison_library  # noqa: F401
+
+    duckdb.connect(":memory:").execute("SELECT 1").fetchall()
 
     from palermo.match import names
     from palermo.match.warm_up import load_name_tables

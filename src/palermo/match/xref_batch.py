@@ -82,7 +82,7 @@ def glued_bounds(
     (`xref_screen.prepared`'s glued forms)."""
     if not left or not right:
         return np.zeros((len(left), len(right)))
-    return np.asarray(glued_osa(_by_form(left), _by_form(right), cdist))
+    return glued_osa(_by_form(left), _by_form(right), cdist)
 
 
 def _by_form(names: Sequence[tuple[str, str, str]]) -> list[list[str]]:
@@ -247,8 +247,10 @@ class PrimedSample:
     to the other: the name scores are symmetric (`tests/match/test_names_asia.py`)."""
 
     def __init__(self, values: Sequence[str]) -> None:
+        import pyarrow as pa
+
         distinct = list(dict.fromkeys(sys.intern(v) for v in values if v))
-        self.at = {v: k for k, v in enumerate(distinct)}
+        self.values = pa.array(distinct, pa.string())
         side = _Side(distinct, np.arange(len(distinct), dtype=np.int64))
         matrix = part_scores(side, side)
         self.part = _value_best(matrix, side.items(0))
@@ -301,12 +303,20 @@ class PrimedSample:
         return np.where(valid, matrix[rows_l, rows_r], 0.0)
 
     def _rows(self, column: Any) -> Array | None:
-        values, rows = _encoded(column)
-        at = [self.at.get(v, -1) if v else -2 for v in values]
-        if -1 in at:
-            return None
-        positions = np.array([max(a, -1) for a in at] + [-1], dtype=np.int64)
-        return positions[rows]  # a null row (-1) reads the -1 appended last
+        """Each row's position among the sample's values (-1: null or empty), looked up
+        by Arrow in C; None if a value is not one of them."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if column.type != pa.string():
+            column = column.cast(pa.string())
+        at = pc.index_in(column, value_set=self.values)
+        if at.null_count > column.null_count:
+            # a value the sample lacks, unless it is only the empty string (no name)
+            outside = pc.and_(pc.is_null(at), pc.not_equal(column, ""))
+            if pc.any(outside).as_py():
+                return None
+        return np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _value_best(matrix: Array, items: _Items) -> Array:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -76,10 +77,16 @@ def slots(value: str) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]
 
 
 @lru_cache(maxsize=2_000_000)
-def _name_sizes(value: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Per name of a record (`_split`): its number of parts, and of letters glued."""
+def _slot_row(value: str) -> tuple[tuple[Any, ...], ...]:
+    """Everything `_Slots` reads of a record, in one lookup: `slots`' three rows, and per
+    name its glued forms (`prepared`), number of parts and letters glued."""
     names = _split(value)
-    return tuple(len(n) for n in names), tuple(sum(map(len, n)) for n in names)
+    return (
+        *slots(value),
+        prepared(value),
+        tuple(len(n) for n in names),
+        tuple(sum(map(len, n)) for n in names),
+    )
 
 
 class _Slots:
@@ -87,44 +94,32 @@ class _Slots:
     names' glued forms (`prepared`)."""
 
     def __init__(self, values: Sequence[str]) -> None:
+        rows = [_slot_row(value) for value in values]
         numbers: dict[str, int] = {}
-        part: list[int] = []
-        name: list[int] = []
-        length: list[int] = []
-        sizes: list[int] = []
-        forms: list[tuple[str, str, str]] = []
-        names: list[int] = []
-        form_parts: list[int] = []
-        form_letters: list[int] = []
-        for value in values:
-            words, name_of, lengths = slots(value)
-            part += [numbers.setdefault(w, len(numbers)) for w in words]
-            name += name_of
-            length += lengths
-            sizes.append(len(words))
-            held = prepared(value)
-            forms += held
-            names.append(len(held))
-            counts, letters = _name_sizes(value)
-            form_parts += counts
-            form_letters += letters
+        words = chain.from_iterable(row[0] for row in rows)
+        self.part = np.array([numbers.setdefault(w, len(numbers)) for w in words], dtype=np.int64)
         self.parts = list(numbers)
-        self.part = np.array(part, dtype=np.int64)
-        self.name = np.array(name, dtype=np.int64)
-        self.length = np.array(length, dtype=np.int64)
-        self.sizes = np.array(sizes, dtype=np.int64)
+        self.name = _flat(rows, 1)
+        self.length = _flat(rows, 2)
+        self.sizes = np.array([len(row[0]) for row in rows], dtype=np.int64)
         self.first = np.cumsum(self.sizes) - self.sizes
         # the glued forms of every record's names, record after record
-        self.names_first = np.cumsum(names) - np.array(names, dtype=np.int64)
-        self.forms = _columns(forms)
+        held = np.array([len(row[3]) for row in rows], dtype=np.int64)
+        self.names_first = np.cumsum(held) - held
+        self.forms = _columns(list(chain.from_iterable(row[3] for row in rows)))
         # per name, as `forms`: its parts and letters (`names.parts_similarity` compares
         # glued names by both)
-        self.form_parts = np.array(form_parts, dtype=np.int64)
-        self.form_letters = np.array(form_letters, dtype=np.int64)
+        self.form_parts = _flat(rows, 4)
+        self.form_letters = _flat(rows, 5)
 
     def glued_of(self, rows: Array, names: Array) -> Array:
         """The position in `forms` of each row's record's name `names` (its number)."""
         return np.asarray(self.names_first[rows] + names)
+
+
+def _flat(rows: Sequence[tuple[tuple[Any, ...], ...]], field: int) -> Array:
+    """One field of every record's `_slot_row`, one after the other, as integers."""
+    return np.fromiter(chain.from_iterable(row[field] for row in rows), dtype=np.int64)
 
 
 def _columns(forms: Sequence[tuple[str, str, str]]) -> tuple[Array, Array, Array]:
@@ -340,30 +335,46 @@ def _glued_similarities(left: _Slots, forms_l: Array, right: _Slots, forms_r: Ar
     width = max(len(right.forms[0]), 1)
     distinct, inverse = np.unique(forms_l * width + forms_r, return_inverse=True)
     at_l, at_r = distinct // width, distinct % width
-    columns_l = [column[at_l].tolist() for column in left.forms]
-    columns_r = [column[at_r].tolist() for column in right.forms]
-    four, straight = glued_osa(columns_l, columns_r, cpdist, straight=True)
-    moved = straight * GLUED_DISCOUNT
-    moved[moved < ONE_TYPO * GLUED_DISCOUNT] = 0.0
+    scores = np.zeros(len(distinct))
+    equal = left.form_parts[at_l] == right.form_parts[at_r]
+    same = np.flatnonzero(equal)
+    if len(same):
+        moved = _osa(left.forms[0][at_l[same]], right.forms[0][at_r[same]]) * GLUED_DISCOUNT
+        scores[same] = np.where(moved >= ONE_TYPO * GLUED_DISCOUNT, moved, 0.0)
     letters_l, letters_r = left.form_letters[at_l], right.form_letters[at_r]
-    apart = np.minimum(letters_l, letters_r) < GLUED_LENGTH * np.maximum(letters_l, letters_r)
-    scores = np.where(
-        left.form_parts[at_l] == right.form_parts[at_r], moved, np.where(apart, 0.0, four)
-    )
+    near = np.minimum(letters_l, letters_r) >= GLUED_LENGTH * np.maximum(letters_l, letters_r)
+    other = np.flatnonzero(~equal & near)
+    if len(other):
+        scores[other] = glued_osa(
+            [column[at_l[other]].tolist() for column in left.forms],
+            [column[at_r[other]].tolist() for column in right.forms],
+            cpdist,
+        )
     return np.asarray(scores[inverse.reshape(-1)])
+
+
+def _osa(left: Array, right: Array) -> Array:
+    """OSA similarity of two object arrays of strings, pair by pair, in C."""
+    return np.asarray(
+        cpdist(
+            left.tolist(),
+            right.tolist(),
+            scorer=OSA.normalized_similarity,
+            dtype=np.float64,
+            workers=1,
+        )
+    )
 
 
 def glued_osa(
     left: Sequence[Sequence[str]],
     right: Sequence[Sequence[str]],
     compare: Callable[..., Any],
-    straight: bool = False,
-) -> Any:
+) -> Array:
     """`xref_screen.glued_bound` from `prepared`'s glued forms, in C: `left` and `right`
     hold each form as a column (`left[0]`: every name glued, `[1]` reversed, `[2]`
     sorted). ``compare`` is rapidfuzz's `cpdist` (pair by pair, here) or `cdist` (every
-    name of one side with every name of the other, `xref_batch.glued_bounds`). With
-    `straight`, also the first comparison (both names glued as written) on its own."""
+    name of one side with every name of the other, `xref_batch.glued_bounds`)."""
 
     def osa(f: int, g: int) -> Array:
         return np.asarray(
@@ -376,7 +387,5 @@ def glued_osa(
             )
         )
 
-    first = osa(0, 0)
-    best = np.maximum(np.maximum(first, osa(0, 1)), osa(1, 0))
-    four = np.asarray(np.maximum(best, osa(2, 2) * GLUED_DISCOUNT))
-    return (four, first) if straight else four
+    best = np.maximum(np.maximum(osa(0, 0), osa(0, 1)), osa(1, 0))
+    return np.asarray(np.maximum(best, osa(2, 2) * GLUED_DISCOUNT))
