@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 import palermo.match.xref as xref
-from palermo.match.xref_batch import PrimedSample
+from palermo.match.xref_batch import PrimedPairs, PrimedSample, Remembered
 from tests.match.test_xref_batch import assert_best_part
 from tests.match.test_xref_screen import febrl_rows, level, name_thresholds, world_rows
 
@@ -48,7 +48,7 @@ def test_a_value_outside_the_sample_is_not_answered(tmp_path: Path) -> None:
 def train_with(rows: list[dict[str, Any]], primed: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
     with monkeypatch.context() as patch:
         if not primed:
-            patch.setattr(xref, "u_sample_names", lambda linker: None)
+            patch.setattr(xref, "u_sample", lambda linker, columns: None)
         return xref.train(rows)
 
 
@@ -82,3 +82,58 @@ def test_training_answers_u_from_the_sample_and_learns_the_same_model(
     assert primed["probability_two_random_records_match"] == pytest.approx(
         plain["probability_two_random_records_match"], rel=1e-12
     )
+
+
+@pytest.mark.parametrize(
+    ("column", "function", "pair"),
+    [
+        ("addresses", xref._ADDRESS_BATCHES, xref.address_similarity),
+        ("documents", xref._DOCUMENT_BATCHES, xref.document_similarity),
+    ],
+)
+def test_primed_pairs_give_the_pair_functions_scores_both_ways(
+    tmp_path: Path, column: str, function: Any, pair: Any
+) -> None:
+    rows, _ = world_rows(tmp_path, persons=700)
+    values = sorted({r[column] for r in rows if r[column]})[:150]
+    assert len(values) > 30
+    primed = PrimedPairs(values, function.batch)
+    pairs = list(itertools.product([*values, None, ""], repeat=2))
+    left: list[str | None] = [a for a, _ in pairs]
+    right: list[str | None] = [b for _, b in pairs]
+    scores = primed.answer(pa.array(left), pa.array(right))
+    assert scores is not None
+    assert scores.tolist() == [pair(a, b) for a, b in pairs]
+    assert primed.answer(pa.array(values[:1]), pa.array(["elsewhere 1"])) is None
+
+
+def test_training_on_rich_records_learns_the_same_model_primed_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The world's records (addresses, documents, several scripts): every u batch of the
+    address and document functions is answered from their primed pairs, and the model
+    equals the one trained without priming."""
+    rows, _ = world_rows(tmp_path, persons=1300)
+    assert len(rows) >= xref.TRAIN_MIN
+    answered: list[bool] = []
+    real = PrimedPairs.answer
+
+    def spy(self: PrimedPairs, left: Any, right: Any) -> np.ndarray[Any, Any] | None:
+        out = real(self, left, right)
+        answered.append(out is not None)
+        return out
+
+    scored_while_primed: list[int] = []
+    score = Remembered._score
+
+    def scored(self: Remembered, left: Any, right: Any) -> np.ndarray[Any, Any]:
+        if self.primed:  # a u batch the primed pairs did not answer
+            scored_while_primed.append(len(left))
+        return score(self, left, right)
+
+    monkeypatch.setattr(PrimedPairs, "answer", spy)
+    monkeypatch.setattr(Remembered, "_score", scored)
+    primed = train_with(rows, True, monkeypatch)
+    assert answered.count(True) > 50 and not scored_while_primed
+    plain = train_with(rows, False, monkeypatch)
+    assert u_values(primed) == u_values(plain)

@@ -807,14 +807,24 @@ def screened_name_similarity(left: str | None, right: str | None) -> float:
 # DuckDB calls the name functions a batch of pairs at a time (`match.xref_batch`): u's
 # random pairs are screened side against side in C, every pair in the same level.
 _NAME_BATCHES = NameFunctions(screened_name_similarity, best_single_part)
+# each pair once across the calls DuckDB makes per level (ADR 0057, 2026-11-30)
+_ADDRESS_BATCHES = Remembered(address_batch())
+_DOCUMENT_BATCHES = Remembered(document_batch())
 UDFS: dict[str, PairFunction] = {
     "palermo_name_sim": Batched(screened_name_similarity, _NAME_BATCHES.name_sim),
     "palermo_name_part": Batched(best_single_part, _NAME_BATCHES.name_part),
-    # each pair once across the calls DuckDB makes per level (ADR 0057, 2026-11-30)
-    "palermo_address_sim": Batched(address_similarity, Remembered(address_batch())),
-    "palermo_document_sim": Batched(document_similarity, Remembered(document_batch())),
+    "palermo_address_sim": Batched(address_similarity, _ADDRESS_BATCHES),
+    "palermo_document_sim": Batched(document_similarity, _DOCUMENT_BATCHES),
     "palermo_shared": shared_value,
 }
+# The columns each function compares in the comparisons (`_address_comparison`,
+# `_birth_place_comparison`, `_document_comparison`): u's sample of each is scored
+# before Splink asks (`_estimate_u`).
+U_PRIMED_COLUMNS_OF: dict[Remembered, tuple[str, ...]] = {
+    _ADDRESS_BATCHES: ("addresses", "birth_place"),
+    _DOCUMENT_BATCHES: ("documents",),
+}
+U_PRIMED_COLUMNS = tuple(c for columns in U_PRIMED_COLUMNS_OF.values() for c in columns)
 
 
 TRAIN_MIN = 1000  # below this many records EM has too little to learn from: use the priors
@@ -931,23 +941,35 @@ def _train(
 def _estimate_u(linker: Any) -> None:
     """u by Splink's random sampling of `U_PAIRS` pairs; `unmixed` then takes the true
     matches' share out of it (ADR 0007). ADR 0044's alternative, each sampled pair counted
-    by its probability of not being a match, lost F1 and was removed (ADR 0054)."""
-    primed = _NAME_BATCHES.prime(names) if (names := u_sample_names(linker)) else None
+    by its probability of not being a match, lost F1 and was removed (ADR 0054).
+
+    The Python functions score the sample's pairs before Splink asks (ADR 0061):
+    `u_sample` reads the records Splink will sample, the name functions compare them all
+    at once (`xref_batch.PrimedSample`), the address and document functions score every
+    two of each column's values (`xref_batch.PrimedPairs`)."""
+    sample = u_sample(linker, [*U_PRIMED_COLUMNS, "name_parts"]) or {}
+    names = _NAME_BATCHES.prime(sample["name_parts"]) if "name_parts" in sample else None
+    primed = {
+        function: function.prime([sample[c] for c in columns if c in sample])
+        for function, columns in U_PRIMED_COLUMNS_OF.items()
+    }
     try:
         linker.training.estimate_u_using_random_sampling(
             max_pairs=U_PAIRS, seed=U_SEED, num_chunks=U_CHUNKS
         )
     finally:
-        _NAME_BATCHES.unprime(primed)
+        _NAME_BATCHES.unprime(names)
+        for function, kept in primed.items():
+            function.unprime(kept)
 
 
-def u_sample_names(linker: Any) -> list[str] | None:
-    """The `name_parts` of the records Splink's u sampling will pick: `estimate_u_values`
-    keeps a record where a hash of its id falls under the sample's share, so the same
-    filter on the same table gives the same records. The name functions compare them
-    with each other before the batches come (`xref_batch.PrimedSample`, ADR 0061). None
-    where palermo cannot read them so (not DuckDB, or not one table deduplicated): the
-    functions then compare each batch on its own, with the same results."""
+def u_sample(linker: Any, columns: Sequence[str]) -> dict[str, list[str]] | None:
+    """The values of `columns` in the records Splink's u sampling will pick:
+    `estimate_u_values` keeps a record where a hash of its id falls under the sample's
+    share, so the same filter on the same table gives the same records. Columns the
+    table lacks are left out; None where palermo cannot read the sample so (not DuckDB,
+    or not one table deduplicated). Functions whose values are not read score each batch
+    on their own, with the same results."""
     settings_obj = linker._settings_obj
     tables = list(linker._input_tables_dict.values())
     if (
@@ -958,14 +980,19 @@ def u_sample_names(linker: Any) -> list[str] | None:
         return None
     con = linker._db_api._con
     table = tables[0].physical_name
+    present = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    columns = [c for c in columns if c in present]
+    if not columns:
+        return None
     total = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     # Splink's `_rows_needed_for_n_pairs`: r records give r(r-1)/2 pairs
     rows_needed = 0.5 * ((8 * U_PAIRS + 1) ** 0.5 + 1)
     share = min(1.0, rows_needed / max(int(total), 1))
     ids = settings_obj.column_info_settings.unique_id_input_columns
     where = linker._proportion_sample_sql(share, ids, seed=U_SEED)
-    rows = con.execute(f"SELECT name_parts FROM {table} WHERE 1=1 {where}").fetchall()
-    return [str(r[0]) for r in rows if r[0]]
+    selected = ", ".join(f'"{c}"' for c in columns)
+    rows = con.execute(f"SELECT {selected} FROM {table} WHERE 1=1 {where}").fetchall()
+    return {c: [str(r[k]) for r in rows if r[k]] for k, c in enumerate(columns)}
 
 
 # Splink 5 counts u one comparison at a time over `num_chunks` slices of the sample, after
