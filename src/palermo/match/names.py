@@ -158,6 +158,9 @@ def romanize_thai(word: str) -> str:
     answers "thong-in" for ทองอินทร์)."""
     from pythainlp.transliterate import romanize
 
+    from palermo.match.names_thai_model import single_threaded
+
+    single_threaded()  # the model on one thread (ADR 0061)
     return NOT_LETTERS.sub("", str(romanize(word, engine="thai2rom_onnx")))
 
 
