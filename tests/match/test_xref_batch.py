@@ -392,15 +392,16 @@ def test_partners_leave_the_best_cells_partner_to_its_own_part_only() -> None:
     pair = np.zeros(4, dtype=np.int64)
     short = np.array([0, 0, 1, 1])
     long_ = np.array([0, 1, 0, 1])
-    unique = _partners(pair, np.array([1.0, 0.3, 0.65, 0.37]), short, long_)
+    unique = _partners(pair, 1, np.array([1.0, 0.3, 0.65, 0.37]), short, long_)
     assert unique.tolist() == [True, True, False, True]
-    tie = _partners(pair, np.array([0.9, 0.3, 0.9, 0.37]), short, long_)
+    tie = _partners(pair, 1, np.array([0.9, 0.3, 0.9, 0.37]), short, long_)
     assert tie.all()
-    bounded = _partners(pair, np.array([EXACT_FROM - 0.01, 0.3, 0.6, 0.37]), short, long_)
+    bounded = _partners(pair, 1, np.array([EXACT_FROM - 0.01, 0.3, 0.6, 0.37]), short, long_)
     assert bounded.all()
     # two pairs of names side by side: each settled on its own
     both = _partners(
         np.repeat([0, 1], 4),
+        2,
         np.array([1.0, 0.3, 0.65, 0.37, 0.5, 0.99, 0.2, 0.9]),
         np.tile(short, 2),
         np.tile(long_, 2),

@@ -276,18 +276,20 @@ def _names_bound(
     inverse = inverse.reshape(-1)
     best = np.full(len(groups), -np.inf)
     np.maximum.at(best, inverse, score)
-    left_short = np.where(short_left, i, j)  # the cell's part of the shorter name
-    kept = _partners(pair, score, left_short, np.where(short_left, j, i))
+    pairs, cell_pair = np.unique(pair, return_inverse=True)
+    cell_pair = cell_pair.reshape(-1)
+    short_part = np.where(short_left, i, j)  # the cell's part of the shorter name
+    kept = _partners(cell_pair, len(pairs), score, short_part, np.where(short_left, j, i))
     partner = np.full(len(groups), -np.inf)
     np.maximum.at(partner, inverse[kept], score[kept])
     best = np.where(np.isfinite(partner), partner, best)
-    pairs, at_group, of_pair = np.unique(pair[first], return_index=True, return_inverse=True)
-    of_pair = of_pair.reshape(-1)
+    of_pair = cell_pair[first]  # each group's pair of names
+    at = np.empty(len(pairs), dtype=np.int64)
+    at[cell_pair] = np.arange(len(pair))  # a cell of each pair of names
     total = np.bincount(of_pair, weights=best, minlength=len(pairs))
     count = np.bincount(of_pair, minlength=len(pairs))
     low = np.full(len(pairs), np.inf)
     np.minimum.at(low, of_pair, best)
-    at = first[at_group]
     short = np.minimum(len_l[at], len_r[at])
     long_ = np.maximum(len_l[at], len_r[at])
     matched = total / count - 0.5 * (1.0 - low)
@@ -295,9 +297,10 @@ def _names_bound(
     return row[at], name_l[at], name_r[at], parts
 
 
-def _partners(pair: Array, score: Array, short: Array, long_: Array) -> Array:
+def _partners(of_pair: Array, size: int, score: Array, short: Array, long_: Array) -> Array:
     """Which cells (a part of the shorter name, `short`, with one of the longer, `long_`,
-    in the pair of names `pair`) can still be paired by `names.paired`: all but, where the
+    in the pair of names numbered `of_pair`, of `size`) can still be paired by
+    `names.paired`: all but, where the
     pair's best cell is exact (at least `EXACT_FROM`) and no other cell equals it, the
     other parts' cells with that cell's part of the longer name. `paired` gives each part
     its own partner, best pairs first, so that part is taken.
@@ -306,9 +309,6 @@ def _partners(pair: Array, score: Array, short: Array, long_: Array) -> Array:
     partner is Bondarenko too (0.65), so taking each part's best bounded the pair at 0.65,
     the lowest level, and paid for the exact score (0.37). Such pairs were 12,000 of the
     rich world's 21,000 exact name scores after the glued bound (ADR 0061)."""
-    _, of_pair = np.unique(pair, return_inverse=True)
-    of_pair = of_pair.reshape(-1)
-    size = int(of_pair.max(initial=-1)) + 1
     top = np.full(size, -np.inf)
     np.maximum.at(top, of_pair, score)
     is_top = score == top[of_pair]
@@ -339,7 +339,8 @@ def _glued_similarities(left: _Slots, forms_l: Array, right: _Slots, forms_r: Ar
     equal = left.form_parts[at_l] == right.form_parts[at_r]
     same = np.flatnonzero(equal)
     if len(same):
-        moved = _osa(left.forms[0][at_l[same]], right.forms[0][at_r[same]]) * GLUED_DISCOUNT
+        straight = _osa(left.forms[0][at_l[same]].tolist(), right.forms[0][at_r[same]].tolist())
+        moved = straight * GLUED_DISCOUNT
         scores[same] = np.where(moved >= ONE_TYPO * GLUED_DISCOUNT, moved, 0.0)
     letters_l, letters_r = left.form_letters[at_l], right.form_letters[at_r]
     near = np.minimum(letters_l, letters_r) >= GLUED_LENGTH * np.maximum(letters_l, letters_r)
@@ -353,16 +354,10 @@ def _glued_similarities(left: _Slots, forms_l: Array, right: _Slots, forms_r: Ar
     return np.asarray(scores[inverse.reshape(-1)])
 
 
-def _osa(left: Array, right: Array) -> Array:
-    """OSA similarity of two object arrays of strings, pair by pair, in C."""
+def _osa(left: Sequence[str], right: Sequence[str], compare: Callable[..., Any] = cpdist) -> Array:
+    """OSA similarity in C: pair by pair (`cpdist`) or every one with every one (`cdist`)."""
     return np.asarray(
-        cpdist(
-            left.tolist(),
-            right.tolist(),
-            scorer=OSA.normalized_similarity,
-            dtype=np.float64,
-            workers=1,
-        )
+        compare(left, right, scorer=OSA.normalized_similarity, dtype=np.float64, workers=1)
     )
 
 
@@ -377,15 +372,7 @@ def glued_osa(
     name of one side with every name of the other, `xref_batch.glued_bounds`)."""
 
     def osa(f: int, g: int) -> Array:
-        return np.asarray(
-            compare(
-                left[f],
-                right[g],
-                scorer=OSA.normalized_similarity,
-                dtype=np.float64,
-                workers=1,
-            )
-        )
+        return _osa(left[f], right[g], compare)
 
     best = np.maximum(np.maximum(osa(0, 0), osa(0, 1)), osa(1, 0))
     return np.asarray(np.maximum(best, osa(2, 2) * GLUED_DISCOUNT))
