@@ -69,7 +69,9 @@ def test_training_answers_u_from_the_sample_and_learns_the_same_model(
     answered: list[bool] = []
     real = PrimedSample.answer
 
-    def spy(self: PrimedSample, left: Any, right: Any, kind: str) -> np.ndarray[Any, Any] | None:
+    def spy(
+        self: PrimedSample, left: Any, right: Any, kind: str = "name"
+    ) -> np.ndarray[Any, Any] | None:
         out = real(self, left, right, kind)
         answered.append(out is not None)
         return out
@@ -118,8 +120,10 @@ def test_training_on_rich_records_learns_the_same_model_primed_or_not(
     answered: list[bool] = []
     real = PrimedPairs.answer
 
-    def spy(self: PrimedPairs, left: Any, right: Any) -> np.ndarray[Any, Any] | None:
-        out = real(self, left, right)
+    def spy(
+        self: PrimedPairs, left: Any, right: Any, kind: str = "score"
+    ) -> np.ndarray[Any, Any] | None:
+        out = real(self, left, right, kind)
         answered.append(out is not None)
         return out
 

@@ -48,9 +48,10 @@ from palermo.match.names import (
     skeleton,
 )
 from palermo.match.xref_address import address_batch
-from palermo.match.xref_batch import NameFunctions, Remembered
+from palermo.match.xref_batch import NameFunctions, Primed, Remembered
 from palermo.match.xref_document import document_batch
 from palermo.match.xref_model import DEFAULT, XrefModel, deployment_model
+from palermo.match.xref_primed import PairsScorer, primed_lists
 from palermo.match.xref_screen import name_bound, provably_below
 from palermo.match.xref_threshold import XREF_THRESHOLD
 
@@ -825,6 +826,16 @@ U_PRIMED_COLUMNS_OF: dict[Remembered, tuple[str, ...]] = {
     _DOCUMENT_BATCHES: ("documents",),
 }
 U_PRIMED_COLUMNS = tuple(c for columns in U_PRIMED_COLUMNS_OF.values() for c in columns)
+# ... and every function's, for the candidate pairs (`candidate_vectors`)
+PRIMED_COLUMNS_OF: dict[Primed, tuple[str, ...]] = {
+    function: columns
+    for function, columns in [(_NAME_BATCHES, ("name_parts",)), *U_PRIMED_COLUMNS_OF.items()]
+}
+_CANDIDATE_SCORERS: dict[str, PairsScorer] = {
+    column: function.score_pairs
+    for function, columns in PRIMED_COLUMNS_OF.items()
+    for column in columns
+}
 
 
 TRAIN_MIN = 1000  # below this many records EM has too little to learn from: use the priors
@@ -948,7 +959,7 @@ def _estimate_u(linker: Any) -> None:
     at once (`xref_batch.PrimedSample`), the address and document functions score every
     two of each column's values (`xref_batch.PrimedPairs`)."""
     sample = u_sample(linker, [*U_PRIMED_COLUMNS, "name_parts"]) or {}
-    names = _NAME_BATCHES.prime(sample["name_parts"]) if "name_parts" in sample else None
+    names = _NAME_BATCHES.prime(sample["name_parts"]) if "name_parts" in sample else []
     primed = {
         function: function.prime([sample[c] for c in columns if c in sample])
         for function, columns in U_PRIMED_COLUMNS_OF.items()
@@ -1154,7 +1165,25 @@ def candidate_vectors(linker: Any) -> Any:
     The table keeps the pair's ids, its level per comparison and the term frequencies:
     all that weighing reads. Splink's own vectors also carry both records' compared
     values (`retain_matching_columns`), every name, address and key twice per pair;
-    at 100,000 records those copies held gigabytes for the whole run (ADR 0054)."""
+    at 100,000 records those copies held gigabytes for the whole run (ADR 0054).
+
+    The Python functions score every candidate pair before Splink asks, each distinct
+    pair of values once (`xref_primed`, ADR 0062)."""
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    primed = primed_lists(linker, blocked, _CANDIDATE_SCORERS)
+    added = [
+        (function, function.add_primed([primed[c] for c in columns if c in primed]))
+        for function, columns in PRIMED_COLUMNS_OF.items()
+    ]
+    try:
+        return _vectors(linker, blocked)
+    finally:
+        for function, kept in added:
+            function.unprime(kept)
+
+
+def _vectors(linker: Any, blocked: Any) -> Any:
+    """`candidate_vectors` of the blocked pairs: Splink's SQL for them."""
     from splink.internals.comparison_vector_values import (
         compute_comparison_vector_values_from_id_pairs_sqls,
     )
@@ -1162,7 +1191,6 @@ def candidate_vectors(linker: Any) -> Any:
     from splink.internals.settings import Settings
     from splink.internals.vertically_concatenate import enqueue_df_concat_with_tf
 
-    blocked = linker.inference.compute_blocked_pairs_for_predict()
     settings_obj = linker._settings_obj
     info = settings_obj.column_info_settings
     pipeline = CTEPipeline([blocked])

@@ -47,14 +47,15 @@ from __future__ import annotations
 
 import sys
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from rapidfuzz.process import cdist
 
-from palermo.match.xref_blocked import PartScores, blocked_scores, glued_osa
+from palermo.match.xref_blocked import CELLS_MAX, PartScores, blocked_scores, glued_osa
 from palermo.match.xref_part_bounds import EXACT_FROM, PART_BAR, exact_where_close, part_bounds
 from palermo.match.xref_screen import ROUNDING_MARGIN, SCREEN_BAR, prepared
 
@@ -294,7 +295,7 @@ class PrimedSample:
         parts = {p for v in dict.fromkeys(values) if v for p in _record(v)[0]}
         return len(parts) <= PRIMED_PARTS_MAX
 
-    def answer(self, left: Any, right: Any, kind: str) -> Array | None:
+    def answer(self, left: Any, right: Any, kind: str = "name") -> Array | None:
         """The scores of a batch (two pyarrow string columns) whose values are all the
         sample's (0 where either is null or empty), else None."""
         matrix = self.name if kind == "name" else self.part
@@ -351,7 +352,7 @@ class PrimedPairs:
         self.matrix[i, j] = scores
         self.matrix[j, i] = scores
 
-    def answer(self, left: Any, right: Any) -> Array | None:
+    def answer(self, left: Any, right: Any, kind: str = "score") -> Array | None:
         """The batch's scores if all its values are the sample's, else None."""
         return _from_matrix(
             self.matrix, _sample_rows(self.values, left), _sample_rows(self.values, right)
@@ -503,7 +504,49 @@ def _combined(column: Any) -> Any:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
-class Remembered:
+class Answers(Protocol):
+    """Scores known before DuckDB asks (`PrimedSample`, `PrimedPairs`,
+    `xref_primed.PrimedPairList`): a batch's scores of one kind, or None where it holds a
+    pair they do not know."""
+
+    def answer(self, left: Any, right: Any, kind: str = "score") -> Array | None: ...
+
+
+class Primed(ABC):
+    """A batch function's answers known in advance (`Answers`): added by the run that
+    scored them (u's sample, the candidate pairs) and dropped when it is done. Answers
+    depend only on the two values, so one run's serve another's batches just as well."""
+
+    @abstractmethod
+    def score_pairs(self, values: list[str], rows_l: Array, rows_r: Array) -> dict[str, Array]:
+        """Every pair of `values` (positions `rows_l`, `rows_r`) scored in one call, per
+        kind of answer (`xref_primed.PairsScorer`)."""
+
+    def __init__(self) -> None:
+        self.primed: list[Answers] = []
+        self.lock = threading.Lock()  # DuckDB may call from several threads
+
+    def add_primed(self, primed: list[Answers]) -> list[Answers]:
+        with self.lock:
+            self.primed = [*self.primed, *primed]
+        return primed
+
+    def unprime(self, primed: Sequence[Answers]) -> None:
+        """Drop `primed`."""
+        with self.lock:
+            self.primed = [p for p in self.primed if all(p is not q for q in primed)]
+
+    def primed_answer(self, left: Any, right: Any, kind: str) -> Array | None:
+        """The batch's scores from the first primed answers that know all its pairs
+        (called under `lock`)."""
+        for answers in self.primed:
+            answered = answers.answer(left, right, kind)
+            if answered is not None:
+                return answered
+        return None
+
+
+class Remembered(Primed):
     """A batch function (`engines.Batched.batch`) that computes each pair once across the
     calls DuckDB makes for one batch, one per level (`RecentPairs`): the address and the
     document scores of u's random pairs were computed twice (ADR 0057, amendment of
@@ -513,37 +556,36 @@ class Remembered:
         self.batch = batch
         # the calls for one batch's levels come one after the other: a miss searches
         # every kept batch, so few are kept
+        super().__init__()
         self.pairs = RecentPairs(["score"], recent=4)
         self.last = LastCalls()
-        self.lock = threading.Lock()  # DuckDB may call from several threads
-        self.primed: list[PrimedPairs] = []
 
-    def prime(self, columns: Sequence[Sequence[str]]) -> list[PrimedPairs]:
+    def prime(self, columns: Sequence[Sequence[str]]) -> list[Answers]:
         """Score u's sample of each column the function compares (`PrimedPairs`) before
         its batches come; columns with more than `PRIMED_VALUES_MAX` values are not.
         Answers stay the same either way."""
-        primed = [
+        primed: list[Answers] = [
             PrimedPairs(values, self.batch)
             for values in columns
             if values and len(set(values)) <= PRIMED_VALUES_MAX
         ]
-        with self.lock:
-            self.primed = primed
-        return primed
+        return self.add_primed(primed)
 
-    def unprime(self, primed: list[PrimedPairs]) -> None:
-        """Drop `primed` (unless another run primed the function since)."""
-        with self.lock:
-            if self.primed is primed:
-                self.primed = []
+    def score_pairs(self, values: list[str], rows_l: Array, rows_r: Array) -> dict[str, Array]:
+        """The score of each pair of `values` (positions `rows_l`, `rows_r`) in one call
+        (`xref_primed.PairsScorer`)."""
+        import pyarrow as pa
+
+        column = pa.array(values, pa.string())
+        scores = self.batch(column.take(pa.array(rows_l)), column.take(pa.array(rows_r)))
+        return {"score": np.asarray(scores, dtype=np.float64)}
 
     def __call__(self, left: Any, right: Any) -> Array:
         with self.lock:
             left, right = _combined(left), _combined(right)
-            for sample in self.primed:
-                answered = sample.answer(left, right)
-                if answered is not None:
-                    return answered
+            answered = self.primed_answer(left, right, "score")
+            if answered is not None:
+                return answered
             return self.last.scored(left, right, self._score)
 
     def _score(self, left: Any, right: Any) -> Array:
@@ -565,35 +607,53 @@ class Remembered:
         return out
 
 
-class NameFunctions:
+class NameFunctions(Primed):
     """`palermo_name_sim` and `palermo_name_part` for batches of pairs (pyarrow string
     columns, as DuckDB hands them over). DuckDB asks for the name score once per level
     a batch's pairs reach, and for the best part after: the last batches' results are
     kept by pair and looked up, not computed again (`RecentPairs`)."""
 
     def __init__(self, name: PairScore, part: PairScore) -> None:
+        # DuckDB may call from several threads: the numbering and the kept results change
+        # together, so one batch at a time (`Primed.lock`).
+        super().__init__()
         self.name, self.part = name, part
         self.pairs = RecentPairs(["name", "part"])
-        self.primed: PrimedSample | None = None
         # the best part is asked once per batch, after the levels: nothing to narrow
         self.last = LastCalls()
-        # DuckDB may call from several threads: the numbering and the kept results change
-        # together, so one batch at a time.
-        self.lock = threading.Lock()
 
-    def prime(self, values: Sequence[str]) -> PrimedSample | None:
-        """Score u's sample (`PrimedSample`) before its batches come; None where its parts
+    def prime(self, values: Sequence[str]) -> list[Answers]:
+        """Score u's sample (`PrimedSample`) before its batches come; not where its parts
         are too many for one matrix. Answers stay the same either way."""
-        primed = PrimedSample(values) if PrimedSample.fits(values) else None
-        with self.lock:
-            self.primed = primed
-        return primed
+        return self.add_primed([PrimedSample(values)] if PrimedSample.fits(values) else [])
 
-    def unprime(self, primed: PrimedSample | None) -> None:
-        """Drop `primed` (unless another run primed the functions since)."""
-        with self.lock:
-            if self.primed is primed:
-                self.primed = None
+    def score_pairs(self, values: list[str], rows_l: Array, rows_r: Array) -> dict[str, Array]:
+        """The name score and the best part of each pair of `values` (positions `rows_l`,
+        `rows_r`), as the batches' path gives them (`xref_primed.PairsScorer`): the pairs
+        in `blocked_scores` calls of at most `CELLS_MAX` part pairs each."""
+        sizes = np.array([len(_record(v)[0]) for v in values], dtype=np.int64)
+        cells = np.cumsum(sizes[rows_l] * sizes[rows_r])
+        name, part = np.zeros(len(rows_l)), np.zeros(len(rows_l))
+        start = 0
+        while start < len(rows_l):
+            before = int(cells[start - 1]) if start else 0
+            end = max(int(np.searchsorted(cells, before + CELLS_MAX, "right")), start + 1)
+            chunk = slice(start, end)
+            part[chunk], name[chunk] = self._scored(values, rows_l[chunk], rows_r[chunk])
+            start = end
+        return {"name": name, "part": part}
+
+    def _scored(self, values: list[str], rows_l: Array, rows_r: Array) -> tuple[Array, Array]:
+        """The best part and the name score of each pair (`blocked_scores`, or pair by
+        pair where one pair alone holds more than `CELLS_MAX` part pairs)."""
+        scored = blocked_scores(values, rows_l, values, rows_r, True)
+        if scored is not None and scored[1] is not None:
+            return scored[0], scored[1]
+        pairs = list(zip(rows_l.tolist(), rows_r.tolist(), strict=True))
+        return (
+            np.array([self.part(values[a], values[b]) for a, b in pairs]),
+            np.array([self.name(values[a], values[b]) for a, b in pairs]),
+        )
 
     def name_sim(self, left: Any, right: Any) -> Array:
         return self._run(left, right, "name")
@@ -604,10 +664,9 @@ class NameFunctions:
     def _run(self, left: Any, right: Any, kind: str) -> Array:
         with self.lock:
             left, right = _combined(left), _combined(right)
-            if self.primed is not None:
-                answered = self.primed.answer(left, right, kind)
-                if answered is not None:
-                    return answered
+            answered = self.primed_answer(left, right, kind)
+            if answered is not None:
+                return answered
             if kind == "part":
                 return self._batch(left, right, kind)
             return self.last.scored(left, right, lambda a, b: self._batch(a, b, kind))

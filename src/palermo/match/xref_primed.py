@@ -1,0 +1,135 @@
+"""The candidate pairs' Python similarities, scored at once before Splink asks (issue 22).
+
+Why: the candidate pairs' comparison vectors (`xref.candidate_vectors`) ran the name,
+address and document functions batch by batch as DuckDB handed them over: 2,048 pairs at a
+time, up to four times per batch (once per level), each call reading its values into
+Python, numbering them, building the batch's part slots and part-pair bounds again and
+keeping its results for the next level's call. On the rich world's 65,779 candidate pairs
+that was 1.5 s, ~23 µs a pair, against Splink's 3.4 s for its whole run (ADR 0062).
+
+The blocked pairs are known before the vectors are computed (Splink materialises them
+first), so here every distinct pair of values a function will be asked about is read from
+the database in one query and scored in one call (the name functions: `blocked_scores`
+over all of them, under `CELLS_MAX` part pairs a call), and DuckDB's batches are answered
+by looking their pairs up (`PrimedPairList.answer`). Every answer is what the batch path
+gives the same two values: the same functions score them, only grouped differently, and
+their results do not depend on the grouping (`tests/match/test_xref_primed.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray[Any, Any]
+# The scores of every distinct pair: (the distinct values, each pair's two positions among
+# them) to one array of scores per kind ("name" and "part", or "score").
+PairsScorer = Callable[[list[str], Array, Array], dict[str, Array]]
+
+
+class PrimedPairList:
+    """Given pairs of values (two pyarrow string columns), each distinct pair scored once
+    by `scorer`, kept sorted by pair and answered by lookup.
+
+    Values are numbered by a Python dict built once: a batch's distinct values are looked
+    up in it (`_encoded`), so an answer costs the batch's size, not the list's (Arrow's
+    `index_in` builds its hash table of the value set on every call)."""
+
+    def __init__(self, left: Any, right: Any, scorer: PairsScorer) -> None:
+        values_l, rows_l = _encoded(left)
+        values_r, rows_r = _encoded(right)
+        self.numbers: dict[str, int] = {}
+        ids_l = self._ids(values_l)[rows_l]
+        ids_r = self._ids(values_r)[rows_r]
+        self.values = list(self.numbers)
+        both = (ids_l >= 0) & (ids_r >= 0)
+        self.keys = np.unique(ids_l[both] * len(self.values) + ids_r[both])
+        width = max(len(self.values), 1)
+        self.scores = scorer(self.values, self.keys // width, self.keys % width)
+
+    def _ids(self, values: Sequence[str | None]) -> Array:
+        """Each value's number (-1: null or empty), numbering the new ones; -1 appended for
+        the null rows (`_encoded` gives them the last position)."""
+        numbers = [self.numbers.setdefault(v, len(self.numbers)) if v else -1 for v in values]
+        return np.array([*numbers, -1], dtype=np.int64)
+
+    def answer(self, left: Any, right: Any, kind: str = "score") -> Array | None:
+        """The batch's scores of `kind` (0 where either value is null or empty), or None if
+        one of its pairs is not in the list."""
+        if kind not in self.scores:
+            return None
+        ids_l, ids_r = self._known(left), self._known(right)
+        if ids_l is None or ids_r is None:
+            return None
+        both = (ids_l >= 0) & (ids_r >= 0)
+        keys = ids_l[both] * len(self.values) + ids_r[both]
+        at = np.searchsorted(self.keys, keys)
+        at[at == len(self.keys)] = 0
+        if len(keys) and not (self.keys[at] == keys).all():
+            return None
+        out = np.zeros(len(ids_l))
+        out[both] = self.scores[kind][at]
+        return out
+
+    def _known(self, column: Any) -> Array | None:
+        """Each row's value number (-1: null or empty), None if one is not numbered."""
+        values, rows = _encoded(column)
+        numbers = [self.numbers.get(v, -2) if v else -1 for v in values]
+        if -2 in numbers:
+            return None
+        return np.array([*numbers, -1], dtype=np.int64)[rows]
+
+
+def _encoded(column: Any) -> tuple[list[str | None], Array]:
+    """A column's distinct values and each row's position among them (nulls: one past the
+    last value)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if column.type != pa.string():
+        column = column.cast(pa.string())
+    encoded = pc.dictionary_encode(column)
+    values: list[str | None] = encoded.dictionary.to_pylist()
+    rows = pc.fill_null(encoded.indices, len(values)).to_numpy(zero_copy_only=False)
+    return values, rows.astype(np.int64)
+
+
+def pair_columns(linker: Any, blocked: Any, columns: Sequence[str]) -> dict[str, tuple[Any, Any]]:
+    """Both records' values of each of `columns` (those the input has) for every pair of
+    `blocked` (Splink's blocked pairs: `join_key_l`, `join_key_r`), as pyarrow columns; {}
+    where palermo cannot read them so (not DuckDB, or not one table deduplicated: the
+    functions then score each batch as it comes, with the same results)."""
+    settings_obj = linker._settings_obj
+    tables = list(linker._input_tables_dict.values())
+    if (
+        linker._sql_dialect_str != "duckdb"
+        or settings_obj._link_type != "dedupe_only"
+        or len(tables) != 1
+    ):
+        return {}
+    con = linker._db_api._con
+    table = tables[0].physical_name
+    present = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    wanted = [c for c in columns if c in present]
+    if not wanted:
+        return {}
+    uid = settings_obj.column_info_settings.unique_id_input_columns[0].name
+    selected = ", ".join(f'l."{c}" AS "l{k}", r."{c}" AS "r{k}"' for k, c in enumerate(wanted))
+    result = con.sql(
+        f"SELECT {selected} FROM {blocked.physical_name} AS b "
+        f"JOIN {table} AS l ON l.{uid} = b.join_key_l "
+        f"JOIN {table} AS r ON r.{uid} = b.join_key_r"
+    ).to_arrow_table()
+    return {c: (result.column(f"l{k}"), result.column(f"r{k}")) for k, c in enumerate(wanted)}
+
+
+def primed_lists(
+    linker: Any, blocked: Any, scorers: Mapping[str, PairsScorer]
+) -> dict[str, PrimedPairList]:
+    """Per column of `scorers` that the records have: its candidate pairs scored at once."""
+    columns = pair_columns(linker, blocked, list(scorers))
+    return {c: PrimedPairList(*columns[c], scorers[c]) for c in columns}

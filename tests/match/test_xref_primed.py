@@ -1,0 +1,126 @@
+"""The candidate pairs scored before Splink asks (`xref_primed`, ADR 0062): the same
+comparison vectors as batch by batch, every batch answered, lookups that refuse what they
+do not know."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import palermo.match.xref as xref
+import palermo.match.xref_batch as xref_batch
+from palermo.match.xref_batch import NameFunctions, Remembered
+from palermo.match.xref_primed import PrimedPairList
+from tests.match.test_xref_batch import assert_best_part
+from tests.match.test_xref_screen import level, name_thresholds, world_rows
+
+
+def vectors(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Every candidate pair's ids and comparison levels, sorted."""
+    prepared = [dict(r) for r in rows]
+    xref.broad_keys(prepared)
+    model = xref.settings()
+    linker = xref._linker(pa.Table.from_pylist(prepared), model, xref.DuckDB())
+    table = xref.candidate_vectors(linker)
+    con = linker._db_api._con
+    columns = [r[0] for r in con.execute(f"DESCRIBE {table.physical_name}").fetchall()]
+    kept = [c for c in columns if c.startswith("gamma_") or c.startswith("unique_id")]
+    selected = ", ".join(kept)
+    return sorted(con.execute(f"SELECT {selected} FROM {table.physical_name}").fetchall())
+
+
+def test_primed_candidates_give_the_batches_vectors_and_answer_every_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The world's records (names in several scripts, addresses, documents): the candidate
+    vectors equal those scored batch by batch, and no batch was scored while primed."""
+    rows, _ = world_rows(tmp_path, persons=900)
+    missed: list[str] = []
+    batch, score = NameFunctions._batch, Remembered._score
+
+    def name_batch(self: NameFunctions, left: Any, right: Any, kind: str) -> Any:
+        if any(isinstance(p, PrimedPairList) for p in self.primed):
+            missed.append(kind)
+        return batch(self, left, right, kind)
+
+    def other(self: Remembered, left: Any, right: Any) -> Any:
+        if any(isinstance(p, PrimedPairList) for p in self.primed):
+            missed.append("score")
+        return score(self, left, right)
+
+    monkeypatch.setattr(NameFunctions, "_batch", name_batch)
+    monkeypatch.setattr(Remembered, "_score", other)
+    primed = vectors(rows)
+    assert not missed
+    assert all(not f.primed for f in xref.PRIMED_COLUMNS_OF)  # dropped after use
+    with monkeypatch.context() as patch:
+        patch.setattr(xref, "_CANDIDATE_SCORERS", {})
+        plain = vectors(rows)
+    assert len(primed) > 1000 and primed == plain
+    # the pairs differ in their names' levels: the comparison is not trivially equal
+    assert len({row[2] for row in primed}) >= 3
+
+
+def test_a_primed_list_answers_its_pairs_in_order_and_nothing_else() -> None:
+    values = [f"value {k}" for k in range(40)]
+    rng = random.Random(3)
+    pairs = [(rng.choice(values), rng.choice(values)) for _ in range(300)]
+
+    def scorer_ids(names: list[str], rows_l: Any, rows_r: Any) -> dict[str, Any]:
+        digits = [
+            int(names[a].split()[1]) * 1000 + int(names[b].split()[1])
+            for a, b in zip(rows_l, rows_r, strict=True)
+        ]
+        return {"score": np.array(digits, dtype=np.float64)}
+
+    primed = PrimedPairList(
+        pa.array([a for a, _ in pairs] + [None, ""]),
+        pa.array([b for _, b in pairs] + ["value 1", "value 2"]),
+        scorer_ids,
+    )
+    # a batch of the known pairs in another order, with nulls and empty values: their scores
+    batch = [*reversed(pairs[:50]), (None, "value 3"), ("", "value 4")]
+    answered = primed.answer(pa.array([a for a, _ in batch]), pa.array([b for _, b in batch]))
+    assert answered is not None
+    expected = [int(a.split()[1]) * 1000 + int(b.split()[1]) for a, b in batch[:50]]
+    assert answered.tolist() == [*expected, 0.0, 0.0]
+    unknown = next((a, b) for a in values for b in values if (a, b) not in set(pairs))
+    assert (
+        primed.answer(pa.array([pairs[0][0], unknown[0]]), pa.array([pairs[0][1], unknown[1]]))
+        is None
+    )
+    assert primed.answer(pa.array(["elsewhere"]), pa.array([pairs[0][1]])) is None
+    assert primed.answer(pa.array([pairs[0][0]]), pa.array([pairs[0][1]]), "name") is None
+
+
+def test_name_scores_in_chunks_equal_one_call_and_the_exact_levels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`NameFunctions.score_pairs` under a small cell budget (many `blocked_scores` calls,
+    and pairs too big for one that go pair by pair): the same scores as one call, the
+    levels of the exact scores and the best parts as the batches give them."""
+    rows, _ = world_rows(tmp_path)
+    values = sorted({r["name_parts"] for r in rows if r["name_parts"]})[:120]
+    rng = np.random.default_rng(5)
+    rows_l = rng.integers(0, len(values), 2000)
+    rows_r = rng.integers(0, len(values), 2000)
+    function = xref._NAME_BATCHES
+    whole = function.score_pairs(values, rows_l, rows_r)
+    monkeypatch.setattr(xref_batch, "CELLS_MAX", 7)
+    chunked = function.score_pairs(values, rows_l, rows_r)
+    thresholds = name_thresholds()
+    for kind in ("name", "part"):
+        assert [level(v, thresholds) for v in whole[kind]] == [
+            level(v, thresholds) for v in chunked[kind]
+        ]
+    for a, b, name, part in zip(
+        rows_l[:400], rows_r[:400], whole["name"], whole["part"], strict=False
+    ):
+        exact = xref.best_name_similarity(values[a], values[b])
+        assert level(name, thresholds) == level(exact, thresholds)
+        assert_best_part(part, values[a], values[b])
