@@ -5,6 +5,7 @@ do not know."""
 from __future__ import annotations
 
 import random
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,47 @@ def test_name_scores_in_chunks_equal_one_call_and_the_exact_levels(
         exact = xref.best_name_similarity(values[a], values[b])
         assert level(name, thresholds) == level(exact, thresholds)
         assert_best_part(part, values[a], values[b])
+
+
+def test_training_primes_its_pairs_aside_and_learns_the_same_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EM's and the candidates' pairs scored on another thread while u is counted: the
+    prediction (model and links) equals the one scored batch by batch, EM's and the
+    candidates' batches were all answered, and the thread's answers are dropped after."""
+    rows, _ = world_rows(tmp_path, persons=1300)
+    assert len(rows) >= xref.TRAIN_MIN
+    threads: list[str] = []
+    real = xref.training_pairs
+
+    def spied(linker: Any, em: Any) -> xref.TrainingPairs:
+        pairs = real(linker, em)
+        assert pairs.scoring is not None and pairs.candidates is not None
+        pairs.scoring.add_done_callback(lambda _: threads.append(threading.current_thread().name))
+        return pairs
+
+    missed: list[str] = []
+    batch = NameFunctions._batch
+
+    def name_batch(self: NameFunctions, left: Any, right: Any, kind: str) -> Any:
+        if any(isinstance(p, PrimedPairList) for p in self.primed):
+            missed.append(kind)
+        return batch(self, left, right, kind)
+
+    monkeypatch.setattr(xref, "training_pairs", spied)
+    monkeypatch.setattr(NameFunctions, "_batch", name_batch)
+    primed_model, _ = xref._train(rows)
+    primed_links = xref.predict(rows, threshold=0.5)
+    assert threads and not missed
+    assert all(not f.primed for f in xref.PRIMED_COLUMNS_OF)
+    monkeypatch.setattr(xref, "training_pairs", lambda linker, em: xref.TrainingPairs())
+    monkeypatch.setattr(xref, "_CANDIDATE_SCORERS", {})
+    plain_model, _ = xref._train(rows)
+    plain_links = xref.predict(rows, threshold=0.5)
+    assert {k: v for k, v in primed_model.items() if k != "linker_uid"} == {
+        k: v for k, v in plain_model.items() if k != "linker_uid"
+    }
+    assert len(primed_links) > 100
+    assert {(lk.left, lk.right, lk.probability) for lk in primed_links} == {
+        (lk.left, lk.right, lk.probability) for lk in plain_links
+    }

@@ -41,9 +41,9 @@ def test_the_prediction_reuses_the_calibrations_vectors_and_scores_as_splink(
     made: list[Any] = []
     real = xref.candidate_vectors
 
-    def counted(linker: Any) -> Any:
+    def counted(linker: Any, *args: Any) -> Any:
         made.append(linker)
-        return real(linker)
+        return real(linker, *args)
 
     monkeypatch.setattr(xref, "candidate_vectors", counted)
     splink_predict = LinkerInference.predict

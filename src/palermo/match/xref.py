@@ -27,7 +27,9 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -51,7 +53,13 @@ from palermo.match.xref_address import address_batch
 from palermo.match.xref_batch import NameFunctions, Primed, Remembered
 from palermo.match.xref_document import document_batch
 from palermo.match.xref_model import DEFAULT, XrefModel, deployment_model
-from palermo.match.xref_primed import PairsScorer, primed_lists
+from palermo.match.xref_primed import (
+    PairsScorer,
+    PrimedPairList,
+    pair_columns,
+    primed_lists,
+    scored_aside,
+)
 from palermo.match.xref_screen import name_bound, provably_below
 from palermo.match.xref_threshold import XREF_THRESHOLD
 
@@ -927,19 +935,23 @@ def _train(
             ),
             ("u", _estimate_u),
         ]
-        for rule in em:
-            steps.append((f"em {_rule_name(rule)}", _em_step(rule)))
+        pairs = training_pairs(linker, em)
         for name, step in steps:
             linker = _guarded(name, step, linker, table, engine, fallbacks)
-    trained: dict[str, Any] = clamped(linker.misc.save_model_to_json())
-    if len(sample) >= TRAIN_MIN and link_type == "dedupe_only":
-        try:
-            unmixed_model, candidates = unmixed(trained, table, len(sample), engine)
-            trained = clamped(unmixed_model)
-        except Exception as exc:  # training may not fail (see the docstring)
-            fallbacks.append(f"unmix: {_short(exc)}")
-            log.warning("cross-referencing: u not unmixed (%s); measured u kept", _short(exc))
-    elif len(sample) >= CALIBRATE_MIN and link_type == "dedupe_only":
+        primed = pairs.primed()
+        with answering(primed):
+            for rule in em:
+                linker = _guarded(
+                    f"em {_rule_name(rule)}", _em_step(rule), linker, table, engine, fallbacks
+                )
+            trained: dict[str, Any] = clamped(linker.misc.save_model_to_json())
+            if link_type == "dedupe_only":
+                trained, candidates = _unmixed(
+                    trained, table, len(sample), engine, fallbacks, pairs.candidates, not primed
+                )
+    else:
+        trained = clamped(linker.misc.save_model_to_json())
+    if TRAIN_MIN > len(sample) >= CALIBRATE_MIN and link_type == "dedupe_only":
         trained, candidates = _calibrated(trained, table, len(sample), engine, fallbacks)
     if len(sample) < len(rows) and len(sample) > 1:
         # True pairs grow with n, all pairs with n squared: the prior shrinks accordingly.
@@ -947,6 +959,25 @@ def _train(
         candidates = None  # scored on the sample only: the prediction needs every record
     trained["palermo_fallbacks"] = fallbacks
     return trained, candidates
+
+
+def _unmixed(
+    model: dict[str, Any],
+    table: Any,
+    records: int,
+    engine: Engine,
+    fallbacks: list[str],
+    blocked: Any,
+    prime: bool,
+) -> tuple[dict[str, Any], Candidates | None]:
+    """`unmixed`, or the model as it is if that fails (training may not fail)."""
+    try:
+        unmixed_model, candidates = unmixed(model, table, records, engine, blocked, prime)
+        return clamped(unmixed_model), candidates
+    except Exception as exc:  # see `train`
+        fallbacks.append(f"unmix: {_short(exc)}")
+        log.warning("cross-referencing: u not unmixed (%s); measured u kept", _short(exc))
+        return model, None
 
 
 def _estimate_u(linker: Any) -> None:
@@ -1129,6 +1160,8 @@ def unmixed(
     table: Any,
     records: int,
     engine: Engine,
+    blocked: Any = None,
+    prime: bool = True,
 ) -> tuple[dict[str, Any], Candidates]:
     """Take the true matches out of the randomly sampled u probabilities.
 
@@ -1140,9 +1173,10 @@ def unmixed(
     one person. λ is calibrated once, on the measured u (`calibrated_prior`), and kept:
     calibrating again on the lowered u would feed back (lower u, higher scores, higher
     λ, lower u). At a million records λ is ~1e-6 and this changes next to nothing.
-    Also returns the candidate pairs' vectors the calibration scored (`Candidates`)."""
-    linker = _linker(table, model, engine)
-    candidates = Candidates(linker, candidate_vectors(linker), table)
+    Also returns the candidate pairs' vectors the calibration scored (`Candidates`);
+    `blocked` and `prime`: see `candidate_vectors`."""
+    linker = _linker(table, model, engine, blocked.db_api if blocked is not None else None)
+    candidates = Candidates(linker, candidate_vectors(linker, prime, blocked), table)
     prior = calibrated_prior(
         linker,
         float(model["probability_two_random_records_match"]),
@@ -1156,7 +1190,7 @@ def unmixed(
     return model, candidates
 
 
-def candidate_vectors(linker: Any) -> Any:
+def candidate_vectors(linker: Any, prime: bool = True, blocked: Any = None) -> Any:
     """The comparison vectors of every candidate pair (the blocking rules' pairs), as
     Splink's `predict` computes them before it weighs them, kept as a table: computing
     them runs palermo's Python similarities, weighing them is arithmetic on level
@@ -1168,18 +1202,88 @@ def candidate_vectors(linker: Any) -> Any:
     at 100,000 records those copies held gigabytes for the whole run (ADR 0054).
 
     The Python functions score every candidate pair before Splink asks, each distinct
-    pair of values once (`xref_primed`, ADR 0062)."""
-    blocked = linker.inference.compute_blocked_pairs_for_predict()
-    primed = primed_lists(linker, blocked, _CANDIDATE_SCORERS)
+    pair of values once (`xref_primed`, ADR 0062); not with `prime` false, where the
+    caller has primed them (`training_pairs`). `blocked`: the candidate pairs where the
+    caller has blocked them already, on the linker's database."""
+    if blocked is None:
+        blocked = linker.inference.compute_blocked_pairs_for_predict()
+    if not prime:  # the caller primed them (`_train`)
+        return _vectors(linker, blocked)
+    with answering(primed_lists(linker, [blocked], _CANDIDATE_SCORERS)):
+        return _vectors(linker, blocked)
+
+
+@contextmanager
+def answering(primed: Mapping[str, PrimedPairList]) -> Iterator[None]:
+    """The Python functions answer batches from `primed` (per column they compare)."""
     added = [
         (function, function.add_primed([primed[c] for c in columns if c in primed]))
         for function, columns in PRIMED_COLUMNS_OF.items()
     ]
     try:
-        return _vectors(linker, blocked)
+        yield
     finally:
         for function, kept in added:
             function.unprime(kept)
+
+
+@dataclass(frozen=True)
+class TrainingPairs:
+    """The candidate pairs as training blocks them (`candidates`, Splink's blocked-pairs
+    table, or None) and the scoring of those and EM's pairs under way (`scoring`)."""
+
+    candidates: Any = None
+    scoring: Future[dict[str, PrimedPairList]] | None = None
+
+    def primed(self) -> dict[str, PrimedPairList]:
+        """The pairs' scores once ready ({} if they could not be made)."""
+        try:
+            return self.scoring.result() if self.scoring is not None else {}
+        except Exception as exc:  # priming saves time only: training may not fail
+            log.warning("cross-referencing: training pairs not primed (%s)", _short(exc))
+            return {}
+
+
+def training_pairs(linker: Any, em: Sequence[Any]) -> TrainingPairs:
+    """The pairs training scores, being primed at once on another thread
+    (`xref_primed.scored_aside`) while u is counted: EM's pairs and the candidate pairs
+    `unmixed` computes the vectors of (blocked once, here). Blocking on a birth date or a
+    name, EM's pairs are candidates as well: scored once, not once per use (ADR 0062).
+    Nothing if the pairs cannot be read; training then blocks and scores as before."""
+    try:
+        candidates = linker.inference.compute_blocked_pairs_for_predict()
+        blocked = [candidates, *(_em_pairs(linker, rule) for rule in em)]
+        columns = pair_columns(linker, blocked, list(_CANDIDATE_SCORERS))
+        return TrainingPairs(candidates, scored_aside(columns, _CANDIDATE_SCORERS))
+    except Exception as exc:  # priming saves time only: training may not fail
+        log.warning("cross-referencing: training pairs not primed (%s)", _short(exc))
+        return TrainingPairs()
+
+
+def _em_pairs(linker: Any, rule: Any) -> Any:
+    """The pairs Splink's EM blocks on `rule` (`EMTrainingSession._comparison_vectors`,
+    without sampling: palermo's EM rules thin themselves, `em_rules`)."""
+    from splink.internals.blocking import block_using_rules_sqls
+    from splink.internals.blocking_rule_creator_utils import to_blocking_rule_creator
+    from splink.internals.pipeline import CTEPipeline
+    from splink.internals.vertically_concatenate import enqueue_df_concat
+
+    info = linker._settings_obj.column_info_settings
+    pipeline = CTEPipeline()
+    enqueue_df_concat(linker, pipeline)
+    pipeline.enqueue_list_of_sqls(
+        block_using_rules_sqls(
+            input_tablename_l="__splink__df_concat",
+            input_tablename_r="__splink__df_concat",
+            blocking_rules=[
+                to_blocking_rule_creator(rule).get_blocking_rule(linker._sql_dialect_str)
+            ],
+            link_type=linker._settings_obj._link_type,
+            source_dataset_input_column=info.source_dataset_input_column,
+            unique_id_input_column=info.unique_id_input_column,
+        )
+    )
+    return linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
 
 
 def _vectors(linker: Any, blocked: Any) -> Any:

@@ -19,6 +19,7 @@ their results do not depend on the grouping (`tests/match/test_xref_primed.py`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -98,9 +99,12 @@ def _encoded(column: Any) -> tuple[list[str | None], Array]:
     return values, rows.astype(np.int64)
 
 
-def pair_columns(linker: Any, blocked: Any, columns: Sequence[str]) -> dict[str, tuple[Any, Any]]:
+def pair_columns(
+    linker: Any, blocked: Sequence[Any], columns: Sequence[str]
+) -> dict[str, tuple[Any, Any]]:
     """Both records' values of each of `columns` (those the input has) for every pair of
-    `blocked` (Splink's blocked pairs: `join_key_l`, `join_key_r`), as pyarrow columns; {}
+    the `blocked` tables (Splink's blocked pairs: `join_key_l`, `join_key_r`), as pyarrow
+    columns; {}
     where palermo cannot read them so (not DuckDB, or not one table deduplicated: the
     functions then score each batch as it comes, with the same results)."""
     settings_obj = linker._settings_obj
@@ -119,8 +123,11 @@ def pair_columns(linker: Any, blocked: Any, columns: Sequence[str]) -> dict[str,
         return {}
     uid = settings_obj.column_info_settings.unique_id_input_columns[0].name
     selected = ", ".join(f'l."{c}" AS "l{k}", r."{c}" AS "r{k}"' for k, c in enumerate(wanted))
+    pairs = " UNION ALL ".join(
+        f"SELECT join_key_l, join_key_r FROM {b.physical_name}" for b in blocked
+    )
     result = con.sql(
-        f"SELECT {selected} FROM {blocked.physical_name} AS b "
+        f"SELECT {selected} FROM ({pairs}) AS b "
         f"JOIN {table} AS l ON l.{uid} = b.join_key_l "
         f"JOIN {table} AS r ON r.{uid} = b.join_key_r"
     ).to_arrow_table()
@@ -128,8 +135,29 @@ def pair_columns(linker: Any, blocked: Any, columns: Sequence[str]) -> dict[str,
 
 
 def primed_lists(
-    linker: Any, blocked: Any, scorers: Mapping[str, PairsScorer]
+    linker: Any, blocked: Sequence[Any], scorers: Mapping[str, PairsScorer]
 ) -> dict[str, PrimedPairList]:
-    """Per column of `scorers` that the records have: its candidate pairs scored at once."""
-    columns = pair_columns(linker, blocked, list(scorers))
+    """Per column of `scorers` that the records have: the pairs of the `blocked` tables
+    scored at once."""
+    return scored(pair_columns(linker, blocked, list(scorers)), scorers)
+
+
+def scored(
+    columns: Mapping[str, tuple[Any, Any]], scorers: Mapping[str, PairsScorer]
+) -> dict[str, PrimedPairList]:
+    """Each column's pairs (`pair_columns`) scored by its scorer."""
     return {c: PrimedPairList(*columns[c], scorers[c]) for c in columns}
+
+
+def scored_aside(
+    columns: Mapping[str, tuple[Any, Any]], scorers: Mapping[str, PairsScorer]
+) -> Future[dict[str, PrimedPairList]]:
+    """`scored` on another thread, while the caller's runs Splink's queries: DuckDB lets
+    go of the GIL while it executes, so on a second core the scoring (Python and numpy)
+    and the queries overlap (ADR 0062). The thread reads only `columns`, never the
+    database (a DuckDB connection serves one thread at a time)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="palermo-xref-primed")
+    try:
+        return pool.submit(scored, columns, scorers)
+    finally:
+        pool.shutdown(wait=False)  # the submitted scoring still runs to its end
