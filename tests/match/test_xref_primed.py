@@ -15,6 +15,7 @@ import pytest
 
 import palermo.match.xref as xref
 import palermo.match.xref_batch as xref_batch
+import palermo.match.xref_blocked as xref_blocked
 from palermo.match.xref_batch import NameFunctions, Remembered
 from palermo.match.xref_primed import PrimedPairList
 from tests.match.test_xref_batch import assert_best_part
@@ -102,9 +103,9 @@ def test_a_primed_list_answers_its_pairs_in_order_and_nothing_else() -> None:
 def test_name_scores_in_chunks_equal_one_call_and_the_exact_levels(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`NameFunctions.score_pairs` under a small cell budget (many `blocked_scores` calls,
-    and pairs too big for one that go pair by pair): the same scores as one call, the
-    levels of the exact scores and the best parts as the batches give them."""
+    """`NameFunctions.score_pairs` in many small `blocked_scores` calls gives what one call
+    gives; with pairs too big for a call (pair by pair) and in one call alike, the name
+    score has the exact score's level and the best part is as the batches give it."""
     rows, _ = world_rows(tmp_path)
     values = sorted({r["name_parts"] for r in rows if r["name_parts"]})[:120]
     rng = np.random.default_rng(5)
@@ -112,19 +113,21 @@ def test_name_scores_in_chunks_equal_one_call_and_the_exact_levels(
     rows_r = rng.integers(0, len(values), 2000)
     function = xref._NAME_BATCHES
     whole = function.score_pairs(values, rows_l, rows_r)
-    monkeypatch.setattr(xref_batch, "CELLS_MAX", 7)
+    monkeypatch.setattr(xref_batch, "PRIMED_CELLS_MAX", 50)
     chunked = function.score_pairs(values, rows_l, rows_r)
+    assert whole["name"].tolist() == chunked["name"].tolist()
+    assert whole["part"].tolist() == chunked["part"].tolist()
+    monkeypatch.setattr(xref_blocked, "CELLS_MAX", 7)
+    one_by_one = function.score_pairs(values, rows_l, rows_r)
     thresholds = name_thresholds()
-    for kind in ("name", "part"):
-        assert [level(v, thresholds) for v in whole[kind]] == [
-            level(v, thresholds) for v in chunked[kind]
-        ]
-    for a, b, name, part in zip(
-        rows_l[:400], rows_r[:400], whole["name"], whole["part"], strict=False
-    ):
-        exact = xref.best_name_similarity(values[a], values[b])
-        assert level(name, thresholds) == level(exact, thresholds)
-        assert_best_part(part, values[a], values[b])
+    for scores in (whole, one_by_one):
+        for a, b, name, part in zip(
+            rows_l[:400], rows_r[:400], scores["name"], scores["part"], strict=False
+        ):
+            exact = xref.best_name_similarity(values[a], values[b])
+            assert level(name, thresholds) == level(exact, thresholds)
+            assert_best_part(part, values[a], values[b])
+    assert len({level(v, thresholds) for v in whole["name"]}) >= 3
 
 
 def test_training_primes_its_pairs_aside_and_learns_the_same_model(

@@ -55,7 +55,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 from rapidfuzz.process import cdist
 
-from palermo.match.xref_blocked import CELLS_MAX, PartScores, blocked_scores, glued_osa
+from palermo.match.xref_blocked import PartScores, blocked_scores, glued_osa
 from palermo.match.xref_part_bounds import EXACT_FROM, PART_BAR, exact_where_close, part_bounds
 from palermo.match.xref_screen import ROUNDING_MARGIN, SCREEN_BAR, prepared
 
@@ -76,6 +76,11 @@ NUMBERS_MAX = 2_000_000
 PRIMED_PARTS_MAX = 3_000
 # ... and values of one column for a pair function's matrix (`PrimedPairs`; 72 MB)
 PRIMED_VALUES_MAX = 3_000
+# Part pairs per `blocked_scores` call when a list of pairs is scored at once
+# (`NameFunctions.score_pairs`). Its sorts outgrow the CPU's caches: the 854,932 distinct
+# name pairs of 100,000 world records took 52 s in calls of up to `CELLS_MAX` (4 million)
+# part pairs, 25 s in calls of 1 million, 24 s of 250,000, 29 s of 60,000 (ADR 0062).
+PRIMED_CELLS_MAX = 250_000
 
 
 def glued_bounds(
@@ -630,14 +635,14 @@ class NameFunctions(Primed):
     def score_pairs(self, values: list[str], rows_l: Array, rows_r: Array) -> dict[str, Array]:
         """The name score and the best part of each pair of `values` (positions `rows_l`,
         `rows_r`), as the batches' path gives them (`xref_primed.PairsScorer`): the pairs
-        in `blocked_scores` calls of at most `CELLS_MAX` part pairs each."""
+        in `blocked_scores` calls of at most `PRIMED_CELLS_MAX` part pairs each."""
         sizes = np.array([len(_record(v)[0]) for v in values], dtype=np.int64)
         cells = np.cumsum(sizes[rows_l] * sizes[rows_r])
         name, part = np.zeros(len(rows_l)), np.zeros(len(rows_l))
         start = 0
         while start < len(rows_l):
             before = int(cells[start - 1]) if start else 0
-            end = max(int(np.searchsorted(cells, before + CELLS_MAX, "right")), start + 1)
+            end = max(int(np.searchsorted(cells, before + PRIMED_CELLS_MAX, "right")), start + 1)
             chunk = slice(start, end)
             part[chunk], name[chunk] = self._scored(values, rows_l[chunk], rows_r[chunk])
             start = end
