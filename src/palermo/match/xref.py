@@ -56,6 +56,7 @@ from palermo.match.xref_model import DEFAULT, XrefModel, deployment_model
 from palermo.match.xref_primed import (
     PairsScorer,
     PrimedPairList,
+    one_table,
     pair_columns,
     primed_lists,
     scored_aside,
@@ -1012,20 +1013,11 @@ def u_sample(linker: Any, columns: Sequence[str]) -> dict[str, list[str]] | None
     table lacks are left out; None where palermo cannot read the sample so (not DuckDB,
     or not one table deduplicated). Functions whose values are not read score each batch
     on their own, with the same results."""
-    settings_obj = linker._settings_obj
-    tables = list(linker._input_tables_dict.values())
-    if (
-        linker._sql_dialect_str != "duckdb"
-        or settings_obj._link_type != "dedupe_only"
-        or len(tables) != 1
-    ):
+    found = one_table(linker)
+    columns = [c for c in columns if found is not None and c in found.columns]
+    if found is None or not columns:
         return None
-    con = linker._db_api._con
-    table = tables[0].physical_name
-    present = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
-    columns = [c for c in columns if c in present]
-    if not columns:
-        return None
+    con, table, settings_obj = found.con, found.name, linker._settings_obj
     total = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     # Splink's `_rows_needed_for_n_pairs`: r records give r(r-1)/2 pairs
     rows_needed = 0.5 * ((8 * U_PAIRS + 1) ** 0.5 + 1)

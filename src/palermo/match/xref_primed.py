@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -99,28 +99,44 @@ def _encoded(column: Any) -> tuple[list[str | None], Array]:
     return values, rows.astype(np.int64)
 
 
+class OneTable(NamedTuple):
+    """The DuckDB connection of a linker that deduplicates one table, the table's name in
+    it and its columns."""
+
+    con: Any
+    name: str
+    columns: frozenset[str]
+
+
+def one_table(linker: Any) -> OneTable | None:
+    """`OneTable` of the linker; None where palermo cannot read its records directly (not
+    DuckDB, or not one table deduplicated): the Python functions then score each batch as it
+    comes, with the same results."""
+    tables = list(linker._input_tables_dict.values())
+    if (
+        linker._sql_dialect_str != "duckdb"
+        or linker._settings_obj._link_type != "dedupe_only"
+        or len(tables) != 1
+    ):
+        return None
+    con = linker._db_api._con
+    name = tables[0].physical_name
+    columns = frozenset(r[0] for r in con.execute(f"DESCRIBE {name}").fetchall())
+    return OneTable(con, name, columns)
+
+
 def pair_columns(
     linker: Any, blocked: Sequence[Any], columns: Sequence[str]
 ) -> dict[str, tuple[Any, Any]]:
     """Both records' values of each of `columns` (those the input has) for every pair of
     the `blocked` tables (Splink's blocked pairs: `join_key_l`, `join_key_r`), as pyarrow
-    columns; {}
-    where palermo cannot read them so (not DuckDB, or not one table deduplicated: the
-    functions then score each batch as it comes, with the same results)."""
+    columns; {} where palermo cannot read them so (`one_table`)."""
+    found = one_table(linker)
+    wanted = [c for c in columns if found is not None and c in found.columns]
+    if found is None or not wanted:
+        return {}
+    con, table = found.con, found.name
     settings_obj = linker._settings_obj
-    tables = list(linker._input_tables_dict.values())
-    if (
-        linker._sql_dialect_str != "duckdb"
-        or settings_obj._link_type != "dedupe_only"
-        or len(tables) != 1
-    ):
-        return {}
-    con = linker._db_api._con
-    table = tables[0].physical_name
-    present = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
-    wanted = [c for c in columns if c in present]
-    if not wanted:
-        return {}
     uid = settings_obj.column_info_settings.unique_id_input_columns[0].name
     selected = ", ".join(f'l."{c}" AS "l{k}", r."{c}" AS "r{k}"' for k, c in enumerate(wanted))
     pairs = " UNION ALL ".join(
