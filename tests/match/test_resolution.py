@@ -89,26 +89,10 @@ def test_links_across_scripts_judgements_and_hits(store: Store) -> None:
 
 def test_a_hit_on_a_stolen_passport_stands_and_asks_for_review(store: Store) -> None:
     v = setup_agencies(store, {"A1": ("EU",), "B2": ("EU",)})
-    add(
-        store,
-        v["A1"],
-        "a1.okoye",
-        "group:EU",
-        name="Osagie Ikponmwosa Okoye",
-        birthDate="2008-03-14",
-        nationality="ng",
-        passportNumber="A04417392",
-    )
-    add(
-        store,
-        v["B2"],
-        "b2.okoye",
-        "group:EU",
-        name="OKOYE OSAGIE IKPONMWOSA",
-        birthDate="2007-03-14",
-        nationality="ng",
-        passportNumber="A 04417392",
-    )
+    add(store, v["A1"], "a1.okoye", "group:EU", name="Osagie Ikponmwosa Okoye",
+        birthDate="2008-03-14", nationality="ng", passportNumber="A04417392")
+    add(store, v["B2"], "b2.okoye", "group:EU", name="OKOYE OSAGIE IKPONMWOSA",
+        birthDate="2007-03-14", nationality="ng", passportNumber="A 04417392")
     report = build("B2", "b2.dr1", "DocumentReport",
                    {"documentNumber": "A04417392", "reportStatus": "stolen", "country": "ng"},
                    Sharing.parse("group:EU"))  # fmt: skip

@@ -31,12 +31,10 @@ def same_identity(result_clusters: list[list[str]], a: str, b: str) -> bool:
 def test_same_passport_and_name_in_another_order_is_one_identity() -> None:
     # The demo's pair (issue 15): names in another order and case, birth years one apart.
     records = [
-        XrefRecord(
-            "ng", "NG-NAPTIP", ("Osagie Ikponmwosa Okoye",), "2008-03-14", "ng", "male", "A04417392"
-        ),
-        XrefRecord(
-            "nl", "NL-KMAR", ("OKOYE OSAGIE IKPONMWOSA",), "2007-03-14", "ng", "male", "A04417392"
-        ),
+        XrefRecord("ng", "NG-NAPTIP", ("Osagie Ikponmwosa Okoye",), "2008-03-14", "ng", "male",
+                   "A04417392"),
+        XrefRecord("nl", "NL-KMAR", ("OKOYE OSAGIE IKPONMWOSA",), "2007-03-14", "ng", "male",
+                   "A04417392"),
         XrefRecord("other", "DE-BKA", ("Chinedu Eze",), "1990-01-01", "ng", "male", "B1234567"),
     ]
     result = resolve(records)
@@ -50,17 +48,11 @@ def test_same_passport_and_name_in_another_order_is_one_identity() -> None:
 @pytest.mark.parametrize(
     ("kind", "left", "right"),
     [
-        (
-            "phone",
-            {"phone": "+234 803 555 0199", "phones": ("+234 803 555 0199",)},
-            {"phone": "0803 555 0199", "phones": ("0803 555 0199",)},
-        ),
+        ("phone", {"phone": "+234 803 555 0199", "phones": ("+234 803 555 0199",)},
+         {"phone": "0803 555 0199", "phones": ("0803 555 0199",)}),
         ("email", {"emails": ("Ada.Obi@example.org",)}, {"emails": ("ada.obi@example.org ",)}),
-        (
-            "account",
-            {"accounts": ("NL91 ABNA 0417 1643 00",)},
-            {"accounts": ("NL91ABNA0417164300",)},
-        ),
+        ("account", {"accounts": ("NL91 ABNA 0417 1643 00",)},
+         {"accounts": ("NL91ABNA0417164300",)}),
         ("document", {"documents": ("X1", "P 7766554")}, {"document": "P7766554"}),
     ],
 )
@@ -75,13 +67,8 @@ def test_each_strong_identifier_links_without_dates(
 
 
 def _pair(**changes: object) -> list[XrefRecord]:
-    base = dict(
-        names=("Ivan Petrov",),
-        birth_date="1980-02-03",
-        nationality="ru",
-        sex="male",
-        document="7512345678",
-    )
+    base = dict(names=("Ivan Petrov",), birth_date="1980-02-03", nationality="ru", sex="male",
+                document="7512345678")
     right = {**base, **changes}
     return [XrefRecord("a", "A", **base), XrefRecord("b", "B", **right)]  # type: ignore[arg-type]
 
@@ -118,14 +105,8 @@ def test_a_stolen_document_flags_the_link_for_review_but_keeps_it() -> None:
 
 def test_a_value_shared_by_many_decides_nothing() -> None:
     records = [
-        XrefRecord(
-            f"r{i}",
-            "A",
-            ("Maria Lopez",),
-            f"19{50 + 3 * i}-0{1 + i % 9}-1{i % 10}",
-            phone="+31 20 555 0000",
-            phones=("+31 20 555 0000",),
-        )
+        XrefRecord(f"r{i}", "A", ("Maria Lopez",), f"19{50 + 3 * i}-0{1 + i % 9}-1{i % 10}",
+                   phone="+31 20 555 0000", phones=("+31 20 555 0000",))
         for i in range(12)
     ]
     assert not any(lk.strong for lk in resolve(records).links)

@@ -23,9 +23,8 @@ def identical(n: int) -> list[XrefRecord]:
 def pairs_of_namesakes() -> list[XrefRecord]:
     """Five women called Maria Lopez, born years apart, two records each."""
     return [
-        XrefRecord(
-            f"p{i}-{j}", "AB"[j], ("Maria Lopez",), f"19{50 + 7 * i}-0{1 + i}-1{i}", "es", "female"
-        )
+        XrefRecord(f"p{i}-{j}", "AB"[j], ("Maria Lopez",), f"19{50 + 7 * i}-0{1 + i}-1{i}", "es",
+                   "female")
         for i in range(5)
         for j in range(2)
     ]
@@ -53,10 +52,8 @@ CASES = {
     "no records": ([], []),
     "one record": (identical(1), [["r0"]]),
     "two records": (
-        [
-            XrefRecord("a", "A", ("Ivan Petrov",), "1980-01-02"),
-            XrefRecord("b", "B", ("PETROV Ivan",), "1980-01-02"),
-        ],
+        [XrefRecord("a", "A", ("Ivan Petrov",), "1980-01-02"),
+         XrefRecord("b", "B", ("PETROV Ivan",), "1980-01-02")],
         [["a", "b"]],
     ),
     "ten identical records": (identical(10), [[f"r{i}" for i in range(10)]]),
