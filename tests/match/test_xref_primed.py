@@ -172,3 +172,43 @@ def test_training_primes_its_pairs_aside_and_learns_the_same_model(
     assert {(lk.left, lk.right, lk.probability) for lk in primed_links} == {
         (lk.left, lk.right, lk.probability) for lk in plain_links
     }
+
+
+def test_a_sampled_training_predicts_primed_with_the_same_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More records than training samples (`TRAIN_MAX`): the final prediction scores the
+    candidate pairs at once (`_predicted`, ADR 0063), its batches all answered from the
+    primed lists, and its links (pairs, probabilities, weights) equal those of Splink's
+    own `predict`, which calls the functions batch by batch."""
+    rows, _ = world_rows(tmp_path, persons=1300)
+    monkeypatch.setattr(xref, "TRAIN_MAX", len(rows) // 2)
+    calls: list[str] = []
+    real = xref.candidate_vectors
+
+    def spied(linker: Any, prime: bool = True, blocked: Any = None) -> Any:
+        calls.append("primed" if prime else "plain")
+        return real(linker, prime, blocked)
+
+    missed: list[str] = []
+    batch = NameFunctions._batch
+
+    def name_batch(self: NameFunctions, left: Any, right: Any, kind: str) -> Any:
+        if any(isinstance(p, PrimedPairList) for p in self.primed):
+            missed.append(kind)
+        return batch(self, left, right, kind)
+
+    monkeypatch.setattr(xref, "candidate_vectors", spied)
+    monkeypatch.setattr(NameFunctions, "_batch", name_batch)
+    primed = xref.predict(rows, threshold=0.5)
+    assert calls[-1] == "primed" and not missed  # training's pairs, then the final ones
+    training = calls[:-1]
+    assert all(not f.primed for f in xref.PRIMED_COLUMNS_OF)
+    calls.clear()
+    monkeypatch.setattr(xref, "PRIME_PREDICT", False)
+    plain = xref.predict(rows, threshold=0.5)
+    assert calls == training  # the final prediction was Splink's own
+    assert len(primed) > 100
+    assert sorted(
+        (lk.left, lk.right, lk.probability, sorted(lk.weights.items())) for lk in primed
+    ) == sorted((lk.left, lk.right, lk.probability, sorted(lk.weights.items())) for lk in plain)

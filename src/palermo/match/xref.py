@@ -1502,7 +1502,7 @@ def predict(
     else:
         broad_keys(prepared)
         linker = _linker(pa.Table.from_pylist(prepared), trained, engine)
-        frame = linker.inference.predict(threshold_match_probability=threshold)
+        frame = _predicted(linker, threshold)
     links = []
     for row in frame.as_record_list():
         weights = {k[3:]: float(v) for k, v in row.items() if k.startswith("mw_") and v is not None}
@@ -1515,6 +1515,25 @@ def predict(
             )
         )
     return links
+
+
+# Whether the final prediction of a sampled training (more than `TRAIN_MAX` records) scores
+# its candidate pairs' Python similarities at once before Splink asks (`_predicted`, ADR
+# 0063) or lets Splink's `predict` call them batch by batch (False: as before; benches).
+PRIME_PREDICT = True
+
+
+def _predicted(linker: Any, threshold: float) -> Any:
+    """Splink's `predict` of every candidate pair above `threshold`. Where palermo can read
+    the pairs (`one_table`), the pairs are blocked first, every distinct pair of values
+    the Python functions will be asked about is scored at once, column by column
+    (`xref_primed.primed_lists`), and the vectors are weighed by the same SQL `predict`
+    runs (`candidate_vectors`, `score`): the pairs and their scores are the same, only
+    grouped differently (ADR 0063)."""
+    if not PRIME_PREDICT or one_table(linker) is None:
+        return linker.inference.predict(threshold_match_probability=threshold)
+    vectors = candidate_vectors(linker)
+    return score(linker, vectors, threshold_match_probability=threshold)
 
 
 # Strong identifiers (ADR 0011). A shared value of one of these, with a compatible name,
