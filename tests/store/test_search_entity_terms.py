@@ -235,3 +235,36 @@ def test_past_max_hits_the_other_words_are_read_again_only_while_small(store: St
         assert bool(among) is through_hits
         answers.append(found)
     assert answers == [["a1.p0", "a1.p1", "a1.p2"]] * 2
+
+
+def test_sqlite_reads_the_candidates_words_again_from_the_covering_index(store: Store) -> None:
+    """On SQLite a word read again among candidate entities (a prefix's ranges, a whole
+    word's forms) comes from its range of ``ix_search_term_cover``, never from a probe per
+    entity in ``ix_search_term_entity`` with a table fetch per row for the facts (ADR 0032,
+    eighth amendment); the answer is the one the statements give."""
+    if store.engine.dialect.name != "sqlite":
+        return  # PostgreSQL plans by its statistics (seventh amendment)
+    viewers = setup_agencies(store, {"A1": ()})
+    for n in range(3):
+        store.write(viewers["A1"], person("A1", f"p{n}", EU, name="Alder Birch"))
+    store.write(viewers["A1"], person("A1", "p9", EU, name="Alder Cedar"))
+    reads: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        if "json_each" in sql:
+            reads.append((sql, params))
+
+    sa.event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        found, _ = searched_with_spy(store, viewers["A1"], "_rows_of_entities", 10**9)
+        text_found = {e.id for e in store.search(viewers["A1"], "alder bir")}
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", capture)
+    assert found == ["a1.p0", "a1.p1", "a1.p2"] and text_found == set(found)
+    assert len(reads) >= 4  # both words, of the whole word and of the prefix
+    with store.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        for sql, params in reads:
+            plan = " ".join(row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + sql, params))
+            assert "ix_search_term_cover" in plan and "ix_search_term_entity" not in plan, plan
