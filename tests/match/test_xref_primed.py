@@ -212,3 +212,40 @@ def test_a_sampled_training_predicts_primed_with_the_same_links(
     assert sorted(
         (lk.left, lk.right, lk.probability, sorted(lk.weights.items())) for lk in primed
     ) == sorted((lk.left, lk.right, lk.probability, sorted(lk.weights.items())) for lk in plain)
+
+
+def pid_scores(values: list[str], rows_l: Any, rows_r: Any) -> dict[str, Any]:
+    """A scorer that tells which process scored each pair (module level: picklable)."""
+    import os
+
+    return {"pid": np.full(len(rows_l), os.getpid()), "sum": (rows_l + rows_r).astype(float)}
+
+
+def test_many_name_pairs_are_scored_in_two_processes_with_the_same_scores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From `NAME_PAIRS_SPLIT` pairs on, the second half is scored in a spawned process
+    while this one scores the first (ADR 0063): the scores are the one process's, in order."""
+    import os
+
+    from palermo.match.xref_primed import in_two_processes
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: scored in this process")
+    rows_l = np.arange(10, dtype=np.int64)
+    rows_r = np.arange(10, 20, dtype=np.int64)
+    split = in_two_processes(pid_scores, [], rows_l, rows_r, minimum=4)
+    assert split["sum"].tolist() == (rows_l + rows_r).astype(float).tolist()
+    assert set(split["pid"][:5].tolist()) == {os.getpid()}
+    assert os.getpid() not in set(split["pid"][5:].tolist())
+    assert set(in_two_processes(pid_scores, [], rows_l, rows_r, 11)["pid"]) == {os.getpid()}
+    rows, _ = world_rows(tmp_path)
+    values = sorted({r["name_parts"] for r in rows if r["name_parts"]})[:150]
+    rng = np.random.default_rng(9)
+    left = rng.integers(0, len(values), 3000)
+    right = rng.integers(0, len(values), 3000)
+    whole = xref.name_pairs(values, left, right)
+    monkeypatch.setattr(xref, "NAME_PAIRS_SPLIT", 100)
+    halves = xref._name_pairs_split(values, left, right)
+    assert whole["name"].tolist() == halves["name"].tolist()
+    assert whole["part"].tolist() == halves["part"].tolist()

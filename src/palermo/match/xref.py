@@ -54,8 +54,10 @@ from palermo.match.xref_batch import NameFunctions, Primed, Remembered
 from palermo.match.xref_document import document_batch
 from palermo.match.xref_model import DEFAULT, XrefModel, deployment_model
 from palermo.match.xref_primed import (
+    Array,
     PairsScorer,
     PrimedPairList,
+    in_two_processes,
     one_table,
     pair_columns,
     primed_lists,
@@ -840,8 +842,22 @@ PRIMED_COLUMNS_OF: dict[Primed, tuple[str, ...]] = {
     function: columns
     for function, columns in [(_NAME_BATCHES, ("name_parts",)), *U_PRIMED_COLUMNS_OF.items()]
 }
+# Past this many distinct name pairs, half are scored in a second process (`in_two_processes`):
+# spawning it and importing palermo there takes ~1 s, the name scorer ~11 µs a pair.
+NAME_PAIRS_SPLIT = 1_000_000
+
+
+def name_pairs(values: list[str], rows_l: Array, rows_r: Array) -> dict[str, Array]:
+    """The name function's `score_pairs`, as a module function another process can run."""
+    return _NAME_BATCHES.score_pairs(values, rows_l, rows_r)
+
+
+def _name_pairs_split(values: list[str], rows_l: Array, rows_r: Array) -> dict[str, Array]:
+    return in_two_processes(name_pairs, values, rows_l, rows_r, NAME_PAIRS_SPLIT)
+
+
 _CANDIDATE_SCORERS: dict[str, PairsScorer] = {
-    column: function.score_pairs
+    column: _name_pairs_split if function is _NAME_BATCHES else function.score_pairs
     for function, columns in PRIMED_COLUMNS_OF.items()
     for column in columns
 }
