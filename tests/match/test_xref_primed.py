@@ -57,13 +57,8 @@ def test_primed_candidates_give_the_batches_vectors_and_answer_every_batch(
     """The world's records (names in several scripts, addresses, documents): the candidate
     vectors equal those scored batch by batch, and no batch was scored while primed."""
     rows, _ = world_rows(tmp_path, persons=900)
-    missed: list[str] = []
-    batch, score = NameFunctions._batch, Remembered._score
-
-    def name_batch(self: NameFunctions, left: Any, right: Any, kind: str) -> Any:
-        if any(isinstance(p, PrimedPairList) for p in self.primed):
-            missed.append(kind)
-        return batch(self, left, right, kind)
+    missed = missed_name_batches(monkeypatch)
+    score = Remembered._score
 
     def other(self: Remembered, left: Any, right: Any) -> Any:
         if any(isinstance(p, PrimedPairList) for p in self.primed):
